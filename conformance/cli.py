@@ -1,0 +1,227 @@
+"""The ``conformance`` command: a thin layer over the library.
+
+Exit codes: 0 conformant, 1 non-conformant, 2 usage error, 3 the run could
+not check everything (an internal error, or a target that could not be
+checked). Output for machines with ``--format json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+import sys
+import time
+import traceback
+from pathlib import Path
+from typing import Any, TextIO
+
+from . import __version__
+from .errors import ConformanceError, UsageError
+
+EXIT_OK, EXIT_FAIL, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
+
+
+class _Terminated(KeyboardInterrupt):
+    """SIGTERM, handled like Ctrl-C: stop, and keep what was found."""
+
+
+def _on_sigterm(signum: int, frame: Any) -> None:
+    raise _Terminated
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="conformance",
+        description=(
+            "Check payloads and services against the e-government data-exchange"
+            " standards. Exit codes: 0 conformant, 1 non-conformant, 2 usage"
+            " error, 3 incomplete (could not check everything)."
+        ),
+    )
+    parser.add_argument(
+        "--version", action="version", version=f"%(prog)s {__version__}"
+    )
+    parser.add_argument(
+        "--registry",
+        type=Path,
+        metavar="PATH",
+        help="registry of standards to use (default: [tool.conformance] registry,"
+        " $CONFORMANCE_REGISTRY, or the bundled one)",
+    )
+    parser.add_argument(
+        "--debug", action="store_true", help="show a traceback on internal errors"
+    )
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    validate = commands.add_parser(
+        "validate",
+        help="validate payload files, folders and JSON Lines files",
+        description="Validate payload files (JSON, JSON Lines, XML; found by content)"
+        " against a standard of the registry or a draft schema file. Exit code 0 only"
+        " when every file conforms.",
+    )
+    validate.add_argument("paths", nargs="+", type=Path, metavar="PATH")
+    source = validate.add_mutually_exclusive_group()
+    source.add_argument(
+        "--standard",
+        metavar="REF",
+        help="standard to validate against: person@1.1.0, person@1 or person"
+        " (optional for XML: found from the root element's namespace)",
+    )
+    source.add_argument(
+        "--schema",
+        type=Path,
+        metavar="FILE",
+        help="a JSON Schema (.json) or XSD (.xsd) outside any registry, e.g. a draft",
+    )
+    validate.add_argument("--format", choices=("text", "json"), default="text")
+    validate.add_argument(
+        "-v", "--verbose", action="store_true", help="list passing files too"
+    )
+    _limits(validate)
+    _report_options(validate)
+
+    run = commands.add_parser(
+        "run",
+        help="the main job: check the agency profiles' targets, write reports",
+        description="Check every target of the given agency profiles (default: the"
+        " bundled sample agencies) and write the JSON, JUnit and Markdown reports.",
+    )
+    run.add_argument(
+        "--agency",
+        action="append",
+        type=Path,
+        metavar="PROFILE",
+        help="agency profile (TOML) or folder of profiles; repeatable",
+    )
+    run.add_argument(
+        "--reports-dir",
+        type=Path,
+        metavar="DIR",
+        help="where to write reports (default: reports)",
+    )
+    _limits(run)
+
+    standards = commands.add_parser(
+        "standards", help="list, show and check the registry"
+    )
+    sub = standards.add_subparsers(dest="action", metavar="ACTION", required=True)
+    listing = sub.add_parser("list", help="every standard and version with its status")
+    listing.add_argument("--format", choices=("text", "json"), default="text")
+    show = sub.add_parser("show", help="one version: manifest, bindings, requirements")
+    show.add_argument("ref", metavar="REF")
+    show.add_argument("--format", choices=("text", "json"), default="text")
+    check = sub.add_parser(
+        "check", help="check schemas, examples and the integrity of released versions"
+    )
+    check.add_argument("refs", nargs="*", metavar="REF")
+    check.add_argument("--format", choices=("text", "json"), default="text")
+    lock = sub.add_parser(
+        "lock", help="record the hashes of released versions in integrity.json"
+    )
+    lock.add_argument("refs", nargs="*", metavar="REF")
+    return parser
+
+
+def _limits(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--max-bytes",
+        type=int,
+        metavar="N",
+        help="largest single JSON or XML document read into memory (default 50 MB)",
+    )
+    parser.add_argument(
+        "--max-findings",
+        type=int,
+        metavar="N",
+        help="findings kept per file, for huge JSON Lines files (default 10000)",
+    )
+
+
+def _report_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--report", type=Path, metavar="FILE", help="write the JSON report"
+    )
+    parser.add_argument("--junit", type=Path, metavar="FILE", help="write JUnit XML")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``conformance`` command; returns the exit code."""
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return EXIT_USAGE
+    signal.signal(signal.SIGTERM, _on_sigterm)
+    try:
+        return _dispatch(args)
+    except UsageError as exc:
+        print(f"conformance: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except ConformanceError as exc:
+        print(f"conformance: error: {exc}", file=sys.stderr)
+        return EXIT_INTERNAL
+    except KeyboardInterrupt:
+        print("conformance: interrupted", file=sys.stderr)
+        return EXIT_INTERNAL
+    except Exception as exc:
+        print(
+            f"conformance: internal error: {type(exc).__name__}: {exc}\n"
+            "This is a bug in the suite; run again with --debug for the traceback"
+            " and report it.",
+            file=sys.stderr,
+        )
+        if args.debug:
+            traceback.print_exc()
+        return EXIT_INTERNAL
+
+
+def _dispatch(args: argparse.Namespace) -> int:
+    from .config import project_settings
+
+    settings = project_settings()
+    registry_path = args.registry or settings.get("registry")
+    if args.command == "standards":
+        from . import cli_standards
+
+        return cli_standards.dispatch(args, registry_path)
+    from . import cli_run
+
+    if args.command == "validate":
+        return cli_run.validate(args, registry_path, settings)
+    return cli_run.run(args, registry_path, settings)
+
+
+class Progress:
+    """A one-line progress display on a terminal; silent otherwise."""
+
+    def __init__(self, stream: TextIO = sys.stderr) -> None:
+        self.stream = stream
+        self.enabled = stream.isatty()
+        self._last = 0.0
+
+    def __call__(self, done: int, name: str) -> None:
+        if not self.enabled:
+            return
+        now = time.monotonic()
+        if now - self._last < 0.1:
+            return
+        self._last = now
+        text = f"[{done}] {name}"
+        width = 78
+        if len(text) > width:
+            text = text[: width - 1] + "…"
+        self.stream.write("\r" + text.ljust(width))
+        self.stream.flush()
+
+    def clear(self) -> None:
+        """Remove the progress line."""
+        if self.enabled:
+            self.stream.write("\r" + " " * 78 + "\r")
+            self.stream.flush()
+
+
+def print_json(data: Any) -> None:
+    """Machine output on stdout."""
+    sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")

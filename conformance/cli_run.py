@@ -1,0 +1,217 @@
+"""``conformance validate`` and ``conformance run``."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+from .cli import Progress, print_json
+from .engine import check_payloads, display_path
+from .errors import UsageError
+from .json_input import DEFAULT_LIMITS, JsonLimits
+from .model import Outcome, Result
+from .payloads import DEFAULT_MAX_FINDINGS, Validators
+from .profiles import PayloadTarget, bundled_profiles, load_profiles
+from .registry import Registry
+from .report import Run, default_reports_dir, to_document
+
+_SHOWN_FINDINGS = 20
+_MARK = {
+    Outcome.PASSED: "ok  ",
+    Outcome.FAILED: "FAIL",
+    Outcome.WARNING: "warn",
+    Outcome.ERROR: "ERR ",
+    Outcome.SKIPPED: "skip",
+    Outcome.NOT_APPLICABLE: "n/a ",
+}
+
+
+def _limits(
+    args: argparse.Namespace, settings: dict[str, Any]
+) -> tuple[JsonLimits, int]:
+    max_bytes = args.max_bytes or settings.get("max_bytes") or DEFAULT_LIMITS.max_bytes
+    max_findings = (
+        args.max_findings or settings.get("max_findings") or DEFAULT_MAX_FINDINGS
+    )
+    if max_bytes <= 0 or max_findings <= 0:
+        raise UsageError("--max-bytes and --max-findings must be positive numbers")
+    return JsonLimits(max_bytes=max_bytes), max_findings
+
+
+def _command() -> str:
+    return "conformance " + " ".join(sys.argv[1:])
+
+
+def _execute(run: Run, body: Any) -> None:
+    """Run ``body``; an interruption still leaves a run marked incomplete."""
+    try:
+        body()
+    except KeyboardInterrupt:
+        run.finish(complete=False, interruption="interrupted (SIGINT or SIGTERM)")
+        print(
+            "conformance: interrupted; the report is marked incomplete", file=sys.stderr
+        )
+        return
+    run.finish(complete=True)
+
+
+def validate(
+    args: argparse.Namespace, registry_path: Path | None, settings: dict
+) -> int:
+    """Validate files and folders; exit 0 only when all conform."""
+    from .json_validation import json_validator_for_file
+    from .xml_validation import xml_validator_for_file
+
+    registry = Registry.open(registry_path)
+    for path in args.paths:
+        if not path.exists():
+            raise UsageError(f"{path}: no such file or folder")
+    limits, max_findings = _limits(args, settings)
+    validators = Validators(registry)
+    if args.schema is not None:
+        if not args.schema.is_file():
+            raise UsageError(f"--schema {args.schema}: no such file")
+        if args.schema.suffix.lower() == ".xsd":
+            validators.xml_override = xml_validator_for_file(args.schema, registry)
+        else:
+            validators.json_override = json_validator_for_file(args.schema, registry)
+    target = PayloadTarget(
+        id="validate", paths=tuple(args.paths), standard=args.standard
+    )
+    run = Run(registry=registry, command=_command())
+    progress = Progress()
+    _execute(
+        run,
+        lambda: check_payloads(
+            run,
+            [target],
+            validators=validators,
+            limits=limits,
+            max_findings=max_findings,
+            progress=progress,
+        ),
+    )
+    progress.clear()
+    _write_requested(run, args)
+    if args.format == "json":
+        print_json(to_document(run))
+    else:
+        _print_results(run, verbose=args.verbose)
+    return run.verdict.exit_code
+
+
+def _write_requested(run: Run, args: argparse.Namespace) -> None:
+    from .writers import writer
+
+    if getattr(args, "report", None):
+        writer("json")(run, args.report)
+    if getattr(args, "junit", None):
+        writer("junit")(run, args.junit)
+
+
+def _print_results(run: Run, *, verbose: bool) -> None:
+    out = sys.stdout
+    for result in run.results:
+        if result.outcome is Outcome.PASSED and not verbose:
+            continue
+        _print_result(run.registry, result, out)
+    _print_summary(run, out)
+
+
+def _print_result(registry: Registry, result: Result, out: Any) -> None:
+    against = f"  ({result.standard})" if result.standard else ""
+    records = ""
+    if "records" in result.evidence:
+        records = (
+            f"  {result.evidence['failed_records']} of"
+            f" {result.evidence['records']} records failed"
+        )
+    out.write(
+        f"{_MARK[result.outcome]}  {result.evidence.get('file', result.id)}"
+        f"{against}{records}\n"
+    )
+    if result.reason:
+        out.write(f"      {result.reason}\n")
+    for finding in result.findings[:_SHOWN_FINDINGS]:
+        out.write(f"      {finding.location}: {finding.message}\n")
+        detail = [f"rule {finding.rule}"]
+        if finding.schema_location:
+            detail.append(f"at {finding.schema_location}")
+        if finding.requirement:
+            requirement = (
+                registry.requirement(finding.standard, finding.requirement)
+                if finding.standard
+                else None
+            )
+            if requirement is not None:
+                detail.append(
+                    f"requirement {requirement.id} ({requirement.level}):"
+                    f" {requirement.text}"
+                )
+            else:
+                detail.append(f"requirement {finding.requirement}")
+        out.write(f"        {'; '.join(detail)}\n")
+    hidden = len(result.findings) - _SHOWN_FINDINGS
+    if hidden > 0:
+        out.write(
+            f"      … {hidden} more findings (write them all with --report FILE)\n"
+        )
+
+
+def _print_summary(run: Run, out: Any) -> None:
+    files = [r for r in run.results if r.kind == "payload"]
+    others = [r for r in run.results if r.kind != "payload"]
+    line = f"{len(files)} files checked: {_counted(files) or 'nothing to check'}"
+    records = sum(int(r.evidence.get("records", 0)) for r in files)
+    if records:
+        failed_records = sum(int(r.evidence.get("failed_records", 0)) for r in files)
+        line += f"; {records} JSON Lines records, {failed_records} failed"
+    if others:
+        line += f"\n{len(others)} other checks: {_counted(others)}"
+    if not run.complete:
+        line += "\nthe run was interrupted: results are incomplete"
+    out.write(f"{line}\nverdict: {run.verdict.value}\n")
+
+
+def _counted(results: list[Result]) -> str:
+    counts = Counter(r.outcome for r in results)
+    return ", ".join(f"{counts[o]} {o.value}" for o in Outcome if counts[o])
+
+
+def run(args: argparse.Namespace, registry_path: Path | None, settings: dict) -> int:
+    """The main job: every target of the agency profiles, reports written."""
+    from .writers import write_all
+
+    registry = Registry.open(registry_path)
+    limits, max_findings = _limits(args, settings)
+    profiles = load_profiles(args.agency or [bundled_profiles()])
+    reports_dir = (
+        args.reports_dir or settings.get("reports_dir") or default_reports_dir()
+    )
+    run = Run(registry=registry, command=_command())
+    targets = [t for p in profiles for t in p.payloads]
+    progress = Progress()
+    _execute(
+        run,
+        lambda: check_payloads(
+            run,
+            targets,
+            limits=limits,
+            max_findings=max_findings,
+            progress=progress,
+        ),
+    )
+    progress.clear()
+    paths = write_all(run, reports_dir)
+    out = sys.stdout
+    agencies = ", ".join(p.agency.id for p in profiles)
+    out.write(f"agencies: {agencies}\n")
+    for result in run.results:
+        if result.outcome is not Outcome.PASSED:
+            _print_result(registry, result, out)
+    _print_summary(run, out)
+    out.write("reports:\n" + "".join(f"  {display_path(p)}\n" for p in paths))
+    return run.verdict.exit_code

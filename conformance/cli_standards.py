@@ -1,0 +1,145 @@
+"""``conformance standards list|show|check|lock``."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+from .cli import EXIT_FAIL, EXIT_OK, print_json
+from .model import Outcome
+from .registry import Registry
+
+
+def dispatch(args: argparse.Namespace, registry_path: Path | None) -> int:
+    """Run one ``standards`` action."""
+    registry = Registry.open(registry_path)
+    return {"list": _list, "show": _show, "check": _check, "lock": _lock}[args.action](
+        registry, args
+    )
+
+
+def _list(registry: Registry, args: argparse.Namespace) -> int:
+    rows = []
+    for standard in registry:
+        rows.append(
+            {
+                "ref": standard.ref,
+                "status": standard.status.value,
+                "released": standard.released.isoformat()
+                if standard.released
+                else None,
+                "sunset": standard.sunset.isoformat() if standard.sunset else None,
+                "bindings": [b.format for b in standard.bindings],
+                "owner": standard.owner.id,
+                "title": standard.title,
+            }
+        )
+    if args.format == "json":
+        print_json(rows)
+        return EXIT_OK
+    out = sys.stdout
+    out.write(f"{registry.name} ({registry.root})\n")
+    for row in rows:
+        sunset = f" sunset {row['sunset']}" if row["sunset"] else ""
+        out.write(
+            f"  {row['ref']:<34} {row['status']:<10} {'+'.join(row['bindings']):<9}"
+            f" {row['title']}{sunset}\n"
+        )
+    for problem in registry.problems:
+        out.write(f"  BROKEN {problem.message.splitlines()[0]}\n")
+    return EXIT_OK
+
+
+def _show(registry: Registry, args: argparse.Namespace) -> int:
+    standard = registry.resolve(args.ref)
+    data: dict[str, Any] = {
+        "ref": standard.ref,
+        "title": standard.title,
+        "title_az": standard.title_az,
+        "status": standard.status.value,
+        "released": standard.released.isoformat() if standard.released else None,
+        "sunset": standard.sunset.isoformat() if standard.sunset else None,
+        "owner": {"id": standard.owner.id, "name": standard.owner.name},
+        "folder": str(standard.folder),
+        "bindings": {
+            b.format: {
+                "schema": b.path.name,
+                "requirement": b.requirement,
+                **(
+                    {"xsd_version": b.xsd_version, "root": b.root}
+                    if b.format == "xml"
+                    else {}
+                ),
+            }
+            for b in standard.bindings
+        },
+        "requirements": [
+            {"id": r.id, "level": r.level.value, "text": r.text}
+            for r in standard.requirements
+        ],
+        "examples": {
+            "valid": sum(e.valid for e in standard.examples),
+            "invalid": sum(not e.valid for e in standard.examples),
+        },
+    }
+    if args.format == "json":
+        print_json(data)
+        return EXIT_OK
+    out = sys.stdout
+    out.write(f"{standard.ref}: {standard.title}")
+    out.write(f" / {standard.title_az}\n" if standard.title_az else "\n")
+    out.write(f"  status: {standard.status}")
+    if standard.released:
+        out.write(f", released {standard.released}")
+    if standard.sunset:
+        out.write(f", sunset {standard.sunset}")
+    out.write(f"\n  primary source: {standard.owner.name}\n")
+    for binding in standard.bindings:
+        extra = (
+            f" (XSD {binding.xsd_version}, root {binding.root})"
+            if binding.format == "xml"
+            else ""
+        )
+        out.write(f"  {binding.format}: {binding.path.name}{extra}\n")
+    out.write("  requirements:\n")
+    for requirement in standard.requirements:
+        out.write(f"    {requirement.id} {requirement.level}: {requirement.text}\n")
+    examples = data["examples"]
+    out.write(f"  examples: {examples['valid']} valid, {examples['invalid']} invalid\n")
+    return EXIT_OK
+
+
+def _check(registry: Registry, args: argparse.Namespace) -> int:
+    from .report import result_to_dict
+    from .selfcheck import registry_checks
+
+    standards = [registry.resolve(ref) for ref in args.refs] if args.refs else None
+    results = [check.run() for check in registry_checks(registry, standards)]
+    failed = [r for r in results if r.outcome is not Outcome.PASSED]
+    if args.format == "json":
+        print_json([result_to_dict(r) for r in results])
+    else:
+        out = sys.stdout
+        for result in failed:
+            out.write(f"FAIL  {result.title}\n")
+            for finding in result.findings:
+                out.write("      " + finding.message.replace("\n", "\n      ") + "\n")
+        out.write(
+            f"{len(results)} registry checks: {len(results) - len(failed)} passed,"
+            f" {len(failed)} failed\n"
+        )
+    return EXIT_FAIL if failed else EXIT_OK
+
+
+def _lock(registry: Registry, args: argparse.Namespace) -> int:
+    from .integrity import write_lock
+
+    refs = [registry.resolve(ref).ref for ref in args.refs] if args.refs else None
+    recorded = write_lock(registry, refs)
+    if recorded:
+        sys.stdout.write("recorded: " + ", ".join(recorded) + "\n")
+    else:
+        sys.stdout.write("nothing new to record\n")
+    return EXIT_OK

@@ -1,0 +1,295 @@
+"""Reading JSON safely: every problem in the input becomes a finding.
+
+Duplicate member names, ``NaN``/``Infinity``, numbers that overflow or lose
+precision, invalid UTF-8, a byte order mark, excessive nesting and excessive
+size are reported with their position; nothing here raises on bad input.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from .json_locate import Locator, pointer
+from .model import Finding, Severity
+from .rules import (
+    EXCHANGE_RULES,
+    JSON_DEPTH,
+    JSON_DUPLICATE,
+    JSON_ENCODING,
+    JSON_NUMBER,
+    JSON_PRECISION,
+    JSON_SIZE,
+    JSON_SYNTAX,
+)
+
+_MAX_SAFE_INTEGER = 2**53 - 1
+# Only numbers with a long run of digits or a three-digit exponent can be
+# outside binary64 range or precision; anything else skips the slow check.
+_BIG_NUMBER_HINT = re.compile(r"[0-9]{16,}|[eE][+-]?[0-9]{3,}")
+
+
+@dataclass(frozen=True, slots=True)
+class JsonLimits:
+    """Input limits; each one breached is a finding, never a crash."""
+
+    max_bytes: int = 50 * 1024 * 1024
+    max_depth: int = 64
+
+
+DEFAULT_LIMITS = JsonLimits()
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedJson:
+    """The outcome of reading one JSON text.
+
+    ``ok`` says the value was read and is fit to check against a schema;
+    ``findings`` may hold errors even then (a byte order mark).
+    """
+
+    ok: bool
+    value: Any = None
+    text: str = ""
+    findings: tuple[Finding, ...] = ()
+
+
+class _Duplicate(ValueError):
+    pass
+
+
+class _NotANumber(ValueError):
+    pass
+
+
+def _unique_pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    result = dict(pairs)
+    if len(result) != len(pairs):
+        raise _Duplicate
+    return result
+
+
+def _reject_constant(name: str) -> Any:
+    raise _NotANumber(name)
+
+
+_DECODER = json.JSONDecoder(
+    object_pairs_hook=_unique_pairs, parse_constant=_reject_constant
+)
+
+
+def _finding(rule: tuple[str, str], message: str, **where: Any) -> Finding:
+    requirement, code = rule
+    severity = where.pop("severity", Severity.ERROR)
+    return Finding(
+        message=message,
+        rule=code,
+        requirement=requirement,
+        standard=EXCHANGE_RULES,
+        severity=severity,
+        **where,
+    )
+
+
+def parse_json(
+    data: bytes | str,
+    *,
+    limits: JsonLimits = DEFAULT_LIMITS,
+    first_line: int = 1,
+) -> ParsedJson:
+    """Parse one JSON text, returning the value or findings that say why not.
+
+    ``first_line`` shifts reported line numbers, for a record inside a
+    JSON Lines file.
+    """
+    findings: list[Finding] = []
+    size = len(data)
+    if size > limits.max_bytes:
+        return ParsedJson(
+            ok=False,
+            findings=(
+                _finding(
+                    JSON_SIZE,
+                    f"the document is {size:,} bytes; the limit is"
+                    f" {limits.max_bytes:,} bytes (raise it with --max-bytes if"
+                    " the receiving service accepts more)",
+                ),
+            ),
+        )
+    if isinstance(data, bytes):
+        if data.startswith(b"\xef\xbb\xbf"):
+            findings.append(
+                _finding(
+                    JSON_ENCODING,
+                    "the document starts with a UTF-8 byte order mark; JSON sent"
+                    " between systems must not carry one (RFC 8259 §8.1)",
+                    line=first_line,
+                    column=1,
+                )
+            )
+            data = data[3:]
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            line = first_line + data.count(b"\n", 0, exc.start)
+            start = data.rfind(b"\n", 0, exc.start) + 1
+            column = len(data[start : exc.start].decode("utf-8", "replace")) + 1
+            bad = data[exc.start : exc.end].hex(" ")
+            findings.append(
+                _finding(
+                    JSON_ENCODING,
+                    f"invalid UTF-8 at byte offset {exc.start} (bytes {bad}):"
+                    f" {exc.reason}; JSON must be UTF-8 (RFC 8259 §8.1)",
+                    line=line,
+                    column=column,
+                )
+            )
+            return ParsedJson(ok=False, findings=tuple(findings))
+    else:
+        text = data
+    # Depth can only exceed the limit if there are that many openers at all;
+    # counting them is far cheaper than scanning.
+    if text.count("[") + text.count("{") > limits.max_depth:
+        locator = Locator(text, first_line=first_line, max_depth=limits.max_depth)
+        if locator.scan.too_deep_at is not None:
+            line, column = locator.position(locator.scan.too_deep_at)
+            findings.append(
+                _finding(
+                    JSON_DEPTH,
+                    f"the document nests deeper than {limits.max_depth} levels",
+                    line=line,
+                    column=column,
+                )
+            )
+            return ParsedJson(ok=False, text=text, findings=tuple(findings))
+    try:
+        value = _DECODER.decode(text)
+    except json.JSONDecodeError as exc:
+        findings.append(
+            _finding(
+                JSON_SYNTAX,
+                f"not well-formed JSON: {exc.msg}",
+                line=first_line + exc.lineno - 1,
+                column=exc.colno,
+            )
+        )
+        return ParsedJson(ok=False, text=text, findings=tuple(findings))
+    except (_Duplicate, _NotANumber, ValueError, RecursionError):
+        findings.extend(_explain_rejection(text, first_line, limits))
+        return ParsedJson(ok=False, text=text, findings=tuple(findings))
+    if _BIG_NUMBER_HINT.search(text):
+        findings.extend(_number_findings(value, text, first_line))
+    # A byte order mark is a finding, but the value behind it is still sound
+    # enough to check against the schema; an overflowing number is not.
+    ok = not any(
+        f.severity is Severity.ERROR and f.rule != JSON_ENCODING[1] for f in findings
+    )
+    return ParsedJson(ok=ok, value=value, text=text, findings=tuple(findings))
+
+
+def _explain_rejection(text: str, first_line: int, limits: JsonLimits) -> list[Finding]:
+    """Say exactly why the strict decoder refused a text the scanner can follow."""
+    locator = Locator(text, first_line=first_line, max_depth=limits.max_depth)
+    findings = []
+    for obj, key, offset in locator.scan.duplicates:
+        line, column = locator.position(offset)
+        findings.append(
+            _finding(
+                JSON_DUPLICATE,
+                f"member name {key!r} appears more than once in the object at"
+                f" {obj or '/'}; receivers disagree on which value wins"
+                " (RFC 7493 §2.3)",
+                pointer=pointer([*_split(obj), key]),
+                line=line,
+                column=column,
+            )
+        )
+    for where, token, offset in locator.scan.scalars:
+        line, column = locator.position(offset)
+        if token in ("NaN", "Infinity", "-Infinity"):
+            findings.append(
+                _finding(
+                    JSON_NUMBER,
+                    f"{token} is not a JSON number (RFC 8259 §6)",
+                    pointer=where,
+                    line=line,
+                    column=column,
+                )
+            )
+        elif token.lstrip("-").isdigit() and len(token.lstrip("-")) > 4300:
+            findings.append(
+                _finding(
+                    JSON_NUMBER,
+                    f"an integer with {len(token.lstrip('-')):,} digits is far"
+                    " beyond what any receiver can represent (RFC 7493 §2.2)",
+                    pointer=where,
+                    line=line,
+                    column=column,
+                )
+            )
+    if not findings:
+        findings.append(
+            _finding(JSON_SYNTAX, "the JSON text could not be read", line=first_line)
+        )
+    return findings
+
+
+def _split(json_pointer: str) -> list[str]:
+    if not json_pointer:
+        return []
+    return [
+        p.replace("~1", "/").replace("~0", "~") for p in json_pointer.split("/")[1:]
+    ]
+
+
+def _number_findings(value: Any, text: str, first_line: int) -> list[Finding]:
+    """Numbers that overflow binary64 (errors) or lose integer precision (warnings)."""
+    found: list[tuple[str, Any]] = []
+    stack: list[tuple[list[str | int], Any]] = [([], value)]
+    while stack:
+        path, item = stack.pop()
+        if isinstance(item, dict):
+            stack.extend(([*path, k], v) for k, v in item.items())
+        elif isinstance(item, list):
+            stack.extend(([*path, i], v) for i, v in enumerate(item))
+        elif (isinstance(item, float) and item in (float("inf"), float("-inf"))) or (
+            isinstance(item, int)
+            and not isinstance(item, bool)
+            and abs(item) > _MAX_SAFE_INTEGER
+        ):
+            found.append((pointer(path), item))
+    if not found:
+        return []
+    locator = Locator(text, first_line=first_line)
+    findings = []
+    for where, item in sorted(found, key=lambda f: f[0]):
+        position = locator.locate(where)
+        line, column = position if position else (None, None)
+        if isinstance(item, float):
+            findings.append(
+                _finding(
+                    JSON_NUMBER,
+                    "this number is too large for IEEE 754 binary64: receivers"
+                    " would read it as infinity (RFC 7493 §2.2)",
+                    pointer=where,
+                    line=line,
+                    column=column,
+                )
+            )
+        else:
+            digits = len(str(abs(item)))
+            findings.append(
+                _finding(
+                    JSON_PRECISION,
+                    f"this integer ({digits} digits) is outside ±(2^53-1);"
+                    " receivers that read numbers as binary64 will change it;"
+                    " send it as a string (RFC 7493 §2.2)",
+                    pointer=where,
+                    line=line,
+                    column=column,
+                    severity=Severity.WARNING,
+                )
+            )
+    return findings

@@ -1,0 +1,140 @@
+"""Agency profiles: a TOML file naming an agency and its targets.
+
+```toml
+[agency]
+id = "mia"
+name = "Ministry of Internal Affairs"
+name_az = "Daxili İşlər Nazirliyi"
+
+[[payloads]]
+standard = "person@1.1.0"      # optional for XML: found from the namespace
+path = "samples/mia/person"    # relative to this file
+```
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import tomllib
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from .errors import UsageError
+from .locations import bundled
+from .manifest import Agency
+
+
+@dataclass(frozen=True, slots=True)
+class PayloadTarget:
+    """Payload files (and folders of them) to check against one standard."""
+
+    id: str
+    paths: tuple[Path, ...]
+    standard: str | None
+    agency: Agency | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Profile:
+    """One agency and its targets."""
+
+    path: Path
+    agency: Agency
+    payloads: tuple[PayloadTarget, ...]
+
+
+@cache
+def _validator() -> Any:
+    import jsonschema
+
+    text = resources.files("conformance.schemas").joinpath("profile.schema.json")
+    return jsonschema.Draft202012Validator(json.loads(text.read_text("utf-8")))
+
+
+def _problem(error: Any) -> str:
+    where = ".".join(str(p) for p in error.absolute_path) or "(top level)"
+    if error.validator == "additionalProperties":
+        allowed = list(error.schema.get("properties", {}))
+        extra = [k for k in error.instance if k not in allowed]
+        parts = []
+        for key in extra:
+            close = difflib.get_close_matches(key, allowed, n=1)
+            parts.append(
+                f"unknown key {key!r}"
+                + (f" (did you mean {close[0]!r}?)" if close else "")
+            )
+        return f"{where}: {'; '.join(parts)}; allowed: {', '.join(allowed)}"
+    return f"{where}: {error.message}"
+
+
+def load_profile(path: Path) -> Profile:
+    """Read and check one profile; a :class:`UsageError` names every problem."""
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise UsageError(
+            f"{path}: cannot read the agency profile: {exc.strerror}"
+        ) from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise UsageError(
+            f"{path}: the agency profile is not valid TOML: {exc}"
+        ) from None
+    errors = sorted(_validator().iter_errors(data), key=lambda e: list(e.absolute_path))
+    if errors:
+        listed = "\n  ".join(_problem(e) for e in errors)
+        raise UsageError(
+            f"{path}: the agency profile does not follow the format in"
+            f" docs/profiles.md:\n  {listed}"
+        )
+    agency = Agency(**data["agency"])
+    targets = []
+    for index, entry in enumerate(data.get("payloads", [])):
+        location = (path.parent / entry["path"]).resolve()
+        if not location.exists():
+            raise UsageError(
+                f"{path}: payloads[{index}].path {entry['path']!r} does not exist"
+                f" (looked for {location})"
+            )
+        name = entry.get("id") or Path(entry["path"]).name
+        targets.append(
+            PayloadTarget(
+                id=f"{agency.id}:{name}",
+                paths=(location,),
+                standard=entry.get("standard"),
+                agency=agency,
+            )
+        )
+    return Profile(path=path, agency=agency, payloads=tuple(targets))
+
+
+def load_profiles(paths: list[Path]) -> list[Profile]:
+    """Profiles from files and folders of ``*.toml`` files, in name order."""
+    found: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            found.extend(sorted(path.glob("*.toml")))
+        elif path.is_file():
+            found.append(path)
+        else:
+            raise UsageError(f"agency profile {path} does not exist")
+    if not found:
+        raise UsageError(f"no agency profiles (*.toml) in {', '.join(map(str, paths))}")
+    profiles = [load_profile(p) for p in found]
+    seen: dict[str, Path] = {}
+    for profile in profiles:
+        if profile.agency.id in seen:
+            raise UsageError(
+                f"{profile.path}: agency id {profile.agency.id!r} is also used by"
+                f" {seen[profile.agency.id]}"
+            )
+        seen[profile.agency.id] = profile.path
+    return profiles
+
+
+def bundled_profiles() -> Path:
+    """The folder of the sample agencies' profiles shipped with the suite."""
+    return bundled("fixtures") / "agencies"

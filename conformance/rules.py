@@ -1,0 +1,28 @@
+"""The suite's own input rules, each tied to a requirement of ``exchange-rules``.
+
+These are the checks made before any schema: is the input readable, and
+safe to read. Requirement texts live in the registry
+(``standards/exchange-rules``); check code refers to them by id only.
+"""
+
+from __future__ import annotations
+
+EXCHANGE_RULES = "exchange-rules@1.0.0"
+
+# (requirement id, rule code)
+JSON_ENCODING = ("ER-JSON-1", "json-encoding")
+JSON_SYNTAX = ("ER-JSON-2", "json-syntax")
+JSON_DUPLICATE = ("ER-JSON-3", "json-duplicate-key")
+JSON_NUMBER = ("ER-JSON-4", "json-number")
+JSON_PRECISION = ("ER-JSON-5", "json-integer-precision")
+JSON_DEPTH = ("ER-PAYLOAD-1", "json-depth")
+JSON_SIZE = ("ER-PAYLOAD-1", "json-size")
+
+XML_SYNTAX = ("ER-XML-1", "xml-syntax")
+XML_DTD = ("ER-XML-2", "xml-dtd")
+XML_SCHEMA_LOCATION = ("ER-XML-3", "xml-schema-location-ignored")
+XML_DEPTH = ("ER-PAYLOAD-1", "xml-depth")
+XML_SIZE = ("ER-PAYLOAD-1", "xml-size")
+XML_UNKNOWN_ROOT = ("ER-XML-4", "xml-unknown-root")
+
+FORMAT_UNKNOWN = ("ER-PAYLOAD-2", "unknown-format")

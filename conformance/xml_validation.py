@@ -1,0 +1,315 @@
+"""Validating XML payloads: the one entry point is :func:`validate_xml`.
+
+XSD 1.0 standards are checked by libxml2, which both decides and locates
+errors at native speed; XSD 1.1 standards (assertions) by xmlschema.
+Files too large to hold in memory are streamed (:func:`validate_xml_file`).
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+from lxml import etree
+
+from .errors import SchemaError
+from .manifest import StandardVersion
+from .model import Finding
+from .registry import Registry
+from .rules import EXCHANGE_RULES, XML_UNKNOWN_ROOT
+from .xml_input import (
+    DEFAULT_LIMITS,
+    XmlLimits,
+    doctype_position,
+    dtd_finding,
+    parse_xml,
+    readable_path,
+    safe_parser,
+    schema_location_notes,
+    syntax_finding,
+)
+from .xml_schemas import XsdSchema, compile_xsd, libxml_rule, xmlschema_rule
+
+_CLARK = re.compile(r"\{[^}]*\}")
+STREAM_THRESHOLD = 16 * 1024 * 1024
+"""Files larger than this are validated as a stream, in bounded memory."""
+
+
+def _tidy(message: str) -> str:
+    # libxml2 names elements in Clark notation; the namespace is noise to a reader.
+    return _CLARK.sub("", message).strip()
+
+
+def xml_validator(registry: Registry, standard: StandardVersion) -> XsdSchema:
+    """The compiled XSD of a standard's XML binding, built once per process."""
+    if standard.xml is None:
+        raise SchemaError(f"{standard.ref} has no XML binding")
+    binding = standard.xml
+
+    def build() -> XsdSchema:
+        schema = compile_xsd(
+            binding.path, binding.xsd_version or "1.0", [registry.root]
+        )
+        schema.standard = standard.ref
+        schema.requirement = binding.requirement
+        return schema
+
+    return registry.cached(("xml", standard.ref), build)
+
+
+def xml_validator_for_file(path: Path, registry: Registry | None) -> XsdSchema:
+    """A compiled draft XSD outside any registry; it may import registry XSDs."""
+    version = _declared_xsd_version(path)
+    roots = [path.resolve().parent]
+    if registry is not None:
+        roots.append(registry.root)
+    return compile_xsd(path, version, roots)
+
+
+def _declared_xsd_version(path: Path) -> str:
+    # An XSD 1.1 draft says so with vc:minVersion="1.1" on its root.
+    try:
+        root = etree.parse(str(path), safe_parser()).getroot()
+    except (etree.XMLSyntaxError, OSError) as exc:
+        raise SchemaError(f"{path}: not a readable XSD: {exc}") from None
+    minimum = root.get("{http://www.w3.org/2007/XMLSchema-versioning}minVersion")
+    return "1.1" if minimum == "1.1" else "1.0"
+
+
+def validate_xml(
+    data: bytes,
+    schema: XsdSchema,
+    *,
+    limits: XmlLimits = DEFAULT_LIMITS,
+) -> list[Finding]:
+    """Validate one XML document against a compiled XSD; never raises on bad input."""
+    parsed = parse_xml(data, limits=limits)
+    findings = list(parsed.findings)
+    if not parsed.ok:
+        return findings
+    findings.extend(validate_tree(parsed.tree, schema))
+    return findings
+
+
+def validate_tree(tree: Any, schema: XsdSchema) -> list[Finding]:
+    """Findings for an already parsed document."""
+    root = tree.getroot()
+    if root.tag not in schema.global_elements:
+        return [_unknown_root(root, schema)]
+    if schema.engine == "lxml":
+        if schema.compiled.validate(tree):
+            return []
+        return [
+            _from_libxml(entry, tree, schema) for entry in schema.compiled.error_log
+        ]
+    return [
+        _from_xmlschema(error, schema)
+        for error in schema.compiled.iter_errors(tree, use_location_hints=False)
+    ]
+
+
+def _unknown_root(root: Any, schema: XsdSchema) -> Finding:
+    expected = ", ".join(sorted(_CLARK.sub("", e) for e in schema.global_elements))
+    qname = etree.QName(root)
+    return Finding(
+        message=(
+            f"the root element {qname.localname!r} in namespace"
+            f" {qname.namespace or '(none)'!r} is not declared by"
+            f" {schema.standard or schema.path.name} (namespace"
+            f" {schema.namespace or '(none)'!r}); expected one of: {expected}"
+        ),
+        rule=XML_UNKNOWN_ROOT[1],
+        xpath="/" + qname.localname,
+        line=root.sourceline,
+        requirement=XML_UNKNOWN_ROOT[0],
+        standard=EXCHANGE_RULES,
+    )
+
+
+def _from_libxml(entry: Any, tree: Any, schema: XsdSchema) -> Finding:
+    xpath = None
+    if entry.path:
+        # libxml2 writes the path with the document's own prefixes.
+        prefixes = {k: v for k, v in tree.getroot().nsmap.items() if k}
+        try:
+            nodes = tree.xpath(entry.path, namespaces=prefixes)
+        except etree.XPathError:
+            nodes = []
+        if nodes and isinstance(nodes[0], etree._Element):
+            xpath = readable_path(nodes[0])
+    return Finding(
+        message=_tidy(entry.message),
+        rule=libxml_rule(entry.type_name),
+        xpath=xpath,
+        line=entry.line or None,
+        column=entry.column or None,
+        schema_location=schema.path.name,
+        requirement=schema.requirement,
+        standard=schema.standard,
+    )
+
+
+def _from_xmlschema(error: Any, schema: XsdSchema) -> Finding:
+    element = error.elem
+    line = getattr(element, "sourceline", None) if element is not None else None
+    reason = error.reason or error.message
+    if element is not None and hasattr(element, "getparent"):
+        xpath = readable_path(element)
+    else:
+        xpath = error.path
+    message = reason
+    if error.obj is not None and not isinstance(error.obj, etree._Element):
+        message = f"{reason} (value {str(error.obj)[:80]!r})"
+    return Finding(
+        message=_tidy(message),
+        rule=xmlschema_rule(error),
+        xpath=xpath,
+        line=line,
+        schema_location=schema.path.name,
+        requirement=schema.requirement,
+        standard=schema.standard,
+    )
+
+
+def validate_xml_file(path: Path, schema: XsdSchema) -> list[Finding]:
+    """Validate an XML file; large files are streamed in bounded memory."""
+    try:
+        size = path.stat().st_size
+    except OSError as exc:
+        return [syntax_finding(f"cannot read {path}: {exc.strerror}", None, None)]
+    if size <= STREAM_THRESHOLD:
+        return validate_xml(path.read_bytes(), schema, limits=XmlLimits(max(size, 1)))
+    position = doctype_position(path)
+    if position is not None:
+        return [dtd_finding(*position)]
+    if schema.engine == "xmlschema":
+        return _stream_xmlschema(path, schema)
+    return _stream_libxml(path, schema)
+
+
+def _stream_libxml(path: Path, schema: XsdSchema) -> list[Finding]:
+    """Stream a large document through libxml2.
+
+    libxml2 validates the whole stream (so the root's own content model is
+    checked) but cannot say on which line; each record (a child of the
+    root) is therefore also validated on its own, which locates its errors.
+    Stream errors no record accounts for are reported at the root.
+    """
+    findings: list[Finding] = []
+    located: Counter[str] = Counter()
+    lines_by_tag: dict[str, list[int]] = {}
+    events = etree.iterparse(
+        str(path),
+        events=("start", "end"),
+        schema=schema.compiled,
+        resolve_entities=False,
+        no_network=True,
+        load_dtd=False,
+        huge_tree=False,
+        collect_ids=False,
+    )
+    depth = 0
+    index: Counter[str] = Counter()
+    root = None
+    try:
+        for event, element in events:
+            if event == "start":
+                depth += 1
+                if depth == 1:
+                    root = element
+                    findings.extend(schema_location_notes(element))
+                    if element.tag not in schema.global_elements:
+                        return [_unknown_root(element, schema)]
+                continue
+            depth -= 1
+            if depth != 1:
+                continue
+            index[element.tag] += 1
+            if element.tag in schema.global_elements:
+                if not schema.compiled.validate(element):
+                    prefix = (
+                        f"/{etree.QName(root).localname}"
+                        f"/{etree.QName(element).localname}[{index[element.tag]}]"
+                    )
+                    for entry in schema.compiled.error_log:
+                        finding = _from_libxml(entry, element.getroottree(), schema)
+                        rel = finding.xpath or ""
+                        # The record's own path starts at the record; prefix the root.
+                        rel = rel.split("/", 2)[2] if rel.count("/") >= 2 else ""
+                        finding = _with_xpath(
+                            finding, prefix + ("/" + rel if rel else "")
+                        )
+                        findings.append(finding)
+                        located[finding.message] += 1
+            else:
+                lines_by_tag.setdefault(etree.QName(element).localname, []).append(
+                    element.sourceline
+                )
+            element.clear()
+            while element.getprevious() is not None:
+                del element.getparent()[0]
+    except etree.XMLSyntaxError as exc:
+        entries = [e for e in exc.error_log if e.domain_name != "SCHEMASV"]
+        if entries or not exc.error_log:
+            line, column = exc.position if exc.position else (None, None)
+            findings.append(syntax_finding(exc.msg, line, column))
+            return findings
+        stream_messages = [e for e in exc.error_log if e.domain_name == "SCHEMASV"]
+        findings.extend(
+            _unlocated(stream_messages, located, lines_by_tag, root, schema)
+        )
+    return findings
+
+
+def _unlocated(
+    entries: list[Any],
+    located: Counter[str],
+    lines_by_tag: dict[str, list[int]],
+    root: Any,
+    schema: XsdSchema,
+) -> list[Finding]:
+    """Stream errors the per-record pass did not already report."""
+    findings = []
+    remaining = Counter(located)
+    root_name = etree.QName(root).localname if root is not None else ""
+    for entry in entries:
+        message = _tidy(entry.message)
+        if remaining[message] > 0:
+            remaining[message] -= 1
+            continue
+        line = None
+        match = re.match(r"Element '([^']+)'", message)
+        if match and lines_by_tag.get(match.group(1)):
+            line = lines_by_tag[match.group(1)].pop(0)
+        findings.append(
+            Finding(
+                message=message,
+                rule=libxml_rule(entry.type_name),
+                xpath=f"/{root_name}",
+                line=line,
+                schema_location=schema.path.name,
+                requirement=schema.requirement,
+                standard=schema.standard,
+            )
+        )
+    return findings
+
+
+def _with_xpath(finding: Finding, xpath: str) -> Finding:
+    from dataclasses import replace
+
+    return replace(finding, xpath=xpath)
+
+
+def _stream_xmlschema(path: Path, schema: XsdSchema) -> list[Finding]:
+    import xmlschema
+
+    resource = xmlschema.XMLResource(
+        str(path), lazy=True, thin_lazy=True, defuse="always", allow="none"
+    )
+    return [
+        _from_xmlschema(error, schema)
+        for error in schema.compiled.iter_errors(resource, use_location_hints=False)
+    ]
