@@ -17,8 +17,8 @@ run: $(STAMP)
 	$(BIN)/conformance run
 
 test: $(STAMP)
-	$(BIN)/ruff check conformance tests benchmarks
-	$(BIN)/ruff format --check conformance tests benchmarks
+	$(BIN)/ruff check conformance tests benchmarks tools conftest.py
+	$(BIN)/ruff format --check conformance tests benchmarks tools conftest.py
 	$(BIN)/python -m pytest -n auto
 
 bench: $(STAMP)

@@ -16,6 +16,7 @@ from .json_locate import Locator, pointer
 from .model import Finding, Severity
 from .rules import (
     EXCHANGE_RULES,
+    JSON_BOM,
     JSON_DEPTH,
     JSON_DUPLICATE,
     JSON_ENCODING,
@@ -122,7 +123,7 @@ def parse_json(
         if data.startswith(b"\xef\xbb\xbf"):
             findings.append(
                 _finding(
-                    JSON_ENCODING,
+                    JSON_BOM,
                     "the document starts with a UTF-8 byte order mark; JSON sent"
                     " between systems must not carry one (RFC 8259 §8.1)",
                     line=first_line,
@@ -184,7 +185,7 @@ def parse_json(
     # A byte order mark is a finding, but the value behind it is still sound
     # enough to check against the schema; an overflowing number is not.
     ok = not any(
-        f.severity is Severity.ERROR and f.rule != JSON_ENCODING[1] for f in findings
+        f.severity is Severity.ERROR and f.rule != JSON_BOM[1] for f in findings
     )
     return ParsedJson(ok=ok, value=value, text=text, findings=tuple(findings))
 

@@ -17,9 +17,9 @@ from collections.abc import Iterator
 from typing import Any
 
 from .errors import PatternError, SchemaError
-from .formats import FORMATS
+from .formats import FORMATS, NATIVE_OVERRIDES
 from .patterns import compile_pattern, search
-from .schema_resources import ResourceLoader
+from .schema_resources import RefOutsideRegistryError, ResourceLoader
 
 DRAFT_2020_12 = "https://json-schema.org/draft/2020-12/schema"
 
@@ -106,7 +106,7 @@ def native_validator(schema: Any, loader: ResourceLoader) -> Any:
     try:
         return jsonschema_rs.validator_for(
             schema,
-            formats=dict(FORMATS),
+            formats={name: FORMATS[name] for name in NATIVE_OVERRIDES},
             validate_formats=True,
             ignore_unknown_formats=False,
             retriever=loader.retrieve,
@@ -114,6 +114,10 @@ def native_validator(schema: Any, loader: ResourceLoader) -> Any:
         )
     except jsonschema_rs.ValidationError as exc:
         first = str(exc).split("\n", 1)[0]
+        # jsonschema-rs wraps our retriever's refusal; our own words are clearer.
+        marker = f"{RefOutsideRegistryError.__name__}: "
+        if marker in first:
+            raise RefOutsideRegistryError(first.split(marker, 1)[1]) from None
         raise SchemaError(f"the schema cannot be compiled: {first}") from None
     except (ValueError, TypeError) as exc:
         raise SchemaError(f"the schema cannot be compiled: {exc}") from None

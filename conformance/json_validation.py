@@ -43,7 +43,7 @@ _VALUE_KEYWORDS = frozenset(
     }
 )
 _BRANCHING = frozenset({"oneOf", "anyOf"})
-_DISCRIMINATING = frozenset({"const", "enum", "type", "required"})
+_DISCRIMINATING = frozenset({"const", "enum"})
 
 
 @dataclass(frozen=True)
@@ -164,23 +164,26 @@ def _standard_of(uri: str, base_uri: str | None) -> str | None:
 def _best_branch(error: Any) -> list[Any] | None:
     """The one ``oneOf``/``anyOf`` branch the document evidently meant, if any.
 
-    A branch that fails on a ``const``, ``enum``, ``type`` or ``required``
-    right at (or just under) the branching value was not meant: its
-    discriminator did not match. When exactly one branch remains, its
-    errors explain the failure better than "not valid under any".
+    A branch was not meant when its discriminator failed: a ``const`` or
+    ``enum`` on a member of the branching object (``eventType``), or a
+    ``type`` on the branching value itself. When exactly one branch
+    remains, its errors explain the failure better than "not valid under
+    any"; a missing member of that branch is then reported as ``required``.
     """
     branches = getattr(error.kind, "context", None)
     if not branches:
         return None
     depth = len(error.instance_path)
-    meant = [
-        branch
-        for branch in branches
-        if branch
-        and not any(
-            sub.kind.name in _DISCRIMINATING and len(sub.instance_path) <= depth + 1
-            for sub in branch
+
+    def not_meant(sub: Any) -> bool:
+        at = len(sub.instance_path)
+        name = sub.kind.name
+        return (name in _DISCRIMINATING and at <= depth + 1) or (
+            name == "type" and at == depth
         )
+
+    meant = [
+        branch for branch in branches if branch and not any(map(not_meant, branch))
     ]
     return meant[0] if len(meant) == 1 else None
 

@@ -71,15 +71,20 @@ def iter_payload_files(paths: Iterable[Path]) -> Iterator[Path]:
 
 def sniff(head: bytes) -> str:
     """``json``, ``xml`` or ``unknown``, from the first bytes of a file."""
+    for bom, codec in ((b"\xff\xfe", "utf-16-le"), (b"\xfe\xff", "utf-16-be")):
+        if head.startswith(bom):
+            # Only the first character matters; UTF-16 JSON is then reported as
+            # not UTF-8, and UTF-16 XML is read as XML allows.
+            head = head[2:].decode(codec, "ignore").encode("utf-8")
+            break
     text = head.lstrip(b"\xef\xbb\xbf").lstrip(b" \t\r\n")
     if text.startswith(b"<"):
         return "xml"
-    if text[:1] in (b"{", b"[", b'"') or text[:1].isdigit() or text[:1] == b"-":
+    first = text[:1]
+    if first in (b"{", b"[", b'"', b"-") or first.isdigit():
         return "json"
     if text.startswith((b"true", b"false", b"null")):
         return "json"
-    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return "xml"  # UTF-16 with a byte order mark: only XML may be UTF-16 here
     return "unknown"
 
 

@@ -17,7 +17,14 @@ from typing import Any
 from lxml import etree
 
 from .model import Finding, Severity
-from .rules import EXCHANGE_RULES, XML_DTD, XML_SCHEMA_LOCATION, XML_SIZE, XML_SYNTAX
+from .rules import (
+    EXCHANGE_RULES,
+    XML_DEPTH,
+    XML_DTD,
+    XML_SCHEMA_LOCATION,
+    XML_SIZE,
+    XML_SYNTAX,
+)
 
 XSI = "http://www.w3.org/2001/XMLSchema-instance"
 _PROLOG_CHUNK = 4096
@@ -121,7 +128,14 @@ def dtd_finding(line: int, column: int) -> Finding:
 
 
 def syntax_finding(message: str, line: int | None, column: int | None) -> Finding:
-    """The finding for a document that is not well-formed."""
+    """The finding for a document that is not well-formed (or nested too deep)."""
+    if "Excessive depth" in message:
+        return _finding(
+            XML_DEPTH,
+            "the document nests deeper than 256 levels; the reader stops there",
+            line=line or None,
+            column=column or None,
+        )
     return _finding(
         XML_SYNTAX,
         f"not well-formed XML: {message}",

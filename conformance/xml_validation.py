@@ -7,6 +7,7 @@ Files too large to hold in memory are streamed (:func:`validate_xml_file`).
 
 from __future__ import annotations
 
+import copy
 import re
 from collections import Counter
 from pathlib import Path
@@ -32,7 +33,9 @@ from .xml_input import (
 )
 from .xml_schemas import XsdSchema, compile_xsd, libxml_rule, xmlschema_rule
 
-_CLARK = re.compile(r"\{[^}]*\}")
+# A namespace in Clark notation is a URI in braces; a regex quantifier ({7})
+# or a value set in a message is not, and must survive.
+_CLARK = re.compile(r"\{[A-Za-z][A-Za-z0-9+.-]*:[^{}\s]*\}")
 STREAM_THRESHOLD = 16 * 1024 * 1024
 """Files larger than this are validated as a stream, in bounded memory."""
 
@@ -128,22 +131,37 @@ def _unknown_root(root: Any, schema: XsdSchema) -> Finding:
     )
 
 
-def _from_libxml(entry: Any, tree: Any, schema: XsdSchema) -> Finding:
-    xpath = None
-    if entry.path:
-        # libxml2 writes the path with the document's own prefixes.
-        prefixes = {k: v for k, v in tree.getroot().nsmap.items() if k}
-        try:
-            nodes = tree.xpath(entry.path, namespaces=prefixes)
-        except etree.XPathError:
-            nodes = []
-        if nodes and isinstance(nodes[0], etree._Element):
-            xpath = readable_path(nodes[0])
+def _node_for(entry: Any, tree: Any) -> Any:
+    """The element a libxml2 error is about, looked up by the error's path."""
+    if not entry.path:
+        return None
+    # libxml2 writes the path with the document's own prefixes.
+    prefixes = {k: v for k, v in tree.getroot().nsmap.items() if k}
+    try:
+        nodes = tree.xpath(entry.path, namespaces=prefixes)
+    except etree.XPathError:
+        return None
+    if nodes and isinstance(nodes[0], etree._Element):
+        return nodes[0]
+    return None
+
+
+def _from_libxml(
+    entry: Any,
+    tree: Any,
+    schema: XsdSchema,
+    *,
+    xpath: str | None = None,
+    line: int | None = None,
+) -> Finding:
+    if xpath is None:
+        node = _node_for(entry, tree)
+        xpath = readable_path(node) if node is not None else None
     return Finding(
         message=_tidy(entry.message),
         rule=libxml_rule(entry.type_name),
         xpath=xpath,
-        line=entry.line or None,
+        line=line or entry.line or None,
         column=entry.column or None,
         schema_location=schema.path.name,
         requirement=schema.requirement,
@@ -190,12 +208,12 @@ def validate_xml_file(path: Path, schema: XsdSchema) -> list[Finding]:
 
 
 def _stream_libxml(path: Path, schema: XsdSchema) -> list[Finding]:
-    """Stream a large document through libxml2.
+    """Stream a large document through libxml2 in bounded memory.
 
     libxml2 validates the whole stream (so the root's own content model is
     checked) but cannot say on which line; each record (a child of the
     root) is therefore also validated on its own, which locates its errors.
-    Stream errors no record accounts for are reported at the root.
+    Stream errors that no record accounts for are reported at the root.
     """
     findings: list[Finding] = []
     located: Counter[str] = Counter()
@@ -227,40 +245,72 @@ def _stream_libxml(path: Path, schema: XsdSchema) -> list[Finding]:
             if depth != 1:
                 continue
             index[element.tag] += 1
-            if element.tag in schema.global_elements:
-                if not schema.compiled.validate(element):
-                    prefix = (
-                        f"/{etree.QName(root).localname}"
-                        f"/{etree.QName(element).localname}[{index[element.tag]}]"
-                    )
-                    for entry in schema.compiled.error_log:
-                        finding = _from_libxml(entry, element.getroottree(), schema)
-                        rel = finding.xpath or ""
-                        # The record's own path starts at the record; prefix the root.
-                        rel = rel.split("/", 2)[2] if rel.count("/") >= 2 else ""
-                        finding = _with_xpath(
-                            finding, prefix + ("/" + rel if rel else "")
-                        )
-                        findings.append(finding)
-                        located[finding.message] += 1
+            record = _validate_record(element, root, index[element.tag], schema)
+            if record is None:
+                name = etree.QName(element).localname
+                lines_by_tag.setdefault(name, []).append(element.sourceline)
             else:
-                lines_by_tag.setdefault(etree.QName(element).localname, []).append(
-                    element.sourceline
-                )
+                findings.extend(record)
+                located.update(f.message for f in record)
+            # Forget what has been checked: memory stays bounded by one record.
             element.clear()
             while element.getprevious() is not None:
                 del element.getparent()[0]
     except etree.XMLSyntaxError as exc:
-        entries = [e for e in exc.error_log if e.domain_name != "SCHEMASV"]
-        if entries or not exc.error_log:
+        entries = list(events.error_log)
+        broken = [e for e in entries if e.domain_name != "SCHEMASV"]
+        if broken or not entries:
             line, column = exc.position if exc.position else (None, None)
             findings.append(syntax_finding(exc.msg, line, column))
             return findings
-        stream_messages = [e for e in exc.error_log if e.domain_name == "SCHEMASV"]
-        findings.extend(
-            _unlocated(stream_messages, located, lines_by_tag, root, schema)
-        )
+        findings.extend(_unlocated(entries, located, lines_by_tag, root, schema))
     return findings
+
+
+def _validate_record(
+    element: Any, root: Any, position: int, schema: XsdSchema
+) -> list[Finding] | None:
+    """Findings for one record, or ``None`` when it has no global declaration."""
+    if schema.compiled.validate(element):
+        return []
+    if all(e.type_name == "SCHEMAV_CVC_ELT_1" for e in schema.compiled.error_log):
+        return None
+    # Paths in libxml2's messages are relative to the validation root, and
+    # lines past 65535 are lost in them; a standalone copy of the failing
+    # record gives paths to look up, and the original element the lines.
+    alone = copy.deepcopy(element)
+    schema.compiled.validate(alone)
+    tree = etree.ElementTree(alone)
+    root_name = etree.QName(root).localname
+    record = []
+    for entry in schema.compiled.error_log:
+        node = _node_for(entry, tree)
+        original = _same_place(node, alone, element) if node is not None else element
+        steps = readable_path(node if node is not None else alone).split("/")[1:]
+        steps[0] = f"{steps[0]}[{position}]"
+        record.append(
+            _from_libxml(
+                entry,
+                tree,
+                schema,
+                xpath="/".join(["", root_name, *steps]),
+                line=original.sourceline,
+            )
+        )
+    return record
+
+
+def _same_place(node: Any, copy_root: Any, original_root: Any) -> Any:
+    """The element of the original record at the place ``node`` has in the copy."""
+    indexes = []
+    while node is not None and node is not copy_root:
+        parent = node.getparent()
+        indexes.append(parent.index(node))
+        node = parent
+    target = original_root
+    for index in reversed(indexes):
+        target = target[index]
+    return target
 
 
 def _unlocated(
@@ -295,12 +345,6 @@ def _unlocated(
             )
         )
     return findings
-
-
-def _with_xpath(finding: Finding, xpath: str) -> Finding:
-    from dataclasses import replace
-
-    return replace(finding, xpath=xpath)
 
 
 def _stream_xmlschema(path: Path, schema: XsdSchema) -> list[Finding]:

@@ -26,7 +26,7 @@ for standard in registry:
                 findings = validate_json(data, json_validator(registry, standard))
             else:
                 findings = validate_xml(data, xml_validator(registry, standard))
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             print("ERROR", standard.ref, example.path.name, exc)
             bad += 1
             continue
@@ -39,6 +39,13 @@ for standard in registry:
             "OK " if ok else "BAD",
             standard.ref,
             example.path.relative_to(standard.folder),
-            [(f.rule, f.pointer if f.pointer is not None else f.xpath, f.message[:100]) for f in errors],
+            [
+                (
+                    f.rule,
+                    f.pointer if f.pointer is not None else f.xpath,
+                    f.message[:100],
+                )
+                for f in errors
+            ],
         )
 print("bad:", bad)

@@ -1,0 +1,88 @@
+"""Shared fixtures for the project's own tests (see tests/README.md)."""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+from conformance.locations import bundled
+from conformance.registry import Registry
+
+ROOT = Path(__file__).resolve().parent
+HOSTILE = ROOT / "fixtures" / "hostile"
+PLACEHOLDER_PORT = "48999"
+PLACEHOLDER_SECRET = "/tmp/conformance-secret"
+
+
+@pytest.fixture(scope="session")
+def registry() -> Registry:
+    """The bundled registry, read once."""
+    return Registry.open(bundled("standards"))
+
+
+@pytest.fixture
+def tmp_registry(tmp_path: Path) -> Path:
+    """A private copy of the bundled registry that a test may break."""
+    target = tmp_path / "standards"
+    shutil.copytree(bundled("standards"), target)
+    return target
+
+
+@dataclass
+class ConnectionCounter:
+    """A loopback listener that counts every connection made to it."""
+
+    port: int
+    connections: list[bytes] = field(default_factory=list)
+
+
+@pytest.fixture
+def loopback_counter() -> Iterator[ConnectionCounter]:
+    """A TCP server on 127.0.0.1 that records (and never answers) connections."""
+    server = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    server.bind(("127.0.0.1", 0))
+    server.listen(16)
+    server.settimeout(0.2)
+    counter = ConnectionCounter(port=server.getsockname()[1])
+    stop = threading.Event()
+
+    def serve() -> None:
+        while not stop.is_set():
+            try:
+                conn, _ = server.accept()
+            except OSError:
+                continue
+            with conn:
+                conn.settimeout(0.5)
+                try:
+                    counter.connections.append(conn.recv(1024))
+                except OSError:
+                    counter.connections.append(b"")
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    yield counter
+    stop.set()
+    thread.join(timeout=2)
+    server.close()
+
+
+def hostile_copy(
+    name: str, tmp_path: Path, *, port: int | None = None, secret: Path | None = None
+) -> Path:
+    """A hostile fixture with its placeholders pointed at this test's server and file."""
+    source = HOSTILE / name
+    data = source.read_bytes()
+    if port is not None:
+        data = data.replace(PLACEHOLDER_PORT.encode(), str(port).encode())
+    if secret is not None:
+        data = data.replace(PLACEHOLDER_SECRET.encode(), str(secret).encode())
+    target = tmp_path / source.name
+    target.write_bytes(data)
+    return target

@@ -1,0 +1,331 @@
+"""The `conformance` command: exit codes, messages, outputs, reports."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from lxml import etree
+
+from conformance.cli import main
+from conformance.json_validation import json_validator, validate_json
+from conformance.locations import bundled
+
+PERSON_EXAMPLES = bundled("standards") / "person" / "1.0.0" / "examples"
+COMMAND = str(Path(sys.executable).parent / "conformance")
+
+
+def run_cli(capsys, *args: str) -> tuple[int, str, str]:
+    code = main(list(args))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def _person(fin: str = "5ZK3T2A") -> str:
+    return json.dumps(
+        {
+            "fin": fin,
+            "givenName": "Aytən",
+            "familyName": "Əliyeva",
+            "birthDate": "1995-08-09",
+            "sex": "female",
+        },
+        ensure_ascii=False,
+    )
+
+
+def test_valid_files_exit_0(capsys):
+    code, out, _ = run_cli(
+        capsys, "validate", "--standard", "person@1.0.0", str(PERSON_EXAMPLES / "valid")
+    )
+    assert code == 0
+    assert "verdict: conformant" in out
+
+
+def test_an_invalid_file_exits_1_and_says_where_and_why(capsys):
+    bad = PERSON_EXAMPLES / "invalid" / "fin-eight-characters.json"
+    code, out, _ = run_cli(capsys, "validate", "--standard", "person@1.0.0", str(bad))
+    assert code == 1
+    assert "line 2, column 10, /fin" in out
+    assert "rule pattern" in out
+    assert "requirement PER-3 (MUST)" in out
+    assert "Traceback" not in out
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["validate", "--standard", "persn@1", "x.json"], "did you mean 'person'"),
+        (["validate", "--standard", "person@1.0.0", "nowhere.json"], "no such file"),
+        (["validate", "--schema", "nowhere.json", "x.json"], "no such file"),
+        (["--registry", "/nonexistent", "standards", "list"], "does not exist"),
+        (["standards", "show", "person@7"], "matches no released"),
+    ],
+)
+def test_usage_errors_exit_2_with_a_clear_message(capsys, tmp_path, args, message):
+    os.chdir(tmp_path)
+    (tmp_path / "x.json").write_text("{}", encoding="utf-8")
+    code, _, err = run_cli(capsys, *args)
+    assert code == 2
+    assert message in err
+    assert "Traceback" not in err
+
+
+def test_argparse_errors_exit_2(capsys):
+    with pytest.raises(SystemExit) as raised:
+        main(["validate"])
+    assert raised.value.code == 2
+
+
+def test_json_output_is_a_valid_conformance_report(capsys, registry):
+    bad = PERSON_EXAMPLES / "invalid"
+    code, out, _ = run_cli(
+        capsys, "validate", "--standard", "person@1.0.0", "--format", "json", str(bad)
+    )
+    assert code == 1
+    report = registry.resolve("conformance-report@1.0.0")
+    assert validate_json(out.encode(), json_validator(registry, report)) == []
+    document = json.loads(out)
+    assert document["verdict"] == "non-conformant"
+    files = {f for s in document["standards"] for f in s["files"]}
+    assert "person/1.0.0/person.schema.json" in files
+    assert "address/1.0.0/address.schema.json" in files  # referenced by person
+
+
+def test_json_lines_report_each_bad_record_by_line(capsys, tmp_path):
+    lines = [_person() for _ in range(500)]
+    lines[41] = _person(fin="BAD")
+    path = tmp_path / "people.jsonl"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    code, out, _ = run_cli(capsys, "validate", "--standard", "person@1.1.0", str(path))
+    assert code == 1
+    assert "1 of 500 records failed" in out
+    assert "line 42, column 9, /fin" in out
+
+
+def test_one_bad_file_among_thousands_neither_stops_nor_hides_the_others(
+    capsys, tmp_path, monkeypatch
+):
+    import conformance.json_validation as jv
+
+    compiled = []
+    original = jv.native_validator
+    monkeypatch.setattr(
+        jv, "native_validator", lambda *a: compiled.append(1) or original(*a)
+    )
+    folder = tmp_path / "many"
+    folder.mkdir()
+    for index in range(2000):
+        (folder / f"p{index:04}.json").write_text(_person(), encoding="utf-8")
+    (folder / "p0500.json").write_text(_person(fin="NO"), encoding="utf-8")
+    (folder / "p0900.json").write_bytes(b"\xff\xfe garbage")
+    (folder / "p1500.json").unlink()
+    (folder / "p1500.json").symlink_to(folder / "missing-target.json")
+    report = tmp_path / "report.json"
+    code, _out, _ = run_cli(
+        capsys,
+        "--registry",
+        str(tmp_registry_copy(tmp_path)),
+        "validate",
+        "--standard",
+        "person@1.1.0",
+        "--report",
+        str(report),
+        str(folder),
+    )
+    assert code == 1
+    document = json.loads(report.read_text(encoding="utf-8"))
+    outcomes = {r["id"].rsplit("/", 1)[1]: r["outcome"] for r in document["results"]}
+    assert len(outcomes) == 2000
+    assert outcomes["p0500.json"] == "failed"
+    assert outcomes["p0900.json"] == "failed"
+    assert outcomes["p1500.json"] == "error"
+    assert list(outcomes.values()).count("passed") == 1997
+    assert len(compiled) == 1  # the schema was compiled once for 2000 files
+
+
+def tmp_registry_copy(tmp_path: Path) -> Path:
+    import shutil
+
+    target = tmp_path / "registry"
+    if not target.exists():
+        shutil.copytree(bundled("standards"), target)
+    return target
+
+
+def test_a_draft_json_schema_outside_the_registry(capsys, tmp_path):
+    draft = tmp_path / "draft.schema.json"
+    draft.write_text(
+        json.dumps(
+            {
+                "$schema": "https://json-schema.org/draft/2020-12/schema",
+                "type": "object",
+                "required": ["voen"],
+                "properties": {
+                    "voen": {"type": "string", "pattern": "^[0-9]{10}$"},
+                    "address": {
+                        "$ref": "https://standards.e-gov.az/address/1.0.0/address.schema.json"
+                    },
+                },
+            }
+        ),
+        encoding="utf-8",
+    )
+    good, bad = tmp_path / "good.json", tmp_path / "bad.json"
+    good.write_text('{"voen": "1234567891"}', encoding="utf-8")
+    bad.write_text('{"voen": "12", "address": {"country": "AZ"}}', encoding="utf-8")
+    code, out, _ = run_cli(capsys, "validate", "--schema", str(draft), str(good))
+    assert code == 0, out
+    code, out, _ = run_cli(capsys, "validate", "--schema", str(draft), str(bad))
+    assert code == 1
+    assert "/voen" in out
+    assert "/address" in out
+
+
+def test_a_draft_xsd_outside_the_registry(capsys, tmp_path):
+    xsd = tmp_path / "draft.xsd"
+    xsd.write_text(
+        '<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema">'
+        '<xs:element name="Code"><xs:simpleType><xs:restriction base="xs:string">'
+        '<xs:pattern value="[A-Z]{3}"/></xs:restriction></xs:simpleType></xs:element>'
+        "</xs:schema>",
+        encoding="utf-8",
+    )
+    (tmp_path / "ok.xml").write_text("<Code>AZE</Code>", encoding="utf-8")
+    (tmp_path / "no.xml").write_text("<Code>az</Code>", encoding="utf-8")
+    code, out, _ = run_cli(capsys, "validate", "--schema", str(xsd), str(tmp_path))
+    assert code == 1
+    assert "no.xml" in out
+    assert "cvc-pattern-valid" in out
+    assert "ok.xml" not in out
+
+
+def test_standards_list_and_show(capsys):
+    code, out, _ = run_cli(capsys, "standards", "list")
+    assert code == 0
+    assert "person@1.0.0" in out and "deprecated" in out
+    code, out, _ = run_cli(capsys, "standards", "show", "person@1", "--format", "json")
+    data = json.loads(out)
+    assert data["ref"] == "person@1.1.0"
+    assert {r["id"] for r in data["requirements"]} >= {"PER-1", "PER-3"}
+
+
+def test_standards_check_passes_on_the_bundled_registry(capsys):
+    code, out, _ = run_cli(capsys, "standards", "check")
+    assert code == 0, out
+    assert " 0 failed" in out
+
+
+def test_standards_check_fails_on_an_edited_release(capsys, tmp_path):
+    root = tmp_registry_copy(tmp_path)
+    schema = root / "address" / "1.0.0" / "address.schema.json"
+    schema.write_text(schema.read_text(encoding="utf-8") + " ", encoding="utf-8")
+    code, out, _ = run_cli(capsys, "--registry", str(root), "standards", "check")
+    assert code == 1
+    assert "address@1.0.0 was released and is immutable" in out
+
+
+def test_standards_lock_records_a_new_release_only(capsys, tmp_path):
+    import shutil
+
+    root = tmp_registry_copy(tmp_path)
+    shutil.copytree(root / "address" / "1.0.0", root / "address" / "1.0.1")
+    for name in ("standard.toml", "address.schema.json"):
+        path = root / "address" / "1.0.1" / name
+        text = path.read_text(encoding="utf-8")
+        path.write_text(
+            text.replace('"1.0.0"', '"1.0.1"').replace("/1.0.0/", "/1.0.1/"),
+            encoding="utf-8",
+        )
+    code, out, _ = run_cli(capsys, "--registry", str(root), "standards", "check")
+    assert code == 1
+    assert "address@1.0.1 is released" in out
+    code, out, _ = run_cli(capsys, "--registry", str(root), "standards", "lock")
+    assert (code, out.strip()) == (0, "recorded: address@1.0.1")
+    code, out, _ = run_cli(capsys, "--registry", str(root), "standards", "check")
+    assert code == 0, out
+
+
+def test_run_writes_reports_for_the_sample_agencies(capsys, tmp_path, registry):
+    reports = tmp_path / "reports"
+    code, out, _ = run_cli(capsys, "run", "--reports-dir", str(reports))
+    assert code == 0, out
+    assert "agencies: justice, labour, mia, property, tax" in out
+    document = json.loads((reports / "conformance-report.json").read_text("utf-8"))
+    report = registry.resolve("conformance-report@1.0.0")
+    data = (reports / "conformance-report.json").read_bytes()
+    assert validate_json(data, json_validator(registry, report)) == []
+    assert document["run"]["complete"] is True
+    assert document["summary"]["passed"] == document["summary"]["total"] > 10
+    suites = etree.parse(str(reports / "junit.xml")).getroot()
+    assert int(suites.get("tests")) == document["summary"]["total"]
+    assert "Conformance: conformant" in (reports / "summary.md").read_text("utf-8")
+
+
+def test_run_with_a_broken_profile_is_a_usage_error(capsys, tmp_path):
+    profile = tmp_path / "broken.toml"
+    profile.write_text(
+        '[agency]\nid = "x"\nname = "X"\n[[payloads]]\npaht = "."\n', encoding="utf-8"
+    )
+    code, _, err = run_cli(capsys, "run", "--agency", str(profile))
+    assert code == 2
+    assert "unknown key 'paht' (did you mean 'path'?)" in err
+
+
+def test_an_interrupted_run_leaves_a_report_marked_incomplete(tmp_path):
+    folder = tmp_path / "payloads"
+    folder.mkdir()
+    (folder / "a.json").write_text(_person(), encoding="utf-8")
+    fifo = folder / "b.json"
+    os.mkfifo(fifo)  # reading it blocks until the test writes: the run is mid-way
+    report = tmp_path / "report.json"
+    process = subprocess.Popen(
+        [
+            COMMAND,
+            "validate",
+            "--standard",
+            "person@1.1.0",
+            "--report",
+            str(report),
+            str(folder),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    writer = None
+    deadline = time.monotonic() + 60
+    while writer is None and time.monotonic() < deadline:
+        try:
+            writer = os.open(fifo, os.O_WRONLY | os.O_NONBLOCK)
+        except OSError:
+            time.sleep(0.05)
+    assert writer is not None, "the run never reached the second file"
+    process.send_signal(signal.SIGINT)
+    out, err = process.communicate(timeout=60)
+    os.close(writer)
+    assert process.returncode == 3, (out, err)
+    assert "interrupted" in err
+    document = json.loads(report.read_text(encoding="utf-8"))
+    assert document["run"]["complete"] is False
+    assert document["verdict"] == "incomplete"
+    assert [r["outcome"] for r in document["results"]] == ["passed"]
+
+
+def test_the_installed_command_and_module_work():
+    done = subprocess.run([COMMAND, "--version"], capture_output=True, text=True)
+    assert done.returncode == 0
+    assert done.stdout.startswith("conformance ")
+    done = subprocess.run(
+        [sys.executable, "-m", "conformance", "standards", "list"],
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 0
+    assert "person@1.1.0" in done.stdout

@@ -1,0 +1,98 @@
+"""Reading JSON: each input problem is a located finding, never an exception."""
+
+import pytest
+
+from conformance.json_input import JsonLimits, parse_json
+from conformance.model import Severity
+
+
+def _only(data, **limits):
+    parsed = (
+        parse_json(data, limits=JsonLimits(**limits)) if limits else parse_json(data)
+    )
+    return parsed, [(f.rule, f.pointer, f.line, f.column) for f in parsed.findings]
+
+
+def test_a_clean_document_has_no_findings():
+    parsed, found = _only(b'{"a": [1, 2.5, "\xc9\x99"], "b": null}')
+    assert parsed.ok
+    assert found == []
+    assert parsed.value == {"a": [1, 2.5, "ə"], "b": None}
+
+
+def test_duplicate_member_names_are_located_at_the_second_one():
+    parsed, found = _only(b'{\n  "a": 1,\n  "b": {"c": 1, "c": 2},\n  "a": 3\n}')
+    assert not parsed.ok
+    assert ("json-duplicate-key", "/b/c", 3, 17) in found
+    assert ("json-duplicate-key", "/a", 4, 3) in found
+
+
+@pytest.mark.parametrize("token", ["NaN", "Infinity", "-Infinity"])
+def test_non_finite_literals_are_findings(token):
+    parsed, found = _only(f'{{"x": [1, {token}]}}'.encode())
+    assert found == [("json-number", "/x/1", 1, 11)]
+    assert token in parsed.findings[0].message
+
+
+def test_overflowing_numbers_are_errors_and_unsafe_integers_warnings():
+    parsed, _ = _only(
+        b'{"big": 1e400, "id": 12345678901234567890, "ok": 9007199254740991}'
+    )
+    by_rule = {f.rule: f for f in parsed.findings}
+    assert by_rule["json-number"].pointer == "/big"
+    assert by_rule["json-number"].severity is Severity.ERROR
+    assert by_rule["json-integer-precision"].pointer == "/id"
+    assert by_rule["json-integer-precision"].severity is Severity.WARNING
+    assert not parsed.ok
+
+
+def test_a_only_unsafe_integer_document_is_still_checked_against_the_schema():
+    parsed, _ = _only(b'{"id": 12345678901234567890}')
+    assert parsed.ok
+    assert [f.severity for f in parsed.findings] == [Severity.WARNING]
+
+
+def test_integers_longer_than_python_can_convert_are_findings():
+    parsed, found = _only(b'{"n": ' + b"7" * 5000 + b"}")
+    assert found == [("json-number", "/n", 1, 7)]
+    assert "5,000 digits" in parsed.findings[0].message
+
+
+def test_invalid_utf8_names_the_byte_and_position():
+    parsed, found = _only(b'{"a": "ok",\n "b": "G\xfcl"}')
+    assert found == [("json-encoding", None, 2, 9)]
+    assert "bytes fc" in parsed.findings[0].message
+
+
+def test_a_byte_order_mark_is_an_error_but_the_value_is_still_read():
+    parsed, found = _only(b'\xef\xbb\xbf{"a": 1}')
+    assert found == [("json-byte-order-mark", None, 1, 1)]
+    assert parsed.ok
+    assert parsed.value == {"a": 1}
+
+
+def test_nesting_beyond_the_limit_is_refused_without_recursion():
+    _parsed, found = _only(b"[" * 200_000 + b"]" * 200_000)
+    assert found == [("json-depth", None, 1, 65)]
+
+
+def test_the_depth_limit_is_configurable():
+    data = b'{"a": [[[[1]]]]}'
+    assert _only(data, max_depth=3)[1] == [("json-depth", None, 1, 9)]
+    assert _only(data, max_depth=5)[1] == []
+
+
+def test_size_beyond_the_limit_is_refused_before_parsing():
+    parsed, found = _only(b'{"a": "' + b"x" * 100 + b'"}', max_bytes=50)
+    assert found == [("json-size", None, None, None)]
+    assert "limit is 50 bytes" in parsed.findings[0].message
+
+
+def test_syntax_errors_give_line_and_column():
+    _parsed, found = _only(b'{\n  "a": 1,\n  "b": ]\n}')
+    assert found == [("json-syntax", None, 3, 8)]
+
+
+def test_line_numbers_shift_for_records_of_a_json_lines_file():
+    parsed = parse_json(b'{"a": 1, "a": 2}', first_line=41)
+    assert parsed.findings[0].line == 41

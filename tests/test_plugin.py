@@ -1,0 +1,145 @@
+"""The pytest plugin, used from another project (pytester runs pytest there)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import pytest
+from lxml import etree
+
+from conformance.json_validation import json_validator, validate_json
+from conformance.locations import bundled
+
+pytest_plugins = ["pytester"]
+
+EXAMPLES = bundled("standards") / "person" / "1.0.0" / "examples"
+
+
+@pytest.fixture
+def project(pytester: pytest.Pytester) -> pytest.Pytester:
+    """A project with a folder of person payloads: four valid, nine invalid."""
+    shutil.copytree(EXAMPLES, pytester.path / "payloads")
+    return pytester
+
+
+def test_each_payload_file_is_one_test(project):
+    result = project.runpytest("--standard", "person@1.0.0", "payloads")
+    result.assert_outcomes(passed=4, failed=9, warnings=4)
+    result.stdout.fnmatch_lines(
+        [
+            "conformance: standard person@1.0.0 (deprecated, sunset 2027-06-30)",
+            "*payloads/invalid/fin-eight-characters.json does not conform to person@1.0.0",
+            "*error: line 2, column 10, /fin: *5ZK3T2AB* does not match *",
+            "*rule pattern; at person/1.0.0/person.schema.json#/$defs/fin/pattern;"
+            " requirement PER-3 (MUST): The personal identification number (FIN)*",
+        ]
+    )
+    # Readable findings, not Python tracebacks.
+    assert "def runtest" not in result.stdout.str()
+    assert "Traceback" not in result.stdout.str()
+
+
+def test_xml_files_find_their_standard_from_the_namespace(project):
+    project.makeini("[pytest]\nconformance_payloads =\n    payloads = auto\n")
+    result = project.runpytest("payloads", "-k", "xml")
+    result.assert_outcomes(passed=1, failed=1)
+
+
+def test_folders_map_to_standards_in_the_configuration(project):
+    project.makeini(
+        "[pytest]\nconformance_payloads =\n"
+        "    payloads/valid = person@1.0.0\n"
+        "    payloads/invalid = person@1.0.0\n"
+    )
+    result = project.runpytest()
+    result.assert_outcomes(passed=4, failed=9, warnings=4)
+
+
+def test_unmapped_files_are_left_alone(project):
+    project.makepyfile(test_plain="def test_ok():\n    assert True\n")
+    result = project.runpytest()
+    result.assert_outcomes(passed=1)
+
+
+def test_a_wrong_standard_is_a_usage_error(project):
+    result = project.runpytest("--standard", "persn@1", "payloads")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*did you mean 'person'*"])
+
+
+def test_a_bad_mapping_line_is_a_usage_error(project):
+    project.makeini("[pytest]\nconformance_payloads =\n    payloads person@1.0.0\n")
+    result = project.runpytest()
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*is not 'folder = standard'*"])
+
+
+def test_junit_carries_requirement_and_level(project):
+    result = project.runpytest(
+        "--standard", "person@1.0.0", "payloads", "--junitxml=junit.xml"
+    )
+    result.assert_outcomes(passed=4, failed=9, warnings=4)
+    root = etree.parse(str(project.path / "junit.xml")).getroot()
+    case = next(
+        c for c in root.iter("testcase") if "fin-eight-characters" in c.get("classname")
+    )
+    properties = {p.get("name"): p.get("value") for p in case.iter("property")}
+    assert properties["requirement"] == "PER-1"
+    assert properties["level"] == "MUST"
+    assert properties["standard"] == "person@1.0.0"
+    assert case.find("failure") is not None
+
+
+@pytest.mark.parametrize("workers", [None, "2"])
+def test_the_json_report_is_written_also_with_xdist(project, registry, workers):
+    args = [
+        "--standard",
+        "person@1.0.0",
+        "payloads",
+        "--conformance-report=report.json",
+    ]
+    if workers:
+        args += ["-n", workers]
+    result = project.runpytest_subprocess(*args)
+    result.assert_outcomes(passed=4, failed=9, warnings=None if workers else 4)
+    data = (project.path / "report.json").read_bytes()
+    report = registry.resolve("conformance-report@1.0.0")
+    assert validate_json(data, json_validator(registry, report)) == []
+    document = json.loads(data)
+    assert document["summary"]["total"] == 13
+    assert document["summary"]["failed"] == 9
+    assert document["run"]["complete"] is True
+
+
+def test_registry_self_checks_as_pytest_items(pytester, registry):
+    shutil.copytree(bundled("standards"), pytester.path / "standards")
+    result = pytester.runpytest(
+        "--check-registry", "--registry", "standards", "standards", "-q"
+    )
+    result.assert_outcomes(passed=len(_checks(registry)) - len(registry.problems))
+
+
+def test_registry_self_checks_report_an_edited_release(pytester):
+    shutil.copytree(bundled("standards"), pytester.path / "standards")
+    schema = pytester.path / "standards" / "address" / "1.0.0" / "address.schema.json"
+    schema.write_text(schema.read_text(encoding="utf-8") + "\n", encoding="utf-8")
+    result = pytester.runpytest(
+        "--check-registry", "--registry", "standards", "standards/address"
+    )
+    result.assert_outcomes(failed=1, passed=len(_checks_for("address@1.0.0")) - 1)
+    result.stdout.fnmatch_lines(["*address@1.0.0 was released and is immutable*"])
+
+
+def _checks(registry):
+    from conformance.selfcheck import registry_checks
+
+    return [c for c in registry_checks(registry) if not c.id.startswith("registry::")]
+
+
+def _checks_for(ref):
+    from conformance.registry import Registry
+    from conformance.selfcheck import registry_checks
+
+    registry = Registry.open(bundled("standards"))
+    return registry_checks(registry, [registry.resolve(ref)])

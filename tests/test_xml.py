@@ -1,0 +1,202 @@
+"""XML validation: located findings, namespace detection, XSD 1.1, large files."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from conformance.errors import SchemaError
+from conformance.payloads import Validators, validate_file
+from conformance.xml_validation import (
+    STREAM_THRESHOLD,
+    validate_xml,
+    xml_validator,
+    xml_validator_for_file,
+)
+
+PERSON = """<per:Person xmlns:per="urn:az:gov:std:person:1"{attrs}>
+  <fin>{fin}</fin>
+  <givenName>Rəşad</givenName>
+  <familyName>Həsənov</familyName>
+  <birthDate>{birth}</birthDate>
+  <sex>male</sex>
+</per:Person>
+"""
+
+
+def person(fin="5ZK3T2A", birth="1990-05-21", attrs=""):
+    return PERSON.format(fin=fin, birth=birth, attrs=attrs).encode()
+
+
+def test_a_valid_document_has_no_findings(registry):
+    schema = xml_validator(registry, registry.resolve("person@1.0.0"))
+    assert validate_xml(person(), schema) == []
+
+
+def test_findings_name_line_xpath_rule_and_requirement(registry):
+    schema = xml_validator(registry, registry.resolve("person@1.0.0"))
+    (finding,) = validate_xml(person(birth="1990-02-30"), schema)
+    assert finding.line == 5
+    assert finding.xpath == "/Person/birthDate"
+    assert finding.rule == "cvc-datatype-valid.1.2.1"
+    assert finding.requirement == "PER-2"
+    assert finding.standard == "person@1.0.0"
+    assert "1990-02-30" in finding.message
+    assert "{urn:" not in finding.message  # namespaces are noise to a reader
+
+
+def test_the_date_pattern_keeps_xml_dates_equal_to_json_dates(registry):
+    schema = xml_validator(registry, registry.resolve("person@1.0.0"))
+    rules = {f.rule for f in validate_xml(person(birth="1990-05-21Z"), schema)}
+    assert rules == {"cvc-pattern-valid"}
+
+
+def test_the_standard_is_found_from_the_root_namespace(registry, tmp_path):
+    plain = tmp_path / "plain.xml"
+    plain.write_bytes(person())
+    result = validate_file(plain, Validators(registry))
+    assert (result.standard, result.outcome.value) == ("person@1.1.0", "passed")
+    pinned = tmp_path / "pinned.xml"
+    pinned.write_bytes(person(attrs=' version="1.0.0"'))
+    assert validate_file(pinned, Validators(registry)).standard == "person@1.0.0"
+
+
+def test_an_unknown_namespace_is_an_error_that_says_what_to_do(registry, tmp_path):
+    path = tmp_path / "other.xml"
+    path.write_bytes(b'<Other xmlns="urn:somewhere"/>')
+    result = validate_file(path, Validators(registry))
+    assert result.outcome.value == "error"
+    assert "urn:somewhere" in result.error
+    assert "--standard" in result.error
+
+
+def test_a_root_element_the_standard_does_not_declare_is_a_finding(registry):
+    schema = xml_validator(registry, registry.resolve("person@1.0.0"))
+    (finding,) = validate_xml(
+        b'<per:Human xmlns:per="urn:az:gov:std:person:1"/>', schema
+    )
+    assert finding.rule == "xml-unknown-root"
+    assert "expected one of: Person" in finding.message
+
+
+XSD11 = """<?xml version="1.0" encoding="UTF-8"?>
+<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema"
+           xmlns:vc="http://www.w3.org/2007/XMLSchema-versioning"
+           vc:minVersion="1.1" targetNamespace="urn:example:period"
+           elementFormDefault="unqualified">
+  <xs:element name="Period">
+    <xs:complexType>
+      <xs:sequence>
+        <xs:element name="from" type="xs:date"/>
+        <xs:element name="to" type="xs:date"/>
+      </xs:sequence>
+      <xs:assert test="to ge from"/>
+    </xs:complexType>
+  </xs:element>
+</xs:schema>
+"""
+
+
+def test_xsd_11_assertions_are_checked(tmp_path):
+    xsd = tmp_path / "period.xsd"
+    xsd.write_text(XSD11, encoding="utf-8")
+    schema = xml_validator_for_file(xsd, None)
+    assert schema.engine == "xmlschema"
+    good = b'<p:Period xmlns:p="urn:example:period"><from>2026-01-01</from><to>2026-02-01</to></p:Period>'
+    bad = good.replace(b"2026-02-01", b"2025-12-31")
+    assert validate_xml(good, schema) == []
+    (finding,) = validate_xml(bad, schema)
+    assert finding.rule == "cvc-assertion"
+    assert finding.xpath == "/Period"
+    assert finding.line == 1
+
+
+def test_a_broken_xsd_is_a_schema_error(tmp_path):
+    xsd = tmp_path / "broken.xsd"
+    xsd.write_text(
+        '<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema">'
+        '<xs:element name="A" type="NoSuchType"/></xs:schema>',
+        encoding="utf-8",
+    )
+    with pytest.raises(SchemaError, match="cannot be compiled"):
+        xml_validator_for_file(xsd, None)
+
+
+def _big_collection(path: Path, records: int, bad: dict[int, str]) -> None:
+    """A person collection wrapped in a root the test XSD declares."""
+    with path.open("wb") as out:
+        out.write(b'<?xml version="1.0" encoding="UTF-8"?>\n')
+        out.write(
+            b'<c:People xmlns:c="urn:example:people" xmlns:per="urn:az:gov:std:person:1">\n'
+        )
+        for index in range(records):
+            fin = bad.get(index, "5ZK3T2A")
+            out.write(
+                b"<per:Person><fin>"
+                + fin.encode()
+                + b"</fin><givenName>R\xc9\x99\xc5\x9fad</givenName>"
+                b"<familyName>H\xc9\x99s\xc9\x99nov</familyName><birthDate>1990-05-21</birthDate>"
+                b"<sex>male</sex></per:Person>\n"
+            )
+        out.write(b"</c:People>\n")
+
+
+PEOPLE_XSD = """<?xml version="1.0" encoding="UTF-8"?>
+<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema" xmlns:per="urn:az:gov:std:person:1"
+           targetNamespace="urn:example:people" elementFormDefault="unqualified">
+  <xs:import namespace="urn:az:gov:std:person:1" schemaLocation="{person}"/>
+  <xs:element name="People">
+    <xs:complexType><xs:sequence>
+      <xs:element ref="per:Person" maxOccurs="unbounded"/>
+    </xs:sequence></xs:complexType>
+  </xs:element>
+</xs:schema>
+"""
+
+
+@pytest.mark.slow
+def test_a_large_file_is_streamed_with_every_failure_located(registry, tmp_path):
+    person_xsd = registry.resolve("person@1.0.0").xml.path
+    standards = tmp_path / "draft"
+    standards.mkdir()
+    # The draft imports the registry's person XSD by a path inside the registry.
+    xsd = standards / "people.xsd"
+    xsd.write_text(PEOPLE_XSD.format(person=person_xsd.as_uri()), encoding="utf-8")
+    schema = xml_validator_for_file(xsd, registry)
+    records = STREAM_THRESHOLD // 150 + 1000
+    bad = {7: "5zk3t2a", records - 3: "TOO-LONG-FIN"}
+    big = tmp_path / "people.xml"
+    _big_collection(big, records, bad)
+    assert big.stat().st_size > STREAM_THRESHOLD
+    result = validate_file(big, Validators(registry, xml_override=schema))
+    located = sorted(((f.line or 0), f.xpath, f.rule) for f in result.findings)
+    assert located == [
+        (3 + 7, "/People/Person[8]/fin", "cvc-pattern-valid"),
+        (3 + records - 3, f"/People/Person[{records - 2}]/fin", "cvc-pattern-valid"),
+    ]
+
+
+def test_streaming_reports_errors_of_the_root_content_model(
+    registry, tmp_path, monkeypatch
+):
+    import conformance.xml_validation as xv
+
+    monkeypatch.setattr(xv, "STREAM_THRESHOLD", 100)  # stream even a small file
+    person_xsd = registry.resolve("person@1.0.0").xml.path
+    xsd = tmp_path / "people.xsd"
+    xsd.write_text(PEOPLE_XSD.format(person=person_xsd.as_uri()), encoding="utf-8")
+    schema = xml_validator_for_file(xsd, registry)
+    path = tmp_path / "people.xml"
+    _big_collection(path, 3, {1: "bad"})
+    text = path.read_text(encoding="utf-8").replace(
+        "</c:People>", "<stray/></c:People>"
+    )
+    path.write_text(text, encoding="utf-8")
+    findings = validate_file(path, Validators(registry, xml_override=schema)).findings
+    rules = sorted((f.rule, f.xpath) for f in findings)
+    assert ("cvc-pattern-valid", "/People/Person[2]/fin") in rules
+    assert ("cvc-complex-type.2.4", "/People") in rules
+    stray = next(f for f in findings if f.rule == "cvc-complex-type.2.4")
+    assert "stray" in stray.message
+    assert stray.line == 6
