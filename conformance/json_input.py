@@ -12,6 +12,8 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
+
 from .json_locate import Locator, pointer
 from .model import Finding, Severity
 from .rules import (
@@ -27,9 +29,12 @@ from .rules import (
 )
 
 _MAX_SAFE_INTEGER = 2**53 - 1
-# Only numbers with a long run of digits or a three-digit exponent can be
-# outside binary64 range or precision; anything else skips the slow check.
-_BIG_NUMBER_HINT = re.compile(r"[0-9]{16,}|[eE][+-]?[0-9]{3,}")
+_INFINITIES = (float("inf"), float("-inf"))
+_LEADING_SPACE = re.compile(r"[ \t\n\r]*")
+_SPACE = frozenset(" \t\n\r")
+_BOM = b"\xef\xbb\xbf"
+NEEDS_FINDINGS = object()
+"""Returned by :func:`read_fast` when only :func:`parse_json` can say what is wrong."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +70,10 @@ class _NotANumber(ValueError):
     pass
 
 
+class _Suspicious(ValueError):
+    """A number that may be out of binary64 range or precision."""
+
+
 def _unique_pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     result = dict(pairs)
     if len(result) != len(pairs):
@@ -76,9 +85,44 @@ def _reject_constant(name: str) -> Any:
     raise _NotANumber(name)
 
 
-_DECODER = json.JSONDecoder(
+def _parse_float(text: str) -> float:
+    value = float(text)
+    if value in _INFINITIES:
+        raise _Suspicious
+    return value
+
+
+def _parse_int(text: str) -> int:
+    # Sixteen digits or more may pass 2^53: let the careful path look.
+    if len(text) > 15:
+        raise _Suspicious
+    return int(text)
+
+
+# The fast decoder refuses anything unusual; the careful one reads big
+# numbers as they are so that they can be reported with their place.
+_FAST = json.JSONDecoder(
+    object_pairs_hook=_unique_pairs,
+    parse_constant=_reject_constant,
+    parse_float=_parse_float,
+    parse_int=_parse_int,
+).scan_once
+_CAREFUL = json.JSONDecoder(
     object_pairs_hook=_unique_pairs, parse_constant=_reject_constant
-)
+).scan_once
+_BIG_NUMBER_HINT = re.compile(r"[0-9]{16,}|[eE][+-]?[0-9]{3,}")
+
+
+def _decode(text: str, scan: Any = _FAST) -> Any:
+    """Decode one JSON text with the C scanner; raises like ``json.loads``."""
+    start = _LEADING_SPACE.match(text).end() if text[:1] in _SPACE else 0
+    try:
+        value, end = scan(text, start)
+    except StopIteration as stop:
+        raise json.JSONDecodeError("Expecting value", text, stop.value) from None
+    if end != len(text) and not text[end:].isspace():
+        raise json.JSONDecodeError("Extra data", text, end)
+    return value
 
 
 def _finding(rule: tuple[str, str], message: str, **where: Any) -> Finding:
@@ -92,6 +136,57 @@ def _finding(rule: tuple[str, str], message: str, **where: Any) -> Finding:
         severity=severity,
         **where,
     )
+
+
+UNUSUAL_START = frozenset(" \t\r\n\ufeff")
+"""First characters that send a text down the careful path (space, BOM)."""
+_UNUSUAL_START_BYTES = (b" ", b"\t", b"\r", b"\n", b"\xef")
+
+
+# One translation serves two checks: digits become "0" (to find long runs)
+# and "{" becomes "[" (to count openers, an upper bound of the depth).
+_FOLD = bytes.maketrans(b"123456789{", b"000000000[")
+_SIXTEEN_DIGITS = b"0" * 16
+
+
+def read_fast(data: bytes | str, limits: JsonLimits = DEFAULT_LIMITS) -> Any:
+    """``(value, text)`` of a sound JSON text, or :data:`NEEDS_FINDINGS`.
+
+    The common case costs one C-level parse. Bytes go to orjson, but only
+    when it provably reads what the careful path would: no escapes at all
+    (so every ``"`` delimits a string and re-serialising cannot add one),
+    no run of sixteen digits (an integer that may pass 2^53), and as many
+    quotes out as in (a duplicate member name would have dropped some).
+    Anything else is left to :func:`parse_json`, which explains. ``text``
+    is returned lazily as ``None`` for bytes; decode when needed.
+    """
+    if len(data) > limits.max_bytes:
+        return NEEDS_FINDINGS
+    if isinstance(data, bytes):
+        if data[:1] in _UNUSUAL_START_BYTES or b"\\" in data:
+            return NEEDS_FINDINGS
+        folded = data.translate(_FOLD)
+        if folded.count(b"[") > limits.max_depth or folded.find(_SIXTEEN_DIGITS) >= 0:
+            return NEEDS_FINDINGS
+        try:
+            value = orjson.loads(data)
+        except orjson.JSONDecodeError:
+            return NEEDS_FINDINGS
+        if data.count(b'"') != orjson.dumps(value).count(b'"'):
+            return NEEDS_FINDINGS
+        return value, None
+    if (
+        data[:1] in UNUSUAL_START
+        or data.count("[") + data.count("{") > limits.max_depth
+    ):
+        return NEEDS_FINDINGS
+    try:
+        value, end = _FAST(data, 0)
+    except (ValueError, RecursionError, StopIteration):
+        return NEEDS_FINDINGS
+    if end != len(data) and not data[end:].isspace():
+        return NEEDS_FINDINGS
+    return value, data
 
 
 def parse_json(
@@ -166,7 +261,7 @@ def parse_json(
             )
             return ParsedJson(ok=False, text=text, findings=tuple(findings))
     try:
-        value = _DECODER.decode(text)
+        value = _decode(text, _CAREFUL)
     except json.JSONDecodeError as exc:
         findings.append(
             _finding(

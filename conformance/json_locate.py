@@ -12,10 +12,6 @@ import json
 import re
 from dataclasses import dataclass, field
 
-_WS = re.compile(r"[ \t\n\r]*")
-_STRING = re.compile(r'"(?:[^"\\]|\\.)*"', re.DOTALL)
-_SCALAR = re.compile(r'[^ \t\n\r{}\[\]:,"]+')
-
 
 def escape_pointer_token(token: str | int) -> str:
     """Escape one reference token for a JSON Pointer (RFC 6901)."""
@@ -41,11 +37,29 @@ class Scan:
 class Locator:
     """Maps character offsets and JSON Pointers of one text to line and column."""
 
-    def __init__(self, text: str, *, first_line: int = 1, max_depth: int = 10_000):
+    def __init__(
+        self,
+        text: str,
+        *,
+        first_line: int = 1,
+        max_depth: int = 10_000,
+        wanted: frozenset[str] | None = None,
+    ):
         self.text = text
         self.first_line = first_line
-        self._newlines = [m.start() for m in re.finditer("\n", text)]
-        self.scan = scan(text, max_depth=max_depth)
+        self.max_depth = max_depth
+        self.wanted = wanted
+        self._newlines = (
+            [m.start() for m in re.finditer("\n", text)] if "\n" in text else []
+        )
+        self._scan: Scan | None = None
+
+    @property
+    def scan(self) -> Scan:
+        """The full scan, made on first use."""
+        if self._scan is None:
+            self._scan = scan(self.text, max_depth=self.max_depth, wanted=self.wanted)
+        return self._scan
 
     def position(self, offset: int) -> tuple[int, int]:
         """1-based (line, column) of a character offset."""
@@ -55,91 +69,136 @@ class Locator:
 
     def locate(self, json_pointer: str) -> tuple[int, int] | None:
         """Where the value at ``json_pointer`` starts, or ``None`` if unknown."""
-        offset = self.scan.values.get(json_pointer)
+        offset = _by_unique_key(self.text, json_pointer)
+        if offset is None:
+            offset = self.scan.values.get(json_pointer)
         if offset is None:
             return None
         return self.position(offset)
 
 
+def _by_unique_key(text: str, json_pointer: str) -> int | None:
+    """The value's offset when the pointer's last member name occurs once as a key.
+
+    In valid JSON an unescaped ``"name"`` followed by ``:`` can only be a
+    member name, so a name that occurs exactly once is where the value is,
+    whatever its depth. This answers most lookups without a scan; anything
+    ambiguous returns ``None`` and the caller scans.
+    """
+    if not json_pointer:
+        return None
+    last = json_pointer.rsplit("/", 1)[1]
+    if last.isdigit() or last == "-":
+        return None
+    name = last.replace("~1", "/").replace("~0", "~") if "~" in last else last
+    if '"' in name or "\\" in name or not name.isprintable():
+        return None
+    needle = f'"{name}"'
+    first = text.find(needle)
+    if first < 1 or text[first - 1] == "\\" or text.find(needle, first + 1) >= 0:
+        return None
+    after = first + len(needle)
+    while after < len(text) and text[after] in " \t\r\n":
+        after += 1
+    if after >= len(text) or text[after] != ":":
+        return None
+    after += 1
+    while after < len(text) and text[after] in " \t\r\n":
+        after += 1
+    return after
+
+
 _VALUE, _VALUE_OR_END, _KEY, _KEY_OR_END, _COLON, _AFTER = range(6)
+_TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"|[{}\[\]:,]|[^ \t\n\r{}\[\]:,"]+', re.DOTALL)
 
 
-def scan(text: str, *, max_depth: int = 10_000) -> Scan:
+def scan(
+    text: str, *, max_depth: int = 10_000, wanted: frozenset[str] | None = None
+) -> Scan:
     """Walk a JSON text recording where every value starts.
 
     The scanner is lenient: it expects text that is JSON or nearly so
     (duplicate keys, ``NaN``, huge numbers) and stops quietly on anything
-    it cannot follow, keeping what it found so far.
+    it cannot follow, keeping what it found so far. Given ``wanted``
+    pointers, it stops as soon as it has found them all.
     """
     result = Scan()
+    values = result.values
+    remaining = set(wanted) if wanted is not None else None
     # A frame is [is_object, pointer, current key or next index, seen keys].
     stack: list[list] = []
-    pos, n, state = 0, len(text), _VALUE
-    while True:
-        pos = _WS.match(text, pos).end()
-        if pos >= n:
-            break
-        ch = text[pos]
-        if state in (_VALUE, _VALUE_OR_END):
-            if state == _VALUE_OR_END and ch == "]":
+    state = _VALUE
+    for match in _TOKEN.finditer(text):
+        token = match.group()
+        pos = match.start()
+        first = token[0]
+        if state <= _VALUE_OR_END:
+            if state == _VALUE_OR_END and first == "]":
                 stack.pop()
-                pos, state = pos + 1, _AFTER
+                state = _AFTER
                 continue
             if not stack:
                 here = ""
-            elif stack[-1][0]:
-                here = stack[-1][1] + "/" + escape_pointer_token(stack[-1][2])
             else:
-                here = stack[-1][1] + "/" + str(stack[-1][2])
-                stack[-1][2] += 1
-            result.values.setdefault(here, pos)
-            if ch in "{[":
+                frame = stack[-1]
+                if frame[0]:
+                    key = frame[2]
+                    if "~" in key or "/" in key:
+                        key = escape_pointer_token(key)
+                    here = frame[1] + "/" + key
+                else:
+                    here = frame[1] + "/" + str(frame[2])
+                    frame[2] += 1
+            if here not in values:
+                values[here] = pos
+                if remaining is not None:
+                    remaining.discard(here)
+                    if not remaining:
+                        break
+            if first in {"{", "["}:
                 if len(stack) >= max_depth:
                     result.too_deep_at = pos
                     break
-                stack.append([ch == "{", here, "" if ch == "{" else 0, set()])
+                stack.append([first == "{", here, "" if first == "{" else 0, set()])
                 result.depth = max(result.depth, len(stack))
-                pos, state = pos + 1, _KEY_OR_END if ch == "{" else _VALUE_OR_END
+                state = _KEY_OR_END if first == "{" else _VALUE_OR_END
                 continue
-            if ch == '"':
-                match = _STRING.match(text, pos)
-            else:
-                match = _SCALAR.match(text, pos)
-                if match:
-                    result.scalars.append((here, match.group(), pos))
-            if not match:
+            if first in "}]:,":
                 break
-            pos, state = match.end(), _AFTER
-        elif state in (_KEY, _KEY_OR_END):
-            if state == _KEY_OR_END and ch == "}":
+            if first != '"':
+                result.scalars.append((here, token, pos))
+            state = _AFTER
+        elif state <= _KEY_OR_END:
+            if state == _KEY_OR_END and first == "}":
                 stack.pop()
-                pos, state = pos + 1, _AFTER
+                state = _AFTER
                 continue
-            match = _STRING.match(text, pos)
-            if not match:
+            if first != '"':
                 break
-            try:
-                key = json.loads(match.group())
-            except ValueError:
-                break
+            if "\\" in token:
+                try:
+                    key = json.loads(token)
+                except ValueError:
+                    break
+            else:
+                key = token[1:-1]
             frame = stack[-1]
             if key in frame[3]:
                 result.duplicates.append((frame[1], key, pos))
             frame[3].add(key)
             frame[2] = key
-            pos, state = match.end(), _COLON
+            state = _COLON
         elif state == _COLON:
-            if ch != ":":
+            if first != ":":
                 break
-            pos, state = pos + 1, _VALUE
+            state = _VALUE
         else:  # after a value
             if not stack:
                 break
-            if ch == ",":
-                pos, state = pos + 1, _KEY if stack[-1][0] else _VALUE
-            elif ch == ("}" if stack[-1][0] else "]"):
+            if first == ",":
+                state = _KEY if stack[-1][0] else _VALUE
+            elif first == ("}" if stack[-1][0] else "]"):
                 stack.pop()
-                pos += 1
             else:
                 break
     return result

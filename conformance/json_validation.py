@@ -8,12 +8,18 @@ requirement). Valid documents never pay for that detail.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from .errors import SchemaError
-from .json_input import DEFAULT_LIMITS, JsonLimits, parse_json
+from .json_input import (
+    DEFAULT_LIMITS,
+    NEEDS_FINDINGS,
+    JsonLimits,
+    parse_json,
+    read_fast,
+)
 from .json_locate import Locator, pointer
 from .json_schemas import lint_schema, native_validator
 from .manifest import StandardVersion
@@ -56,27 +62,36 @@ class JsonValidator:
     requirement: str | None
     base_uri: str | None = None
     registry: Registry | None = None
+    _memo: dict[Any, Any] = field(default_factory=dict, repr=False, compare=False)
 
     def is_valid(self, value: Any) -> bool:
         """The fast verdict."""
         return bool(self.native.is_valid(value))
 
-    def findings(self, value: Any, locator: Locator | None = None) -> list[Finding]:
-        """Located findings for a value the fast verdict rejected."""
-        findings: list[Finding] = []
-        for error in self.native.iter_errors(value):
-            findings.extend(self._convert(error, locator))
-        return findings
+    def findings(
+        self, value: Any, text: str | None = None, *, first_line: int = 1
+    ) -> list[Finding]:
+        """Located findings for a value the fast verdict rejected.
 
-    def _convert(self, error: Any, locator: Locator | None) -> list[Finding]:
+        With the ``text`` the value was read from, each finding also gets
+        its line and column; the text is scanned only as far as needed.
+        """
+        errors: list[Any] = []
+        for error in self.native.iter_errors(value):
+            errors.extend(_explained(error))
+        pointers = [pointer(error.instance_path) for error in errors]
+        locator = (
+            Locator(text, first_line=first_line, wanted=frozenset(pointers))
+            if text is not None
+            else None
+        )
+        return [
+            self._finding(error, where, locator)
+            for error, where in zip(errors, pointers, strict=True)
+        ]
+
+    def _finding(self, error: Any, where: str, locator: Locator | None) -> Finding:
         keyword = error.kind.name
-        if keyword in _BRANCHING:
-            branch = _best_branch(error)
-            if branch is not None:
-                return [
-                    finding for sub in branch for finding in self._convert(sub, locator)
-                ]
-        where = pointer(error.instance_path)
         position = locator.locate(where) if locator else None
         location = error.absolute_keyword_location
         message = error.message
@@ -87,21 +102,27 @@ class JsonValidator:
                 message = f"{message} ({title})"
         requirement = requirement or self.requirement
         standard = standard or self.standard
-        return [
-            Finding(
-                message=message,
-                rule=keyword,
-                pointer=where,
-                line=position[0] if position else None,
-                column=position[1] if position else None,
-                schema_location=self._short(location),
-                requirement=requirement,
-                standard=standard,
-                severity=self._severity(standard, requirement),
-            )
-        ]
+        return Finding(
+            message=message,
+            rule=keyword,
+            pointer=where,
+            line=position[0] if position else None,
+            column=position[1] if position else None,
+            schema_location=self._short(location),
+            requirement=requirement,
+            standard=standard,
+            severity=self._severity(standard, requirement),
+        )
 
     def _severity(self, standard: str | None, requirement: str | None) -> Severity:
+        key = ("severity", standard, requirement)
+        try:
+            return self._memo[key]
+        except KeyError:
+            found = self._memo[key] = self._find_severity(standard, requirement)
+            return found
+
+    def _find_severity(self, standard: str | None, requirement: str | None) -> Severity:
         # A rule tied to a SHOULD or MAY requirement is a warning, not a failure.
         if self.registry is None or standard is None or requirement is None:
             return Severity.ERROR
@@ -114,6 +135,15 @@ class JsonValidator:
         self, location: str | None
     ) -> tuple[dict | None, str | None, str | None]:
         """The schema node holding a keyword, and the nearest ``x-requirement``."""
+        try:
+            return self._memo[location]
+        except KeyError:
+            found = self._memo[location] = self._find_annotations(location)
+            return found
+
+    def _find_annotations(
+        self, location: str | None
+    ) -> tuple[dict | None, str | None, str | None]:
         if not location or "#" not in location:
             return None, None, None
         uri, fragment = location.split("#", 1)
@@ -161,6 +191,15 @@ def _standard_of(uri: str, base_uri: str | None) -> str | None:
     return f"{parts[0]}@{parts[1]}" if len(parts) >= 3 else None
 
 
+def _explained(error: Any) -> list[Any]:
+    """The errors that explain ``error``: those of the branch meant, if any."""
+    if error.kind.name in _BRANCHING:
+        branch = _best_branch(error)
+        if branch is not None:
+            return [sub for item in branch for sub in _explained(item)]
+    return [error]
+
+
 def _best_branch(error: Any) -> list[Any] | None:
     """The one ``oneOf``/``anyOf`` branch the document evidently meant, if any.
 
@@ -200,14 +239,23 @@ def validate_json(
     Returns the findings: input problems (encoding, duplicates, numbers,
     depth, size) and schema violations, each with its location.
     """
+    fast = read_fast(data, limits)
+    if fast is not NEEDS_FINDINGS:
+        value, text = fast
+        if validator.native.is_valid(value):
+            return []
+        if text is None:
+            text = data.decode("utf-8") if isinstance(data, bytes) else data
+        return validator.findings(value, text, first_line=first_line)
     parsed = parse_json(data, limits=limits, first_line=first_line)
     findings = list(parsed.findings)
     if not parsed.ok:
         return findings
     if validator.is_valid(parsed.value):
         return findings
-    locator = Locator(parsed.text, first_line=first_line, max_depth=limits.max_depth)
-    findings.extend(validator.findings(parsed.value, locator))
+    findings.extend(
+        validator.findings(parsed.value, parsed.text, first_line=first_line)
+    )
     return findings
 
 

@@ -96,3 +96,89 @@ def test_syntax_errors_give_line_and_column():
 def test_line_numbers_shift_for_records_of_a_json_lines_file():
     parsed = parse_json(b'{"a": 1, "a": 2}', first_line=41)
     assert parsed.findings[0].line == 41
+
+
+# -- the fast reader reads exactly what the careful one does ------------------
+
+import json as _json  # noqa: E402
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from conformance.json_input import NEEDS_FINDINGS, read_fast  # noqa: E402
+
+_KEYS = st.sampled_from(["a", "b", "fin", "ə", "a b", "c:d", "x"])
+_LEAVES = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(min_value=-(2**70), max_value=2**70),
+    st.floats(allow_nan=False, allow_infinity=False),
+    st.text(max_size=8),
+)
+_VALUES = st.recursive(
+    _LEAVES,
+    lambda children: st.one_of(
+        st.lists(children, max_size=4), st.dictionaries(_KEYS, children, max_size=4)
+    ),
+    max_leaves=12,
+)
+
+
+@st.composite
+def json_texts(draw):
+    """JSON-ish texts, sometimes with duplicate members or odd spacing."""
+    value = draw(_VALUES)
+    text = _json.dumps(value, ensure_ascii=draw(st.booleans()))
+    if draw(st.booleans()) and text.startswith("{") and len(text) > 2:
+        # Repeat the first member: a duplicate name, possibly with a new value.
+        first = text[1:].split(",", 1)[0].rstrip("}")
+        text = "{" + first + "," + text[1:]
+    if draw(st.booleans()):
+        text = text.replace(":", " : ")
+    if draw(st.booleans()):
+        text = text.replace("1", "1" * draw(st.integers(min_value=1, max_value=20)))
+    return text.encode()
+
+
+@settings(max_examples=1500, deadline=None)
+@given(json_texts())
+def test_fast_reader_agrees_with_the_careful_reader(data):
+    careful = parse_json(data)
+    fast = read_fast(data)
+    if fast is NEEDS_FINDINGS:
+        return
+    # Whatever the fast path accepts, the careful path accepts with no error
+    # and reads as the same value.
+    assert careful.ok
+    assert not [f for f in careful.findings if f.severity is Severity.ERROR]
+    assert not careful.findings  # no warnings slip past either
+    assert fast[0] == careful.value
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        b'{"a": 1, "a": 2}',
+        b'{"a": 1, "b": {"c": 1, "c": 1}}',
+        b'{"id": 12345678901234567890}',
+        b'{"id": 123456789012345678901}',
+        b'{"x": 1e400}',
+        b'{"x": NaN}',
+        b'{"x": "\\u0022", "x": 1}',
+        b"\xef\xbb\xbf{}",
+        b'{"a": "\xff"}',
+        b"[" * 70 + b"]" * 70,
+    ],
+)
+def test_the_fast_reader_declines_everything_that_needs_explaining(data):
+    assert read_fast(data) is NEEDS_FINDINGS
+    assert parse_json(data).findings
+
+
+def test_declined_sound_texts_are_still_read_by_the_careful_reader():
+    data = b' {"a": "x\\""}\r\n'
+    assert read_fast(data) is NEEDS_FINDINGS
+    careful = parse_json(data)
+    assert careful.ok
+    assert careful.findings == ()
+    assert careful.value == {"a": 'x"'}
