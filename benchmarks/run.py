@@ -231,17 +231,13 @@ def bench_xml() -> dict:
     }
 
 
-PEOPLE_XSD = """<?xml version="1.0" encoding="UTF-8"?>
-<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema" xmlns:per="urn:az:gov:std:person:1"
-           targetNamespace="urn:example:people" elementFormDefault="unqualified">
-  <xs:import namespace="urn:az:gov:std:person:1" schemaLocation="{person}"/>
-  <xs:element name="People">
-    <xs:complexType><xs:sequence>
-      <xs:element ref="per:Person" maxOccurs="unbounded"/>
-    </xs:sequence></xs:complexType>
-  </xs:element>
-</xs:schema>
-"""
+# A draft collection schema: a root holding person@1 records, for bulk files.
+PEOPLE_XSD = (
+    Path(__file__).resolve().parent.parent
+    / "fixtures"
+    / "drafts"
+    / "people.xsd.template"
+).read_text(encoding="utf-8")
 
 
 def make_large_xml(megabytes: int) -> Path:

@@ -224,7 +224,9 @@ class Progress:
         text = f"[{done}] {name}"
         width = 78
         if len(text) > width:
-            text = text[: width - 1] + "…"
+            # The end of a path says more than its start.
+            head = f"[{done}] …"
+            text = head + name[-(width - len(head)) :]
         self.stream.write("\r" + text.ljust(width))
         self.stream.flush()
 

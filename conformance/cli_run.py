@@ -165,6 +165,11 @@ def _print_summary(run: Run, out: Any) -> None:
     files = [r for r in run.results if r.kind == "payload"]
     others = [r for r in run.results if r.kind != "payload"]
     line = f"{len(files)} files checked: {_counted(files) or 'nothing to check'}"
+    if not files:
+        line += (
+            "\nno payload files were found (looked for .json, .jsonl, .ndjson and"
+            " .xml files under the paths given)"
+        )
     records = sum(int(r.evidence.get("records", 0)) for r in files)
     if records:
         failed_records = sum(int(r.evidence.get("failed_records", 0)) for r in files)

@@ -84,11 +84,19 @@ class Run:
 
     @property
     def verdict(self) -> Verdict:
-        """Non-conformant on any failure; incomplete on any error or interruption."""
+        """Non-conformant on any failure; incomplete on any error or interruption.
+
+        A run that checked nothing (no results, or only skipped ones) is
+        incomplete too: a mistyped path must not turn a CI job green.
+        """
         outcomes = {r.outcome for r in self.results}
         if Outcome.FAILED in outcomes:
             return Verdict.NON_CONFORMANT
-        if Outcome.ERROR in outcomes or not self.complete:
+        checked = any(
+            r.kind != "lifecycle" and r.outcome in (Outcome.PASSED, Outcome.WARNING)
+            for r in self.results
+        )
+        if Outcome.ERROR in outcomes or not self.complete or not checked:
             return Verdict.INCOMPLETE
         return Verdict.CONFORMANT
 

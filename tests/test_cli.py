@@ -329,3 +329,45 @@ def test_the_installed_command_and_module_work():
     )
     assert done.returncode == 0
     assert "person@1.1.0" in done.stdout
+
+
+def test_nothing_to_check_is_incomplete_not_conformant(capsys, tmp_path):
+    (tmp_path / "notes.txt").write_text("not a payload", encoding="utf-8")
+    code, out, _ = run_cli(
+        capsys, "validate", "--standard", "person@1.1.0", str(tmp_path)
+    )
+    assert code == 3
+    assert "no payload files were found" in out
+    assert "verdict: incomplete" in out
+
+
+def test_progress_is_shown_on_a_terminal_only(tmp_path):
+    import pty
+
+    folder = tmp_path / "many"
+    folder.mkdir()
+    for index in range(300):
+        (folder / f"p{index:03}.json").write_text(_person(), encoding="utf-8")
+    leader, follower = pty.openpty()
+    done = subprocess.run(
+        [COMMAND, "validate", "--standard", "person@1.1.0", str(folder)],
+        stdout=subprocess.PIPE,
+        stderr=follower,
+        text=True,
+        timeout=120,
+    )
+    os.close(follower)
+    seen = b""
+    while True:
+        try:
+            chunk = os.read(leader, 65536)
+        except OSError:
+            break
+        if not chunk:
+            break
+        seen += chunk
+    os.close(leader)
+    assert done.returncode == 0
+    assert b"[1] " in seen
+    assert b".json" in seen  # the progress line names the file
+    assert "\r" not in done.stdout  # nothing of it on the piped stdout

@@ -14,6 +14,7 @@ from conformance.xml_validation import (
     xml_validator,
     xml_validator_for_file,
 )
+from conftest import ROOT
 
 PERSON = """<per:Person xmlns:per="urn:az:gov:std:person:1"{attrs}>
   <fin>{fin}</fin>
@@ -142,17 +143,9 @@ def _big_collection(path: Path, records: int, bad: dict[int, str]) -> None:
         out.write(b"</c:People>\n")
 
 
-PEOPLE_XSD = """<?xml version="1.0" encoding="UTF-8"?>
-<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema" xmlns:per="urn:az:gov:std:person:1"
-           targetNamespace="urn:example:people" elementFormDefault="unqualified">
-  <xs:import namespace="urn:az:gov:std:person:1" schemaLocation="{person}"/>
-  <xs:element name="People">
-    <xs:complexType><xs:sequence>
-      <xs:element ref="per:Person" maxOccurs="unbounded"/>
-    </xs:sequence></xs:complexType>
-  </xs:element>
-</xs:schema>
-"""
+PEOPLE_XSD = (ROOT / "fixtures" / "drafts" / "people.xsd.template").read_text(
+    encoding="utf-8"
+)
 
 
 @pytest.mark.slow
