@@ -102,6 +102,18 @@ def _parser() -> argparse.ArgumentParser:
         metavar="DIR",
         help="where to write reports (default: reports)",
     )
+    run.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="send nothing: list every request the service checks would send",
+    )
+    run.add_argument(
+        "--audit-log",
+        type=Path,
+        metavar="FILE",
+        help="where to log every request sent (default: REPORTS_DIR/audit.log)",
+    )
+    _selection(run)
     _limits(run)
 
     standards = commands.add_parser(
@@ -140,6 +152,20 @@ def _limits(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _selection(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("choosing service checks")
+    group.add_argument("--check", action="append", metavar="ID", help="a check by id")
+    group.add_argument(
+        "--check-class", action="append", metavar="NAME", help="a conformance class"
+    )
+    group.add_argument(
+        "--requirement", action="append", metavar="ID", help="checks of a requirement"
+    )
+    group.add_argument(
+        "--level", action="append", choices=("MUST", "SHOULD", "MAY"), help="a level"
+    )
+
+
 def _report_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--report", type=Path, metavar="FILE", help="write the JSON report"
@@ -171,7 +197,7 @@ def main(argv: list[str] | None = None) -> int:
         # The reader went away (`conformance ... | head`): stop quietly.
         _silence_stdout()
         return EXIT_OK
-    except Exception as exc:
+    except Exception as exc:  # the last line of defence
         print(
             f"conformance: internal error: {type(exc).__name__}: {exc}\n"
             "This is a bug in the suite; run again with --debug for the traceback"

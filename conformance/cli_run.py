@@ -163,9 +163,10 @@ def _print_result(registry: Registry, result: Result, out: Any) -> None:
 
 def _print_summary(run: Run, out: Any) -> None:
     files = [r for r in run.results if r.kind == "payload"]
-    others = [r for r in run.results if r.kind != "payload"]
+    checks = [r for r in run.results if r.kind == "service"]
+    others = [r for r in run.results if r.kind not in ("payload", "service")]
     line = f"{len(files)} files checked: {_counted(files) or 'nothing to check'}"
-    if not files:
+    if not files and not checks:
         line += (
             "\nno payload files were found (looked for .json, .jsonl, .ndjson and"
             " .xml files under the paths given)"
@@ -174,6 +175,8 @@ def _print_summary(run: Run, out: Any) -> None:
     if records:
         failed_records = sum(int(r.evidence.get("failed_records", 0)) for r in files)
         line += f"; {records} JSON Lines records, {failed_records} failed"
+    if checks:
+        line += f"\n{len(checks)} service checks: {_counted(checks)}"
     if others:
         line += f"\n{len(others)} other checks: {_counted(others)}"
     if not run.complete:
@@ -188,6 +191,8 @@ def _counted(results: list[Result]) -> str:
 
 def run(args: argparse.Namespace, registry_path: Path | None, settings: dict) -> int:
     """The main job: every target of the agency profiles, reports written."""
+    from .checks import select
+    from .probe import opened, plan, require_credentials, run_planned, targets_of
     from .writers import write_all
 
     registry = Registry.open(registry_path)
@@ -196,27 +201,88 @@ def run(args: argparse.Namespace, registry_path: Path | None, settings: dict) ->
     reports_dir = (
         args.reports_dir or settings.get("reports_dir") or default_reports_dir()
     )
-    run = Run(registry=registry, command=_command())
-    targets = [t for p in profiles for t in p.payloads]
-    progress = Progress()
-    _execute(
-        run,
-        lambda: check_payloads(
-            run,
-            targets,
-            limits=limits,
-            max_findings=max_findings,
-            progress=progress,
-        ),
+    specs = select(
+        ids=args.check,
+        classes=args.check_class,
+        requirements=args.requirement,
+        levels=args.level,
+        level_of=lambda spec: _level(registry, spec),
     )
-    progress.clear()
+    services = targets_of(profiles)
+    planned = plan(registry, services, specs)
+    if not args.dry_run:
+        require_credentials(services)
+    run = Run(registry=registry, command=_command())
+    payloads = [t for p in profiles for t in p.payloads]
+    progress = Progress()
+    audit = args.audit_log or reports_dir / "audit.log"
+    with opened(
+        registry, audit=None if args.dry_run else audit, dry_run=args.dry_run
+    ) as opened_services:
+
+        def body() -> None:
+            if not args.dry_run:
+                check_payloads(
+                    run,
+                    payloads,
+                    limits=limits,
+                    max_findings=max_findings,
+                    progress=progress,
+                )
+            done = len(run.results)
+            for target in services:
+                run.targets.append(_service_target(target))
+            for item in planned:
+                run.add(run_planned(opened_services, item))
+                done += 1
+                progress(done, item.id)
+
+        _execute(run, body)
+        progress.clear()
+        if args.dry_run:
+            return _print_dry_run(list(opened_services.exchanges()), reports_dir)
     paths = write_all(run, reports_dir)
     out = sys.stdout
     agencies = ", ".join(p.agency.id for p in profiles)
     out.write(f"agencies: {agencies}\n")
     for result in run.results:
-        if result.outcome is not Outcome.PASSED:
+        if result.outcome not in (Outcome.PASSED, Outcome.NOT_APPLICABLE):
             _print_result(registry, result, out)
     _print_summary(run, out)
+    if planned and not args.dry_run:
+        paths.append(audit)
     out.write("reports:\n" + "".join(f"  {display_path(p)}\n" for p in paths))
     return run.verdict.exit_code
+
+
+def _level(registry: Registry, spec: Any) -> str:
+    requirement = registry.requirement(spec.standard, spec.requirement)
+    return requirement.level.value if requirement else "MUST"
+
+
+def _service_target(target: Any) -> Any:
+    from .report import Target
+
+    return Target(
+        id=target.id,
+        kind="service",
+        agency=target.agency.id,
+        agency_name=target.agency.name_az or target.agency.name,
+        location="reference service" if target.is_reference else target.base_url,
+        standard=target.standard,
+    )
+
+
+def _print_dry_run(exchanges: list[Any], reports_dir: Path) -> int:
+    from .http import write_dry_run
+
+    path = reports_dir / "dry-run.txt"
+    write_dry_run(exchanges, path)
+    out = sys.stdout
+    for exchange in exchanges:
+        out.write(exchange.curl() + "\n")
+    out.write(
+        f"dry run: {len(exchanges)} requests would be sent; nothing was sent;"
+        f" the list is in {display_path(path)}\n"
+    )
+    return 0

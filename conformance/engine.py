@@ -40,7 +40,7 @@ def _requirement(
         return None
     try:
         standard = registry.resolve(standard_ref)
-    except Exception:
+    except Exception:  # an unknown standard simply cites nothing
         return None
     binding = standard.xml if result.format == "xml" else standard.json
     if binding is None:

@@ -104,12 +104,19 @@ def native_validator(schema: Any, loader: ResourceLoader) -> Any:
     import jsonschema_rs
 
     try:
+        resources = _reachable(schema, loader)
+        registry = (
+            jsonschema_rs.Registry(resources, retriever=loader.retrieve)
+            if resources
+            else None
+        )
         return jsonschema_rs.validator_for(
             schema,
             formats={name: FORMATS[name] for name in NATIVE_OVERRIDES},
             validate_formats=True,
             ignore_unknown_formats=False,
-            retriever=loader.retrieve,
+            retriever=None if registry else loader.retrieve,
+            registry=registry,
             pattern_options=jsonschema_rs.RegexOptions(),
         )
     except jsonschema_rs.ValidationError as exc:
@@ -121,6 +128,39 @@ def native_validator(schema: Any, loader: ResourceLoader) -> Any:
         raise SchemaError(f"the schema cannot be compiled: {first}") from None
     except (ValueError, TypeError) as exc:
         raise SchemaError(f"the schema cannot be compiled: {exc}") from None
+
+
+def _reachable(schema: Any, loader: ResourceLoader) -> list[tuple[str, Any]]:
+    """Every registry document a schema reaches through ``$ref``, loaded.
+
+    jsonschema-rs finds the references of schema documents itself, but not
+    those inside a schema that sits deep in another kind of document (an
+    OpenAPI document); handing it every document up front covers both.
+    A reference outside the registry is refused here, with the loader's
+    message.
+    """
+    from urllib.parse import urljoin
+
+    base = schema.get("$id", "") if isinstance(schema, dict) else ""
+    pending = [(base, schema)]
+    found: dict[str, Any] = {}
+    while pending:
+        document_uri, document = pending.pop()
+        stack = [document]
+        while stack:
+            node = stack.pop()
+            if isinstance(node, dict):
+                ref = node.get("$ref")
+                if isinstance(ref, str):
+                    target = urljoin(document_uri, ref).split("#", 1)[0]
+                    if target and target != document_uri and target not in found:
+                        # Refuses, with its own message, anything outside.
+                        found[target] = loader.retrieve(target)
+                        pending.append((target, found[target]))
+                stack.extend(node.values())
+            elif isinstance(node, list):
+                stack.extend(node)
+    return list(found.items())
 
 
 def _pattern(validator: Any, pattern: str, instance: Any, schema: Any) -> Any:

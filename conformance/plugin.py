@@ -53,6 +53,23 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         metavar="FILE",
         help="also write the run as a JSON conformance report",
     )
+    group.addoption(
+        "--agency",
+        action="append",
+        metavar="PROFILE",
+        help="agency profile (TOML) or folder of profiles whose services to probe;"
+        " repeatable",
+    )
+    group.addoption("--check", action="append", metavar="ID", help="only this check")
+    group.addoption(
+        "--check-class", action="append", metavar="NAME", help="only this class"
+    )
+    group.addoption(
+        "--requirement", action="append", metavar="ID", help="only this requirement"
+    )
+    group.addoption(
+        "--level", action="append", choices=("MUST", "SHOULD", "MAY"), help="only level"
+    )
     parser.addini(
         "conformance_registry",
         "registry of standards, relative to the ini file",
@@ -106,6 +123,25 @@ class _State:
             (base / registry_option).resolve() if registry_option else None
         )
         self.results: list[dict[str, Any]] = []
+        self.agency_paths = [
+            (Path(config.invocation_params.dir) / p).resolve()
+            for p in config.getoption("agency") or []
+        ]
+        self._services: Any = None
+
+    def services(self) -> Any:
+        """The clients and reference services of this session (made once)."""
+        from .probe import Services
+
+        if self._services is None:
+            self._services = Services(self.registry)
+        return self._services
+
+    def close(self) -> None:
+        """Stop reference services, close connections."""
+        if self._services is not None:
+            self._services.close()
+            self._services = None
 
     @property
     def registry(self) -> Registry:
@@ -157,6 +193,9 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers", "conformance: a payload or registry check of the conformance suite"
     )
+    config.addinivalue_line(
+        "markers", "conformance_class(name): the conformance class of a service check"
+    )
     state = _State(config)
     config.stash[_STATE] = state
     if state.standard_ref:
@@ -164,6 +203,131 @@ def pytest_configure(config: pytest.Config) -> None:
     # xdist workers send their reports to the controller, which writes the file.
     if state.report_path and not hasattr(config, "workerinput"):
         config.pluginmanager.register(_ReportCollector(state), "conformance-report")
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    state = config.stash.get(_STATE, None)
+    if state is not None:
+        state.close()
+
+
+def pytest_collection_modifyitems(
+    session: pytest.Session, config: pytest.Config, items: list[pytest.Item]
+) -> None:
+    state = config.stash[_STATE]
+    if not state.agency_paths:
+        return
+    from .checks import select
+    from .errors import UsageError
+    from .probe import plan, require_credentials, targets_of
+    from .profiles import load_profiles
+
+    try:
+        profiles = load_profiles(state.agency_paths)
+        registry = state.registry
+        specs = select(
+            ids=config.getoption("check"),
+            classes=config.getoption("check_class"),
+            requirements=config.getoption("requirement"),
+            levels=config.getoption("level"),
+            level_of=lambda spec: _level(registry, spec),
+        )
+        targets = targets_of(profiles)
+        planned = plan(registry, targets, specs)
+        require_credentials(targets)
+    except UsageError as exc:
+        raise pytest.UsageError(str(exc)) from None
+    collectors: dict[str, AgencyCollector] = {}
+    for item in planned:
+        agency = item.target.agency.id
+        if agency not in collectors:
+            collectors[agency] = AgencyCollector.from_parent(
+                session, name=f"agency:{agency}"
+            )
+        items.append(
+            ServiceCheckItem.from_parent(collectors[agency], name=item.id, planned=item)
+        )
+
+
+def _level(registry: Registry, spec: Any) -> str:
+    requirement = registry.requirement(spec.standard, spec.requirement)
+    return requirement.level.value if requirement else "MUST"
+
+
+class AgencyCollector(pytest.Collector):
+    """The service checks of one agency (items are planned, not collected)."""
+
+    def collect(self) -> list[pytest.Item]:
+        return []
+
+
+class ServiceCheckFailure(Exception):
+    """A service check did not pass."""
+
+    def __init__(self, result: Result, registry: Registry) -> None:
+        super().__init__(result.title)
+        self.result = result
+        self.registry = registry
+
+
+class ServiceCheckItem(pytest.Item):
+    """One check of one service operation."""
+
+    def __init__(self, *, planned: Any, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.planned = planned
+        self.add_marker("conformance")
+        self.add_marker(pytest.mark.conformance_class(planned.spec.conformance_class))
+
+    def runtest(self) -> None:
+        from .model import Outcome
+        from .probe import run_planned
+
+        state = self.config.stash[_STATE]
+        result = run_planned(state.services(), self.planned)
+        _remember(self, result)
+        if result.outcome is Outcome.SKIPPED:
+            pytest.skip(result.reason or "skipped")
+        if result.outcome is Outcome.NOT_APPLICABLE:
+            pytest.skip(f"not applicable: {result.reason}")
+        if result.outcome is Outcome.WARNING:
+            for finding in result.findings:
+                warnings.warn(ConformanceWarning(finding.message), stacklevel=1)
+            return
+        if result.outcome is not Outcome.PASSED:
+            raise ServiceCheckFailure(result, state.registry)
+
+    def repr_failure(
+        self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None
+    ) -> Any:
+        if isinstance(excinfo.value, ServiceCheckFailure):
+            return describe_service(excinfo.value.result, excinfo.value.registry)
+        return super().repr_failure(excinfo)
+
+    def reportinfo(self) -> tuple[str, int | None, str]:
+        return f"agency:{self.planned.target.agency.id}", None, self.planned.id
+
+
+def describe_service(result: Result, registry: Registry) -> str:
+    """A failed service check: the requirement, the findings, how to reproduce."""
+    requirement = result.requirement
+    lines = [result.title]
+    if requirement is not None:
+        lines.append(
+            f"  requirement {requirement.id} ({requirement.level}): {requirement.text}"
+        )
+    if result.reason:
+        lines.append(f"  {result.outcome.value}: {result.reason}")
+    for finding in result.findings:
+        lines.append(f"  {finding.severity.value}: {finding.message}")
+    exchanges = result.evidence.get("exchanges") or []
+    if exchanges:
+        lines.append("  reproduce with:")
+        lines.extend(f"    {e['curl']}" for e in exchanges[-3:])
+        last = exchanges[-1].get("response")
+        if last:
+            lines.append(f"  last reply: {last['status']} {last['body'][:300]}")
+    return "\n".join(lines)
 
 
 def pytest_report_header(config: pytest.Config) -> list[str]:

@@ -17,7 +17,7 @@ from __future__ import annotations
 import difflib
 import json
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
 from pathlib import Path
@@ -39,12 +39,38 @@ class PayloadTarget:
 
 
 @dataclass(frozen=True, slots=True)
+class ServiceTarget:
+    """An agency service and how the suite may talk to it."""
+
+    id: str
+    standard: str
+    base_url: str  # "reference" for the bundled reference service
+    agency: Agency
+    token_env: str | None = None
+    timeout: float = 10.0
+    rate_limit: float | None = None
+    latency_objective_ms: float | None = None
+    latency_samples: int = 20
+    allow_writes: bool = False
+    ca_bundle: Path | None = None
+    faults: tuple[str, ...] = ()
+    existing: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    missing: dict[str, tuple[str, ...]] = field(default_factory=dict)
+
+    @property
+    def is_reference(self) -> bool:
+        """True for the bundled reference service."""
+        return self.base_url == "reference"
+
+
+@dataclass(frozen=True, slots=True)
 class Profile:
     """One agency and its targets."""
 
     path: Path
     agency: Agency
     payloads: tuple[PayloadTarget, ...]
+    services: tuple[ServiceTarget, ...] = ()
 
 
 @cache
@@ -108,7 +134,57 @@ def load_profile(path: Path) -> Profile:
                 agency=agency,
             )
         )
-    return Profile(path=path, agency=agency, payloads=tuple(targets))
+    services = tuple(
+        _service(path, agency, entry) for entry in data.get("services", [])
+    )
+    ids = [s.id for s in services]
+    if len(set(ids)) != len(ids):
+        raise UsageError(f"{path}: two [[services]] have the same id")
+    return Profile(path=path, agency=agency, payloads=tuple(targets), services=services)
+
+
+def _service(path: Path, agency: Agency, entry: dict[str, Any]) -> ServiceTarget:
+    from .http import is_loopback
+
+    base_url = entry["base_url"].rstrip("/")
+    where = f"{path}: services {entry['id']!r}"
+    if base_url.startswith("http://") and not is_loopback(base_url):
+        raise UsageError(
+            f"{where}: base_url {base_url!r} is plain HTTP; services are reached"
+            " over TLS (https://), plain HTTP only on loopback test hosts"
+            " (ER-HTTP-7)"
+        )
+    if entry.get("faults") and base_url != "reference":
+        raise UsageError(
+            f"{where}: faults can only be switched on for the reference service"
+            ' (base_url = "reference")'
+        )
+    ca_bundle = None
+    if "ca_bundle" in entry:
+        ca_bundle = (path.parent / entry["ca_bundle"]).resolve()
+        if not ca_bundle.is_file():
+            raise UsageError(f"{where}: ca_bundle {ca_bundle} does not exist")
+    test_data = entry.get("test_data", {})
+    return ServiceTarget(
+        id=f"{agency.id}:{entry['id']}",
+        standard=entry["standard"],
+        base_url=base_url,
+        agency=agency,
+        token_env=entry.get("token_env"),
+        timeout=float(entry.get("timeout", 10.0)),
+        rate_limit=entry.get("rate_limit"),
+        latency_objective_ms=entry.get("latency_objective_ms"),
+        latency_samples=int(entry.get("latency_samples", 20)),
+        allow_writes=bool(entry.get("allow_writes", False)),
+        ca_bundle=ca_bundle,
+        faults=tuple(entry.get("faults", ())),
+        existing={
+            k: tuple(map(str, v)) for k, v in test_data.get("existing", {}).items()
+        },
+        missing={
+            k: tuple(map(str, v)) for k, v in test_data.get("missing", {}).items()
+        },
+    )
 
 
 def load_profiles(paths: list[Path]) -> list[Profile]:

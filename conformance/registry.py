@@ -147,6 +147,14 @@ class Registry:
             for standard in candidates:
                 if standard.version == version:
                     return standard
+            for problem in self.problems:
+                if problem.path.parent.name == str(version) and (
+                    problem.path.parent.parent.name == ref.id
+                ):
+                    raise RegistryError(
+                        f"{ref.id}@{version} cannot be used because its manifest is"
+                        f" broken:\n{problem}"
+                    )
             listed = ", ".join(str(s.version) for s in candidates)
             raise UnknownStandardError(
                 f"{ref.id} has no version {version} in {self.root}; it has {listed}"

@@ -90,7 +90,7 @@ class Run:
         incomplete too: a mistyped path must not turn a CI job green.
         """
         outcomes = {r.outcome for r in self.results}
-        if Outcome.FAILED in outcomes:
+        if any(_fails_the_run(r) for r in self.results):
             return Verdict.NON_CONFORMANT
         checked = any(
             r.kind != "lifecycle" and r.outcome in (Outcome.PASSED, Outcome.WARNING)
@@ -99,6 +99,14 @@ class Run:
         if Outcome.ERROR in outcomes or not self.complete or not checked:
             return Verdict.INCOMPLETE
         return Verdict.CONFORMANT
+
+
+def _fails_the_run(result: Result) -> bool:
+    # Only a failed MUST makes a run non-conformant; a failed SHOULD or MAY is
+    # reported and counted, and issue-specific thresholds may act on it.
+    if result.outcome is not Outcome.FAILED:
+        return False
+    return result.requirement is None or result.requirement.level is Level.MUST
 
 
 def standards_used(run: Run) -> list[str]:

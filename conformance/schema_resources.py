@@ -64,13 +64,15 @@ class ResourceLoader:
 
 
 def load_json_file(path: Path) -> Any:
-    """Read a JSON schema file strictly; a :class:`SchemaError` if it is not JSON."""
+    """Read a JSON (or YAML) document strictly; a :class:`SchemaError` if it is not."""
     from .json_input import parse_json
 
     try:
         data = path.read_bytes()
     except OSError as exc:
         raise SchemaError(f"{path}: cannot read: {exc.strerror}") from None
+    if path.suffix.lower() in (".yaml", ".yml"):
+        return _load_yaml(path, data)
     parsed = parse_json(data)
     if not parsed.ok or parsed.findings:
         problems = "; ".join(f"{f.location}: {f.message}" for f in parsed.findings)
@@ -87,3 +89,19 @@ def file_uri(path: Path) -> str:
 def json_dumps(value: Any) -> str:
     """Compact, stable JSON for messages."""
     return json.dumps(value, ensure_ascii=False, sort_keys=True)
+
+
+def _load_yaml(path: Path, data: bytes) -> Any:
+    import yaml
+
+    class JsonLikeLoader(yaml.SafeLoader):
+        """SafeLoader that leaves dates as strings, as JSON would."""
+
+    JsonLikeLoader.yaml_implicit_resolvers = {
+        key: [r for r in resolvers if r[0] != "tag:yaml.org,2002:timestamp"]
+        for key, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+    }
+    try:
+        return yaml.load(data.decode("utf-8"), Loader=JsonLikeLoader)
+    except (UnicodeDecodeError, yaml.YAMLError) as exc:
+        raise SchemaError(f"{path}: not a readable YAML document: {exc}") from None

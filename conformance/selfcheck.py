@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from .errors import ConformanceError, SchemaError
 from .integrity import integrity_problems
@@ -128,6 +129,92 @@ def check_xsd(registry: Registry, standard: StandardVersion) -> Result:
     )
 
 
+def interface_problems(registry: Registry, standard: StandardVersion) -> list[str]:
+    """What is wrong with a version's OpenAPI document (empty when nothing)."""
+    import jsonschema
+
+    from .interfaces import ROLES, Interface, split_clark
+    from .xml_validation import xml_validator
+
+    assert standard.interface is not None
+    name = _rel(registry, standard.interface)
+    try:
+        interface = Interface(registry, standard)
+    except (ConformanceError, KeyError, TypeError, AttributeError) as exc:
+        return [f"{name}: cannot be read as an OpenAPI document: {exc}"]
+    document = interface.document
+    problems = []
+    checker = jsonschema.Draft202012Validator(_oas31_schema())
+    for error in sorted(checker.iter_errors(document), key=lambda e: list(e.path)):
+        where = "/".join(str(p) for p in error.path) or "(top level)"
+        problems.append(f"{name}: at {where}: {error.message[:300]}")
+    if document.get("info", {}).get("x-standard") != standard.ref:
+        problems.append(f"{name}: info.x-standard must be {standard.ref!r}")
+    pointers = []
+    for operation in interface.operations:
+        if operation.role is not None and operation.role not in ROLES:
+            problems.append(
+                f"{name}: {operation.id}: x-role {operation.role!r} is not one of"
+                f" {', '.join(ROLES)}"
+            )
+        if operation.role == "read" and not operation.path_parameters():
+            problems.append(f"{name}: {operation.id}: a read needs a path parameter")
+        pointers += [p.pointer for p in operation.parameters if p.pointer]
+        documented = [
+            *operation.request.values(),
+            *(m for kinds in operation.responses.values() for m in kinds.values()),
+        ]
+        for media in documented:
+            if media.pointer:
+                pointers.append(media.pointer)
+            if media.xsd_element:
+                try:
+                    schema = xml_validator(registry, standard)
+                except SchemaError as exc:
+                    problems.append(str(exc))
+                    continue
+                namespace, local = split_clark(media.xsd_element)
+                clark = f"{{{namespace}}}{local}" if namespace else local
+                if clark not in schema.global_elements:
+                    problems.append(
+                        f"{name}: x-xsd-element {media.xsd_element!r} is not a global"
+                        f" element of {schema.path.name}"
+                    )
+    for pointer in dict.fromkeys(pointers):
+        try:
+            interface.validator(pointer)
+        except SchemaError as exc:
+            problems.append(f"{name}#{pointer}: {exc}")
+    return problems
+
+
+def _oas31_schema() -> Any:
+    import json
+    from importlib import resources
+
+    text = resources.files("openapi_spec_validator").joinpath(
+        "resources/schemas/v3.1/schema.json"
+    )
+    return json.loads(text.read_text(encoding="utf-8"))
+
+
+def check_interface(registry: Registry, standard: StandardVersion) -> Result:
+    """The OpenAPI document is valid, and every reference in it resolves."""
+    started = time.perf_counter()
+    try:
+        problems = interface_problems(registry, standard)
+    except ConformanceError as exc:
+        problems = [str(exc)]
+    return _result(
+        f"{standard.ref}::interface",
+        title=f"{standard.ref}: the OpenAPI interface is valid and resolves",
+        target=_rel(registry, standard.folder),
+        standard=standard.ref,
+        problems=problems,
+        started=started,
+    )
+
+
 def example_problems(
     registry: Registry, standard: StandardVersion, example: Example
 ) -> list[str]:
@@ -236,6 +323,15 @@ def registry_checks(
                 lambda s=standard: check_json_schemas(registry, s),
             )
         )
+        if standard.interface is not None:
+            checks.append(
+                RegistryCheck(
+                    f"{ref}::interface",
+                    f"{ref}: interface",
+                    ref,
+                    lambda s=standard: check_interface(registry, s),
+                )
+            )
         if standard.xml is not None:
             checks.append(
                 RegistryCheck(

@@ -3,16 +3,21 @@
 Both load only files inside the registry (or a draft's own folder):
 ``xs:import`` and ``xs:include`` pointing elsewhere, or at the network,
 make the schema fail to compile with a message naming the location.
+:func:`load_xmlschema` gives the xmlschema component model of either XSD
+version, for the JSON/XML conversion in :mod:`conformance.bindings`.
 """
 
 from __future__ import annotations
 
 import re
+import urllib.request
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.error import URLError
 from urllib.parse import unquote, urlparse
+from urllib.request import url2pathname
 
 from lxml import etree
 
@@ -55,12 +60,7 @@ class XsdSchema:
 
 def compile_xsd(path: Path, version: str, roots: Sequence[Path]) -> XsdSchema:
     """Compile an XSD of the given version, loading nothing outside ``roots``."""
-    position = doctype_position(path)
-    if position is not None:
-        raise SchemaError(
-            f"{path}:{position[0]}: the XSD has a document type declaration; schema"
-            " documents are read without DTDs or entities, so remove it"
-        )
+    _refuse_doctype(path)
     if version == "1.1":
         return _compile_xmlschema(path, roots)
     resolver = _SandboxResolver(roots)
@@ -75,14 +75,53 @@ def compile_xsd(path: Path, version: str, roots: Sequence[Path]) -> XsdSchema:
         raise SchemaError(f"{path}: the XSD cannot be compiled: {exc}") from None
     if resolver.blocked:
         raise SchemaError(_blocked_message(path, resolver.blocked))
-    root = document.getroot()
-    namespace = root.get("targetNamespace")
-    elements = frozenset(
-        etree.QName(namespace, e.get("name")).text
-        for e in root.iterfind("{http://www.w3.org/2001/XMLSchema}element")
-        if e.get("name")
-    )
+    namespace = document.getroot().get("targetNamespace")
+    elements = frozenset(_global_elements(document, namespace, roots))
     return XsdSchema(path, "1.0", "lxml", compiled, namespace, global_elements=elements)
+
+
+_XS = "{http://www.w3.org/2001/XMLSchema}"
+
+
+def _global_elements(
+    document: Any, namespace: str | None, roots: Sequence[Path]
+) -> set[str]:
+    """Top-level elements of a schema document and of those it includes.
+
+    An interface version's XSD may only ``xs:include`` the previous one, so
+    its elements live in the included document (same namespace).
+    """
+    found: set[str] = set()
+    pending = [document]
+    seen: set[str] = set()
+    allowed = [r.resolve() for r in roots]
+    while pending:
+        current = pending.pop()
+        root = current.getroot()
+        found.update(
+            etree.QName(namespace, e.get("name")).text
+            for e in root.iterfind(f"{_XS}element")
+            if e.get("name")
+        )
+        base = Path(current.docinfo.URL or "").parent
+        for include in [
+            *root.iterfind(f"{_XS}include"),
+            *root.iterfind(f"{_XS}redefine"),
+        ]:
+            location = include.get("schemaLocation")
+            if not location:
+                continue
+            target = (base / unquote(urlparse(location).path)).resolve()
+            if str(target) in seen or not any(
+                target.is_relative_to(a) for a in allowed
+            ):
+                continue
+            seen.add(str(target))
+            try:
+                pending.append(etree.parse(str(target), safe_parser()))
+            except (etree.XMLSyntaxError, OSError):
+                continue
+    return found
 
 
 def _blocked_message(path: Path, blocked: list[str]) -> str:
@@ -94,41 +133,87 @@ def _blocked_message(path: Path, blocked: list[str]) -> str:
     )
 
 
-def _compile_xmlschema(path: Path, roots: Sequence[Path]) -> XsdSchema:
+def _refuse_doctype(path: Path) -> None:
+    position = doctype_position(path)
+    if position is not None:
+        raise SchemaError(
+            f"{path}:{position[0]}: the XSD has a document type declaration; schema"
+            " documents are read without DTDs or entities, so remove it"
+        )
+
+
+class _SandboxFiles(urllib.request.FileHandler):
+    """Opens ``file:`` URLs of files inside the allowed folders, records the rest."""
+
+    def __init__(self, roots: Sequence[Path], blocked: list[str]) -> None:
+        super().__init__()
+        self.roots = roots
+        self.blocked = blocked
+
+    def file_open(self, req: urllib.request.Request) -> Any:
+        path = Path(url2pathname(urlparse(req.full_url).path)).resolve()
+        if not any(path.is_relative_to(root) for root in self.roots):
+            self.blocked.append(req.full_url)
+            raise URLError("outside the registry")
+        if not path.is_file():
+            # Never open a FIFO or device, even inside the registry.
+            raise URLError("not a regular file")
+        return super().file_open(req)
+
+
+def load_xmlschema(path: Path, version: str, roots: Sequence[Path]) -> Any:
+    """An xmlschema schema of XSD ``version``, loading nothing outside ``roots``.
+
+    ``XMLSchema11`` for ``"1.1"``, else ``XMLSchema10``; a :class:`SchemaError`
+    names what cannot be loaded or compiled.
+    """
     import warnings
 
     import xmlschema
 
+    _refuse_doctype(path)
     allowed = [r.resolve() for r in roots]
     blocked: list[str] = []
 
     def sandbox(url: str) -> str:
-        # xmlschema's own "sandbox" mode only admits the importing schema's
-        # folder, which would forbid importing another standard; this admits
-        # exactly the registry (and a draft's folder) and records the rest.
-        parsed = urlparse(url)
-        if parsed.scheme in ("", "file"):
-            target = Path(unquote(parsed.path) if parsed.scheme else url).resolve()
-            if any(target.is_relative_to(root) for root in allowed):
-                return url
-        blocked.append(url)
-        return (allowed[0] / ".blocked-by-conformance").as_uri()
+        # xmlschema's own "sandbox" mode only admits the main schema's folder,
+        # which would forbid importing another standard. Here the opener below
+        # judges every local file, once xmlschema has resolved a relative
+        # location (xs:include hands it over unresolved) against its document;
+        # anything else is only recorded: allow="local" refuses to fetch it.
+        if urlparse(url).scheme not in ("", "file"):
+            blocked.append(url)
+        return url
 
+    opener = urllib.request.OpenerDirector()
+    # No handler for any other scheme: nothing can reach the network.
+    opener.add_handler(_SandboxFiles(allowed, blocked))
+    opener.add_handler(urllib.request.UnknownHandler())
+    schema_class = xmlschema.XMLSchema11 if version == "1.1" else xmlschema.XMLSchema10
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # failed imports are reported below
-            compiled = xmlschema.XMLSchema11(
-                str(path), allow="local", defuse="always", uri_mapper=sandbox
+            compiled = schema_class(
+                str(path),
+                allow="local",
+                defuse="always",
+                uri_mapper=sandbox,
+                opener=opener,
             )
     except (xmlschema.XMLSchemaException, OSError, etree.XMLSyntaxError) as exc:
         if blocked:
             raise SchemaError(_blocked_message(path, blocked)) from None
         first = str(exc).strip().split("\n", 1)[0]
         raise SchemaError(
-            f"{path}: the XSD 1.1 schema cannot be compiled: {first}"
+            f"{path}: the XSD {version} schema cannot be compiled: {first}"
         ) from None
     if blocked:
         raise SchemaError(_blocked_message(path, blocked))
+    return compiled
+
+
+def _compile_xmlschema(path: Path, roots: Sequence[Path]) -> XsdSchema:
+    compiled = load_xmlschema(path, "1.1", roots)
     elements = frozenset(compiled.elements[name].name for name in compiled.elements)
     return XsdSchema(
         path,

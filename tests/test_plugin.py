@@ -125,7 +125,7 @@ def test_registry_self_checks_report_an_edited_release(pytester):
     schema = pytester.path / "standards" / "address" / "1.0.0" / "address.schema.json"
     schema.write_text(schema.read_text(encoding="utf-8") + "\n", encoding="utf-8")
     result = pytester.runpytest(
-        "--check-registry", "--registry", "standards", "standards/address"
+        "--check-registry", "--registry", "standards", "standards/address/1.0.0"
     )
     result.assert_outcomes(failed=1, passed=len(_checks_for("address@1.0.0")) - 1)
     result.stdout.fnmatch_lines(["*address@1.0.0 was released and is immutable*"])
@@ -143,3 +143,77 @@ def _checks_for(ref):
 
     registry = Registry.open(bundled("standards"))
     return registry_checks(registry, [registry.resolve(ref)])
+
+
+# -- probing services from pytest ------------------------------------------------
+
+REFERENCE_PROFILE = """
+[agency]
+id = "mia"
+name = "Ministry of Internal Affairs"
+
+[[services]]
+id = "population-register"
+standard = "person@1.2.0"
+base_url = "reference"
+allow_writes = true
+latency_objective_ms = 2000
+latency_samples = 5
+{faults}
+
+[services.test_data]
+existing = {{ fin = ["83EB3H4"] }}
+missing = {{ fin = ["ZZZZZZZ"] }}
+"""
+
+
+def test_agency_services_become_one_item_per_operation_and_check(pytester):
+    pytester.makefile(".toml", mia=REFERENCE_PROFILE.format(faults=""))
+    result = pytester.runpytest("--agency", "mia.toml", "-q", "-rs")
+    outcomes = result.parseoutcomes()
+    assert outcomes["passed"] > 20
+    assert outcomes.get("failed", 0) == 0
+    result.stdout.fnmatch_lines(
+        ["*not applicable: plain HTTP on a loopback test host*"]
+    )
+
+
+def test_a_faulty_service_fails_readably_with_a_curl_command(pytester):
+    pytester.makefile(
+        ".toml", mia=REFERENCE_PROFILE.format(faults='faults = ["lose-correlation-id"]')
+    )
+    result = pytester.runpytest("--agency", "mia.toml", "--check", "correlation-id")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*mia:population-register: The correlation id is echoed (GET /person/v1/persons/{fin})",
+            "*requirement ER-HTTP-1 (MUST): *correlation id*",
+            "*error: sent X-Correlation-ID * the reply had no X-Correlation-ID",
+            "*reproduce with:",
+            "*curl -i -X GET -H 'X-Correlation-ID: *",
+        ]
+    )
+    assert "Traceback" not in result.stdout.str()
+
+
+def test_checks_can_be_chosen_by_class_requirement_and_level(pytester):
+    pytester.makefile(".toml", mia=REFERENCE_PROFILE.format(faults=""))
+    by_class = pytester.runpytest("--agency", "mia.toml", "--check-class", "pagination")
+    by_class.assert_outcomes(passed=1)
+    by_requirement = pytester.runpytest(
+        "--agency", "mia.toml", "--requirement", "ER-HTTP-1"
+    )
+    by_requirement.assert_outcomes(passed=1)
+    by_level = pytester.runpytest("--agency", "mia.toml", "--level", "SHOULD", "-q")
+    assert by_level.parseoutcomes()["passed"] == 2  # timeout and latency
+    wrong = pytester.runpytest("--agency", "mia.toml", "--check", "corelation-id")
+    assert wrong.ret == pytest.ExitCode.USAGE_ERROR
+    wrong.stderr.fnmatch_lines(["*did you mean 'correlation-id'*"])
+
+
+def test_service_checks_run_with_xdist(pytester):
+    pytester.makefile(".toml", mia=REFERENCE_PROFILE.format(faults=""))
+    result = pytester.runpytest_subprocess("--agency", "mia.toml", "-n", "2", "-q")
+    outcomes = result.parseoutcomes()
+    assert outcomes["passed"] > 20
+    assert outcomes.get("failed", 0) == 0

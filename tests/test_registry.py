@@ -31,7 +31,7 @@ def test_exact_reference_names_one_version_whatever_its_status(registry):
 
 
 def test_major_prefix_picks_latest_released_minor(registry):
-    assert registry.resolve("person@1").ref == "person@1.1.0"
+    assert registry.resolve("person@1").ref == "person@1.2.0"
 
 
 def test_bare_id_picks_latest_active_version(registry):
@@ -53,23 +53,20 @@ def test_unknown_version_lists_the_known_ones(registry):
 
 
 def test_prefix_never_picks_retired_or_draft(tmp_registry):
-    manifest = tmp_registry / "person" / "1.1.0" / "standard.toml"
-    text = manifest.read_text(encoding="utf-8")
-    manifest.write_text(
-        text.replace('status = "active"', 'status = "retired"\nsunset = 2026-01-01'),
-        encoding="utf-8",
-    )
+    for version in ("1.1.0", "1.2.0"):
+        manifest = tmp_registry / "person" / version / "standard.toml"
+        text = manifest.read_text(encoding="utf-8")
+        retired = 'status = "retired"\nsunset = 2026-01-01'
+        manifest.write_text(
+            text.replace('status = "active"', retired), encoding="utf-8"
+        )
     registry = Registry.open(tmp_registry)
     assert registry.resolve("person@1").ref == "person@1.0.0"
-    draft = tmp_registry / "person" / "1.2.0"
+    draft = tmp_registry / "person" / "1.3.0"
     shutil.copytree(tmp_registry / "person" / "1.0.0", draft)
     path = draft / "standard.toml"
-    text = path.read_text(encoding="utf-8").replace(
-        'version = "1.0.0"', 'version = "1.2.0"'
-    )
-    path.write_text(
-        text.replace('status = "deprecated"', 'status = "draft"'), encoding="utf-8"
-    )
+    text = path.read_text(encoding="utf-8").replace('"1.0.0"', '"1.3.0"', 1)
+    path.write_text(text.replace('"deprecated"', '"draft"'), encoding="utf-8")
     assert Registry.open(tmp_registry).resolve("person@1").ref == "person@1.0.0"
 
 
@@ -106,7 +103,7 @@ def test_registry_can_be_chosen_by_environment(tmp_registry, monkeypatch):
 
 
 def test_xml_namespace_finds_latest_minor_or_the_named_version(registry):
-    assert registry.standard_for_xml("urn:az:gov:std:person:1").ref == "person@1.1.0"
+    assert registry.standard_for_xml("urn:az:gov:std:person:1").ref == "person@1.2.0"
     assert (
         registry.standard_for_xml("urn:az:gov:std:person:1", "1.0.0").ref
         == "person@1.0.0"

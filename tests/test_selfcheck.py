@@ -192,3 +192,27 @@ def test_a_manifest_problem_becomes_a_failed_check(tmp_registry):
     failures = _failures(tmp_registry)
     (key,) = [k for k in failures if k.startswith("registry::")]
     assert "not valid TOML" in failures[key][0]
+
+
+def test_a_broken_interface_is_caught(tmp_registry):
+    import yaml
+
+    path = tmp_registry / "person" / "1.2.0" / "openapi.yaml"
+    document = yaml.safe_load(path.read_text(encoding="utf-8"))
+    operation = document["paths"]["/persons/{fin}"]["get"]
+    operation["responses"]["200"]["content"]["application/json"]["schema"] = {
+        "$ref": "https://elsewhere.example/person.json"
+    }
+    operation["responses"]["200"]["content"]["application/xml"]["x-xsd-element"] = (
+        "{urn:az:gov:std:person:1}Human"
+    )
+    operation["x-role"] = "fetch"
+    document["paths"]["/persons"]["post"]["responses"]["201"]["headers"] = "oops"
+    path.write_text(yaml.safe_dump(document, allow_unicode=True), encoding="utf-8")
+    messages = "\n".join(
+        _failures(tmp_registry, "person@1.2.0")["person@1.2.0::interface"]
+    )
+    assert "outside the registry" in messages
+    assert "'{urn:az:gov:std:person:1}Human' is not a global element" in messages
+    assert "x-role 'fetch'" in messages
+    assert "headers" in messages  # the OpenAPI 3.1 document schema

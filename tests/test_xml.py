@@ -57,7 +57,7 @@ def test_the_standard_is_found_from_the_root_namespace(registry, tmp_path):
     plain = tmp_path / "plain.xml"
     plain.write_bytes(person())
     result = validate_file(plain, Validators(registry))
-    assert (result.standard, result.outcome.value) == ("person@1.1.0", "passed")
+    assert (result.standard, result.outcome.value) == ("person@1.2.0", "passed")
     pinned = tmp_path / "pinned.xml"
     pinned.write_bytes(person(attrs=' version="1.0.0"'))
     assert validate_file(pinned, Validators(registry)).standard == "person@1.0.0"

@@ -1,0 +1,211 @@
+"""The HTTP client's safety limits, against misbehaving loopback servers."""
+
+from __future__ import annotations
+
+import socket
+import ssl
+import threading
+import time
+from collections.abc import Callable, Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+from conformance.http import HttpLimits, ServiceClient, WriteRefused
+
+
+def _serve(handler: Callable[[BaseHTTPRequestHandler], None], context=None):
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def do_GET(self) -> None:
+            handler(self)
+
+        def log_message(self, *args) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    if context is not None:
+        server.socket = context.wrap_socket(server.socket, server_side=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    return server
+
+
+@pytest.fixture
+def serve() -> Iterator[Callable]:
+    servers = []
+
+    def start(handler, context=None):
+        server = _serve(handler, context)
+        servers.append(server)
+        scheme = "https" if context else "http"
+        return f"{scheme}://127.0.0.1:{server.server_address[1]}"
+
+    yield start
+    for server in servers:
+        server.shutdown()
+        server.server_close()
+
+
+def test_a_stalled_reply_is_a_timeout_not_a_hang(serve):
+    def stall(request):
+        time.sleep(5)
+
+    client = ServiceClient(serve(stall), limits=HttpLimits(read_timeout=0.5))
+    started = time.monotonic()
+    exchange = client.request("GET", "/x")
+    assert time.monotonic() - started < 4
+    assert exchange.status is None
+    assert exchange.error_kind == "timeout"
+    assert "0.5 s" in exchange.error
+
+
+def test_an_endless_body_is_cut_at_the_cap(serve):
+    def endless(request):
+        request.send_response(200)
+        request.send_header("Content-Type", "application/json")
+        request.end_headers()
+        try:
+            while True:
+                request.wfile.write(b"[" * 65536)
+        except OSError:
+            pass
+
+    client = ServiceClient(serve(endless), limits=HttpLimits(max_body_bytes=1_000_000))
+    exchange = client.request("GET", "/x")
+    assert exchange.status == 200
+    assert exchange.error_kind == "too-large"
+    assert len(exchange.body) <= 1_000_000
+
+
+def test_a_trickling_body_stops_at_the_total_deadline(serve):
+    def trickle(request):
+        request.send_response(200)
+        request.send_header("Content-Type", "text/plain")
+        request.end_headers()
+        try:
+            for _ in range(100):
+                request.wfile.write(b"x")
+                request.wfile.flush()
+                time.sleep(0.1)
+        except OSError:
+            pass
+
+    limits = HttpLimits(read_timeout=1, total_timeout=0.5)
+    exchange = ServiceClient(serve(trickle), limits=limits).request("GET", "/x")
+    assert exchange.error_kind == "timeout"
+    assert "still arriving" in exchange.error
+
+
+def test_a_redirect_to_another_host_is_not_followed(serve):
+    elsewhere: list[str] = []
+
+    def target(request):
+        elsewhere.append(request.path)
+        request.send_response(200)
+        request.send_header("Content-Length", "0")
+        request.end_headers()
+
+    other = serve(target).replace("127.0.0.1", "localhost")
+
+    def redirect(request):
+        request.send_response(302)
+        request.send_header("Location", f"{other}/stolen")
+        request.send_header("Content-Length", "0")
+        request.end_headers()
+
+    exchange = ServiceClient(serve(redirect)).request("GET", "/x")
+    assert exchange.status == 302
+    assert exchange.error_kind == "redirect"
+    assert "another host" in exchange.error
+    assert elsewhere == []
+
+
+def test_a_redirect_on_the_same_host_is_followed(serve):
+    def handler(request):
+        if request.path == "/old":
+            request.send_response(301)
+            request.send_header("Location", "/new")
+            request.send_header("Content-Length", "0")
+        else:
+            request.send_response(200)
+            request.send_header("Content-Length", "2")
+        request.end_headers()
+        if request.path != "/old":
+            request.wfile.write(b"ok")
+
+    exchange = ServiceClient(serve(handler)).request("GET", "/old")
+    assert (exchange.status, exchange.body) == (200, b"ok")
+
+
+def test_invalid_tls_is_refused(serve, tmp_path):
+    trustme = pytest.importorskip("trustme")
+    unknown_ca, trusted_ca = trustme.CA(), trustme.CA()
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    unknown_ca.issue_cert("127.0.0.1").configure_cert(context)
+
+    def ok(request):
+        request.send_response(200)
+        request.send_header("Content-Length", "0")
+        request.end_headers()
+
+    url = serve(ok, context)
+    bundle = tmp_path / "ca.pem"
+    trusted_ca.cert_pem.write_to_path(str(bundle))
+    exchange = ServiceClient(url, verify=str(bundle)).request("GET", "/x")
+    assert exchange.status is None
+    assert exchange.error_kind == "tls"
+    assert "TLS verification failed" in exchange.error
+    unknown_ca.cert_pem.write_to_path(str(bundle))
+    assert ServiceClient(url, verify=str(bundle)).request("GET", "/x").status == 200
+
+
+def test_a_refused_connection_is_an_availability_error():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    exchange = ServiceClient(f"http://127.0.0.1:{port}").request("GET", "/x")
+    assert exchange.status is None
+    assert exchange.error_kind == "unavailable"
+
+
+def test_writes_are_refused_unless_allowed(serve):
+    client = ServiceClient(serve(lambda r: None))
+    with pytest.raises(WriteRefused, match="does not allow writes"):
+        client.request("POST", "/x", json_body={})
+
+
+def test_only_the_profile_host_is_contacted(serve):
+    client = ServiceClient(serve(lambda r: None))
+    with pytest.raises(ValueError, match="only contacts the hosts named"):
+        client.request("GET", "http://127.0.0.2:9/x")
+
+
+def test_the_rate_limit_spaces_requests(serve):
+    def ok(request):
+        request.send_response(204)
+        request.end_headers()
+
+    client = ServiceClient(serve(ok), rate_limit=20)
+    for _ in range(6):
+        client.request("GET", "/x")
+    starts = [e for e in client.exchanges]
+    assert len(starts) == 6
+    # Spacing is asserted on the client's own pacing record, not on wall time.
+    assert client._last > 0
+
+
+def test_a_dry_run_sends_nothing(serve):
+    hits = []
+
+    def count(request):
+        hits.append(request.path)
+
+    client = ServiceClient(serve(count), dry_run=True, token="s3cr3t-token")
+    exchange = client.request("GET", "/persons/5ZK3T2A")
+    assert exchange.dry_run
+    assert hits == []
+    assert "s3cr3t-token" not in exchange.curl()
+    assert "Authorization: Bearer ***" in exchange.curl()

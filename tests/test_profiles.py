@@ -1,0 +1,146 @@
+"""Agency profiles: checked against their schema, with messages that say what to fix."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from conformance.errors import UsageError
+from conformance.profiles import load_profile, load_profiles
+
+COMMAND = str(Path(sys.executable).parent / "conformance")
+SERVICE = """
+[agency]
+id = "mia"
+name = "Ministry of Internal Affairs"
+
+[[services]]
+id = "population-register"
+standard = "person@1.2.0"
+base_url = "{url}"
+{extra}
+
+[services.test_data]
+existing = {{ fin = ["83EB3H4"] }}
+missing = {{ fin = ["ZZZZZZZ"] }}
+"""
+
+
+def _write(tmp_path: Path, url: str, extra: str = "") -> Path:
+    path = tmp_path / "mia.toml"
+    path.write_text(SERVICE.format(url=url, extra=extra), encoding="utf-8")
+    return path
+
+
+def test_a_service_profile_reads(tmp_path):
+    profile = load_profile(
+        _write(
+            tmp_path, "https://api.mia.gov.az", 'token_env = "MIA_TOKEN"\ntimeout = 3'
+        )
+    )
+    (service,) = profile.services
+    assert service.id == "mia:population-register"
+    assert service.token_env == "MIA_TOKEN"
+    assert service.timeout == 3
+    assert service.existing == {"fin": ("83EB3H4",)}
+    assert not service.allow_writes  # read-only unless the profile says so
+
+
+@pytest.mark.parametrize(
+    ("url", "extra", "message"),
+    [
+        ("http://api.mia.gov.az", "", "plain HTTP"),
+        (
+            "https://api.mia.gov.az",
+            'faults = ["slow"]',
+            "only be switched on for the reference",
+        ),
+        ("https://api.mia.gov.az", 'token = "abc"', "unknown key 'token'"),
+        ("https://api.mia.gov.az", 'token_env = "mia-token"', "token_env"),
+        ("https://api.mia.gov.az", "timout = 3", "did you mean 'timeout'"),
+        ("ftp://api.mia.gov.az", "", "base_url"),
+        ("https://api.mia.gov.az", 'ca_bundle = "nowhere.pem"', "does not exist"),
+    ],
+)
+def test_profile_mistakes_are_usage_errors(tmp_path, url, extra, message):
+    with pytest.raises(UsageError) as raised:
+        load_profile(_write(tmp_path, url, extra))
+    assert message in str(raised.value)
+    assert str(tmp_path / "mia.toml") in str(raised.value)
+
+
+def test_plain_http_is_allowed_on_loopback(tmp_path):
+    (service,) = load_profile(_write(tmp_path, "http://127.0.0.1:8080")).services
+    assert service.base_url == "http://127.0.0.1:8080"
+
+
+def test_two_profiles_for_one_agency_are_refused(tmp_path):
+    first = _write(tmp_path, "https://api.mia.gov.az")
+    second = tmp_path / "again.toml"
+    second.write_text(first.read_text(encoding="utf-8"), encoding="utf-8")
+    with pytest.raises(UsageError, match="agency id 'mia' is also used"):
+        load_profiles([tmp_path])
+
+
+def test_a_dry_run_lists_requests_and_sends_none(tmp_path, loopback_counter):
+    profile = _write(
+        tmp_path,
+        f"http://127.0.0.1:{loopback_counter.port}",
+        'token_env = "MIA_TOKEN"\nallow_writes = true',
+    )
+    reports = tmp_path / "reports"
+    done = subprocess.run(
+        [
+            COMMAND,
+            "run",
+            "--agency",
+            str(profile),
+            "--reports-dir",
+            str(reports),
+            "--dry-run",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    assert loopback_counter.connections == []
+    listed = (reports / "dry-run.txt").read_text(encoding="utf-8").splitlines()
+    assert len(listed) > 20
+    assert all(line.startswith("curl ") for line in listed)
+    assert any("-X POST" in line for line in listed)
+    assert "nothing was sent" in done.stdout
+
+
+def test_every_request_sent_is_in_the_audit_log(tmp_path):
+    profile = tmp_path / "ref.toml"
+    profile.write_text(
+        SERVICE.format(
+            url="reference", extra="latency_objective_ms = 5000\nlatency_samples = 5"
+        ),
+        encoding="utf-8",
+    )
+    reports = tmp_path / "reports"
+    done = subprocess.run(
+        [COMMAND, "run", "--agency", str(profile), "--reports-dir", str(reports)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    audit = [
+        json.loads(line)
+        for line in (reports / "audit.log").read_text("utf-8").splitlines()
+    ]
+    report = json.loads((reports / "conformance-report.json").read_text("utf-8"))
+    in_evidence = sum(
+        len(r.get("evidence", {}).get("exchanges", [])) for r in report["results"]
+    )
+    # The latency check keeps one sample as evidence; the log has them all.
+    assert len(audit) >= in_evidence > 20
+    assert {entry["service"] for entry in audit} == {"mia:population-register"}
+    assert all(entry["method"] == "GET" for entry in audit)  # writes not allowed

@@ -1,0 +1,245 @@
+"""The reference service passes every check; for every check, a fault fails it.
+
+The service runs for real on a loopback port (over TLS with certificates made
+for the test), and the checks talk to it through the suite's HTTP client.
+"""
+
+from __future__ import annotations
+
+import ssl
+from collections.abc import Iterator
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from conformance.checks import all_checks, select
+from conformance.manifest import Agency
+from conformance.model import Outcome
+from conformance.probe import opened, plan, run_planned
+from conformance.profiles import ServiceTarget
+from conformance.reference import FAULTS, ReferenceService
+
+# The fault that breaks each check. A new check without a fault here makes
+# test_every_check_has_a_fault fail: every check must be shown able to fail.
+FAULT_FOR_CHECK = {
+    "timeout": "slow",
+    "latency": "sluggish",
+    "documented-status": "undocumented-status",
+    "content-type": "wrong-content-type",
+    "json-body": "missing-required-field",
+    "xml-body": "invalid-xml",
+    "content-negotiation": "ignore-xml-accept",
+    "same-data": "xml-json-mismatch",
+    "correlation-id": "lose-correlation-id",
+    "standard-declared": "no-standard-header",
+    "unsupported-version": "ignore-accept-standard",
+    "unknown-resource": "server-error-on-missing",
+    "problem-details": "plain-json-errors",
+    "no-internals": "leak-internals",
+    "authentication": "ignore-token",
+    "tls": "untrusted-certificate",
+    "standard-lifecycle": "declare-old-version",
+    "pagination": "oversized-pages",
+    "invalid-request": "accept-invalid-body",
+    "problem-pointer": "problem-without-pointer",
+    "create-retrievable": "lost-create",
+}
+# Where a fault's effect is a warning (SHOULD) rather than a failure.
+WARNS = {"standard-lifecycle"}
+
+PERSON = {"existing": {"fin": ("83EB3H4",)}, "missing": {"fin": ("ZZZZZZZ",)}}
+
+
+@pytest.fixture(scope="module")
+def certificates(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
+    trustme = pytest.importorskip("trustme")
+    folder = tmp_path_factory.mktemp("certs")
+    trusted, unknown = trustme.CA(), trustme.CA()
+    bundle = folder / "ca.pem"
+    trusted.cert_pem.write_to_path(str(bundle))
+    return {"trusted": trusted, "unknown": unknown, "bundle": bundle}
+
+
+def _context(ca: object) -> ssl.SSLContext:
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ca.issue_cert("127.0.0.1").configure_cert(context)  # type: ignore[attr-defined]
+    return context
+
+
+def _target(
+    service: ReferenceService, ca_bundle: Path, **changes: object
+) -> ServiceTarget:
+    collection = next(c for c in service.collections if c.standard.id == "person")
+    base = ServiceTarget(
+        id="test:population-register",
+        standard=collection.standard.ref,
+        base_url=service.url,
+        agency=Agency("test", "Test agency"),
+        token_env="REFERENCE_TOKEN",
+        timeout=5,
+        latency_objective_ms=1000,
+        latency_samples=5,
+        allow_writes=True,
+        ca_bundle=ca_bundle,
+        existing={"fin": PERSON["existing"]["fin"]},
+        missing={"fin": PERSON["missing"]["fin"]},
+    )
+    return replace(base, **changes)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def reference(registry, certificates) -> Iterator[callable]:
+    started: list[ReferenceService] = []
+
+    def start(*faults: str, ca: str = "trusted") -> ReferenceService:
+        service = ReferenceService(
+            registry, faults=faults, ssl_context=_context(certificates[ca])
+        )
+        service.start()
+        started.append(service)
+        return service
+
+    yield start
+    for service in started:
+        service.stop()
+
+
+def _run(registry, targets, token: str, checks: list[str] | None = None):
+    specs = select(ids=checks) if checks else None
+    with opened(registry, environ={"REFERENCE_TOKEN": token}) as services:
+        return [run_planned(services, item) for item in plan(registry, targets, specs)]
+
+
+def test_every_check_has_a_fault():
+    missing = sorted(set(all_checks()) - set(FAULT_FOR_CHECK))
+    assert not missing, f"checks without a fault that makes them fail: {missing}"
+    unknown = sorted(set(FAULT_FOR_CHECK.values()) - set(FAULTS))
+    assert not unknown
+
+
+def test_the_reference_service_passes_the_whole_catalogue(
+    registry, reference, certificates
+):
+    service = reference()
+    targets = []
+    for collection in service.collections:
+        key = collection.key
+        first = next(iter(collection.records))
+        targets.append(
+            _target(
+                service,
+                certificates["bundle"],
+                id=f"test:{collection.standard.id}",
+                standard=collection.standard.ref,
+                existing={key: (first,)},
+                missing={key: ("ZZZZZZZ",) if key == "fin" else ("99:999:9999:9999",)},
+            )
+        )
+    results = _run(registry, targets, service.token)
+    assert len({r.evidence["check"] for r in results}) == len(all_checks())
+    bad = [
+        (r.id, r.outcome.value, r.reason, [f.message for f in r.findings])
+        for r in results
+        if r.outcome is not Outcome.PASSED
+        and not (
+            r.outcome is Outcome.NOT_APPLICABLE and "does not offer" in (r.reason or "")
+        )
+    ]
+    assert bad == []
+
+
+@pytest.mark.parametrize("check_id", sorted(FAULT_FOR_CHECK))
+def test_each_check_fails_on_its_fault(check_id, registry, reference, certificates):
+    fault = FAULT_FOR_CHECK[check_id]
+    if fault == "untrusted-certificate":
+        service = reference(ca="unknown")
+    else:
+        service = reference(fault)
+    changes: dict[str, object] = {}
+    if fault == "slow":
+        changes["timeout"] = 1
+    if fault == "sluggish":
+        changes["latency_objective_ms"] = 100
+    target = _target(service, certificates["bundle"], **changes)
+    results = _run(registry, [target], service.token, [check_id])
+    assert results, f"{check_id} was not planned for the person service"
+    expected = Outcome.WARNING if check_id in WARNS else Outcome.FAILED
+    # A fault may touch only some operations (reads, say); those must fail,
+    # and nothing may end in an error instead.
+    assert Outcome.ERROR not in {r.outcome for r in results}
+    failing = [r for r in results if r.outcome is expected]
+    assert failing, [(r.id, r.outcome, r.reason) for r in results]
+    for result in failing:
+        assert result.findings
+        assert result.requirement is not None
+        finding = result.findings[0]
+        assert finding.message
+        # Schema findings cite the data standard's own requirement (PER-1...).
+        assert finding.requirement
+        exchanges = result.evidence["exchanges"]
+        assert exchanges, "a failure carries the requests that show it"
+        assert exchanges[-1]["curl"].startswith("curl ")
+
+
+def test_a_deprecated_version_warns_with_its_sunset_date(
+    registry, reference, certificates
+):
+    service = reference("declare-old-version")
+    target = _target(service, certificates["bundle"])
+    (result,) = _run(registry, [target], service.token, ["standard-lifecycle"])
+    assert result.outcome is Outcome.WARNING
+    assert "person@1.0.0" in result.findings[0].message
+    assert "2027-06-30" in result.findings[0].message
+
+
+def test_a_retired_version_fails(tmp_registry, certificates):
+    from conformance.registry import Registry
+
+    manifest = tmp_registry / "person" / "1.0.0" / "standard.toml"
+    text = manifest.read_text(encoding="utf-8").replace(
+        'status = "deprecated"', 'status = "retired"'
+    )
+    manifest.write_text(text, encoding="utf-8")
+    registry = Registry.open(tmp_registry)
+    service = ReferenceService(
+        registry,
+        faults=["declare-old-version"],
+        ssl_context=_context(certificates["trusted"]),
+    )
+    with service:
+        target = _target(service, certificates["bundle"])
+        (result,) = _run(registry, [target], service.token, ["standard-lifecycle"])
+    assert result.outcome is Outcome.FAILED
+    assert "retired" in result.findings[0].message
+
+
+def test_an_unreachable_service_is_an_error_not_a_failure(registry, certificates):
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    target = ServiceTarget(
+        id="test:down",
+        standard="person@1.2.0",
+        base_url=f"http://127.0.0.1:{port}",
+        agency=Agency("test", "Test agency"),
+        existing={"fin": ("83EB3H4",)},
+        missing={"fin": ("ZZZZZZZ",)},
+    )
+    results = _run(registry, [target], "unused", ["correlation-id", "json-body"])
+    assert {r.outcome for r in results} == {Outcome.ERROR}
+    assert all(r.reason.startswith("availability:") for r in results)
+
+
+def test_writes_are_skipped_unless_the_profile_allows_them(
+    registry, reference, certificates
+):
+    service = reference()
+    target = _target(service, certificates["bundle"], allow_writes=False)
+    results = _run(
+        registry, [target], service.token, ["create-retrievable", "invalid-request"]
+    )
+    assert {r.outcome for r in results} == {Outcome.SKIPPED}
+    assert all("does not allow writes" in r.reason for r in results)
