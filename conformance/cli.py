@@ -116,6 +116,13 @@ def _parser() -> argparse.ArgumentParser:
     _selection(run)
     _limits(run)
 
+    checks = commands.add_parser("checks", help="the catalogue of service checks")
+    checks_sub = checks.add_subparsers(dest="action", metavar="ACTION", required=True)
+    checks_list = checks_sub.add_parser(
+        "list", help="every check: id, level, requirement"
+    )
+    checks_list.add_argument("--format", choices=("text", "json"), default="text")
+
     standards = commands.add_parser(
         "standards", help="list, show and check the registry"
     )
@@ -225,6 +232,10 @@ def _dispatch(args: argparse.Namespace) -> int:
         from . import cli_standards
 
         return cli_standards.dispatch(args, registry_path)
+    if args.command == "checks":
+        from . import cli_standards
+
+        return cli_standards.list_checks(args, registry_path)
     from . import cli_run
 
     if args.command == "validate":

@@ -143,3 +143,37 @@ def _lock(registry: Registry, args: argparse.Namespace) -> int:
     else:
         sys.stdout.write("nothing new to record\n")
     return EXIT_OK
+
+
+def list_checks(args: argparse.Namespace, registry_path: Path | None) -> int:
+    """``conformance checks list``: the catalogue with each requirement's text."""
+    from .checks import all_checks
+
+    registry = Registry.open(registry_path)
+    rows = []
+    for spec in all_checks().values():
+        requirement = registry.requirement(spec.standard, spec.requirement)
+        rows.append(
+            {
+                "id": spec.id,
+                "title": spec.title,
+                "requirement": spec.requirement,
+                "level": requirement.level.value if requirement else None,
+                "text": requirement.text if requirement else None,
+                "class": spec.conformance_class,
+                "roles": sorted(spec.roles) if spec.roles is not None else None,
+                "writes": spec.writes,
+            }
+        )
+    if args.format == "json":
+        print_json(rows)
+        return EXIT_OK
+    out = sys.stdout
+    for row in rows:
+        scope = ", ".join(row["roles"]) if row["roles"] else "service"
+        writes = "; writes" if row["writes"] else ""
+        out.write(
+            f"{row['id']:<22} {row['level'] or '?':<6} {row['requirement']:<11}"
+            f" {row['class']:<13} {row['title']} [{scope}{writes}]\n"
+        )
+    return EXIT_OK

@@ -47,6 +47,7 @@ class HttpLimits:
     total_timeout: float = 30.0
     max_body_bytes: int = 10 * 1024 * 1024
     max_redirects: int = 3
+    retries: int = 2  # only for reads that could not connect at all
 
 
 @dataclass
@@ -294,8 +295,18 @@ class ServiceClient:
             exchange.dry_run = True
             self.exchanges.append(exchange)
             return exchange
-        self._wait_turn()
-        self._send(exchange, method, url, sent, body)
+        for attempt in range(self.limits.retries + 1):
+            self._wait_turn()
+            self._send(exchange, method, url, sent, body)
+            # Retry only what is safe: a read whose connection never opened.
+            # A write, or anything that may have reached the service, is not
+            # sent twice.
+            if not (exchange.error_kind == "unavailable" and exchange.status is None):
+                break
+            if method not in READ_METHODS or attempt == self.limits.retries:
+                break
+            exchange.error = exchange.error_kind = None
+            time.sleep(0.2 * (attempt + 1))
         self.exchanges.append(exchange)
         if self.audit is not None:
             self.audit.record(exchange, self.service)

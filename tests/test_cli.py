@@ -381,3 +381,16 @@ def test_progress_is_shown_on_a_terminal_only(tmp_path):
     assert b"[1] " in seen
     assert b".json" in seen  # the progress line names the file
     assert "\r" not in done.stdout  # nothing of it on the piped stdout
+
+
+def test_checks_list_and_the_catalogue_document_agree(capsys):
+    from conformance.checks import all_checks
+
+    code, out, _ = run_cli(capsys, "checks", "list", "--format", "json")
+    assert code == 0
+    listed = json.loads(out)
+    assert {row["id"] for row in listed} == set(all_checks())
+    assert all(row["level"] in ("MUST", "SHOULD") and row["text"] for row in listed)
+    document = (Path(__file__).parent.parent / "docs" / "checks.md").read_text("utf-8")
+    for check_id in all_checks():
+        assert f"`{check_id}`" in document, f"docs/checks.md does not list {check_id}"

@@ -209,3 +209,51 @@ def test_a_dry_run_sends_nothing(serve):
     assert hits == []
     assert "s3cr3t-token" not in exchange.curl()
     assert "Authorization: Bearer ***" in exchange.curl()
+
+
+def test_reads_are_retried_when_the_connection_fails_writes_are_not():
+    import socket as socket_module
+
+    listener = socket_module.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(8)
+    port = listener.getsockname()[1]
+    accepted = []
+
+    def flaky() -> None:
+        # The first connection is reset before any reply; the next is answered.
+        while True:
+            try:
+                conn, _ = listener.accept()
+            except OSError:
+                return
+            accepted.append(conn)
+            if len(accepted) == 1:
+                conn.setsockopt(
+                    socket_module.SOL_SOCKET,
+                    socket_module.SO_LINGER,
+                    b"\x01\x00\x00\x00\x00\x00\x00\x00",
+                )
+                conn.close()
+                continue
+            conn.recv(65536)
+            conn.sendall(
+                b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok"
+            )
+            conn.close()
+
+    thread = threading.Thread(target=flaky, daemon=True)
+    thread.start()
+    try:
+        client = ServiceClient(f"http://127.0.0.1:{port}", allow_writes=True)
+        read = client.request("GET", "/x")
+        assert (read.status, read.body) == (200, b"ok")
+        assert len(accepted) == 2
+        accepted.clear()
+        # The first connection of the write is reset: it is not sent again.
+        write = client.request("POST", "/x", json_body={"a": 1})
+        assert write.status is None
+        assert write.error_kind == "unavailable"
+        assert len(accepted) == 1
+    finally:
+        listener.close()
