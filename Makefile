@@ -16,7 +16,17 @@ $(STAMP): pyproject.toml
 run: $(STAMP)
 	$(BIN)/conformance run
 
-test: $(STAMP)
+# The browser tests drive Debian's chromium (Playwright's own browser download
+# cannot work on these machines). Installed once, quietly, when missing.
+CHROMIUM := /usr/bin/chromium
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+$(CHROMIUM):
+	@echo "installing Debian's chromium for the browser tests"
+	@$(SUDO) apt-get update -qq >/dev/null
+	@$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+
+test: $(STAMP) $(CHROMIUM)
 	$(BIN)/ruff check conformance tests benchmarks tools conftest.py
 	$(BIN)/ruff format --check conformance tests benchmarks tools conftest.py
 	$(BIN)/python -m pytest -n auto

@@ -10,6 +10,11 @@ own. Workloads: person@1.1.0 records, 10% of them invalid in varied ways.
     xml       one document per record through `conformance` (libxml2, with
               located findings), beside lxml and xmlschema
     large-xml one collection file of a few hundred MB, streamed
+    generate  documents generated per second by the hypothesis strategies,
+              valid and invalid, JSON and XML, for every shipped standard;
+              with --hypothesis-jsonschema PYTHON, hypothesis-jsonschema's
+              rate on person@1.2.0 too (it needs an older hypothesis, so it
+              runs under another interpreter: see benchmarks/README.md)
 """
 
 from __future__ import annotations
@@ -295,11 +300,158 @@ def bench_large_xml(megabytes: int) -> dict:
     }
 
 
+GENERATED = 200  # examples per strategy and standard
+
+
+def _rate(strategy: object, count: int = GENERATED) -> float:
+    """Examples per second that hypothesis draws from a strategy."""
+    from hypothesis import HealthCheck, Phase, given, settings
+
+    drawn = 0
+
+    @settings(
+        max_examples=count,
+        database=None,
+        deadline=None,
+        phases=[Phase.generate],
+        suppress_health_check=list(HealthCheck),
+    )
+    @given(strategy)
+    def draw(_: object) -> None:
+        nonlocal drawn
+        drawn += 1
+
+    started = time.perf_counter()
+    draw()
+    return drawn / (time.perf_counter() - started)
+
+
+def bench_generate() -> dict:
+    from conformance.locations import bundled
+    from conformance.registry import Registry
+    from conformance.strategies import invalid_json, valid_json
+    from conformance.strategies.common import UnsupportedSchema
+    from conformance.strategies.xml import invalid_xml, valid_xml
+
+    registry = Registry.open(bundled("standards"))
+    result: dict = {}
+    for standard in registry:
+        if standard.json is not None:
+            result[f"{standard.ref} JSON valid /s"] = _rate(
+                valid_json(registry, standard)
+            )
+            try:
+                bad = invalid_json(registry, standard)
+            except UnsupportedSchema:
+                bad = None
+            if bad is not None:
+                result[f"{standard.ref} JSON invalid /s"] = _rate(bad)
+        if standard.xml is not None:
+            result[f"{standard.ref} XML valid /s"] = _rate(
+                valid_xml(registry, standard)
+            )
+            result[f"{standard.ref} XML invalid /s"] = _rate(
+                invalid_xml(registry, standard)
+            )
+    result["peak RSS (MB)"] = peak_mb()
+    return result
+
+
+def inlined_person_schema() -> dict:
+    """person@1.2.0 with every $ref replaced by its target (local refs only
+    are what hypothesis-jsonschema resolves)."""
+    from urllib.parse import unquote, urldefrag, urljoin
+
+    from conformance.interfaces import member_at
+    from conformance.json_validation import registry_loader
+    from conformance.locations import bundled
+    from conformance.registry import Registry
+
+    registry = Registry.open(bundled("standards"))
+    standard = registry.resolve("person@1.2.0")
+    loader = registry_loader(registry)
+    uri = registry.uri_for(standard.json.path)
+
+    def inline(node: object, base: str) -> object:
+        if isinstance(node, list):
+            return [inline(item, base) for item in node]
+        if not isinstance(node, dict):
+            return node
+        rest = {
+            k: inline(v, base)
+            for k, v in node.items()
+            if k not in ("$ref", "$defs", "$id", "$schema")
+        }
+        if "$ref" not in node:
+            return rest
+        target = urljoin(base, node["$ref"])
+        document_uri, fragment = urldefrag(target)
+        resolved = inline(
+            member_at(loader.retrieve(document_uri), unquote(fragment)), document_uri
+        )
+        return {"allOf": [resolved, rest]} if rest else resolved
+
+    return inline(loader.retrieve(uri), uri)
+
+
+_HJS_CHILD = """
+import json, sys, time
+from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis_jsonschema import from_schema
+schema = json.load(open(sys.argv[1]))
+drawn = 0
+@settings(max_examples=int(sys.argv[2]), database=None, deadline=None,
+          phases=[Phase.generate], suppress_health_check=list(HealthCheck))
+@given(from_schema(schema))
+def draw(_):
+    global drawn
+    drawn += 1
+started = time.perf_counter()
+draw()
+print(json.dumps({"drawn": drawn, "seconds": time.perf_counter() - started}))
+"""
+
+
+def bench_hypothesis_jsonschema(python: str) -> dict:
+    import tempfile
+
+    from conformance.locations import bundled
+    from conformance.registry import Registry
+    from conformance.strategies import valid_json
+
+    with tempfile.TemporaryDirectory() as folder:
+        schema = Path(folder) / "person.json"
+        schema.write_text(json.dumps(inlined_person_schema()), encoding="utf-8")
+        script = Path(folder) / "child.py"
+        script.write_text(_HJS_CHILD, encoding="utf-8")
+        done = subprocess.run(
+            [python, str(script), str(schema), "100"],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+    if done.returncode != 0:
+        return {"hypothesis-jsonschema failed": done.stderr.strip()[-300:]}
+    theirs = json.loads(done.stdout.strip().splitlines()[-1])
+    their_rate = theirs["drawn"] / theirs["seconds"]
+    registry = Registry.open(bundled("standards"))
+    ours = _rate(valid_json(registry, registry.resolve("person@1.2.0")), 500)
+    return {
+        "person@1.2.0 hypothesis-jsonschema valid /s": their_rate,
+        "person@1.2.0 conformance valid /s": ours,
+        "ours / hypothesis-jsonschema": ours / their_rate,
+    }
+
+
 def child(name: str, arg: str | None) -> None:
     if name == "json":
         result = bench_json()
     elif name == "xml":
         result = bench_xml()
+    elif name == "generate":
+        result = bench_generate()
+    elif name == "hypothesis-jsonschema":
+        result = bench_hypothesis_jsonschema(str(arg))
     else:
         result = bench_large_xml(int(arg or 300))
     print(json.dumps(result))
@@ -309,7 +461,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--records", type=int, default=100_000)
     parser.add_argument("--large-mb", type=int, default=300)
-    parser.add_argument("--only", choices=("json", "xml", "large-xml"))
+    parser.add_argument("--only", choices=("json", "xml", "large-xml", "generate"))
+    parser.add_argument(
+        "--hypothesis-jsonschema",
+        metavar="PYTHON",
+        help="an interpreter with hypothesis-jsonschema installed, to compare",
+    )
     parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -317,10 +474,15 @@ def main() -> None:
         return
     if not (DATA / "persons.jsonl").exists() or args.records != _existing_records():
         make_data(args.records)
-    for name in ("json", "xml", "large-xml"):
-        if args.only and args.only != name:
+    names = ["json", "xml", "large-xml", "generate"]
+    if args.hypothesis_jsonschema:
+        names.append("hypothesis-jsonschema")
+    for name in names:
+        if args.only and name not in (args.only, "hypothesis-jsonschema"):
             continue
         extra = [str(args.large_mb)] if name == "large-xml" else []
+        if name == "hypothesis-jsonschema":
+            extra = [args.hypothesis_jsonschema]
         done = subprocess.run(
             [sys.executable, __file__, "--child", name, *extra],
             capture_output=True,

@@ -14,9 +14,12 @@ elements are unqualified and named exactly like the JSON members):
   derived from ``xs:integer``) and ``xs:boolean`` is ``true``/``false``;
 - of an ``xs:choice`` only the chosen branch appears; an absent optional
   element is an absent member;
-- the root's ``version`` attribute names the exact version and is not data.
+- a ``version`` attribute names the exact version of the standard whose type
+  the element has (the root's, or an embedded address's) and is not data;
+- date and time values are read in their canonical form (``T24:00:00`` is
+  midnight of the next day), as JSON's RFC 3339 has no hour 24.
 
-Attributes other than the root's ``version`` and ``xsi:schemaLocation`` hints
+Attributes other than a declared ``version`` and ``xsi:schemaLocation`` hints
 have no JSON counterpart, so a document carrying one (``xsi:nil`` included) is
 refused rather than read lossily; so is a model group that repeats a sequence
 or choice of different elements, whose interleaving a JSON object cannot keep.
@@ -30,6 +33,7 @@ import re
 from decimal import Decimal
 from typing import Any
 
+from elementpath.datatypes import DateTime10, Time
 from lxml import etree
 from xmlschema.validators import XsdElement, XsdGroup
 
@@ -46,6 +50,9 @@ _DOUBLE = re.compile(r"[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([Ee][+-]?[0-9]+)?")
 _FLOATING = {"decimal": _DECIMAL, "double": _DOUBLE}
 _BOOLEANS = {"true": True, "1": True, "false": False, "0": False}
 _HINTS = {f"{{{XSI}}}schemaLocation", f"{{{XSI}}}noNamespaceSchemaLocation"}
+_XML_SPACE = " \t\n\r"
+_HOUR_24 = re.compile(r"(^|T)24:00:00")
+_CALENDAR = {"dateTime": DateTime10, "time": Time}
 
 Slot = tuple[Any, bool]
 """An element declaration and whether it may occur more than once."""
@@ -272,10 +279,13 @@ def _to_text(value: Any, simple: Any, where: str) -> str:
 
 def _read(element: Any, xsd_type: Any, *, is_root: bool = False) -> Any:
     for attribute in element.attrib:
-        # The root's version names the exact version and schema locations are
+        # A declared version names the exact version and schema locations are
         # ignored hints; anything else (xsi:nil, xsi:type included) would be
         # lost or change the meaning, so it is refused.
-        if (is_root and attribute == "version") or attribute in _HINTS:
+        if attribute in _HINTS or (
+            attribute == "version"
+            and (is_root or "version" in getattr(xsd_type, "attributes", {}))
+        ):
             continue
         raise BindingError(
             f"{readable_path(element)}/@{attribute}: attributes have no JSON form"
@@ -327,7 +337,7 @@ def _read(element: Any, xsd_type: Any, *, is_root: bool = False) -> Any:
 
 def _refuse_text(element: Any) -> None:
     texts = [element.text, *(c.tail for c in element)]
-    if any(t and t.strip() for t in texts):
+    if any(t and t.strip(_XML_SPACE) for t in texts):
         raise BindingError(
             f"{readable_path(element)}: text in element-only content has no JSON form"
         )
@@ -335,12 +345,16 @@ def _refuse_text(element: Any) -> None:
 
 def _from_text(text: str, simple: Any, element: Any) -> Any:
     white_space = getattr(simple, "white_space", None)
+    # XML's white space is these four characters only; str.split() would
+    # also eat U+0085, U+00A0 and others that are data.
     if white_space == "collapse":
-        text = " ".join(text.split())
+        text = " ".join(t for t in re.split(f"[{_XML_SPACE}]+", text) if t)
     elif white_space == "replace":
         text = re.sub(r"[\t\n\r]", " ", text)
     kind = _kind(simple)
     if kind == "string":
+        if _HOUR_24.search(text) and _primitive(simple) in _CALENDAR:
+            return str(_CALENDAR[_primitive(simple)].fromstring(text))
         return text
     if kind == "boolean":
         if text in _BOOLEANS:
@@ -386,6 +400,11 @@ def _kind(simple: Any) -> str:
     if name == "boolean":
         return "boolean"
     return "string"
+
+
+def _primitive(simple: Any) -> str | None:
+    primitive = getattr(simple, "primitive_type", None)
+    return getattr(primitive, "local_name", None)
 
 
 def _derives_from(simple: Any, name: str) -> bool:

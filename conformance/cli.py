@@ -17,7 +17,7 @@ import traceback
 from pathlib import Path
 from typing import Any, TextIO
 
-from . import __version__
+from . import __version__, cli_report
 from .errors import ConformanceError, UsageError
 
 EXIT_OK, EXIT_FAIL, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
@@ -114,7 +114,11 @@ def _parser() -> argparse.ArgumentParser:
         help="where to log every request sent (default: REPORTS_DIR/audit.log)",
     )
     _selection(run)
+    cli_report.add_run_options(run)
+    _fuzzing(run)
     _limits(run)
+
+    cli_report.add_parser(commands)
 
     checks = commands.add_parser("checks", help="the catalogue of service checks")
     checks_sub = checks.add_subparsers(dest="action", metavar="ACTION", required=True)
@@ -137,6 +141,12 @@ def _parser() -> argparse.ArgumentParser:
     )
     check.add_argument("refs", nargs="*", metavar="REF")
     check.add_argument("--format", choices=("text", "json"), default="text")
+    selftest = sub.add_parser(
+        "selftest",
+        help="generated documents: sound generators, agreeing bindings, compatibility",
+    )
+    selftest.add_argument("refs", nargs="*", metavar="REF")
+    selftest.add_argument("--format", choices=("text", "json"), default="text")
     lock = sub.add_parser(
         "lock", help="record the hashes of released versions in integrity.json"
     )
@@ -170,6 +180,27 @@ def _selection(parser: argparse.ArgumentParser) -> None:
     )
     group.add_argument(
         "--level", action="append", choices=("MUST", "SHOULD", "MAY"), help="a level"
+    )
+
+
+def _fuzzing(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("endpoint fuzzing")
+    group.add_argument(
+        "--fuzz-seed",
+        metavar="N|last",
+        help="repeat a run's inputs (default: new, or fixed when CI is set)",
+    )
+    group.add_argument(
+        "--fuzz-examples",
+        type=int,
+        metavar="N",
+        help="examples per operation (default 50)",
+    )
+    group.add_argument(
+        "--fuzz-seconds",
+        type=float,
+        metavar="S",
+        help="seconds per operation at most (default 30)",
     )
 
 
@@ -232,6 +263,8 @@ def _dispatch(args: argparse.Namespace) -> int:
         from . import cli_standards
 
         return cli_standards.dispatch(args, registry_path)
+    if args.command == "report":
+        return cli_report.dispatch(args, registry_path, settings)
     if args.command == "checks":
         from . import cli_standards
 

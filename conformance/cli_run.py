@@ -8,6 +8,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+from . import cli_report
 from .cli import Progress, print_json
 from .engine import check_payloads, display_path
 from .errors import UsageError
@@ -213,11 +214,21 @@ def run(args: argparse.Namespace, registry_path: Path | None, settings: dict) ->
     if not args.dry_run:
         require_credentials(services)
     run = Run(registry=registry, command=_command())
+    history = cli_report.start_run(args, run, reports_dir, settings)
     payloads = [t for p in profiles for t in p.payloads]
     progress = Progress()
     audit = args.audit_log or reports_dir / "audit.log"
+    fuzz = _fuzz_settings(args, reports_dir)
+    if any(item.spec.conformance_class == "fuzzing" for item in planned):
+        sys.stderr.write(
+            f"fuzz seed {fuzz.seed} (repeat with --fuzz-seed {fuzz.seed}"
+            " or --fuzz-seed last)\n"
+        )
     with opened(
-        registry, audit=None if args.dry_run else audit, dry_run=args.dry_run
+        registry,
+        audit=None if args.dry_run else audit,
+        dry_run=args.dry_run,
+        fuzz=fuzz,
     ) as opened_services:
 
         def body() -> None:
@@ -241,7 +252,10 @@ def run(args: argparse.Namespace, registry_path: Path | None, settings: dict) ->
         progress.clear()
         if args.dry_run:
             return _print_dry_run(list(opened_services.exchanges()), reports_dir)
-    paths = write_all(run, reports_dir)
+    decision = cli_report.conclude_run(history, run, args, settings)
+    paths = write_all(
+        run, reports_dir, options=cli_report.writer_options(args, settings)
+    )
     out = sys.stdout
     agencies = ", ".join(p.agency.id for p in profiles)
     out.write(f"agencies: {agencies}\n")
@@ -251,8 +265,33 @@ def run(args: argparse.Namespace, registry_path: Path | None, settings: dict) ->
     _print_summary(run, out)
     if planned and not args.dry_run:
         paths.append(audit)
+    paths += history.extra_paths
+    out.write(f"{decision.summary}\n")
     out.write("reports:\n" + "".join(f"  {display_path(p)}\n" for p in paths))
-    return run.verdict.exit_code
+    return decision.exit_code
+
+
+def _fuzz_settings(args: argparse.Namespace, reports_dir: Path) -> Any:
+    from .fuzzing import (
+        DEFAULT_EXAMPLES,
+        DEFAULT_SECONDS,
+        FuzzSettings,
+        remember_seed,
+        resolve_seed,
+    )
+
+    examples = args.fuzz_examples or DEFAULT_EXAMPLES
+    seconds = args.fuzz_seconds or DEFAULT_SECONDS
+    if examples <= 0 or seconds <= 0:
+        raise UsageError("--fuzz-examples and --fuzz-seconds must be positive")
+    seed = resolve_seed(args.fuzz_seed, reports_dir)
+    remember_seed(seed, reports_dir)
+    return FuzzSettings(
+        seed=seed,
+        examples=examples,
+        seconds=seconds,
+        regressions=reports_dir / "regressions",
+    )
 
 
 def _level(registry: Registry, spec: Any) -> str:

@@ -15,9 +15,14 @@ from .registry import Registry
 def dispatch(args: argparse.Namespace, registry_path: Path | None) -> int:
     """Run one ``standards`` action."""
     registry = Registry.open(registry_path)
-    return {"list": _list, "show": _show, "check": _check, "lock": _lock}[args.action](
-        registry, args
-    )
+    actions = {
+        "list": _list,
+        "show": _show,
+        "check": _check,
+        "selftest": _selftest,
+        "lock": _lock,
+    }
+    return actions[args.action](registry, args)
 
 
 def _list(registry: Registry, args: argparse.Namespace) -> int:
@@ -128,6 +133,31 @@ def _check(registry: Registry, args: argparse.Namespace) -> int:
                 out.write("      " + finding.message.replace("\n", "\n      ") + "\n")
         out.write(
             f"{len(results)} registry checks: {len(results) - len(failed)} passed,"
+            f" {len(failed)} failed\n"
+        )
+    return EXIT_FAIL if failed else EXIT_OK
+
+
+def _selftest(registry: Registry, args: argparse.Namespace) -> int:
+    from .report import result_to_dict
+    from .selftest import selftests
+
+    standards = [registry.resolve(ref) for ref in args.refs] if args.refs else None
+    results = [check.run() for check in selftests(registry, standards)]
+    failed = [r for r in results if r.outcome is Outcome.FAILED]
+    if args.format == "json":
+        print_json([result_to_dict(r) for r in results])
+    else:
+        out = sys.stdout
+        for result in results:
+            if result.outcome is Outcome.PASSED:
+                continue
+            mark = "FAIL" if result.outcome is Outcome.FAILED else "note"
+            out.write(f"{mark}  {result.title}\n")
+            for finding in result.findings:
+                out.write("      " + finding.message.replace("\n", "\n      ") + "\n")
+        out.write(
+            f"{len(results)} self-tests: {len(results) - len(failed)} passed or noted,"
             f" {len(failed)} failed\n"
         )
     return EXIT_FAIL if failed else EXIT_OK

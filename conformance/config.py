@@ -8,7 +8,16 @@ from typing import Any
 
 from .errors import UsageError
 
-KNOWN_KEYS = ("registry", "reports_dir", "max_findings", "max_bytes")
+KNOWN_KEYS = (
+    "registry",
+    "reports_dir",
+    "max_findings",
+    "max_bytes",
+    "history",
+    "waivers",
+    "max_should_failures",
+    "lang",
+)
 
 
 def project_settings(folder: Path | None = None) -> dict[str, Any]:
@@ -28,7 +37,9 @@ def project_settings(folder: Path | None = None) -> dict[str, Any]:
             f"{path}: unknown keys in [tool.conformance]: {', '.join(unknown)};"
             f" known: {', '.join(KNOWN_KEYS)}"
         )
-    for key in ("registry", "reports_dir"):
+    for key in ("registry", "reports_dir", "waivers"):
         if key in table:
             table[key] = (folder / table[key]).resolve()
+    if "history" in table and "://" not in str(table["history"]):
+        table["history"] = str((folder / table["history"]).resolve())
     return table

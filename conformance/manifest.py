@@ -5,16 +5,14 @@ from __future__ import annotations
 import datetime as dt
 import difflib
 import enum
-import json
 import tomllib
 from dataclasses import dataclass
-from functools import cache
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
 from .errors import RegistryError
 from .model import Level, Requirement
+from .packaged_schemas import packaged_validator, toml_as_json
 from .versions import Version
 
 MANIFEST_NAME = "standard.toml"
@@ -108,28 +106,6 @@ class StandardVersion:
         return self.ref
 
 
-@cache
-def _manifest_validator() -> Any:
-    import jsonschema
-
-    text = resources.files("conformance.schemas").joinpath("manifest.schema.json")
-    schema = json.loads(text.read_text(encoding="utf-8"))
-    return jsonschema.Draft202012Validator(
-        schema, format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER
-    )
-
-
-def _jsonable(value: Any) -> Any:
-    # TOML dates become datetime.date; the manifest schema speaks JSON.
-    if isinstance(value, dict):
-        return {k: _jsonable(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, dt.date | dt.datetime | dt.time):
-        return value.isoformat()
-    return value
-
-
 def _explain(error: Any, data: dict[str, Any]) -> str:
     where = "/".join(str(p) for p in error.absolute_path) or "(top level)"
     if error.validator == "additionalProperties":
@@ -152,9 +128,10 @@ def read_manifest(path: Path) -> dict[str, Any]:
         raise RegistryError(f"{path}: cannot read the manifest: {exc}") from None
     except tomllib.TOMLDecodeError as exc:
         raise RegistryError(f"{path}: not valid TOML: {exc}") from None
-    data = _jsonable(raw)
+    data = toml_as_json(raw)
     errors = sorted(
-        _manifest_validator().iter_errors(data), key=lambda e: list(e.absolute_path)
+        packaged_validator("manifest.schema.json").iter_errors(data),
+        key=lambda e: list(e.absolute_path),
     )
     if errors:
         lines = "\n  ".join(_explain(e, data) for e in errors)

@@ -6,6 +6,7 @@ command line, the writers and the tests all speak the same types.
 
 from __future__ import annotations
 
+import datetime as dt
 import enum
 from dataclasses import dataclass, field
 from typing import Any
@@ -119,6 +120,50 @@ def outcome_for(findings: tuple[Finding, ...] | list[Finding]) -> Outcome:
 
 
 @dataclass(frozen=True, slots=True)
+class WaiverNote:
+    """A waiver as it applies to one failed result on the run's date.
+
+    ``active`` is decided once, for the date the waiver was applied on (the
+    run's date unless a report is re-rendered for another day): an expired
+    waiver stays on the result, so a reviewer sees it lapsed.
+    """
+
+    id: str
+    reason: str
+    expires: dt.date
+    active: bool
+    granted: dt.date | None = None
+    granted_by: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """The report's JSON shape (``conformance-report@1.1.0``)."""
+        data: dict[str, Any] = {
+            "id": self.id,
+            "reason": self.reason,
+            "expires": self.expires.isoformat(),
+            "status": "active" if self.active else "expired",
+        }
+        if self.granted is not None:
+            data["granted"] = self.granted.isoformat()
+        if self.granted_by:
+            data["granted_by"] = self.granted_by
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> WaiverNote:
+        """The inverse of :meth:`to_dict`."""
+        granted = data.get("granted")
+        return cls(
+            id=data["id"],
+            reason=data["reason"],
+            expires=dt.date.fromisoformat(data["expires"]),
+            active=data["status"] == "active",
+            granted=dt.date.fromisoformat(granted) if granted else None,
+            granted_by=data.get("granted_by"),
+        )
+
+
+@dataclass(frozen=True, slots=True)
 class Result:
     """The outcome of one check (one pytest item) with its evidence."""
 
@@ -133,3 +178,13 @@ class Result:
     evidence: dict[str, Any] = field(default_factory=dict)
     duration: float = 0.0
     kind: str = "payload"
+    waiver: WaiverNote | None = None
+
+    @property
+    def waived(self) -> bool:
+        """A failure covered by a waiver in force: shown, but not counted."""
+        return (
+            self.outcome is Outcome.FAILED
+            and self.waiver is not None
+            and self.waiver.active
+        )

@@ -30,16 +30,63 @@ import re2
 
 from .errors import PatternError
 
-_ECMA_SPACE = (
-    "\\x{9}\\x{a}\\x{b}\\x{c}\\x{d}\\x{20}\\x{a0}\\x{1680}\\x{2000}-\\x{200a}"
-    "\\x{2028}\\x{2029}\\x{202f}\\x{205f}\\x{3000}\\x{feff}"
-)
-_DOT = "[^\\x{a}\\x{d}\\x{2028}\\x{2029}]"
+_SPACE_POINTS = [
+    "9",
+    "a",
+    "b",
+    "c",
+    "d",
+    "20",
+    "a0",
+    "1680",
+    "2000-200a",
+    "2028",
+    "2029",
+    "202f",
+    "205f",
+    "3000",
+    "feff",
+]
 _HEX = set("0123456789abcdefABCDEF")
+
+
+def _re2_escape(code: str) -> str:
+    return f"\\x{{{code}}}"
+
+
+def _python_escape(code: str) -> str:
+    value = int(code, 16)
+    return f"\\u{value:04x}" if value <= 0xFFFF else f"\\U{value:08x}"
+
+
+def _space(escape: object) -> str:
+    parts = []
+    for item in _SPACE_POINTS:
+        low, _, high = item.partition("-")
+        parts.append(escape(low) + (f"-{escape(high)}" if high else ""))  # type: ignore[operator]
+    return "".join(parts)
 
 
 def to_re2(pattern: str) -> str:
     """Translate an ECMA-262 pattern to RE2 syntax, or raise :class:`PatternError`."""
+    return _translate(pattern, python=False)
+
+
+def to_python(pattern: str) -> str:
+    """Translate an ECMA-262 pattern to Python ``re`` syntax, for generating strings.
+
+    Only for generation (hypothesis ``from_regex`` takes Python patterns):
+    ``\\d`` and ``\\w`` become their ASCII classes and a final ``$`` becomes
+    ``\\Z``, so generated strings match under ECMA meanings too. Matching
+    itself always uses :func:`search` (RE2).
+    """
+    return _translate(pattern, python=True)
+
+
+def _translate(pattern: str, *, python: bool) -> str:
+    escape = _python_escape if python else _re2_escape
+    space = _space(escape)
+    dot = f"[^{escape('a')}{escape('d')}{escape('2028')}{escape('2029')}]"
     out: list[str] = []
     i, n = 0, len(pattern)
     in_class = False
@@ -52,20 +99,26 @@ def to_re2(pattern: str) -> str:
             esc = pattern[i + 1]
             i += 2
             if esc == "s":
-                out.append(_ECMA_SPACE if in_class else f"[{_ECMA_SPACE}]")
+                out.append(space if in_class else f"[{space}]")
+            elif python and esc in "dw":
+                ascii_class = "0-9" if esc == "d" else "A-Za-z0-9_"
+                out.append(ascii_class if in_class else f"[{ascii_class}]")
+            elif python and esc in "DW" and not in_class:
+                ascii_class = "0-9" if esc == "D" else "A-Za-z0-9_"
+                out.append(f"[^{ascii_class}]")
             elif esc == "S":
                 if in_class:
                     raise PatternError(
                         f"pattern {pattern!r}: \\S inside a character class is not"
                         " supported; write the class without it"
                     )
-                out.append(f"[^{_ECMA_SPACE}]")
+                out.append(f"[^{space}]")
             elif esc == "u":
                 if i < n and pattern[i] == "{":
                     end = pattern.find("}", i)
                     if end < 0:
                         raise PatternError(f"pattern {pattern!r}: unclosed \\u{{")
-                    out.append(f"\\x{{{pattern[i + 1 : end]}}}")
+                    out.append(escape(pattern[i + 1 : end]))
                     i = end + 1
                 else:
                     digits = pattern[i : i + 4]
@@ -73,12 +126,12 @@ def to_re2(pattern: str) -> str:
                         raise PatternError(
                             f"pattern {pattern!r}: \\u needs four hex digits after it"
                         )
-                    out.append(f"\\x{{{digits}}}")
+                    out.append(escape(digits))
                     i += 4
             elif esc == "c":
                 if i >= n or not pattern[i].isascii() or not pattern[i].isalpha():
                     raise PatternError(f"pattern {pattern!r}: \\c needs a letter")
-                out.append(f"\\x{{{ord(pattern[i]) % 32:x}}}")
+                out.append(escape(f"{ord(pattern[i]) % 32:x}"))
                 i += 1
             elif esc.isdigit() or esc == "k":
                 raise PatternError(
@@ -116,7 +169,9 @@ def to_re2(pattern: str) -> str:
             class_start = i
             continue
         if ch == ".":
-            out.append(_DOT)
+            out.append(dot)
+        elif ch == "$" and python and i == n - 1:
+            out.append("\\Z")
         elif ch == "(" and pattern.startswith("(?", i):
             if pattern.startswith(("(?=", "(?!", "(?<=", "(?<!"), i):
                 raise PatternError(

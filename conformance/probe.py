@@ -25,6 +25,7 @@ from .checks import (
     all_checks,
 )
 from .errors import ConformanceError, UsageError
+from .fuzzing import CI_SEED, FuzzSettings
 from .http import AuditLog, HttpLimits, ServiceClient, WriteRefused
 from .interfaces import Operation, interface_for
 from .model import Outcome, Result, outcome_for
@@ -102,8 +103,10 @@ class Services:
         audit: Path | None = None,
         dry_run: bool = False,
         environ: dict[str, str] | None = None,
+        fuzz: FuzzSettings | None = None,
     ) -> None:
         self.registry = registry
+        self.fuzz = fuzz or FuzzSettings(seed=CI_SEED)
         self.audit = AuditLog(audit) if audit else None
         self.dry_run = dry_run
         self.environ = environ if environ is not None else dict(os.environ)
@@ -139,6 +142,7 @@ class Services:
             standard=standard,
             interface=interface_for(self.registry, standard),
             client=client,
+            fuzz=self.fuzz,
         )
         self._contexts[target.id] = context
         return context

@@ -15,17 +15,15 @@ path = "samples/mia/person"    # relative to this file
 from __future__ import annotations
 
 import difflib
-import json
 import tomllib
 from dataclasses import dataclass, field
-from functools import cache
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
 from .errors import UsageError
 from .locations import bundled
 from .manifest import Agency
+from .packaged_schemas import packaged_validator
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,14 +71,6 @@ class Profile:
     services: tuple[ServiceTarget, ...] = ()
 
 
-@cache
-def _validator() -> Any:
-    import jsonschema
-
-    text = resources.files("conformance.schemas").joinpath("profile.schema.json")
-    return jsonschema.Draft202012Validator(json.loads(text.read_text("utf-8")))
-
-
 def _problem(error: Any) -> str:
     where = ".".join(str(p) for p in error.absolute_path) or "(top level)"
     if error.validator == "additionalProperties":
@@ -109,7 +99,10 @@ def load_profile(path: Path) -> Profile:
         raise UsageError(
             f"{path}: the agency profile is not valid TOML: {exc}"
         ) from None
-    errors = sorted(_validator().iter_errors(data), key=lambda e: list(e.absolute_path))
+    errors = sorted(
+        packaged_validator("profile.schema.json").iter_errors(data),
+        key=lambda e: list(e.absolute_path),
+    )
     if errors:
         listed = "\n  ".join(_problem(e) for e in errors)
         raise UsageError(

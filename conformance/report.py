@@ -13,6 +13,7 @@ import enum
 import re
 import uuid
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -20,10 +21,11 @@ from typing import Any
 from . import __version__
 from .errors import RegistryError
 from .integrity import file_digest
-from .model import Finding, Level, Outcome, Result, Severity
+from .model import Finding, Level, Outcome, Result, Severity, WaiverNote
 from .registry import Registry
 
-REPORT_STANDARD = "conformance-report@1.0.0"
+REPORT_STANDARD = "conformance-report@1.1.0"
+REPORT_FORMATS = ("conformance-report@1.0.0", REPORT_STANDARD)
 _RELATIVE_REF = re.compile(r"\.\./\.\./([a-z][a-z0-9-]*)/([0-9]+\.[0-9]+\.[0-9]+)/")
 
 
@@ -67,10 +69,25 @@ class Run:
     interruption: str | None = None
     targets: list[Target] = field(default_factory=list)
     results: list[Result] = field(default_factory=list)
+    # Where the run was made (a machine or a pipeline), and for a merged run
+    # the runs it was made from.
+    source: str | None = None
+    merged_from: list[str] = field(default_factory=list)
+    # A run read back from a report or the history keeps the provenance and
+    # requirement texts it recorded, rather than today's registry's.
+    provenance: list[dict[str, Any]] | None = None
+    recorded_requirements: list[dict[str, Any]] = field(default_factory=list)
+    # Called with each result as it is added: the history records results
+    # as they arrive, so an interrupted run loses none of them.
+    listeners: list[Callable[[Result], None]] = field(
+        default_factory=list, repr=False, compare=False
+    )
 
     def add(self, result: Result) -> None:
-        """Record one result."""
+        """Record one result (and tell the listeners)."""
         self.results.append(result)
+        for listener in self.listeners:
+            listener(result)
 
     def finish(self, *, complete: bool, interruption: str | None = None) -> None:
         """Close the run; an interrupted run stays marked incomplete."""
@@ -103,8 +120,9 @@ class Run:
 
 def _fails_the_run(result: Result) -> bool:
     # Only a failed MUST makes a run non-conformant; a failed SHOULD or MAY is
-    # reported and counted, and issue-specific thresholds may act on it.
-    if result.outcome is not Outcome.FAILED:
+    # reported and counted, and the gate's threshold may act on it. A failure
+    # under a waiver in force is shown but does not count (see waivers.py).
+    if result.outcome is not Outcome.FAILED or result.waived:
         return False
     return result.requirement is None or result.requirement.level is Level.MUST
 
@@ -167,6 +185,7 @@ def _provenance(registry: Registry, refs: list[str]) -> list[dict[str, Any]]:
 
 
 def _requirements(run: Run) -> list[dict[str, Any]]:
+    recorded = {(r["standard"], r["id"]): r for r in run.recorded_requirements}
     cited: set[tuple[str, str]] = set()
     for result in run.results:
         if result.requirement and result.standard:
@@ -178,6 +197,8 @@ def _requirements(run: Run) -> list[dict[str, Any]]:
     for standard, requirement_id in sorted(cited):
         requirement = run.registry.requirement(standard, requirement_id)
         if requirement is None:
+            if (standard, requirement_id) in recorded:
+                items.append(recorded[(standard, requirement_id)])
             continue
         items.append(
             {
@@ -211,6 +232,8 @@ def result_to_dict(result: Result) -> dict[str, Any]:
         data["reason"] = result.reason
     if result.evidence:
         data["evidence"] = result.evidence
+    if result.waiver is not None:
+        data["waiver"] = result.waiver.to_dict()
     return data
 
 
@@ -242,16 +265,23 @@ def result_from_dict(data: dict[str, Any], requirement: Any = None) -> Result:
         evidence=data.get("evidence", {}),
         duration=data.get("duration", 0.0),
         kind=data.get("kind", "payload"),
+        waiver=WaiverNote.from_dict(data["waiver"]) if "waiver" in data else None,
     )
 
 
+def level_of(result: Result) -> str:
+    """The level a result weighs at; a result citing no requirement is a MUST."""
+    return result.requirement.level.value if result.requirement else Level.MUST.value
+
+
 def to_document(run: Run) -> dict[str, Any]:
-    """The whole run as a ``conformance-report@1.0.0`` JSON document."""
+    """The whole run as a ``conformance-report@1.1.0`` JSON document."""
     counts = run.counts()
     failed_by_level: Counter[str] = Counter(
-        (r.requirement.level.value if r.requirement else Level.MUST.value)
-        for r in run.results
-        if r.outcome is Outcome.FAILED
+        level_of(r) for r in run.results if r.outcome is Outcome.FAILED
+    )
+    waived_by_level: Counter[str] = Counter(
+        level_of(r) for r in run.results if r.waived
     )
     document: dict[str, Any] = {
         "report": REPORT_STANDARD,
@@ -274,11 +304,17 @@ def to_document(run: Run) -> dict[str, Any]:
             "failed_by_level": {
                 level.value: failed_by_level.get(level.value, 0) for level in Level
             },
+            "waived": sum(waived_by_level.values()),
+            "waived_by_level": {
+                level.value: waived_by_level.get(level.value, 0) for level in Level
+            },
         },
         "targets": [
             {k: v for k, v in vars_of(t).items() if v is not None} for t in run.targets
         ],
-        "standards": _provenance(run.registry, standards_used(run)),
+        "standards": run.provenance
+        if run.provenance is not None
+        else _provenance(run.registry, standards_used(run)),
         "requirements": _requirements(run),
         "results": [result_to_dict(r) for r in run.results],
     }
@@ -286,6 +322,10 @@ def to_document(run: Run) -> dict[str, Any]:
         document["run"]["finished"] = run.finished.isoformat().replace("+00:00", "Z")
     if run.interruption:
         document["run"]["interruption"] = run.interruption
+    if run.source:
+        document["run"]["source"] = run.source
+    if run.merged_from:
+        document["run"]["merged_from"] = list(run.merged_from)
     return document
 
 

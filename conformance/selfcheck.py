@@ -23,6 +23,7 @@ from .manifest import Example, StandardVersion
 from .model import Finding, Outcome, Result, Severity
 from .payloads import Validators, validate_file
 from .registry import Registry
+from .strategies.json import unsupported
 from .xml_validation import xml_validator
 
 
@@ -84,6 +85,11 @@ def check_json_schemas(registry: Registry, standard: StandardVersion) -> Result:
             continue
         problems.extend(f"{name}{p}" for p in meta_schema_problems(schema))
         problems.extend(f"{name}: {p}" for p in lint_schema(schema))
+        problems.extend(
+            f"{name}#{p}: the document generators (fuzzing, self-tests) cannot handle"
+            " this keyword; use the keywords listed in docs/standards.md"
+            for p in unsupported(schema)
+        )
         if isinstance(schema, dict) and schema.get("$id") != uri:
             problems.append(
                 f"{name}: $id is {schema.get('$id')!r}; it must be {uri!r} (the"

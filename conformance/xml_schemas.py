@@ -289,11 +289,23 @@ _XMLSCHEMA_RULES = {
     "XsdKeyref": "cvc-identity-constraint",
 }
 _MISSING_ATTRIBUTE = re.compile(r"missing required attribute", re.IGNORECASE)
+_BROKEN_IDENTITY = re.compile(r"for Xsd(?:11)?(?:Unique|Key|Keyref)\(name=")
 
 
 def xmlschema_rule(error: Any) -> str:
-    """The XSD rule an xmlschema validation error breaks."""
-    name = type(error.validator).__name__
-    if name == "XsdAttributeGroup" and _MISSING_ATTRIBUTE.search(error.reason or ""):
+    """The XSD rule an xmlschema validation error breaks.
+
+    XSD 1.1 components are classes of their own (``Xsd11Group``), named
+    like their 1.0 counterparts; a built-in type's range check is a plain
+    function; a broken identity constraint is reported at the element it
+    selects, naming the constraint in the reason.
+    """
+    name = type(error.validator).__name__.replace("Xsd11", "Xsd", 1)
+    reason = error.reason or ""
+    if name == "XsdAttributeGroup" and _MISSING_ATTRIBUTE.search(reason):
         return "cvc-complex-type.4"
+    if name == "XsdElement" and _BROKEN_IDENTITY.search(reason):
+        return "cvc-identity-constraint"
+    if name == "function":
+        return "cvc-datatype-valid.1.2.1"
     return _XMLSCHEMA_RULES.get(name, f"xsd:{name}")

@@ -89,7 +89,7 @@ def test_json_output_is_a_valid_conformance_report(capsys, registry):
         capsys, "validate", "--standard", "person@1.0.0", "--format", "json", str(bad)
     )
     assert code == 1
-    report = registry.resolve("conformance-report@1.0.0")
+    report = registry.resolve("conformance-report@1.1.0")
     assert validate_json(out.encode(), json_validator(registry, report)) == []
     document = json.loads(out)
     assert document["verdict"] == "non-conformant"
@@ -258,7 +258,7 @@ def test_run_writes_reports_for_the_sample_agencies(capsys, tmp_path, registry):
     assert code == 0, out
     assert "agencies: azerpost, justice, labour, mia, property, tax" in out
     document = json.loads((reports / "conformance-report.json").read_text("utf-8"))
-    report = registry.resolve("conformance-report@1.0.0")
+    report = registry.resolve("conformance-report@1.1.0")
     data = (reports / "conformance-report.json").read_bytes()
     assert validate_json(data, json_validator(registry, report)) == []
     assert document["run"]["complete"] is True

@@ -104,7 +104,7 @@ def test_the_json_report_is_written_also_with_xdist(project, registry, workers):
     result = project.runpytest_subprocess(*args)
     result.assert_outcomes(passed=4, failed=9, warnings=None if workers else 4)
     data = (project.path / "report.json").read_bytes()
-    report = registry.resolve("conformance-report@1.0.0")
+    report = registry.resolve("conformance-report@1.1.0")
     assert validate_json(data, json_validator(registry, report)) == []
     document = json.loads(data)
     assert document["summary"]["total"] == 13

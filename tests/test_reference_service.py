@@ -44,6 +44,8 @@ FAULT_FOR_CHECK = {
     "invalid-request": "accept-invalid-body",
     "problem-pointer": "problem-without-pointer",
     "create-retrievable": "lost-create",
+    "fuzz-valid": "crash-on-letter",
+    "fuzz-invalid": "accept-long-fin",
 }
 # Where a fault's effect is a warning (SHOULD) rather than a failure.
 WARNS = {"standard-lifecycle"}

@@ -31,7 +31,7 @@ def test_json_report_validates_against_the_conformance_report_standard(
     run = _run(registry)
     paths = write_all(run, tmp_path)
     data = paths[0].read_bytes()
-    report = registry.resolve("conformance-report@1.0.0")
+    report = registry.resolve("conformance-report@1.1.0")
     assert validate_json(data, json_validator(registry, report)) == []
     document = json.loads(data)
     assert document["tool"]["name"] == "egov-conformance"

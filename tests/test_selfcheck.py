@@ -216,3 +216,16 @@ def test_a_broken_interface_is_caught(tmp_registry):
     assert "'{urn:az:gov:std:person:1}Human' is not a global element" in messages
     assert "x-role 'fetch'" in messages
     assert "headers" in messages  # the OpenAPI 3.1 document schema
+
+
+def test_a_keyword_the_generators_cannot_handle_is_caught(tmp_registry):
+    schema = tmp_registry / "address" / "1.0.0" / "address.schema.json"
+    _edit_json(
+        schema,
+        lambda d: d.update(dependentSchemas={"unit": {"required": ["building"]}}),
+    )
+    messages = _failures(tmp_registry, "address@1.0.0")["address@1.0.0::json-schema"]
+    assert any(
+        "/dependentSchemas: 'dependentSchemas': the document generators" in m
+        for m in messages
+    ), messages

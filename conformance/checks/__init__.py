@@ -29,7 +29,7 @@ __all__ = [
     "select",
 ]
 
-SERVICE_RULES = "exchange-rules@1.1.0"
+SERVICE_RULES = "exchange-rules@1.2.0"
 CLASSES = (
     "availability",
     "core",
@@ -41,6 +41,7 @@ CLASSES = (
     "writes",
     "performance",
     "transport",
+    "fuzzing",
 )
 
 
@@ -101,7 +102,7 @@ _LOADED: list[bool] = []
 def all_checks() -> dict[str, CheckSpec]:
     """Every check: the built-in catalogue and those of installed plugins."""
     if not _LOADED:
-        from . import catalogue  # noqa: F401 - registers the built-in checks
+        from . import catalogue, fuzz  # noqa: F401 - registers the built-in checks
 
         for entry in metadata.entry_points(group="conformance.checks"):
             entry.load()

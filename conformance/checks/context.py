@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import random
 import string
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
 
+from ..fuzzing import CI_SEED, FuzzSettings
 from ..http import Exchange, ServiceClient
 from ..interfaces import Interface, Operation, member_at, with_member
 from ..manifest import StandardVersion
@@ -41,6 +42,7 @@ class ServiceContext:
     standard: StandardVersion
     interface: Interface
     client: ServiceClient
+    fuzz: FuzzSettings = field(default_factory=lambda: FuzzSettings(seed=CI_SEED))
 
 
 class CheckContext:
@@ -174,7 +176,11 @@ class CheckContext:
         return reads[0].path_parameters()[0].key_pointer
 
     def with_fresh_key(
-        self, body: dict[str, Any], *, keep: str | None = None
+        self,
+        body: dict[str, Any],
+        *,
+        keep: str | None = None,
+        rng: random.Random | None = None,
     ) -> dict[str, Any]:
         """``body`` with its key replaced by a value unlikely to exist yet."""
         pointer = self.key_pointer()
@@ -184,7 +190,7 @@ class CheckContext:
         if current is None:
             return body
         value = str(current)
-        rng = random.Random()
+        rng = rng or random.Random()
         for _ in range(200):
             candidate = "".join(_same_class(ch, rng) for ch in value)
             if candidate != value and self._valid_key(candidate):

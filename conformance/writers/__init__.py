@@ -1,38 +1,82 @@
-"""Report writers, looked up by format name (``json``, ``junit``, ``markdown``)."""
+"""Report writers, looked up by format name.
+
+``json`` (the ``conformance-report`` standard), ``junit``, ``markdown``,
+``html`` (the run report for reviewers), ``earl`` (W3C EARL, as TEAM Engine
+writes it), ``tar`` (the EU Interoperability Test Bed's TAR) and
+``traceability`` (CSV: requirements to checks and results).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import UsageError
+from ..i18n import DEFAULT_LANGUAGE
 from ..report import Run
 
-Writer = Callable[[Run, Path], None]
+
+@dataclass(frozen=True, slots=True)
+class WriterOptions:
+    """Options some formats use: the language the HTML page opens in."""
+
+    lang: str = DEFAULT_LANGUAGE
 
 
-def _json(run: Run, path: Path) -> None:
+Writer = Callable[..., None]
+
+
+def _json(run: Run, path: Path, options: WriterOptions | None = None) -> None:
     from .json_report import write_json
 
     write_json(run, path)
 
 
-def _junit(run: Run, path: Path) -> None:
+def _junit(run: Run, path: Path, options: WriterOptions | None = None) -> None:
     from .junit import write_junit
 
     write_junit(run, path)
 
 
-def _markdown(run: Run, path: Path) -> None:
+def _markdown(run: Run, path: Path, options: WriterOptions | None = None) -> None:
     from .markdown import write_markdown
 
     write_markdown(run, path)
+
+
+def _html(run: Run, path: Path, options: WriterOptions | None = None) -> None:
+    from .html import write_html
+
+    write_html(run, path, lang=(options or WriterOptions()).lang)
+
+
+def _earl(run: Run, path: Path, options: WriterOptions | None = None) -> None:
+    from .earl import write_earl
+
+    write_earl(run, path)
+
+
+def _tar(run: Run, path: Path, options: WriterOptions | None = None) -> None:
+    from .tar import write_tar
+
+    write_tar(run, path)
+
+
+def _traceability(run: Run, path: Path, options: WriterOptions | None = None) -> None:
+    from .traceability import write_traceability
+
+    write_traceability(run, path)
 
 
 WRITERS: dict[str, tuple[Writer, str]] = {
     "json": (_json, "conformance-report.json"),
     "junit": (_junit, "junit.xml"),
     "markdown": (_markdown, "summary.md"),
+    "html": (_html, "report.html"),
+    "earl": (_earl, "earl-results.rdf"),
+    "tar": (_tar, "tar.xml"),
+    "traceability": (_traceability, "traceability.csv"),
 }
 
 
@@ -46,13 +90,16 @@ def writer(name: str) -> Writer:
 
 
 def write_all(
-    run: Run, folder: Path, formats: tuple[str, ...] = tuple(WRITERS)
+    run: Run,
+    folder: Path,
+    formats: tuple[str, ...] = tuple(WRITERS),
+    options: WriterOptions | None = None,
 ) -> list[Path]:
     """Write the run in every named format into ``folder``; returns the paths."""
     paths = []
     for name in formats:
         write, filename = WRITERS[name]
         path = folder / filename
-        write(run, path)
+        write(run, path, options)
         paths.append(path)
     return paths

@@ -49,7 +49,19 @@ def write_junit(run: Run, path: Path) -> None:
             for name, value in _properties(result):
                 etree.SubElement(properties, "property", name=name, value=value)
             text = _describe(result)
-            if result.outcome is Outcome.FAILED:
+            if result.waived:
+                # A failure under a waiver in force does not fail the gate, so it
+                # must not turn the CI job red either; its findings stay visible.
+                counts["skipped"] += 1
+                assert result.waiver is not None
+                etree.SubElement(
+                    case,
+                    "skipped",
+                    message=f"waived ({result.waiver.id}) until"
+                    f" {result.waiver.expires}: {result.waiver.reason}",
+                )
+                etree.SubElement(case, "system-out").text = text
+            elif result.outcome is Outcome.FAILED:
                 counts["failures"] += 1
                 node = etree.SubElement(
                     case,
@@ -91,4 +103,11 @@ def _properties(result: Result) -> list[tuple[str, str]]:
     if result.requirement:
         props.append(("requirement", result.requirement.id))
         props.append(("level", result.requirement.level.value))
+    for key in ("check", "conformance_class"):
+        if result.evidence.get(key):
+            props.append((key, str(result.evidence[key])))
+    if result.waiver is not None:
+        props.append(("waiver", result.waiver.id))
+        props.append(("waiver_expires", result.waiver.expires.isoformat()))
+        props.append(("waiver_status", "active" if result.waiver.active else "expired"))
     return props

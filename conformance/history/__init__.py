@@ -1,0 +1,100 @@
+"""The results history: every run kept, for the dashboard and comparisons.
+
+By default a SQLite file, ``history.sqlite`` in the reports folder; another
+file with ``--history PATH`` (or ``sqlite:///PATH``), ``[tool.conformance]
+history = "..."`` or ``$CONFORMANCE_HISTORY``. See docs/reports.md.
+
+``conformance run`` records each result the moment it is added to the run
+(:class:`Recorder`), so a run that is interrupted, or even killed, leaves
+its results behind, marked incomplete.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import sys
+from pathlib import Path
+
+from ..model import Result
+from ..report import Run
+from .backend import DEFAULT_NAME, Location, parse_location
+from .store import HistoryStore, Migration, RunSummary, migrations, open_store
+
+ENV_VAR = "CONFORMANCE_HISTORY"
+
+__all__ = [
+    "DEFAULT_NAME",
+    "ENV_VAR",
+    "HistoryStore",
+    "Location",
+    "Migration",
+    "Recorder",
+    "RunSummary",
+    "history_location",
+    "migrations",
+    "open_history",
+]
+
+
+def history_location(
+    given: str | Path | None, reports_dir: Path, settings: dict | None = None
+) -> Location:
+    """Where the history is: the option, the setting, the variable, or the default."""
+    chosen = (
+        given
+        or (settings or {}).get("history")
+        or os.environ.get(ENV_VAR)
+        or reports_dir / DEFAULT_NAME
+    )
+    return parse_location(chosen)
+
+
+def open_history(location: Location | str | Path) -> HistoryStore:
+    """Open (or create) a history, migrated to the newest schema."""
+    if not isinstance(location, Location):
+        location = parse_location(location)
+    return open_store(location)
+
+
+class Recorder:
+    """Records a run's results as they arrive; :meth:`finish` closes the run.
+
+    A failure of the history (a full disk, a locked file) must not stop the
+    checks: it is reported once on stderr and the run goes on, its reports
+    written as usual.
+    """
+
+    def __init__(self, store: HistoryStore, run: Run) -> None:
+        self.store = store
+        self.run = run
+        self.broken: str | None = None
+        self._guard(lambda: store.begin(run))
+        run.listeners.append(self)
+
+    def __call__(self, result: Result) -> None:
+        if self.broken:
+            return
+        seq = len(self.run.results) - 1
+        subject = next(
+            (t.standard for t in self.run.targets if t.id == result.target), None
+        )
+        self._guard(lambda: self.store.add_result(self.run.id, seq, result, subject))
+
+    def finish(self) -> None:
+        """Record the end of the run (complete or not) and everything missing."""
+        if self in self.run.listeners:
+            self.run.listeners.remove(self)
+        if not self.broken:
+            self._guard(lambda: self.store.finish(self.run))
+
+    def _guard(self, action: object) -> None:
+        try:
+            action()  # type: ignore[operator]
+        except sqlite3.Error as exc:
+            self.broken = str(exc)
+            print(
+                f"conformance: warning: the results history {self.store.location}"
+                f" could not be written ({exc}); the reports are written as usual",
+                file=sys.stderr,
+            )

@@ -1,0 +1,150 @@
+"""Hypothesis strategies for the registry's standards.
+
+``valid_json(registry, standard)`` and ``valid_xml(registry, standard)``
+generate documents a standard accepts; ``invalid_json`` and ``invalid_xml``
+documents that break exactly one rule, each with its :class:`Violation`.
+Everything a strategy yields has been checked by the suite's validator.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from hypothesis import strategies as st
+
+from .common import Invalid, UnsupportedSchema, Violation
+
+__all__ = [
+    "Invalid",
+    "UnsupportedSchema",
+    "Violation",
+    "boundary_cases",
+    "from_schema",
+    "from_xsd",
+    "invalid_from_xsd",
+    "invalid_json",
+    "invalid_xml",
+    "valid_json",
+    "valid_xml",
+]
+
+
+def __getattr__(name: str) -> Any:
+    # The XML strategies load xmlschema's component model: only on first use.
+    if name in ("from_xsd", "invalid_from_xsd", "valid_xml", "invalid_xml"):
+        from . import xml
+
+        return getattr(xml, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def _compiler(registry: Any) -> Any:
+    from ..json_validation import registry_loader
+    from .json import Compiler
+
+    return registry.cached(
+        ("json-compiler",), lambda: Compiler(registry_loader(registry))
+    )
+
+
+def valid_json(registry: Any, standard: Any) -> st.SearchStrategy[Any]:
+    """Documents valid against a standard version's JSON Schema."""
+    from ..json_validation import json_validator
+
+    if standard.json is None:
+        raise UnsupportedSchema(f"{standard.ref} has no JSON binding")
+
+    def build() -> st.SearchStrategy[Any]:
+        validator = json_validator(registry, standard)
+        uri = registry.uri_for(standard.json.path)
+        schema = validator.loader.retrieve(uri)
+        return (
+            _compiler(registry).strategy(schema, uri).filter(validator.native.is_valid)
+        )
+
+    return registry.cached(("valid-json", standard.ref), build)
+
+
+def invalid_json(registry: Any, standard: Any) -> st.SearchStrategy[Invalid]:
+    """Documents that break exactly one rule of a standard's JSON Schema, labelled."""
+    from ..json_validation import json_validator
+    from .mutations import invalid
+
+    def build() -> st.SearchStrategy[Invalid]:
+        validator = json_validator(registry, standard)
+        uri = registry.uri_for(standard.json.path)
+        schema = validator.loader.retrieve(uri)
+        return invalid(
+            _compiler(registry), schema, uri, valid_json(registry, standard), validator
+        )
+
+    return registry.cached(("invalid-json", standard.ref), build)
+
+
+def boundary_cases(registry: Any, standard: Any, document: Any = None) -> list[Any]:
+    """Deterministic boundary cases of a standard's JSON Schema, each confirmed.
+
+    One document per branch of a top-level oneOf/anyOf; then, around
+    ``document`` (by default the standard's first valid JSON example, else
+    the simplest generated document), each enum value, lengths and numbers
+    at and past their bounds.
+    """
+    import json as _json
+
+    from ..json_validation import json_validator
+    from .mutations import boundary_cases as cases
+    from .mutations import branch_cases
+
+    validator = json_validator(registry, standard)
+    uri = registry.uri_for(standard.json.path)
+    schema = validator.loader.retrieve(uri)
+    if document is None:
+        document = next(
+            (
+                _json.loads(e.path.read_text(encoding="utf-8"))
+                for e in standard.examples
+                if e.valid and e.path.suffix == ".json"
+            ),
+            None,
+        )
+    if document is None:
+        document = _simplest(valid_json(registry, standard))
+    compiler = _compiler(registry)
+    found = branch_cases(compiler, schema, uri, validator)
+    if document is not None:
+        found += cases(compiler, schema, uri, document, validator)
+    return found
+
+
+def _simplest(strategy: st.SearchStrategy[Any]) -> Any:
+    """The simplest value of a strategy: the same on every run."""
+    from hypothesis import HealthCheck, find, settings
+    from hypothesis.errors import NoSuchExample, Unsatisfiable
+
+    try:
+        return find(
+            strategy,
+            lambda _: True,
+            settings=settings(
+                database=None,
+                derandomize=True,
+                suppress_health_check=list(HealthCheck),
+            ),
+        )
+    except (NoSuchExample, Unsatisfiable):
+        return None
+
+
+def from_schema(
+    schema: dict[str, Any], *, registry: Any = None
+) -> st.SearchStrategy[Any]:
+    """Documents valid against a JSON Schema that may refer into the registry."""
+    from ..json_schemas import native_validator
+    from ..json_validation import registry_loader
+    from ..schema_resources import ResourceLoader
+    from .json import Compiler
+
+    loader = registry_loader(registry) if registry is not None else ResourceLoader([])
+    base = schema.get("$id", "") if isinstance(schema, dict) else ""
+    native = native_validator(schema, loader)
+    return Compiler(loader).strategy(schema, base).filter(native.is_valid)

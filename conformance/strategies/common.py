@@ -1,0 +1,32 @@
+"""Types shared by the JSON and XML strategies."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Violation:
+    """The one rule an invalid example breaks, and where.
+
+    ``rule`` is a JSON Schema keyword (``pattern``) or an XSD validation
+    rule (``cvc-pattern-valid``); ``location`` a JSON Pointer or an XPath of
+    local names, as findings report them.
+    """
+
+    rule: str
+    location: str
+    description: str
+
+
+@dataclass(frozen=True)
+class Invalid:
+    """A document that breaks exactly one rule, with the rule it breaks."""
+
+    document: Any  # a JSON value, or XML bytes
+    violation: Violation
+
+
+class UnsupportedSchema(ValueError):
+    """A schema uses something the strategy compiler cannot generate."""

@@ -1,0 +1,153 @@
+"""Helpers shared by the report, history, waiver and dashboard tests.
+
+Real components only: agency profiles written to a temporary folder, the
+bundled reference service (``base_url = "reference"``), the real command
+called in-process (or as a subprocess where a signal is sent), real
+SQLite files.
+"""
+
+from __future__ import annotations
+
+import http.server
+import json
+import sys
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from conformance.cli import main
+
+COMMAND = str(Path(sys.executable).parent / "conformance")
+ARTIFACTS = Path(__file__).resolve().parent.parent / "reports" / "test-artifacts"
+# A few fast checks: enough to show a fault, without the slow fuzz checks.
+QUICK_CHECKS = (
+    "--check",
+    "correlation-id",
+    "--check",
+    "content-type",
+    "--check",
+    "standard-declared",
+    "--check",
+    "standard-lifecycle",
+)
+PERSON = {
+    "fin": "5ZK3T2A",
+    "givenName": "Aytən",
+    "familyName": "Əliyeva",
+    "birthDate": "1995-08-09",
+    "sex": "female",
+}
+
+
+def cli(capsys, *args: str) -> tuple[int, str, str]:
+    """Run the command in-process; returns (exit code, stdout, stderr)."""
+    code = main([str(a) for a in args])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def write_profile(
+    folder: Path,
+    *,
+    agency: str = "mia",
+    faults: tuple[str, ...] = (),
+    service: bool = True,
+    payloads: Path | None = None,
+    payload_standard: str = "person@1.1.0",
+    base_url: str = "reference",
+    name: str | None = None,
+) -> Path:
+    """An agency profile with a person service and optionally payloads."""
+    folder.mkdir(parents=True, exist_ok=True)
+    lines = [
+        "[agency]",
+        f'id = "{agency}"',
+        'name = "Ministry of Internal Affairs"',
+        'name_az = "Daxili İşlər Nazirliyi"',
+    ]
+    if payloads is not None:
+        lines += [
+            "[[payloads]]",
+            'id = "person"',
+            f'standard = "{payload_standard}"',
+            f"path = {json.dumps(str(payloads))}",
+        ]
+    if service:
+        lines += [
+            "[[services]]",
+            'id = "population-register"',
+            'standard = "person@1.2.0"',
+            f'base_url = "{base_url}"',
+            "timeout = 5",
+            "rate_limit = 1000",
+        ]
+        if faults:
+            lines.append(f"faults = {json.dumps(list(faults))}")
+        lines += [
+            "[services.test_data]",
+            'existing = { fin = ["83EB3H4"] }',
+            'missing = { fin = ["ZZZZZZZ"] }',
+        ]
+    path = folder / f"{name or agency}.toml"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def person_files(folder: Path, *, bad: int = 1, good: int = 1) -> Path:
+    """A folder of person records: ``good`` valid ones, ``bad`` with a broken FIN."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for index in range(good):
+        (folder / f"good-{index}.json").write_text(
+            json.dumps(PERSON, ensure_ascii=False), encoding="utf-8"
+        )
+    for index in range(bad):
+        broken = dict(PERSON, fin="5ZK3T2AB")
+        (folder / f"bad-{index}.json").write_text(
+            json.dumps(broken, ensure_ascii=False), encoding="utf-8"
+        )
+    return folder
+
+
+def report_of(reports: Path) -> dict:
+    """The JSON report a run wrote into ``reports``."""
+    return json.loads((reports / "conformance-report.json").read_text("utf-8"))
+
+
+HOSTILE_BODY = (
+    "<script>window.__pwned = 1; alert('pwned')</script>"
+    '<img src="x" onerror="window.__pwned = 2">'
+    "</pre></article><script>window.__pwned = 3</script>"
+)
+
+
+class _Hostile(http.server.BaseHTTPRequestHandler):
+    """A service whose every reply carries markup meant to run in a browser."""
+
+    def _answer(self) -> None:
+        body = HOSTILE_BODY.encode("utf-8")
+        self.send_response(200)
+        self.send_header("Content-Type", "text/html; charset=utf-8")
+        self.send_header("X-Evil", "<script>window.__pwned = 4</script>")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    do_GET = do_POST = _answer
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@contextmanager
+def hostile_service() -> Iterator[str]:
+    """A loopback HTTP service answering every request with hostile markup."""
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Hostile)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)

@@ -1,0 +1,267 @@
+"""Endpoint fuzzing: faults only fuzzing finds, seeds, budgets, regression cases.
+
+The reference service runs for real on a loopback port (plain HTTP: the TLS
+check is not what is tested here); the checks fuzz it with the default
+budget and a fixed seed.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from conformance.checks import select
+from conformance.errors import UsageError
+from conformance.fuzzing import (
+    CI_SEED,
+    DEFAULT_EXAMPLES,
+    FuzzSettings,
+    remember_seed,
+    resolve_seed,
+)
+from conformance.json_validation import json_validator
+from conformance.manifest import Agency
+from conformance.model import Outcome
+from conformance.probe import opened, plan, run_planned
+from conformance.profiles import ServiceTarget
+from conformance.reference import ReferenceService
+
+pytest_plugins = ["pytester"]
+
+ROOT = Path(__file__).parent.parent
+# Each fault breaks nothing the fixed probes send; only generated input finds it.
+FUZZ_ONLY = {
+    "crash-on-letter": "fuzz-valid",
+    "crash-on-max-length": "fuzz-valid",
+    "accept-long-fin": "fuzz-invalid",
+}
+
+
+@pytest.fixture
+def service(registry) -> Iterator[callable]:
+    started: list[ReferenceService] = []
+
+    def start(*faults: str) -> ReferenceService:
+        running = ReferenceService(registry, faults=faults)
+        running.start()
+        started.append(running)
+        return running
+
+    yield start
+    for running in started:
+        running.stop()
+
+
+def _target(running: ReferenceService) -> ServiceTarget:
+    return ServiceTarget(
+        id="test:population-register",
+        standard="person@1.2.0",
+        base_url=running.url,
+        agency=Agency("test", "Test agency"),
+        token_env="REFERENCE_TOKEN",
+        timeout=5,
+        allow_writes=True,
+        existing={"fin": ("83EB3H4",)},
+        missing={"fin": ("ZZZZZZZ",)},
+    )
+
+
+def _fuzz(registry, running, check: str, regressions: Path, seed: int = CI_SEED):
+    settings = FuzzSettings(seed=seed, regressions=regressions)
+    with opened(
+        registry, environ={"REFERENCE_TOKEN": running.token}, fuzz=settings
+    ) as services:
+        planned = plan(registry, [_target(running)], select(ids=[check]))
+        return {
+            item.operation.role: run_planned(services, item)
+            for item in planned
+            if item.operation is not None
+        }
+
+
+@pytest.mark.parametrize("fault", sorted(FUZZ_ONLY))
+def test_each_fuzz_only_fault_is_found_and_its_case_replays(
+    fault, registry, service, tmp_path
+):
+    check = FUZZ_ONLY[fault]
+    # Without the fault, the same seed finds nothing.
+    clean = _fuzz(registry, service(), check, tmp_path / "clean")
+    assert {r.outcome for r in clean.values()} == {Outcome.PASSED}
+    assert not (tmp_path / "clean").exists()
+
+    running = service(fault)
+    # The fixed probes do not see the fault...
+    probes = ["json-body", "invalid-request", "create-retrievable", "problem-details"]
+    with opened(registry, environ={"REFERENCE_TOKEN": running.token}) as services:
+        for item in plan(registry, [_target(running)], select(ids=probes)):
+            assert run_planned(services, item).outcome is not Outcome.FAILED
+    # ...fuzzing with the default budget does.
+    found = _fuzz(registry, running, check, tmp_path / "regressions")
+    result = found["create"]
+    assert result.outcome is Outcome.FAILED, (result.reason, result.evidence)
+    assert result.requirement is not None
+    assert result.evidence["fuzz"]["seed"] == CI_SEED
+    assert result.evidence["exchanges"][-1]["curl"].startswith("curl ")
+    (case,) = (tmp_path / "regressions").rglob("*.json")
+    record = json.loads(case.read_text(encoding="utf-8"))
+    assert record["check"] == f"{check}-createPerson"
+    assert record["findings"]
+    body = record["request"]["body"]
+    validator = json_validator(registry, registry.resolve("person@1.2.0"))
+    # Shrunk and re-checked: a valid example is still valid, an invalid one
+    # still invalid.
+    assert validator.is_valid(body) is (check == "fuzz-valid"), body
+
+    # The next run replays the saved case before generating anything.
+    again = _fuzz(registry, running, check, tmp_path / "regressions", seed=1)
+    replayed = again["create"]
+    assert replayed.outcome is Outcome.FAILED
+    assert replayed.evidence["fuzz"]["replayed"] == str(case)
+    # Only the saved case's requests are shown: the POST, and for a write
+    # that now conflicts, the GET that proves it was stored.
+    first = replayed.evidence["exchanges"][0]
+    assert first["curl"].startswith("curl -i -X POST")
+    assert len(replayed.evidence["exchanges"]) <= 2
+
+
+def test_a_fixed_service_passes_its_old_regression_cases(registry, service, tmp_path):
+    faulty = service("crash-on-letter")
+    assert _fuzz(registry, faulty, "fuzz-valid", tmp_path)["create"].outcome is (
+        Outcome.FAILED
+    )
+    fixed = service()
+    assert _fuzz(registry, fixed, "fuzz-valid", tmp_path)["create"].outcome is (
+        Outcome.PASSED
+    )
+
+
+def test_fuzzing_reads_and_lists_too(registry, service, tmp_path):
+    results = _fuzz(registry, service(), "fuzz-valid", tmp_path)
+    assert set(results) == {"read", "list", "create"}
+    assert {r.outcome for r in results.values()} == {Outcome.PASSED}
+    assert results["read"].evidence["fuzz"]["requests"] == DEFAULT_EXAMPLES
+
+
+def test_a_damaged_regression_case_is_reported_not_fatal(registry, service, tmp_path):
+    folder = tmp_path / "test_population-register" / "fuzz-valid-createPerson"
+    folder.mkdir(parents=True)
+    (folder / "broken.json").write_text("{not json", encoding="utf-8")
+    (folder / "empty.json").write_text("{}", encoding="utf-8")
+    result = _fuzz(registry, service(), "fuzz-valid", tmp_path)["create"]
+    assert result.outcome is Outcome.PASSED
+    damaged = result.evidence["damaged_regression_cases"]
+    assert len(damaged) == 2
+    assert any("broken.json" in d for d in damaged)
+
+
+def test_writes_are_not_fuzzed_unless_the_profile_allows_them(registry, service):
+    running = service()
+    target = _target(running)
+    from dataclasses import replace
+
+    with opened(registry, environ={"REFERENCE_TOKEN": running.token}) as services:
+        planned = plan(
+            registry, [replace(target, allow_writes=False)], select(ids=["fuzz-valid"])
+        )
+        results = {i.operation.role: run_planned(services, i) for i in planned}
+    assert results["create"].outcome is Outcome.SKIPPED
+    assert "does not allow writes" in results["create"].reason
+
+
+# -- seeds ----------------------------------------------------------------------
+
+
+def test_a_given_seed_is_used(tmp_path):
+    assert resolve_seed("1234", tmp_path, environ={}) == 1234
+
+
+def test_ci_fuzzes_with_a_fixed_seed(tmp_path):
+    assert resolve_seed(None, tmp_path, environ={"CI": "true"}) == CI_SEED
+
+
+def test_without_ci_each_run_gets_a_new_seed(tmp_path):
+    seeds = {resolve_seed(None, tmp_path, environ={}) for _ in range(5)}
+    assert len(seeds) > 1
+
+
+def test_last_reuses_the_remembered_seed(tmp_path):
+    with pytest.raises(UsageError, match="no seed recorded"):
+        resolve_seed("last", tmp_path, environ={})
+    remember_seed(987654, tmp_path)
+    assert resolve_seed("last", tmp_path, environ={}) == 987654
+
+
+def test_a_bad_seed_is_a_usage_error(tmp_path):
+    with pytest.raises(UsageError, match="give a number or 'last'"):
+        resolve_seed("soon", tmp_path, environ={})
+
+
+PROFILE = """
+[agency]
+id = "mia"
+name = "Ministry of Internal Affairs"
+
+[[services]]
+id = "population-register"
+standard = "person@1.2.0"
+base_url = "reference"
+allow_writes = true
+faults = ["accept-long-fin"]
+
+[services.test_data]
+existing = { fin = ["83EB3H4"] }
+missing = { fin = ["ZZZZZZZ"] }
+"""
+
+
+def test_the_command_prints_the_seed_and_saves_the_case(tmp_path):
+    (tmp_path / "mia.toml").write_text(PROFILE, encoding="utf-8")
+    command = [
+        sys.executable,
+        "-m",
+        "conformance",
+        "run",
+        "--agency",
+        str(tmp_path / "mia.toml"),
+        "--check",
+        "fuzz-invalid",
+        "--reports-dir",
+        str(tmp_path / "reports"),
+    ]
+    done = subprocess.run(
+        [*command, "--fuzz-seed", "4242"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        check=False,
+    )
+    assert done.returncode == 1, done.stderr
+    assert "fuzz seed 4242 (repeat with --fuzz-seed 4242" in done.stderr
+    cases = list((tmp_path / "reports" / "regressions").rglob("*.json"))
+    assert len(cases) == 1
+    again = subprocess.run(
+        [*command, "--fuzz-seed", "last"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        check=False,
+    )
+    assert again.returncode == 1, again.stderr
+    assert "fuzz seed 4242" in again.stderr
+    assert "Traceback" not in again.stderr
+
+
+def test_the_pytest_header_shows_the_seed(pytester):
+    pytester.makefile(".toml", mia=PROFILE)
+    result = pytester.runpytest(
+        "--agency", "mia.toml", "--check", "fuzz-invalid", "--fuzz-seed", "77"
+    )
+    result.stdout.fnmatch_lines(
+        ["conformance: fuzz seed 77 (repeat with --fuzz-seed 77 or --fuzz-seed last)"]
+    )
+    result.assert_outcomes(failed=1, passed=1)

@@ -1,0 +1,270 @@
+"""The results history: a real SQLite file, migrations, recording, interruption."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import time
+
+import pytest
+from report_helpers import (
+    COMMAND,
+    PERSON,
+    QUICK_CHECKS,
+    cli,
+    person_files,
+    report_of,
+    write_profile,
+)
+
+from conformance.engine import check_payloads
+from conformance.errors import UsageError
+from conformance.history import Recorder, migrations, open_history
+from conformance.locations import bundled
+from conformance.profiles import PayloadTarget
+from conformance.report import Run, to_document
+
+EXAMPLES = bundled("standards") / "person" / "1.0.0" / "examples"
+
+
+def _run(registry) -> Run:
+    run = Run(registry=registry, command="test")
+    target = PayloadTarget(id="mia:person", paths=(EXAMPLES,), standard="person@1.0.0")
+    check_payloads(run, [target])
+    run.finish(complete=True)
+    return run
+
+
+def test_a_new_history_has_the_newest_schema(tmp_path):
+    store = open_history(tmp_path / "history.sqlite")
+    versions = [m.version for m in migrations()]
+    assert versions == sorted(versions) and versions[0] == 1
+    assert store.schema_version() == versions[-1]
+    assert store.migrate() == []  # nothing left to apply
+    store.close()
+
+
+def test_an_old_history_is_migrated_and_keeps_its_runs(tmp_path, registry):
+    path = tmp_path / "history.sqlite"
+    from conformance.history.backend import connect, parse_location
+    from conformance.history.store import HistoryStore
+
+    old = HistoryStore(connect(parse_location(path)))
+    assert old.migrate(target=1) == [1]
+    run = _run(registry)
+    # A run written by the first schema: no waiver column yet.
+    old.backend.connection.execute(
+        "INSERT INTO runs (id, command, started, complete, tool_version, recorded)"
+        " VALUES (?, 'conformance run', '2026-01-05T08:00:00Z', 1, '0.1.0',"
+        " '2026-01-05T08:00:09Z')",
+        (run.id,),
+    )
+    old.close()
+    store = open_history(path)
+    assert store.schema_version() == migrations()[-1].version
+    (summary,) = store.runs()
+    assert summary.id == run.id
+    store.close()
+
+
+def test_a_history_from_a_newer_suite_is_refused(tmp_path):
+    path = tmp_path / "history.sqlite"
+    open_history(path).close()
+    with sqlite3.connect(path) as connection:
+        connection.execute(
+            "INSERT INTO schema_migrations VALUES (999, 'future', '2030-01-01')"
+        )
+    with pytest.raises(UsageError, match="newer than this suite knows"):
+        open_history(path)
+
+
+def test_a_run_reads_back_exactly_as_it_was_recorded(tmp_path, registry):
+    store = open_history(tmp_path / "history.sqlite")
+    run = _run(registry)
+    store.save(run)
+    again = store.load(store.resolve("latest"), registry)
+    assert to_document(again) == to_document(run)
+    assert store.resolve(run.id[:8]) == run.id
+    with pytest.raises(UsageError, match="already in the results history"):
+        store.save(run)
+    store.close()
+
+
+def test_results_are_recorded_as_they_arrive(tmp_path, registry):
+    store = open_history(tmp_path / "history.sqlite")
+    run = Run(registry=registry, command="test")
+    recorder = Recorder(store, run)
+    target = PayloadTarget(id="mia:person", paths=(EXAMPLES,), standard="person@1.0.0")
+    check_payloads(run, [target])
+    # Before the run is finished, a second reader sees every result so far.
+    reader = open_history(tmp_path / "history.sqlite")
+    (summary,) = reader.runs()
+    assert summary.total == len(run.results) > 0
+    assert summary.complete is False and summary.verdict == "incomplete"
+    run.finish(complete=True)
+    recorder.finish()
+    (summary,) = reader.runs()
+    assert summary.complete is True and summary.verdict == run.verdict.value
+    reader.close()
+    store.close()
+
+
+@pytest.mark.parametrize(
+    ("location", "message"),
+    [
+        ("postgresql://egov@db.example/conformance", "PostgreSQL history is planned"),
+        ("ftp://example/history", "unknown kind of location 'ftp'"),
+    ],
+)
+def test_unsupported_locations_are_usage_errors(tmp_path, capsys, location, message):
+    code, _, err = cli(capsys, "report", "list", "--history", location)
+    assert code == 2
+    assert message in err and "Traceback" not in err
+
+
+def test_a_file_that_is_not_a_history_is_a_usage_error(tmp_path, capsys):
+    path = tmp_path / "history.sqlite"
+    path.write_text("these are my notes, not a database\n" * 100, encoding="utf-8")
+    code, _, err = cli(capsys, "report", "list", "--history", path)
+    assert code == 2
+    assert f"{path} is not a results history" in err
+    assert "Traceback" not in err
+
+
+def test_an_unknown_run_is_a_usage_error(tmp_path, capsys):
+    profile = write_profile(tmp_path / "p")
+    reports = tmp_path / "r"
+    code, _, _ = cli(
+        capsys, "run", "--agency", profile, "--reports-dir", reports, *QUICK_CHECKS
+    )
+    assert code == 0
+    code, _, err = cli(capsys, "report", "render", "0badc0de", "--reports-dir", reports)
+    assert code == 2
+    assert "no run '0badc0de' in the results history" in err
+    assert "conformance report list" in err
+    code, _, err = cli(capsys, "report", "render", "previous", "--reports-dir", reports)
+    assert code == 2 and "has 1 run(s)" in err
+
+
+def test_conformance_run_records_each_run_by_default(tmp_path, capsys):
+    profile = write_profile(tmp_path / "p")
+    reports = tmp_path / "reports"
+    for _ in range(2):
+        code, out, _ = cli(
+            capsys, "run", "--agency", profile, "--reports-dir", reports, *QUICK_CHECKS
+        )
+        assert code == 0, out
+    assert (reports / "history.sqlite").is_file()
+    assert (reports / "dashboard.html").is_file()
+    code, out, _ = cli(
+        capsys, "report", "list", "--reports-dir", reports, "--format", "json"
+    )
+    listed = json.loads(out)
+    assert len(listed) == 2
+    assert listed[0]["id"] == report_of(reports)["run"]["id"]  # newest first
+    code, _, _ = cli(
+        capsys,
+        "run",
+        "--agency",
+        profile,
+        "--reports-dir",
+        tmp_path / "elsewhere",
+        "--no-history",
+        *QUICK_CHECKS,
+    )
+    assert not (tmp_path / "elsewhere" / "history.sqlite").exists()
+
+
+def test_an_interrupted_run_leaves_a_history_entry_marked_incomplete(tmp_path):
+    folder = tmp_path / "payloads"
+    person_files(folder, bad=1, good=1)
+    fifo = folder / "z-blocks.json"
+    os.mkfifo(fifo)  # reading it blocks until the test writes: the run is mid-way
+    profile = write_profile(tmp_path / "profiles", payloads=folder)
+    reports = tmp_path / "reports"
+    process = subprocess.Popen(
+        [COMMAND, "run", "--agency", str(profile), "--reports-dir", str(reports)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    writer = None
+    deadline = time.monotonic() + 60
+    while writer is None and time.monotonic() < deadline:
+        try:
+            writer = os.open(fifo, os.O_WRONLY | os.O_NONBLOCK)
+        except OSError:
+            time.sleep(0.05)
+    assert writer is not None, "the run never reached the blocking file"
+    process.send_signal(signal.SIGINT)
+    out, err = process.communicate(timeout=60)
+    os.close(writer)
+    # bad-0.json failed before the interruption: a MUST failure already found
+    # makes the run non-conformant (1); the report still says incomplete.
+    assert process.returncode == 1, (out, err)
+    assert "interrupted" in err
+    document = report_of(reports)
+    assert document["run"]["complete"] is False
+    outcomes = sorted(r["outcome"] for r in document["results"])
+    assert outcomes == ["failed", "passed"]  # the two files before the FIFO
+    store = open_history(reports / "history.sqlite")
+    (summary,) = store.runs()
+    assert summary.id == document["run"]["id"]
+    assert summary.complete is False
+    assert summary.total == 2
+    from conformance.registry import Registry
+
+    run = store.load(summary.id, Registry.open())
+    assert [r.id for r in run.results] == [r["id"] for r in document["results"]]
+    assert run.interruption and "interrupted" in run.interruption
+    store.close()
+    html = (reports / "report.html").read_text("utf-8")
+    assert 'id="incomplete"' in html
+    dashboard = (reports / "dashboard.html").read_text("utf-8")
+    assert 'id="incomplete"' in dashboard
+
+
+def test_a_run_killed_outright_still_leaves_its_results(tmp_path, registry):
+    # No Python handler runs on SIGKILL: only what was committed survives.
+    folder = tmp_path / "payloads"
+    folder.mkdir()
+    (folder / "a.json").write_text(json.dumps(PERSON), encoding="utf-8")
+    os.mkfifo(folder / "b.json")
+    profile = write_profile(tmp_path / "profiles", service=False, payloads=folder)
+    reports = tmp_path / "reports"
+    process = subprocess.Popen(
+        [COMMAND, "run", "--agency", str(profile), "--reports-dir", str(reports)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    writer = None
+    deadline = time.monotonic() + 60
+    while writer is None and time.monotonic() < deadline:
+        try:
+            writer = os.open(folder / "b.json", os.O_WRONLY | os.O_NONBLOCK)
+        except OSError:
+            time.sleep(0.05)
+    assert writer is not None
+    process.kill()
+    process.wait(timeout=60)
+    os.close(writer)
+    store = open_history(reports / "history.sqlite")
+    (summary,) = store.runs()
+    assert (summary.complete, summary.verdict, summary.total) == (
+        False,
+        "incomplete",
+        1,
+    )
+    run = store.load(summary.id, registry)
+    assert run.interruption == "the run did not finish"
+    store.close()
+
+
+def test_reading_a_history_that_does_not_exist_creates_none(tmp_path, capsys):
+    code, _, err = cli(capsys, "report", "dashboard", "--reports-dir", tmp_path)
+    assert code == 2
+    assert "no results history at" in err and "history.sqlite" in err
+    assert list(tmp_path.iterdir()) == []

@@ -1,0 +1,184 @@
+"""The JSON strategies: valid documents, labelled invalid ones, boundary cases."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from conformance.json_schemas import reference_validator
+from conformance.json_validation import json_validator, registry_loader
+from conformance.locations import bundled
+from conformance.registry import Registry
+from conformance.strategies import (
+    UnsupportedSchema,
+    boundary_cases,
+    from_schema,
+    invalid_json,
+    valid_json,
+)
+from conformance.strategies.json import unsupported
+
+_REGISTRY = Registry.open(bundled("standards"))
+_STANDARDS = [s for s in _REGISTRY if s.json is not None]
+# The exchange rules' schema accepts any JSON value: there is nothing to break.
+_BREAKABLE = [s for s in _STANDARDS if s.id != "exchange-rules"]
+_QUICK = settings(
+    max_examples=25,
+    deadline=None,
+    database=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+
+
+def _reference(standard):
+    loader = registry_loader(_REGISTRY)
+    return reference_validator(
+        loader.retrieve(_REGISTRY.uri_for(standard.json.path)), loader
+    )
+
+
+@pytest.mark.parametrize("standard", _STANDARDS, ids=lambda s: s.ref)
+@_QUICK
+@given(data=st.data())
+def test_generated_documents_are_valid_by_both_validators(standard, data):
+    document = data.draw(valid_json(_REGISTRY, standard))
+    # The strategy already filters by the native validator; the reference
+    # implementation is the independent judge.
+    assert _reference(standard).is_valid(document), document
+    json.dumps(document, allow_nan=False)  # plain JSON: no NaN, no tuples
+
+
+@pytest.mark.parametrize("standard", _BREAKABLE, ids=lambda s: s.ref)
+@_QUICK
+@given(data=st.data())
+def test_invalid_documents_break_exactly_the_rule_they_name(standard, data):
+    bad = data.draw(invalid_json(_REGISTRY, standard))
+    validator = json_validator(_REGISTRY, standard)
+    errors = [
+        f
+        for f in validator.findings(bad.document, json.dumps(bad.document))
+        if f.severity.value == "error"
+    ]
+    assert [(f.rule, f.pointer) for f in errors] == [
+        (bad.violation.rule, bad.violation.location)
+    ]
+    assert not _reference(standard).is_valid(bad.document)
+    assert bad.violation.description
+
+
+def test_invalid_documents_cover_every_kind_of_rule():
+    person = _REGISTRY.resolve("person@1.2.0")
+    seen: set[str] = set()
+
+    @settings(max_examples=300, deadline=None, database=None)
+    @given(invalid_json(_REGISTRY, person))
+    def collect(bad):
+        seen.add(bad.violation.rule)
+
+    collect()
+    wanted = {"required", "type", "enum", "pattern", "maxLength"}
+    wanted |= {"additionalProperties", "format"}
+    assert wanted <= seen, sorted(seen)
+
+
+def test_boundary_cases_sit_on_each_side_of_each_bound():
+    person = _REGISTRY.resolve("person@1.2.0")
+    cases = boundary_cases(_REGISTRY, person)
+    validator = json_validator(_REGISTRY, person)
+    labels = {(c.label, c.valid) for c in cases}
+    # givenName: at most 100 characters (PER-4).
+    assert ("/givenName: a length of 100", True) in labels
+    assert ("/givenName: a length of 101", False) in labels
+    assert ("/sex: the value 'female'", True) in labels
+    assert ("/sex: the value 'male'", True) in labels
+    for case in cases:
+        assert validator.is_valid(case.document) is case.valid, case.label
+        if not case.valid:
+            assert case.violation is not None
+            assert case.violation.location.startswith("/")
+
+
+def test_boundary_cases_are_the_same_on_every_run():
+    person = _REGISTRY.resolve("person@1.2.0")
+    first = [json.dumps(c.document) for c in boundary_cases(_REGISTRY, person)]
+    again = [json.dumps(c.document) for c in boundary_cases(_REGISTRY, person)]
+    assert first == again
+
+
+def test_each_branch_of_a_top_level_one_of_gets_a_case():
+    event = _REGISTRY.resolve("civil-registration-event@1.2.0")
+    branches = [c for c in boundary_cases(_REGISTRY, event) if "branch" in c.label]
+    kinds = {c.document["eventType"] for c in branches}
+    assert kinds == {"birth", "death", "marriage", "divorce"}
+
+
+def test_long_values_are_generated_up_to_max_length():
+    schema = {"type": "string", "pattern": "^[A-Za-z]+$", "maxLength": 60}
+    longest = 0
+
+    @settings(max_examples=300, deadline=None, database=None)
+    @given(from_schema(schema))
+    def measure(value):
+        nonlocal longest
+        assert re.fullmatch("[A-Za-z]+", value) and len(value) <= 60
+        longest = max(longest, len(value))
+
+    measure()
+    assert longest > 20
+
+
+def test_exclusive_one_of_branches_are_generated_without_filtering_most_away():
+    schema = {
+        "type": "object",
+        "additionalProperties": False,
+        "properties": {"fin": {"const": "A"}, "voen": {"const": "B"}},
+        "oneOf": [{"required": ["fin"]}, {"required": ["voen"]}],
+    }
+    from conformance.strategies import _compiler
+
+    raw = _compiler(_REGISTRY).strategy(schema, "")
+    made = []
+
+    @settings(max_examples=100, deadline=None, database=None)
+    @given(raw)
+    def collect(value):
+        made.append(value)
+
+    collect()
+    # Each branch leaves the other's member out, so none needs filtering.
+    assert all(len(v) == 1 for v in made), [v for v in made if len(v) != 1]
+
+
+def test_a_keyword_the_compiler_cannot_generate_is_named():
+    schema = {
+        "type": "object",
+        "properties": {"a": {"type": "array", "contains": {"const": 1}}},
+        "dependentRequired": {"a": ["b"]},
+    }
+    assert unsupported(schema) == [
+        "/dependentRequired: 'dependentRequired'",
+        "/properties/a/contains: 'contains'",
+    ]
+
+
+def test_a_schema_with_nothing_to_break_says_so():
+    rules = _REGISTRY.resolve("exchange-rules@1.2.0")
+    with pytest.raises(UnsupportedSchema, match="accepts any JSON value"):
+        invalid_json(_REGISTRY, rules)
+
+
+def test_cross_standard_references_resolve_through_the_registry():
+    schema = {
+        "$ref": "https://standards.e-gov.az/person/1.2.0/person.schema.json#/$defs/fin"
+    }
+
+    @settings(max_examples=50, deadline=None, database=None)
+    @given(from_schema(schema, registry=_REGISTRY))
+    def check(value):
+        assert re.fullmatch("[0-9A-HJ-NP-Z]{7}", value)
+
+    check()

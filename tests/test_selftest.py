@@ -1,0 +1,160 @@
+"""Standards self-tests: sound generators, agreeing bindings, compatible minors.
+
+They hold for every shipped standard, and each kind of breakage is caught on
+the deliberately broken registries in fixtures/registries.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from conformance.locations import bundled
+from conformance.model import Outcome, Severity
+from conformance.registry import Registry
+from conformance.selftest import bindings, compatibility, selftests, soundness
+
+pytest_plugins = ["pytester"]
+
+ROOT = Path(__file__).parent.parent
+FIXTURES = ROOT / "fixtures" / "registries"
+_BUNDLED = Registry.open(bundled("standards"))
+# Differences the shipped standards state themselves: a requirement only one
+# binding can check (their XSD comments and requirement texts say which).
+STATED_DIFFERENCES = {
+    "civil-registration-event": "CRE-4",
+    "legal-entity": "LE-8",
+    "service-notification": "SN-6",
+}
+
+
+@pytest.mark.parametrize("check", selftests(_BUNDLED), ids=lambda c: c.id)
+def test_every_shipped_standard_passes_its_self_tests(check):
+    result = check.run()
+    assert result.outcome in (Outcome.PASSED, Outcome.WARNING), [
+        f.message for f in result.findings
+    ]
+    for finding in result.findings:
+        assert finding.severity is Severity.WARNING
+        assert finding.rule in ("binding-specific", "major-break"), finding.message
+
+
+@pytest.mark.parametrize("standard_id", sorted(STATED_DIFFERENCES))
+def test_a_requirement_one_binding_states_is_noted_with_an_example(standard_id):
+    standard = _BUNDLED.versions(standard_id)[-1]
+    result = bindings(_BUNDLED, standard)
+    assert result.outcome is Outcome.WARNING
+    requirement = STATED_DIFFERENCES[standard_id]
+    (finding,) = [
+        f
+        for f in result.findings
+        if f.message.startswith(f"{requirement} is stated by the ")
+    ]
+    assert "the document: " in finding.message
+
+
+def test_bindings_without_a_stated_difference_agree_silently():
+    for ref in ("person@1.2.0", "address@1.1.0", "person@2.0.0"):
+        result = bindings(_BUNDLED, _BUNDLED.resolve(ref))
+        assert result.outcome is Outcome.PASSED, [f.message for f in result.findings]
+
+
+def test_a_major_version_shows_which_earlier_documents_it_rejects():
+    result = compatibility(_BUNDLED, _BUNDLED.resolve("person@2.0.0"))
+    assert result.outcome is Outcome.WARNING
+    (finding,) = result.findings
+    assert finding.rule == "major-break"
+    assert "documents valid under person@1.2.0 are rejected" in finding.message
+    assert '"fin"' in finding.message  # the example document itself
+    assert result.evidence["breaking"]["rejected"] > 0
+
+
+def test_generated_documents_are_counted_as_accepted():
+    result = soundness(_BUNDLED, _BUNDLED.resolve("land-parcel@1.1.0"))
+    assert result.outcome is Outcome.PASSED
+    made = result.evidence["json"]
+    assert made["accepted"] * 2 >= made["generated"] > 0
+
+
+def test_bindings_that_disagree_are_caught():
+    registry = Registry.open(FIXTURES / "inconsistent-bindings")
+    result = bindings(registry, registry.resolve("greeting@1.0.0"))
+    assert result.outcome is Outcome.FAILED
+    (finding,) = result.findings
+    assert finding.rule == "binding-consistency"
+    assert "rejected by the XSD" in finding.message
+    assert "maxLength" in finding.message
+
+
+def test_a_minor_version_that_breaks_documents_is_caught():
+    registry = Registry.open(FIXTURES / "breaking-minor")
+    result = compatibility(registry, registry.resolve("greeting@1.1.0"))
+    assert result.outcome is Outcome.FAILED
+    (finding,) = result.findings
+    assert finding.rule == "minor-compatibility"
+    assert "valid under greeting@1.0.0 is rejected by greeting@1.1.0" in finding.message
+    assert '"count" is a required property' in finding.message
+
+
+def test_a_generator_that_makes_nothing_valid_fails_soundness(tmp_path):
+    # A schema no document satisfies: nothing generated can be accepted.
+    shutil.copytree(FIXTURES / "inconsistent-bindings", tmp_path / "r")
+    schema = tmp_path / "r" / "greeting" / "1.0.0" / "greeting.schema.json"
+    data = json.loads(schema.read_text(encoding="utf-8"))
+    data["properties"]["name"]["pattern"] = "^[A-Za-z]+$"
+    data["properties"]["name"]["not"] = {"pattern": "^[A-Za-z]"}
+    schema.write_text(json.dumps(data), encoding="utf-8")
+    registry = Registry.open(tmp_path / "r")
+    result = soundness(registry, registry.resolve("greeting@1.0.0"))
+    assert result.outcome is Outcome.FAILED
+    assert "made nothing the schema accepts" in result.findings[0].message
+
+
+def _conformance(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "conformance", *args],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        check=False,
+    )
+
+
+def test_the_command_fails_on_a_breaking_minor_and_says_why():
+    done = _conformance(
+        "--registry", str(FIXTURES / "breaking-minor"), "standards", "selftest"
+    )
+    assert done.returncode == 1, done.stderr
+    assert "FAIL  greeting@1.1.0: earlier documents of the same major" in done.stdout
+    assert "1 failed" in done.stdout
+    assert "Traceback" not in done.stderr
+
+
+def test_the_command_writes_json_results():
+    done = _conformance(
+        "--registry",
+        str(FIXTURES / "inconsistent-bindings"),
+        "standards",
+        "selftest",
+        "--format",
+        "json",
+    )
+    assert done.returncode == 1, done.stderr
+    results = {r["id"]: r for r in json.loads(done.stdout)}
+    assert results["greeting@1.0.0::bindings"]["outcome"] == "failed"
+    assert results["greeting@1.0.0::soundness"]["outcome"] == "passed"
+
+
+def test_self_tests_run_as_pytest_items(pytester):
+    shutil.copytree(FIXTURES / "breaking-minor", pytester.path / "registry")
+    result = pytester.runpytest(
+        "--selftest-standards", "--registry", "registry", "registry", "-q"
+    )
+    outcomes = result.parseoutcomes()
+    assert outcomes.get("failed") == 1, result.stdout.str()
+    result.stdout.fnmatch_lines(["*greeting@1.1.0*count*is a required property*"])
