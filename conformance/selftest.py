@@ -171,6 +171,8 @@ def bindings(registry: Registry, standard: StandardVersion) -> Result:
     the standard says that binding alone checks it. A requirement counts as
     stated by JSON Schema where a node carries its ``x-requirement``, and by
     the XSD where an ``xs:documentation`` starts with its id (``LE-8: ...``).
+    An XSD identity constraint (``xs:unique``, ``xs:key``) is noted the same
+    way: JSON Schema has no uniqueness by a member.
     """
     from .bindings import BindingError, json_to_xml, xml_to_json, xsd_model
     from .json_validation import json_validator
@@ -190,13 +192,13 @@ def bindings(registry: Registry, standard: StandardVersion) -> Result:
     findings: list[Finding] = []
     noted: set[str] = set()
 
-    def note(requirement: str, only: str, message: str) -> None:
-        if requirement not in noted:
-            noted.add(requirement)
+    def note(key: str, why: str, message: str) -> None:
+        # Once per requirement or constraint: one example says it.
+        if key not in noted:
+            noted.add(key)
             findings.append(
                 _finding(
-                    f"{requirement} is stated by the {only} binding only, so"
-                    f" documents differ: {message}",
+                    f"{why}, so documents differ: {message}",
                     severity=Severity.WARNING,
                     rule="binding-specific",
                 )
@@ -227,22 +229,18 @@ def bindings(registry: Registry, standard: StandardVersion) -> Result:
         )
         requirement, identity = _xsd_rule_of(model, xml)
         if requirement is not None and requirement not in in_json:
-            note(requirement, "XML", message)
+            note(
+                requirement, f"{requirement} is stated by the XML binding only", message
+            )
             continue
         if identity is not None:
             # Uniqueness by a member (xs:unique, xs:key) has no JSON Schema
             # form at all: uniqueItems compares whole items.
-            if identity not in noted:
-                noted.add(identity)
-                findings.append(
-                    _finding(
-                        f"the XSD identity constraint {identity} has no JSON Schema"
-                        f" counterpart (JSON Schema cannot require items unique by"
-                        f" a member), so documents differ: {message}",
-                        severity=Severity.WARNING,
-                        rule="binding-specific",
-                    )
-                )
+            why = (
+                f"the XSD identity constraint {identity} has no JSON Schema"
+                " counterpart (JSON Schema cannot require items unique by a member)"
+            )
+            note(identity, why, message)
             continue
         findings.append(_finding(message, rule="binding-consistency"))
         break
@@ -271,7 +269,11 @@ def bindings(registry: Registry, standard: StandardVersion) -> Result:
             and requirement != standard.json.requirement
             and requirement not in in_xsd
         ):
-            note(requirement, "JSON", message)
+            note(
+                requirement,
+                f"{requirement} is stated by the JSON binding only",
+                message,
+            )
             continue
         findings.append(_finding(message, rule="binding-consistency"))
         break
