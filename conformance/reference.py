@@ -14,6 +14,7 @@ import base64
 import json
 import re
 import secrets
+import signal
 import ssl
 import threading
 import time
@@ -148,7 +149,10 @@ class ReferenceService:
             )
         self._server = server
         self._thread = threading.Thread(
-            target=server.serve_forever, name="reference-service", daemon=True
+            target=_serve_without_signals,
+            args=(server,),
+            name="reference-service",
+            daemon=True,
         )
         self._thread.start()
         return self.url
@@ -189,6 +193,15 @@ def _template(path: str) -> re.Pattern[str]:
         r"\\\{([A-Za-z_][A-Za-z0-9_]*)\\\}", r"(?P<\1>[^/]+)", re.escape(path)
     )
     return re.compile(pattern)
+
+
+def _serve_without_signals(server: ThreadingHTTPServer) -> None:
+    # Ctrl-C and SIGTERM must reach the main thread: a signal the kernel hands
+    # to this thread instead would leave the main thread blocked in a read (a
+    # slow pipe, a FIFO) with the interruption never seen. The request
+    # threads inherit the mask.
+    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
+    server.serve_forever()
 
 
 def _handler_for(service: ReferenceService) -> type[BaseHTTPRequestHandler]:

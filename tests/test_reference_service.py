@@ -245,3 +245,21 @@ def test_writes_are_skipped_unless_the_profile_allows_them(
     )
     assert {r.outcome for r in results} == {Outcome.SKIPPED}
     assert all("does not allow writes" in r.reason for r in results)
+
+
+def test_signals_reach_the_main_thread_not_the_service_threads(registry):
+    # A Ctrl-C the kernel delivered to a service thread would leave the main
+    # thread blocked in a read, the interruption never seen.
+    import signal
+
+    def blocked(tid: int) -> int:
+        status = Path(f"/proc/self/task/{tid}/status").read_text(encoding="utf-8")
+        (line,) = [x for x in status.splitlines() if x.startswith("SigBlk:")]
+        return int(line.split()[1], 16)
+
+    wanted = (1 << (signal.SIGINT - 1)) | (1 << (signal.SIGTERM - 1))
+    with ReferenceService(registry) as service:
+        assert blocked(service._thread.native_id) & wanted == wanted
+    import threading
+
+    assert blocked(threading.main_thread().native_id) & wanted == 0
