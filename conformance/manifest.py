@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import difflib
 import enum
 import tomllib
 from dataclasses import dataclass
@@ -12,7 +11,7 @@ from typing import Any
 
 from .errors import RegistryError
 from .model import Level, Requirement
-from .packaged_schemas import packaged_validator, toml_as_json
+from .packaged_schemas import packaged_validator, toml_as_json, unknown_keys
 from .versions import Version
 
 MANIFEST_NAME = "standard.toml"
@@ -109,14 +108,7 @@ class StandardVersion:
 def _explain(error: Any, data: dict[str, Any]) -> str:
     where = "/".join(str(p) for p in error.absolute_path) or "(top level)"
     if error.validator == "additionalProperties":
-        allowed = list(error.schema.get("properties", {}))
-        extras = [k for k in error.instance if k not in allowed]
-        hints = []
-        for key in extras:
-            close = difflib.get_close_matches(key, allowed, n=1)
-            hint = f" (did you mean {close[0]!r}?)" if close else ""
-            hints.append(f"unknown key {key!r}{hint}")
-        return f"at {where}: " + "; ".join(hints) + f"; allowed: {', '.join(allowed)}"
+        return f"at {where}: {unknown_keys(error)}"
     return f"at {where}: {error.message}"
 
 

@@ -7,6 +7,7 @@ and checked with the reference validator, formats asserted.
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 import json
 from functools import cache
 from importlib import resources
@@ -38,3 +39,15 @@ def toml_as_json(value: Any) -> Any:
     if isinstance(value, dt.date | dt.datetime | dt.time):
         return value.isoformat()
     return value
+
+
+def unknown_keys(error: Any) -> str:
+    """For an ``additionalProperties`` error: each unknown key, with a
+    "did you mean" where a known key is close, and the keys allowed."""
+    allowed = list(error.schema.get("properties", {}))
+    hints = []
+    for key in (k for k in error.instance if k not in allowed):
+        close = difflib.get_close_matches(key, allowed, n=1)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        hints.append(f"unknown key {key!r}{hint}")
+    return f"{'; '.join(hints)}; allowed: {', '.join(allowed)}"

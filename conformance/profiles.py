@@ -14,7 +14,6 @@ path = "samples/mia/person"    # relative to this file
 
 from __future__ import annotations
 
-import difflib
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,7 +22,7 @@ from typing import Any
 from .errors import UsageError
 from .locations import bundled
 from .manifest import Agency
-from .packaged_schemas import packaged_validator
+from .packaged_schemas import packaged_validator, unknown_keys
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,16 +73,7 @@ class Profile:
 def _problem(error: Any) -> str:
     where = ".".join(str(p) for p in error.absolute_path) or "(top level)"
     if error.validator == "additionalProperties":
-        allowed = list(error.schema.get("properties", {}))
-        extra = [k for k in error.instance if k not in allowed]
-        parts = []
-        for key in extra:
-            close = difflib.get_close_matches(key, allowed, n=1)
-            parts.append(
-                f"unknown key {key!r}"
-                + (f" (did you mean {close[0]!r}?)" if close else "")
-            )
-        return f"{where}: {'; '.join(parts)}; allowed: {', '.join(allowed)}"
+        return f"{where}: {unknown_keys(error)}"
     return f"{where}: {error.message}"
 
 

@@ -59,6 +59,30 @@ def _result(
     )
 
 
+def _guarded(
+    check_id: str,
+    *,
+    title: str,
+    target: str,
+    standard: str | None,
+    problems_of: Callable[[], list[str]],
+) -> Result:
+    """A result from a problem-finding function; a suite error is a problem too."""
+    started = time.perf_counter()
+    try:
+        problems = problems_of()
+    except ConformanceError as exc:
+        problems = [str(exc)]
+    return _result(
+        check_id,
+        title=title,
+        target=target,
+        standard=standard,
+        problems=problems,
+        started=started,
+    )
+
+
 def _rel(registry: Registry, path: Path) -> str:
     try:
         return path.resolve().relative_to(registry.root).as_posix()
@@ -206,18 +230,12 @@ def _oas31_schema() -> Any:
 
 def check_interface(registry: Registry, standard: StandardVersion) -> Result:
     """The OpenAPI document is valid, and every reference in it resolves."""
-    started = time.perf_counter()
-    try:
-        problems = interface_problems(registry, standard)
-    except ConformanceError as exc:
-        problems = [str(exc)]
-    return _result(
+    return _guarded(
         f"{standard.ref}::interface",
         title=f"{standard.ref}: the OpenAPI interface is valid and resolves",
         target=_rel(registry, standard.folder),
         standard=standard.ref,
-        problems=problems,
-        started=started,
+        problems_of=lambda: interface_problems(registry, standard),
     )
 
 
@@ -261,37 +279,25 @@ def check_example(
     registry: Registry, standard: StandardVersion, example: Example
 ) -> Result:
     """One example behaves as labelled."""
-    started = time.perf_counter()
-    try:
-        problems = example_problems(registry, standard, example)
-    except ConformanceError as exc:
-        problems = [str(exc)]
     rel = example.path.relative_to(standard.folder).as_posix()
     verdict = "passes" if example.valid else f"fails on {example.rule}"
-    return _result(
+    return _guarded(
         f"{standard.ref}::example::{rel}",
         title=f"{standard.ref}: example {rel} {verdict}",
         target=_rel(registry, example.path),
         standard=standard.ref,
-        problems=problems,
-        started=started,
+        problems_of=lambda: example_problems(registry, standard, example),
     )
 
 
 def check_integrity(registry: Registry, standard: StandardVersion) -> Result:
     """A released version still matches its recorded hashes."""
-    started = time.perf_counter()
-    try:
-        problems = integrity_problems(registry, standard)
-    except ConformanceError as exc:
-        problems = [str(exc)]
-    return _result(
+    return _guarded(
         f"{standard.ref}::integrity",
         title=f"{standard.ref}: released content is unchanged",
         target=_rel(registry, standard.folder),
         standard=standard.ref,
-        problems=problems,
-        started=started,
+        problems_of=lambda: integrity_problems(registry, standard),
     )
 
 

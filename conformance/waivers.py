@@ -33,7 +33,7 @@ from typing import Any
 
 from .errors import UsageError
 from .model import Outcome, Result, Severity, WaiverNote
-from .packaged_schemas import packaged_validator, toml_as_json
+from .packaged_schemas import packaged_validator, toml_as_json, unknown_keys
 from .report import Run
 
 
@@ -129,13 +129,7 @@ def _problem(error: Any) -> str:
     where = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in parts)
     where = where.lstrip(".") or "(top level)"
     if error.validator == "additionalProperties":
-        allowed = list(error.schema.get("properties", {}))
-        hints = []
-        for key in (k for k in error.instance if k not in allowed):
-            close = difflib.get_close_matches(key, allowed, n=1)
-            hint = f" (did you mean {close[0]!r}?)" if close else ""
-            hints.append(f"unknown key {key!r}{hint}")
-        return f"{where}: {'; '.join(hints)}; allowed: {', '.join(allowed)}"
+        return f"{where}: {unknown_keys(error)}"
     if error.validator == "format" and error.validator_value == "date":
         return f"{where}: {error.instance!r} is not a date; write it as YYYY-MM-DD"
     return f"{where}: {error.message}"

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import statistics
 import uuid
+from collections.abc import Iterator
 from typing import Any
 
 from ..http import WriteRefused, is_loopback
@@ -721,6 +722,25 @@ def _key(item: Any, pointer: str | None) -> Any:
 # -- writes -----------------------------------------------------------------------
 
 
+def _invalid_bodies_sent(
+    ctx: CheckContext,
+) -> Iterator[tuple[Any, str | None, str]]:
+    """POST each one-field-invalid example body: the reply, its pointer and rule."""
+    operation = ctx.operation
+    assert operation is not None
+    bodies = ctx.invalid_bodies()
+    if not bodies:
+        raise Skip(
+            f"{ctx.service.standard.ref} has no invalid example that breaks one field"
+        )
+    for body, pointer, rule in bodies:
+        try:
+            exchange = ctx.send("POST", operation.path, json_body=body)
+        except WriteRefused as exc:
+            raise Skip(str(exc)) from None
+        yield exchange, pointer, rule
+
+
 @check(
     "invalid-request",
     title="A schema-invalid request gets a 4xx, never 2xx or 5xx",
@@ -730,19 +750,8 @@ def _key(item: Any, pointer: str | None) -> Any:
     writes=True,
 )
 def invalid_request(ctx: CheckContext) -> list[Finding]:
-    operation = ctx.operation
-    assert operation is not None
-    bodies = ctx.invalid_bodies()
-    if not bodies:
-        raise Skip(
-            f"{ctx.service.standard.ref} has no invalid example that breaks one field"
-        )
     found = []
-    for body, pointer, rule in bodies:
-        try:
-            exchange = ctx.send("POST", operation.path, json_body=body)
-        except WriteRefused as exc:
-            raise Skip(str(exc)) from None
+    for exchange, pointer, rule in _invalid_bodies_sent(ctx):
         if exchange.status is None or not 400 <= exchange.status < 500:
             found.append(
                 ctx.finding(
@@ -763,19 +772,8 @@ def invalid_request(ctx: CheckContext) -> list[Finding]:
     writes=True,
 )
 def problem_pointer(ctx: CheckContext) -> list[Finding]:
-    operation = ctx.operation
-    assert operation is not None
-    bodies = ctx.invalid_bodies()
-    if not bodies:
-        raise Skip(
-            f"{ctx.service.standard.ref} has no invalid example that breaks one field"
-        )
     found = []
-    for body, pointer, rule in bodies:
-        try:
-            exchange = ctx.send("POST", operation.path, json_body=body)
-        except WriteRefused as exc:
-            raise Skip(str(exc)) from None
+    for exchange, pointer, rule in _invalid_bodies_sent(ctx):
         if exchange.status is None or not 400 <= exchange.status < 500:
             continue  # invalid-request reports it
         problem = _problem(exchange) or {}
