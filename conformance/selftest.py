@@ -53,6 +53,28 @@ def _examples(strategy: Any, count: int = EXAMPLES) -> list[Any]:
     return found
 
 
+def _json_examples(registry: Registry, standard: StandardVersion) -> list[Any]:
+    """The fixed list of valid JSON documents of a version, made once per run:
+    a version's documents serve its own bindings test and the compatibility
+    tests of every later version."""
+    from .strategies import valid_json
+
+    return registry.cached(
+        ("selftest-json", standard.ref),
+        lambda: _examples(valid_json(registry, standard)),
+    )
+
+
+def _xml_examples(registry: Registry, standard: StandardVersion) -> list[Any]:
+    """The fixed list of valid XML documents of a version, made once per run."""
+    from .strategies.xml import valid_xml
+
+    return registry.cached(
+        ("selftest-xml", standard.ref),
+        lambda: _examples(valid_xml(registry, standard), EXAMPLES // 2),
+    )
+
+
 def _result(
     check_id: str,
     title: str,
@@ -133,10 +155,8 @@ def soundness(registry: Registry, standard: StandardVersion) -> Result:
                 )
             )
     if standard.xml is not None:
-        from .strategies.xml import valid_xml
-
         schema = xml_validator(registry, standard)
-        documents = _examples(valid_xml(registry, standard), EXAMPLES // 2)
+        documents = _xml_examples(registry, standard)
         rejected = [d for d in documents if validate_xml(d, schema)]
         evidence["xml"] = {"generated": len(documents), "rejected": len(rejected)}
         if rejected:
@@ -176,8 +196,7 @@ def bindings(registry: Registry, standard: StandardVersion) -> Result:
     """
     from .bindings import BindingError, json_to_xml, xml_to_json, xsd_model
     from .json_validation import json_validator
-    from .strategies import boundary_cases, valid_json
-    from .strategies.xml import valid_xml
+    from .strategies import boundary_cases
     from .xml_validation import validate_xml, xml_validator
 
     started = time.perf_counter()
@@ -207,7 +226,7 @@ def bindings(registry: Registry, standard: StandardVersion) -> Result:
     # Boundary cases first: lengths and numbers at their bounds are where
     # two bindings written by hand most often part.
     documents = [c.document for c in boundary_cases(registry, standard) if c.valid]
-    for document in documents + _examples(valid_json(registry, standard)):
+    for document in documents + _json_examples(registry, standard):
         try:
             xml = json_to_xml(document, model, root)
         except BindingError as exc:
@@ -244,7 +263,7 @@ def bindings(registry: Registry, standard: StandardVersion) -> Result:
             continue
         findings.append(_finding(message, rule="binding-consistency"))
         break
-    for xml in _examples(valid_xml(registry, standard), EXAMPLES // 2):
+    for xml in _xml_examples(registry, standard):
         try:
             value = xml_to_json(xml, model)
         except BindingError as exc:
@@ -353,7 +372,6 @@ def _xsd_rule_of(model: Any, xml: bytes) -> tuple[str | None, str | None]:
 def compatibility(registry: Registry, standard: StandardVersion) -> Result:
     """Minor versions accept their predecessors' documents; majors show a break."""
     from .json_validation import json_validator
-    from .strategies import valid_json
 
     started = time.perf_counter()
     findings: list[Finding] = []
@@ -370,7 +388,7 @@ def compatibility(registry: Registry, standard: StandardVersion) -> Result:
         for older in same_major:
             if older.json is None:
                 continue
-            for document in _examples(valid_json(registry, older)):
+            for document in _json_examples(registry, older):
                 if not validator.native.is_valid(document):
                     first = validator.findings(document)[0]
                     findings.append(
@@ -390,7 +408,7 @@ def compatibility(registry: Registry, standard: StandardVersion) -> Result:
         ):
             older = previous_major[-1]
             if older.json is not None:
-                documents = _examples(valid_json(registry, older))
+                documents = _json_examples(registry, older)
                 broken = [d for d in documents if not validator.native.is_valid(d)]
                 evidence["breaking"] = {
                     "from": older.ref,
@@ -424,7 +442,6 @@ def compatibility(registry: Registry, standard: StandardVersion) -> Result:
 def _xml_compatibility(
     registry: Registry, standard: StandardVersion, same_major: list[StandardVersion]
 ) -> list[Finding]:
-    from .strategies.xml import valid_xml
     from .xml_validation import validate_xml, xml_validator
 
     if standard.xml is None:
@@ -433,7 +450,7 @@ def _xml_compatibility(
     for older in same_major:
         if older.xml is None:
             continue
-        for document in _examples(valid_xml(registry, older), EXAMPLES // 2):
+        for document in _xml_examples(registry, older):
             problems = validate_xml(document, schema)
             if [p for p in problems if p.severity is Severity.ERROR]:
                 return [

@@ -87,8 +87,20 @@ def boundary_cases(registry: Any, standard: Any, document: Any = None) -> list[A
     One document per branch of a top-level oneOf/anyOf; then, around
     ``document`` (by default the standard's first valid JSON example, else
     the simplest generated document), each enum value, lengths and numbers
-    at and past their bounds.
+    at and past their bounds. The default cases are worked out once per
+    registry: both fuzz checks of every service, and the self-tests, use them.
     """
+    if document is None:
+        return list(
+            registry.cached(
+                ("boundary-cases", standard.ref),
+                lambda: _boundary_cases(registry, standard, None),
+            )
+        )
+    return _boundary_cases(registry, standard, document)
+
+
+def _boundary_cases(registry: Any, standard: Any, document: Any) -> list[Any]:
     import json as _json
 
     from ..json_validation import json_validator
