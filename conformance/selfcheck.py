@@ -111,7 +111,7 @@ def check_json_schemas(registry: Registry, standard: StandardVersion) -> Result:
         problems.extend(f"{name}: {p}" for p in lint_schema(schema))
         problems.extend(
             f"{name}#{p}: the document generators (fuzzing, self-tests) cannot handle"
-            " this keyword; use the keywords listed in docs/standards.md"
+            " this keyword; use the keywords listed in docs/fuzzing.md"
             for p in unsupported(schema)
         )
         if isinstance(schema, dict) and schema.get("$id") != uri:

@@ -182,3 +182,14 @@ def test_cross_standard_references_resolve_through_the_registry():
         assert re.fullmatch("[0-9A-HJ-NP-Z]{7}", value)
 
     check()
+
+
+def test_the_documented_keywords_are_the_supported_ones():
+    from pathlib import Path
+
+    from conformance.strategies.json import SUPPORTED
+
+    document = Path(__file__).parent.parent / "docs" / "fuzzing.md"
+    text = document.read_text(encoding="utf-8")
+    missing = [k for k in sorted(SUPPORTED) if f"`{k}`" not in text]
+    assert not missing, f"docs/fuzzing.md does not list {missing}"
