@@ -8,10 +8,15 @@ SQLite files.
 
 from __future__ import annotations
 
+import contextlib
 import http.server
 import json
+import os
+import signal
+import subprocess
 import sys
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -151,3 +156,35 @@ def hostile_service() -> Iterator[str]:
         server.shutdown()
         server.server_close()
         thread.join(timeout=5)
+
+
+def interrupted_at(fifo: Path, args: list[str]) -> tuple[int, str, str]:
+    """Run the command until it blocks reading ``fifo``, then press Ctrl-C.
+
+    Returns (exit code, stdout, stderr). Reading the FIFO blocks until the
+    test opens it for writing, so the run is stopped mid-way. A SIGINT that
+    lands after CPython's last signal check and before its blocking read()
+    is acted on only when that read returns (a race in CPython, not in the
+    suite), so after the signal one byte is written: the read returns and
+    the pending interruption is raised. Nothing is read past the byte.
+    """
+    process = subprocess.Popen(
+        [COMMAND, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    writer = None
+    deadline = time.monotonic() + 60
+    while writer is None and time.monotonic() < deadline:
+        try:
+            writer = os.open(fifo, os.O_WRONLY | os.O_NONBLOCK)
+        except OSError:
+            time.sleep(0.05)
+    assert writer is not None, f"the run never reached {fifo.name}"
+    try:
+        process.send_signal(signal.SIGINT)
+        time.sleep(0.2)
+        with contextlib.suppress(BrokenPipeError):  # stopped reading: usual
+            os.write(writer, b" ")
+        out, err = process.communicate(timeout=60)
+    finally:
+        os.close(writer)
+    return process.returncode, out, err

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 from lxml import etree
+from report_helpers import interrupted_at
 
 from conformance.cli import main
 from conformance.json_validation import json_validator, validate_json
@@ -295,9 +294,9 @@ def test_an_interrupted_run_leaves_a_report_marked_incomplete(tmp_path):
     fifo = folder / "b.json"
     os.mkfifo(fifo)  # reading it blocks until the test writes: the run is mid-way
     report = tmp_path / "report.json"
-    process = subprocess.Popen(
+    returncode, out, err = interrupted_at(
+        fifo,
         [
-            COMMAND,
             "validate",
             "--standard",
             "person@1.1.0",
@@ -305,22 +304,8 @@ def test_an_interrupted_run_leaves_a_report_marked_incomplete(tmp_path):
             str(report),
             str(folder),
         ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
     )
-    writer = None
-    deadline = time.monotonic() + 60
-    while writer is None and time.monotonic() < deadline:
-        try:
-            writer = os.open(fifo, os.O_WRONLY | os.O_NONBLOCK)
-        except OSError:
-            time.sleep(0.05)
-    assert writer is not None, "the run never reached the second file"
-    process.send_signal(signal.SIGINT)
-    out, err = process.communicate(timeout=60)
-    os.close(writer)
-    assert process.returncode == 3, (out, err)
+    assert returncode == 3, (out, err)
     assert "interrupted" in err
     document = json.loads(report.read_text(encoding="utf-8"))
     assert document["run"]["complete"] is False

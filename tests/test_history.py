@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import sqlite3
 import subprocess
 import time
@@ -15,6 +14,7 @@ from report_helpers import (
     PERSON,
     QUICK_CHECKS,
     cli,
+    interrupted_at,
     person_files,
     report_of,
     write_profile,
@@ -185,26 +185,12 @@ def test_an_interrupted_run_leaves_a_history_entry_marked_incomplete(tmp_path):
     os.mkfifo(fifo)  # reading it blocks until the test writes: the run is mid-way
     profile = write_profile(tmp_path / "profiles", payloads=folder)
     reports = tmp_path / "reports"
-    process = subprocess.Popen(
-        [COMMAND, "run", "--agency", str(profile), "--reports-dir", str(reports)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
+    returncode, out, err = interrupted_at(
+        fifo, ["run", "--agency", str(profile), "--reports-dir", str(reports)]
     )
-    writer = None
-    deadline = time.monotonic() + 60
-    while writer is None and time.monotonic() < deadline:
-        try:
-            writer = os.open(fifo, os.O_WRONLY | os.O_NONBLOCK)
-        except OSError:
-            time.sleep(0.05)
-    assert writer is not None, "the run never reached the blocking file"
-    process.send_signal(signal.SIGINT)
-    out, err = process.communicate(timeout=60)
-    os.close(writer)
     # bad-0.json failed before the interruption: a MUST failure already found
     # makes the run non-conformant (1); the report still says incomplete.
-    assert process.returncode == 1, (out, err)
+    assert returncode == 1, (out, err)
     assert "interrupted" in err
     document = report_of(reports)
     assert document["run"]["complete"] is False
