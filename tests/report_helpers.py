@@ -165,8 +165,10 @@ def interrupted_at(fifo: Path, args: list[str]) -> tuple[int, str, str]:
     test opens it for writing, so the run is stopped mid-way. A SIGINT that
     lands after CPython's last signal check and before its blocking read()
     is acted on only when that read returns (a race in CPython, not in the
-    suite), so after the signal one byte is written: the read returns and
-    the pending interruption is raised. Nothing is read past the byte.
+    suite); a buffered read that gets some bytes also reads on until it has
+    all it asked for or meets the end of the file. So after the signal one
+    byte is written and the FIFO closed: the read returns, and the pending
+    interruption is raised before the run does anything with the byte.
     """
     process = subprocess.Popen(
         [COMMAND, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
@@ -184,7 +186,7 @@ def interrupted_at(fifo: Path, args: list[str]) -> tuple[int, str, str]:
         time.sleep(0.2)
         with contextlib.suppress(BrokenPipeError):  # stopped reading: usual
             os.write(writer, b" ")
-        out, err = process.communicate(timeout=60)
     finally:
         os.close(writer)
+    out, err = process.communicate(timeout=60)
     return process.returncode, out, err
