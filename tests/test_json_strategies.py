@@ -20,6 +20,7 @@ from conformance.strategies import (
     invalid_json,
     valid_json,
 )
+from conformance.strategies import json as json_strategies
 from conformance.strategies.json import unsupported
 
 _REGISTRY = Registry.open(bundled("standards"))
@@ -193,3 +194,32 @@ def test_the_documented_keywords_are_the_supported_ones():
     text = document.read_text(encoding="utf-8")
     missing = [k for k in sorted(SUPPORTED) if f"`{k}`" not in text]
     assert not missing, f"docs/fuzzing.md does not list {missing}"
+
+
+@pytest.mark.parametrize("name", sorted(json_strategies._FORMAT_WIDTHS))
+def test_format_values_have_the_lengths_the_compiler_counts_on(name):
+    # A string whose format's values always fit its length limits is drawn
+    # without a length filter: a wrong width would let bad lengths through.
+    shortest, longest = json_strategies._FORMAT_WIDTHS[name]
+
+    @settings(_QUICK, max_examples=200)
+    @given(json_strategies._format_strategy(name))
+    def measure(value):
+        assert shortest <= len(value) and (longest is None or len(value) <= longest)
+
+    measure()
+
+
+def test_a_string_whose_pattern_always_fits_is_drawn_without_a_filter():
+    fits = {"type": "string", "pattern": "^[0-9]{10}$", "maxLength": 10}
+    may_not = {"type": "string", "pattern": "^[0-9]{8,12}$", "maxLength": 10}
+    compiler = json_strategies.Compiler(registry_loader(_REGISTRY))
+    assert "filter" not in repr(compiler.strategy(fits, ""))
+    assert "filter" in repr(compiler.strategy(may_not, ""))
+
+    @settings(_QUICK, max_examples=100)
+    @given(compiler.strategy(may_not, ""))
+    def check(value):
+        assert 8 <= len(value) <= 10
+
+    check()

@@ -26,7 +26,9 @@ from hypothesis.errors import InvalidArgument
 
 from ..json_locate import escape_pointer_token
 from ..patterns import search, to_python
+from . import regex_runs
 from .common import UnsupportedSchema
+from .primitives import members
 
 SUPPORTED = frozenset(
     {
@@ -91,10 +93,8 @@ _TEXT = st.characters(
 # What a pattern's "." or negated class may produce: text a person could
 # type, in any script. Control characters, unassigned and private code points
 # are the hostile fixtures' business, and XML cannot carry most of them.
-_PRINTABLE = st.characters(
-    codec="utf-8",
-    exclude_categories=("Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"),
-)
+_UNPRINTABLE = ("Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp")
+_PRINTABLE = st.characters(codec="utf-8", exclude_categories=_UNPRINTABLE)
 
 
 def unsupported(schema: Any, where: str = "") -> list[str]:
@@ -409,6 +409,18 @@ class Compiler:
         patterns = view.patterns[1:] if not view.formats else view.patterns
         formats = view.formats[1:]
         low, high = view.min_length, view.max_length
+        if not patterns and not formats:
+            shortest, longest = (
+                _FORMAT_WIDTHS.get(view.formats[0], (0, None))
+                if view.formats
+                else _pattern_widths(view.patterns[0])
+            )
+            if shortest >= low and (
+                high is None or (longest is not None and longest <= high)
+            ):
+                # Every value the base draws already fits: a filter would
+                # only add a draw per value for hypothesis to track.
+                return base
 
         def fits(value: str) -> bool:
             # Lengths are code points, as JSON Schema counts them.
@@ -473,7 +485,7 @@ class Compiler:
                 nodes = list(view.additional) or [(True, "")]
             strategy = self._build(nodes, f"{where}/{escape_pointer_token(name)}")
             (required if name in view.required else optional)[name] = strategy
-        built = st.fixed_dictionaries(required, optional=optional)
+        built = members(required, optional)
         low, high = view.min_properties, view.max_properties
         if low or high is not None:
             built = built.filter(
@@ -497,12 +509,23 @@ def _regex_strategy(pattern: str, longest: int | None = None) -> st.SearchStrate
         inner = translated[1:-2]
         if not inner.endswith("\\"):
             try:
-                import re._parser as sre  # the parser hypothesis's from_regex uses too
-
-                return _from_parsed(sre.parse(inner), sre, longest)
-            except Exception:  # any doubt: from_regex
+                return regex_runs.runs(
+                    regex_runs.parse(inner), _classes, longest=longest, source=pattern
+                )
+            except regex_runs.Unsupported:
                 return _matching(inner, fullmatch=True)
     return _matching(translated, fullmatch=False)
+
+
+def _pattern_widths(pattern: str) -> tuple[int, int | None]:
+    """The shortest and longest match of a pattern (None: unbounded or unknown)."""
+    translated = to_python(pattern)
+    if not (translated.startswith("^") and translated.endswith("\\Z")):
+        return 0, None  # unanchored: anything may surround the match
+    try:
+        return regex_runs.widths(regex_runs.parse(translated[1:-2]))
+    except regex_runs.Unsupported:  # the caller keeps its own checks
+        return 0, None
 
 
 def _matching(regex: str, *, fullmatch: bool) -> st.SearchStrategy[str]:
@@ -515,108 +538,38 @@ def _matching(regex: str, *, fullmatch: bool) -> st.SearchStrategy[str]:
     return strategy
 
 
-class _Fallback(Exception):
-    """A regex construct the run builder leaves to ``from_regex``."""
-
-
-_REPEAT_CAP = 8
-_LONGEST_RUN = 1000
-
-
-def _from_parsed(
-    parsed: Any, sre: Any, longest: int | None = None
-) -> st.SearchStrategy[str]:
-    c = sre._constants if hasattr(sre, "_constants") else sre
-    parts: list[st.SearchStrategy[str]] = []
-    for op, arg in parsed:
-        if op is c.LITERAL:
-            parts.append(st.just(chr(arg)))
-        elif op in (c.IN, c.ANY):
-            chars = _alphabet(op, arg, c)
-            parts.append(st.sampled_from(chars) if isinstance(chars, list) else chars)
-        elif op in (c.MAX_REPEAT, c.MIN_REPEAT):
-            low, high, item = arg
-            if len(item) == 1 and item[0][0] in (c.IN, c.LITERAL, c.ANY):
-                if high is c.MAXREPEAT:
-                    high = max(low + _REPEAT_CAP, min(longest or 0, _LONGEST_RUN))
-                op2, arg2 = item[0]
-                alphabet = _alphabet(op2, arg2, c)
-                parts.append(st.text(alphabet=alphabet, min_size=low, max_size=high))
-            else:
-                high = (
-                    low + _REPEAT_CAP
-                    if high is c.MAXREPEAT
-                    else min(high, low + _REPEAT_CAP)
-                )
-                inner = _from_parsed(item, sre, longest)
-                parts.append(
-                    st.lists(inner, min_size=low, max_size=min(high, low + 3)).map(
-                        "".join
-                    )
-                )
-        elif op is c.SUBPATTERN:
-            parts.append(_from_parsed(arg[-1], sre, longest))
-        elif op is c.BRANCH:
-            parts.append(st.one_of([_from_parsed(b, sre, longest) for b in arg[1]]))
-        else:
-            raise _Fallback
-    parts = _joined_literals(parts)
-    if not parts:
-        return st.just("")
-    if len(parts) == 1:
-        return parts[0]
-    return st.tuples(*parts).map("".join)
-
-
-def _joined_literals(
-    parts: list[st.SearchStrategy[str]],
-) -> list[st.SearchStrategy[str]]:
-    """``+``, ``9``, ``9``, ``4`` as one ``+994``: fewer draws for hypothesis."""
-    joined: list[st.SearchStrategy[str]] = []
-    text: list[str] = []
-    for part in parts:
-        value = _literal(part)
-        if value is not None:
-            text.append(value)
-            continue
-        if text:
-            joined.append(st.just("".join(text)))
-            text = []
-        joined.append(part)
-    if text:
-        joined.append(st.just("".join(text)))
-    return joined
-
-
-def _literal(strategy: st.SearchStrategy[str]) -> str | None:
-    # st.just keeps its value in .value (not public API: if that changes,
-    # literals are simply not joined).
-    value = getattr(strategy, "value", None)
-    return value if isinstance(value, str) else None
-
-
-def _alphabet(op: Any, arg: Any, c: Any) -> list[str] | st.SearchStrategy[str]:
-    """The characters one regex item matches: a list, or a characters strategy.
+def _classes(op: Any, arg: Any) -> str | regex_runs.Wide | None:
+    """The characters one regex item matches (see :mod:`.regex_runs`).
 
     ``.`` and negated classes become printable characters minus the
-    excluded ones, so that a run of them is one choice for hypothesis (a
-    whole string) instead of one per character.
+    excluded ones: text a person could type, in any script.
     """
+    c = regex_runs.constants
     if op is c.LITERAL:
-        return [chr(arg)]
+        return chr(arg)
     if op is c.ANY:
-        return _PRINTABLE
+        return _wide("")
+    if op is c.NOT_LITERAL:
+        return _wide(chr(arg))
+    if op is not c.IN:
+        return None
     if arg and arg[0][0] is c.NEGATE:
-        excluded = _class_chars(arg[1:], c)
-        return st.characters(
-            codec="utf-8",
-            exclude_categories=("Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"),
-            exclude_characters="".join(excluded),
-        )
+        return _wide(_class_chars(arg[1:], c))
     return _class_chars(arg, c)
 
 
-def _class_chars(items: Any, c: Any) -> list[str]:
+def _wide(excluded: str) -> regex_runs.Wide:
+    alphabet = (
+        st.characters(
+            codec="utf-8", exclude_categories=_UNPRINTABLE, exclude_characters=excluded
+        )
+        if excluded
+        else _PRINTABLE
+    )
+    return lambda low, high: st.text(alphabet, min_size=low, max_size=high)
+
+
+def _class_chars(items: Any, c: Any) -> str:
     chars: list[str] = []
     for op, arg in items:
         if op is c.LITERAL:
@@ -624,10 +577,10 @@ def _class_chars(items: Any, c: Any) -> list[str]:
         elif op is c.RANGE and arg[1] - arg[0] < 2000:
             chars.extend(chr(x) for x in range(arg[0], arg[1] + 1))
         else:
-            raise _Fallback
+            raise regex_runs.Unsupported(f"class item {op}")
     if not chars:
-        raise _Fallback
-    return chars
+        raise regex_runs.Unsupported("an empty class")
+    return "".join(dict.fromkeys(chars))
 
 
 def _absent_members(schema: Any) -> set[str] | None:
@@ -703,12 +656,31 @@ def _high(current: Any, new: Any) -> Any:
     return new if current is None else max(current, new)
 
 
-_LABEL = _regex_strategy("^[a-z0-9]([a-z0-9-]{0,8}[a-z0-9])?$")
-_LOCAL = _regex_strategy("^[A-Za-z0-9_%+-]{1,10}([.][A-Za-z0-9_%+-]{1,6})?$")
+# Formats as patterns, each drawn in one go (see regex_runs).
+_LABEL = "[a-z0-9]([a-z0-9-]{0,8}[a-z0-9])?"
+_LOCAL = "[A-Za-z0-9_%+-]{1,10}([.][A-Za-z0-9_%+-]{1,6})?"
+_TLD = "(az|com|org|gov[.]az|net)"
+_FORMAT_PATTERNS = {
+    "email": f"^{_LOCAL}@{_LABEL}[.]{_TLD}$",
+    "hostname": f"^{_LABEL}[.]{_TLD}$",
+    "uri": f"^https://{_LABEL}[.]az/[a-z0-9/_-]{{0,16}}$",
+}
+_EMAIL, _HOSTNAME, _URI = (
+    _regex_strategy(_FORMAT_PATTERNS[name]) for name in ("email", "hostname", "uri")
+)
 _FIRST_DAY = dt.date(1900, 1, 1).toordinal()
 _LAST_DAY = dt.date(2100, 12, 31).toordinal()
 _LAST_SECOND = int((dt.datetime(2100, 1, 1) - dt.datetime(1970, 1, 1)).total_seconds())
-_TLD = st.sampled_from(["az", "com", "org", "gov.az", "net"])
+# Lengths of what _format_strategy draws for these formats (years have
+# four digits; seconds carry no fraction; offsets are "Z" or "+hh:mm").
+_FORMAT_WIDTHS: dict[str, tuple[int, int | None]] = {
+    "date": (10, 10),
+    "date-time": (20, 25),
+    "time": (9, 14),
+    "uuid": (36, 36),
+    **{name: _pattern_widths(p) for name, p in _FORMAT_PATTERNS.items()},
+    "uri-reference": _pattern_widths(_FORMAT_PATTERNS["uri"]),
+}
 
 
 def _format_strategy(name: str) -> st.SearchStrategy[str]:
@@ -739,15 +711,11 @@ def _format_strategy(name: str) -> st.SearchStrategy[str]:
             st.sampled_from(["Z", "+04:00"]),
         )
     if name == "email":
-        return st.builds(lambda a, b, c: f"{a}@{b}.{c}", _LOCAL, _LABEL, _TLD)
+        return _EMAIL
     if name == "hostname":
-        return st.builds(lambda a, b: f"{a}.{b}", _LABEL, _TLD)
+        return _HOSTNAME
     if name in ("uri", "uri-reference"):
-        return st.builds(
-            lambda host, path: f"https://{host}.az/{path}",
-            _LABEL,
-            _regex_strategy("^[a-z0-9/_-]{0,16}$"),
-        )
+        return _URI
     if name == "uuid":
         return st.uuids().map(str)
     if name == "ipv4":
