@@ -154,8 +154,9 @@ def test_objects_carry_every_required_member_and_vary_the_rest(members):
     collect()
     sets = {frozenset(shape) for shape in shapes}
     assert len(sets) == 4  # each optional member with and without the other
-    orders = {shape for shape in shapes if set(shape) == {"fin", "sex"}}
-    assert len(orders) == 2  # member order varies too
+    if primitives.AVAILABLE:  # st.fixed_dictionaries of older hypothesis keeps it
+        orders = {shape for shape in shapes if set(shape) == {"fin", "sex"}}
+        assert len(orders) == 2  # member order varies too
 
 
 def test_an_object_shrinks_to_its_required_members(members):
