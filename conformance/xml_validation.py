@@ -107,10 +107,54 @@ def validate_tree(tree: Any, schema: XsdSchema) -> list[Finding]:
         return [
             _from_libxml(entry, tree, schema) for entry in schema.compiled.error_log
         ]
-    return [
-        _from_xmlschema(error, schema)
-        for error in schema.compiled.iter_errors(tree, use_location_hints=False)
-    ]
+    return _xmlschema_findings(tree, schema)
+
+
+def _xmlschema_findings(source: Any, schema: XsdSchema) -> list[Finding]:
+    """xmlschema's errors as findings, kept even if it stops on a value.
+
+    xmlschema (through elementpath) raises OverflowError on a date whose
+    year Python cannot hold (a year of hundreds of digits) instead of
+    reporting it; the findings so far are kept and the value is reported.
+    """
+    findings: list[Finding] = []
+    try:
+        for error in schema.compiled.iter_errors(source, use_location_hints=False):
+            findings.append(_from_xmlschema(error, schema))
+    except ArithmeticError as exc:
+        findings.append(_unrepresentable(source, schema, exc))
+    return findings
+
+
+_HUGE_YEAR = re.compile(r"\s*-?[0-9]{5,}-")
+
+
+def _unrepresentable(source: Any, schema: XsdSchema, exc: ArithmeticError) -> Finding:
+    element = None
+    if isinstance(source, etree._ElementTree):  # a streamed file is not re-read
+        element = next(
+            (
+                e
+                for e in source.iter()
+                if isinstance(e.tag, str) and _HUGE_YEAR.match(e.text or "")
+            ),
+            None,
+        )
+    where = readable_path(element) if element is not None else None
+    value = f" {element.text.strip()[:40]!r}..." if element is not None else ""
+    return Finding(
+        message=(
+            f"a date or time value{value} has a year too large to check"
+            f" ({exc}); the validator stopped there, so later errors in the"
+            " document are not reported: write a year of at most four digits"
+        ),
+        rule="cvc-datatype-valid",
+        xpath=where,
+        line=getattr(element, "sourceline", None),
+        schema_location=schema.path.name,
+        requirement=schema.requirement,
+        standard=schema.standard,
+    )
 
 
 def _unknown_root(root: Any, schema: XsdSchema) -> Finding:
@@ -353,7 +397,4 @@ def _stream_xmlschema(path: Path, schema: XsdSchema) -> list[Finding]:
     resource = xmlschema.XMLResource(
         str(path), lazy=True, thin_lazy=True, defuse="always", allow="none"
     )
-    return [
-        _from_xmlschema(error, schema)
-        for error in schema.compiled.iter_errors(resource, use_location_hints=False)
-    ]
+    return _xmlschema_findings(resource, schema)

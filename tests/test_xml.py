@@ -193,3 +193,24 @@ def test_streaming_reports_errors_of_the_root_content_model(
     stray = next(f for f in findings if f.rule == "cvc-complex-type.2.4")
     assert "stray" in stray.message
     assert stray.line == 6
+
+
+def test_a_year_too_large_for_xmlschema_is_a_finding_not_a_crash(registry, tmp_path):
+    # elementpath raises OverflowError on such a date instead of reporting it.
+    example = (
+        ROOT / "standards/legal-entity/1.2.0/examples/valid/azersu-joint-stock.xml"
+    )
+    text = example.read_text("utf-8")
+    start = text.index("<registrationDate>") + len("<registrationDate>")
+    huge = text[:start] + "2" * 1000 + text[start + 4 :]
+    schema = xml_validator(registry, registry.resolve("legal-entity@1.2.0"))
+    assert schema.engine == "xmlschema"
+    (finding,) = validate_xml(huge.encode(), schema)
+    assert finding.rule == "cvc-datatype-valid"
+    assert finding.xpath == "/LegalEntity/registrationDate"
+    assert finding.line == huge[:start].count("\n") + 1
+    assert "year too large" in finding.message
+    path = tmp_path / "huge.xml"
+    path.write_text(huge, encoding="utf-8")
+    result = validate_file(path, Validators(registry))
+    assert result.outcome.value == "failed" and result.error is None
