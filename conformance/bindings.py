@@ -17,7 +17,8 @@ elements are unqualified and named exactly like the JSON members):
 - a ``version`` attribute names the exact version of the standard whose type
   the element has (the root's, or an embedded address's) and is not data;
 - date and time values are read in their canonical form (``T24:00:00`` is
-  midnight of the next day), as JSON's RFC 3339 has no hour 24.
+  midnight of the next day), as JSON's RFC 3339 has no hour 24, and written
+  with ``T`` and ``Z`` where RFC 3339 also allows ``t`` and ``z``.
 
 Attributes other than a declared ``version`` and ``xsi:schemaLocation`` hints
 have no JSON counterpart, so a document carrying one (``xsi:nil`` included) is
@@ -52,6 +53,7 @@ _BOOLEANS = {"true": True, "1": True, "false": False, "0": False}
 _HINTS = {f"{{{XSI}}}schemaLocation", f"{{{XSI}}}noNamespaceSchemaLocation"}
 _XML_SPACE = " \t\n\r"
 _HOUR_24 = re.compile(r"(^|T)24:00:00")
+_LOWER_T = re.compile(r"(?<=^[0-9]{4}-[0-9]{2}-[0-9]{2})t")
 _CALENDAR = {"dateTime": DateTime10, "time": Time}
 
 Slot = tuple[Any, bool]
@@ -211,7 +213,14 @@ def _arrange(particle: Any, present: set[str], repeated: bool = False) -> list[S
 def _write(element: Any, xsd_type: Any, value: Any, where: str) -> None:
     simple = _simple_type(xsd_type)
     if simple is not None:
-        element.text = _to_text(value, simple, where)
+        text = _to_text(value, simple, where)
+        try:
+            element.text = text
+        except ValueError:  # lxml refuses what XML 1.0 cannot carry
+            raise BindingError(
+                f"{where or '/'}: {text[:80]!r} holds characters XML 1.0 cannot"
+                " carry (control characters, U+FFFE, U+FFFF, lone surrogates)"
+            ) from None
         return
     if not isinstance(value, dict):
         raise BindingError(
@@ -267,6 +276,11 @@ def _to_text(value: Any, simple: Any, where: str) -> str:
         # xs:decimal has no exponent; Decimal(repr) keeps the shortest digits.
         return format(Decimal(repr(value)), "f") if kind == "decimal" else repr(value)
     if kind == "string" and isinstance(value, str):
+        if _primitive(simple) in _CALENDAR:
+            # RFC 3339 allows "t" and "z"; XSD's lexical form has only "T", "Z".
+            if value.endswith("z"):
+                value = value[:-1] + "Z"
+            return _LOWER_T.sub("T", value, count=1)
         return value
     raise BindingError(
         f"{where or '/'}: {_json_kind(value)} cannot stand for"
@@ -354,7 +368,12 @@ def _from_text(text: str, simple: Any, element: Any) -> Any:
     kind = _kind(simple)
     if kind == "string":
         if _HOUR_24.search(text) and _primitive(simple) in _CALENDAR:
-            return str(_CALENDAR[_primitive(simple)].fromstring(text))
+            try:
+                return str(_CALENDAR[_primitive(simple)].fromstring(text))
+            except (ArithmeticError, ValueError) as exc:
+                raise BindingError(
+                    f"{readable_path(element)}: {text[:40]!r} has no JSON form: {exc}"
+                ) from None
         return text
     if kind == "boolean":
         if text in _BOOLEANS:

@@ -261,6 +261,7 @@ SIMPLE = (
     '<xs:element name="share" type="xs:float" minOccurs="0"/>'
     '<xs:element name="flag" type="xs:boolean" minOccurs="0"/>'
     '<xs:element name="date" type="xs:date" minOccurs="0"/>'
+    '<xs:element name="stamp" type="xs:dateTime" minOccurs="0"/>'
     '<xs:element name="text" type="xs:string" minOccurs="0"/>'
     '<xs:element name="words" type="t:Words" minOccurs="0"/>'
     '<xs:element name="priced" type="t:Priced" minOccurs="0"/>'
@@ -297,6 +298,14 @@ def test_numbers_booleans_and_strings_follow_the_primitive_type(tmp_path: Path):
     # xs:decimal has no exponent; an integral float is an integer to JSON
     assert b"<amount>0.0000001</amount>" in round_trip(model, {"amount": 1e-7})
     assert b"<int>3</int>" in round_trip(model, {"int": 3.0})
+
+
+def test_rfc_3339_lowercase_t_and_z_are_written_as_xsd_wants(tmp_path: Path):
+    model = schema(tmp_path, SIMPLE, SIMPLE_TYPES)
+    data = json_to_xml({"stamp": "2025-06-12t10:24:37z", "text": "t z"}, model, "R")
+    root = etree.fromstring(data)
+    assert root.findtext("stamp") == "2025-06-12T10:24:37Z"
+    assert root.findtext("text") == "t z"  # a string is left as it is
 
 
 def test_xml_lexical_forms_read_as_json_values(tmp_path: Path):
@@ -347,6 +356,8 @@ def test_a_lexical_form_without_a_json_value_is_refused(
         ({"text": 5}, "/text: a number cannot stand"),
         ({"text": None}, "/text: null cannot stand"),
         ({"text": {"a": 1}}, "/text: an object cannot stand"),
+        ({"text": "a\ufffeb"}, "/text: .* holds characters XML 1.0 cannot carry"),
+        ({"text": "a\x01"}, "/text: .* holds characters XML 1.0 cannot carry"),
     ],
 )
 def test_a_json_value_of_the_wrong_kind_is_refused(
