@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import difflib
 import json
+from collections.abc import Callable
 from functools import cache
 from importlib import resources
 from typing import Any
@@ -24,6 +25,16 @@ def packaged_validator(name: str) -> Any:
     return jsonschema.Draft202012Validator(
         schema, format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER
     )
+
+
+def schema_problems(name: str, data: Any, describe: Callable[[Any], str]) -> list[str]:
+    """Each error of ``data`` against a packaged schema, described, in
+    document order."""
+    errors = sorted(
+        packaged_validator(name).iter_errors(data),
+        key=lambda e: [str(p) for p in e.absolute_path],
+    )
+    return [describe(e) for e in errors]
 
 
 def toml_as_json(value: Any) -> Any:

@@ -22,7 +22,7 @@ from typing import Any
 from .errors import UsageError
 from .locations import bundled
 from .manifest import Agency
-from .packaged_schemas import packaged_validator, unknown_keys
+from .packaged_schemas import schema_problems, unknown_keys
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,12 +89,9 @@ def load_profile(path: Path) -> Profile:
         raise UsageError(
             f"{path}: the agency profile is not valid TOML: {exc}"
         ) from None
-    errors = sorted(
-        packaged_validator("profile.schema.json").iter_errors(data),
-        key=lambda e: list(e.absolute_path),
-    )
-    if errors:
-        listed = "\n  ".join(_problem(e) for e in errors)
+    problems = schema_problems("profile.schema.json", data, _problem)
+    if problems:
+        listed = "\n  ".join(problems)
         raise UsageError(
             f"{path}: the agency profile does not follow the format in"
             f" docs/profiles.md:\n  {listed}"

@@ -33,7 +33,7 @@ from typing import Any
 
 from .errors import UsageError
 from .model import Outcome, Result, Severity, WaiverNote
-from .packaged_schemas import packaged_validator, toml_as_json, unknown_keys
+from .packaged_schemas import schema_problems, toml_as_json, unknown_keys
 from .report import Run
 
 
@@ -150,12 +150,9 @@ def load_waivers(path: Path, registry: Any = None) -> list[Waiver]:
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise UsageError(f"{path}: the waivers file is not valid TOML: {exc}") from None
     plain = toml_as_json(data)
-    errors = sorted(
-        packaged_validator("waivers.schema.json").iter_errors(plain),
-        key=lambda e: list(e.path),
-    )
-    if errors:
-        listed = "\n  ".join(_problem(e) for e in errors)
+    problems = schema_problems("waivers.schema.json", plain, _problem)
+    if problems:
+        listed = "\n  ".join(problems)
         raise UsageError(
             f"{path}: the waivers file does not follow the format in"
             f" docs/reports.md:\n  {listed}"

@@ -41,7 +41,11 @@ def test_every_shipped_standard_passes_its_self_tests(check):
     ]
     for finding in result.findings:
         assert finding.severity is Severity.WARNING
-        assert finding.rule in ("binding-specific", "major-break"), finding.message
+        assert finding.rule in (
+            "binding-specific",
+            "major-break",
+            "known-divergence",
+        ), finding.message
 
 
 @pytest.mark.parametrize("standard_id", sorted(STATED_DIFFERENCES))
@@ -59,7 +63,7 @@ def test_a_requirement_one_binding_states_is_noted_with_an_example(standard_id):
 
 
 def test_bindings_without_a_stated_difference_agree_silently():
-    for ref in ("person@1.2.0", "address@1.1.0", "person@2.0.0"):
+    for ref in ("address@1.0.0", "address@1.1.0"):
         result = bindings(_BUNDLED, _BUNDLED.resolve(ref))
         assert result.outcome is Outcome.PASSED, [f.message for f in result.findings]
 
@@ -85,10 +89,88 @@ def test_bindings_that_disagree_are_caught():
     registry = Registry.open(FIXTURES / "inconsistent-bindings")
     result = bindings(registry, registry.resolve("greeting@1.0.0"))
     assert result.outcome is Outcome.FAILED
+    assert {f.rule for f in result.findings} == {"binding-consistency"}
+    first, edge = result.findings
+    assert "rejected by the XSD" in first.message
+    assert "maxLength" in first.message
+    # the edge values find it too, and say what to do
+    assert edge.message.startswith("/name with 64 more of its first character")
+    assert "record the difference in greeting/errata.toml" in edge.message
+
+
+def _registry_copy(tmp_path: Path) -> Path:
+    copy = tmp_path / "standards"
+    shutil.copytree(bundled("standards"), copy)
+    return copy
+
+
+def test_edge_values_find_what_the_errata_record(tmp_path):
+    root = _registry_copy(tmp_path)
+    (root / "legal-entity" / "errata.toml").unlink()
+    registry = Registry.open(root)
+    result = bindings(registry, registry.resolve("legal-entity@1.2.0"))
+    assert result.outcome is Outcome.FAILED
+    failed = [f.message for f in result.findings if f.rule == "binding-consistency"]
+    for expected in (
+        "/LegalEntity/name with a line separator inside is accepted by the XML",
+        "/LegalEntity/name with a byte order mark first is accepted by the XML",
+        "/LegalEntity/contacts/website with 'https://a%zz' is accepted by the XML",
+        "/LegalEntity/contacts/email with 64 more of its first character",
+    ):
+        assert any(m.startswith(expected) for m in failed), (expected, failed)
+
+
+def test_a_recorded_divergence_is_noted_with_its_reason():
+    result = bindings(_BUNDLED, _BUNDLED.resolve("legal-entity@1.2.0"))
+    notes = [f.message for f in result.findings if f.rule == "known-divergence"]
+    (website,) = [
+        m
+        for m in notes
+        if m.startswith("known divergence at /contacts/")
+        and "website" in m.split(",")[0]
+    ]
+    assert "recorded in legal-entity/errata.toml: xs:anyURI takes" in website
+    assert "For example, /LegalEntity/contacts/website with " in website
+
+
+def test_an_erratum_the_self_test_no_longer_observes_fails(tmp_path):
+    root = _registry_copy(tmp_path)
+    errata = root / "address" / "errata.toml"
+    errata.write_text(
+        '[[divergences]]\nversions = ["1.1.0"]\naccepted_by = "xml"\n'
+        'locations = ["/locality"]\nreason = "None, in truth."\n',
+        encoding="utf-8",
+    )
+    registry = Registry.open(root)
+    result = bindings(registry, registry.resolve("address@1.1.0"))
+    assert result.outcome is Outcome.FAILED
     (finding,) = result.findings
-    assert finding.rule == "binding-consistency"
-    assert "rejected by the XSD" in finding.message
-    assert "maxLength" in finding.message
+    assert finding.rule == "errata"
+    assert "address/errata.toml records that the XML binding of address@1.1.0" in (
+        finding.message
+    )
+    assert "no longer observes it" in finding.message
+    assert bindings(registry, registry.resolve("address@1.0.0")).outcome is (
+        Outcome.PASSED
+    )
+
+
+def test_errata_that_do_not_follow_the_format_are_named(tmp_path):
+    root = _registry_copy(tmp_path)
+    (root / "address" / "errata.toml").write_text(
+        '[[divergences]]\nversions = ["1.1.0"]\naccepted_by = "xml"\n'
+        'location = "/locality"\nreason = "r"\n',
+        encoding="utf-8",
+    )
+    registry = Registry.open(root)
+    (check,) = [c for c in selftests(registry) if c.id == "address@1.1.0::bindings"]
+    result = check.run()
+    assert result.outcome is Outcome.FAILED
+    (finding,) = result.findings
+    assert "address/errata.toml: the errata do not follow the format" in (
+        finding.message
+    )
+    assert "unknown key 'location' (did you mean 'locations'?)" in finding.message
 
 
 def test_a_minor_version_that_breaks_documents_is_caught():

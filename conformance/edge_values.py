@@ -1,0 +1,147 @@
+"""Edge values: the values on which two bindings written by hand part.
+
+Random documents seldom hold them: a line separator (XSD's ``.`` takes it,
+ECMA-262's does not), a byte order mark (ECMA-262's ``\\s`` takes it, XSD's
+does not), an e-mail local part longer than RFC 5321's 64 characters, a URI
+RFC 3986 refuses and ``xs:anyURI`` takes, hour 24 of a day. This module
+takes a valid document of one binding and changes one value at a time to
+such a value. The bindings self-test keeps the changed documents that
+binding still accepts and checks that the other binding accepts them too.
+
+What a value is changed to depends on what it looks like (a date-time, a
+date, a URI, free text), not on its declared type: the schema itself then
+says which changes it accepts.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from lxml import etree
+
+from .json_locate import escape_pointer_token
+from .xml_input import parse_xml, readable_path
+
+
+@dataclass(frozen=True)
+class Edge:
+    """One value of a valid document changed to an edge value."""
+
+    name: str
+    """What was done, for a person: ``a line separator inside``."""
+    location: str
+    """Where: an XPath in an XML document, a JSON Pointer in a JSON one."""
+    document: Any
+    """The changed document: XML bytes, or a JSON value."""
+
+
+_TEXT: list[tuple[str, Callable[[str], str]]] = [
+    ("a line separator inside", lambda v: v[:1] + "\u2028" + v[1:]),
+    ("a paragraph separator inside", lambda v: v[:1] + "\u2029" + v[1:]),
+    ("a no-break space inside", lambda v: v[:1] + "\u00a0" + v[1:]),
+    ("an ideographic space inside", lambda v: v[:1] + "\u3000" + v[1:]),
+    ("a tab inside", lambda v: v[:1] + "\t" + v[1:]),
+    ("a byte order mark first", lambda v: "\ufeff" + v),
+    ("a combining mark first", lambda v: "\u0301" + v),
+    ("64 more of its first character", lambda v: v[:1] * 64 + v),
+    ("1000 more of its first character", lambda v: v[:1] * 1000 + v),
+]
+"""Changes to free text: characters regex dialects class differently, and
+lengths past the limits one binding may state and the other not."""
+
+_SHAPED: list[tuple[re.Pattern[str], list[str]]] = [
+    (
+        re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt]"),
+        [
+            "9999-12-31T24:00:00Z",
+            "2024-01-01T24:00:00Z",
+            "2024-01-01T00:00:00",
+            "2024-01-01T00:00:00.123456789Z",
+            "2016-12-31T23:59:60Z",
+            "10000-01-01T00:00:00Z",
+            "-0001-01-01T00:00:00Z",
+        ],
+    ),
+    (
+        re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}$"),
+        ["2024-01-01Z", "2024-01-01+04:00", "10000-01-01", "-0001-01-01", "0000-01-01"],
+    ),
+    (
+        re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:"),
+        [
+            "https://a%zz",
+            "https://#[",
+            "http://a b",
+            "https://bakı.az",
+            "urn:a",
+            "a",
+            "https://a.az/%",
+        ],
+    ),
+]
+"""Values to put in place of one that looks like a date-time, a date or a
+URI: hour 24, leap seconds, years beyond four digits, URIs that
+``xs:anyURI`` and RFC 3986 judge differently."""
+
+_NUMBER = re.compile(r"\s*[+-]?[0-9.]+([Ee][+-]?[0-9]+)?\s*$")
+
+
+def _changes(value: str) -> Iterator[tuple[str, str]]:
+    for shape, replacements in _SHAPED:
+        if shape.match(value):
+            for replacement in replacements:
+                if replacement != value:
+                    yield repr(replacement), replacement
+            return
+    if not value.strip() or _NUMBER.match(value) or value in ("true", "false"):
+        return  # numbers and flags have their own lexical rules, not text's
+    for name, change in _TEXT:
+        yield name, change(value)
+
+
+def xml_edges(xml: bytes) -> Iterator[Edge]:
+    """Each text value of an XML document changed, one at a time."""
+    parsed = parse_xml(xml)
+    if not parsed.ok:
+        return
+    tree = parsed.tree
+    for element in tree.getroot().iter():
+        if not isinstance(element.tag, str) or len(element) or element.text is None:
+            continue
+        original = element.text
+        where = readable_path(element)
+        for name, value in _changes(original):
+            element.text = value
+            yield Edge(name, where, etree.tostring(tree, encoding="UTF-8"))
+        element.text = original
+
+
+def json_edges(document: Any) -> Iterator[Edge]:
+    """Each string of a JSON document changed, one at a time."""
+    for pointer, path, value in _strings(document, "", ()):
+        for name, changed in _changes(value):
+            copied = copy.deepcopy(document)
+            holder = copied
+            for step in path[:-1]:
+                holder = holder[step]
+            holder[path[-1]] = changed
+            yield Edge(name, pointer, copied)
+
+
+def _strings(
+    node: Any, pointer: str, path: tuple[Any, ...]
+) -> Iterator[tuple[str, tuple[Any, ...], str]]:
+    if isinstance(node, dict):
+        for key, member in node.items():
+            yield from _strings(
+                member, f"{pointer}/{escape_pointer_token(key)}", (*path, key)
+            )
+    elif isinstance(node, list):
+        for index, item in enumerate(node):
+            yield from _strings(item, f"{pointer}/{index}", (*path, index))
+    elif isinstance(node, str):
+        yield pointer, path, node

@@ -1,0 +1,89 @@
+"""Errata: differences between the bindings of released versions, acknowledged.
+
+A released version cannot change, so a difference the bindings self-test
+finds in one (an edge value one binding accepts and the other refuses) can
+only be fixed in a later version. Until then the owner records it in
+``standards/<id>/errata.toml``, next to the version folders and outside
+their hashes, with the reason; the self-test then notes it instead of
+failing, and fails on an entry it no longer observes, so the list stays
+true. The format is described in docs/fuzzing.md.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .errors import RegistryError
+from .manifest import StandardVersion
+from .packaged_schemas import schema_problems, toml_as_json, unknown_keys
+
+ERRATA_FILE = "errata.toml"
+
+
+@dataclass(frozen=True)
+class Divergence:
+    """A value one binding accepts and the other refuses, in some versions."""
+
+    versions: tuple[str, ...]
+    accepted_by: str
+    """``json`` or ``xml``: the binding that accepts the values."""
+    locations: tuple[str, ...]
+    """The members, as JSON Pointers without array indices: ``/contacts/email``."""
+    reason: str
+
+    def places(self) -> list[tuple[str, str]]:
+        """``(accepted_by, location)`` for each of its locations."""
+        return [(self.accepted_by, location) for location in self.locations]
+
+
+def errata_path(standard: StandardVersion) -> Path:
+    """Where the errata of a standard live: beside its version folders."""
+    return standard.folder.parent / ERRATA_FILE
+
+
+def divergences(registry: Any, standard: StandardVersion) -> list[Divergence]:
+    """The recorded divergences that concern this version (read once)."""
+    path = errata_path(standard)
+    every = registry.cached(("errata", str(path)), lambda: _load(path))
+    return [d for d in every if str(standard.version) in d.versions]
+
+
+def _load(path: Path) -> list[Divergence]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return []
+    except OSError as exc:
+        raise RegistryError(f"{path}: cannot read the errata: {exc}") from None
+    try:
+        data = toml_as_json(tomllib.loads(text))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise RegistryError(f"{path}: the errata are not valid TOML: {exc}") from None
+    problems = schema_problems("errata.schema.json", data, _problem)
+    if problems:
+        listed = "\n  ".join(problems)
+        raise RegistryError(
+            f"{path}: the errata do not follow the format in docs/fuzzing.md:"
+            f"\n  {listed}"
+        )
+    return [
+        Divergence(
+            versions=tuple(entry["versions"]),
+            accepted_by=entry["accepted_by"],
+            locations=tuple(entry["locations"]),
+            reason=entry["reason"],
+        )
+        for entry in data.get("divergences", [])
+    ]
+
+
+def _problem(error: Any) -> str:
+    where = "".join(
+        f"[{p}]" if isinstance(p, int) else f".{p}" for p in error.absolute_path
+    ).lstrip(".")
+    if error.validator == "additionalProperties":
+        return f"{where or '(top level)'}: {unknown_keys(error)}"
+    return f"{where or '(top level)'}: {error.message}"

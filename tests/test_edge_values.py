@@ -1,0 +1,69 @@
+"""Edge values: one value of a valid document changed at a time."""
+
+from __future__ import annotations
+
+import json
+
+from lxml import etree
+
+from conformance.edge_values import json_edges, xml_edges
+
+XML = (
+    b'<p:Person xmlns:p="urn:az:gov:std:person:1"><name>Leyla</name>'
+    b"<born>1990-05-21</born><seen>2025-06-12T10:24:37Z</seen>"
+    b"<site>https://e-gov.az</site><age>35</age><alive>true</alive></p:Person>"
+)
+
+
+def _texts(xml: bytes) -> dict[str, str]:
+    root = etree.fromstring(xml)
+    return {child.tag: child.text or "" for child in root}
+
+
+def test_each_xml_edge_changes_one_value_and_says_where():
+    original = _texts(XML)
+    edges = list(xml_edges(XML))
+    assert edges
+    for edge in edges:
+        changed = {
+            tag for tag, text in _texts(edge.document).items() if text != original[tag]
+        }
+        assert changed == {edge.location.rpartition("/")[2]}, edge
+
+
+def test_values_are_changed_according_to_what_they_look_like():
+    by_place: dict[str, set[str]] = {}
+    for edge in xml_edges(XML):
+        by_place.setdefault(edge.location, set()).add(edge.name)
+    assert "a line separator inside" in by_place["/Person/name"]
+    assert "64 more of its first character" in by_place["/Person/name"]
+    assert "'9999-12-31T24:00:00Z'" in by_place["/Person/seen"]
+    assert "'0000-01-01'" in by_place["/Person/born"]
+    assert "'https://a%zz'" in by_place["/Person/site"]
+    # a date is not free text, and numbers and flags are left alone
+    assert "a line separator inside" not in by_place["/Person/born"]
+    assert "/Person/age" not in by_place
+    assert "/Person/alive" not in by_place
+
+
+def test_json_edges_leave_the_original_document_as_it_was():
+    document = {
+        "name": "Leyla",
+        "aliases": ["Leyli"],
+        "phone": "+994501234567",  # digits: a number's lexical rules, left alone
+        "address": {"city": "Bakı"},
+    }
+    before = json.dumps(document)
+    edges = list(json_edges(document))
+    assert json.dumps(document) == before
+    places = {edge.location for edge in edges}
+    assert places == {"/name", "/aliases/0", "/address/city"}
+    (bom,) = [
+        e for e in edges if e.location == "/address/city" and "byte order" in e.name
+    ]
+    assert bom.document["address"]["city"] == "\ufeffBakı"
+    assert bom.document["name"] == "Leyla"
+
+
+def test_a_document_that_is_not_xml_has_no_edges():
+    assert list(xml_edges(b"<not closed")) == []
