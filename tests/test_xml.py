@@ -214,3 +214,54 @@ def test_a_year_too_large_for_xmlschema_is_a_finding_not_a_crash(registry, tmp_p
     path.write_text(huge, encoding="utf-8")
     result = validate_file(path, Validators(registry))
     assert result.outcome.value == "failed" and result.error is None
+
+
+NUMBERS_XSD11 = """<?xml version="1.0" encoding="UTF-8"?>
+<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema"
+           xmlns:vc="http://www.w3.org/2007/XMLSchema-versioning"
+           vc:minVersion="1.1" targetNamespace="urn:example:numbers">
+  <xs:element name="N">
+    <xs:complexType>
+      <xs:sequence>
+        <xs:element name="count" type="xs:nonNegativeInteger"/>
+        <xs:element name="amount" type="xs:decimal"/>
+        <xs:element name="ratio" type="xs:double"/>
+        <xs:element name="flag" type="xs:boolean"/>
+        <xs:element name="name" type="xs:string"/>
+      </xs:sequence>
+    </xs:complexType>
+  </xs:element>
+</xs:schema>
+"""
+
+
+def _numbers(count="3", amount="2.50", ratio="1E3", flag="true", name=" a\u00a0b "):
+    return (
+        f'<n:N xmlns:n="urn:example:numbers"><count>{count}</count>'
+        f"<amount>{amount}</amount><ratio>{ratio}</ratio><flag>{flag}</flag>"
+        f"<name>{name}</name></n:N>"
+    ).encode()
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("amount", "2 500"),
+        ("amount", "\u00a02.5"),
+        ("count", "3\u2028"),
+        ("ratio", "\u20031E3"),
+        ("flag", "true\u00a0"),
+    ],
+)
+def test_xsd_11_numbers_and_booleans_take_only_xml_white_space(tmp_path, field, value):
+    # xmlschema takes these (any Unicode white space, spaces inside a
+    # decimal); XSD and libxml2 do not.
+    xsd = tmp_path / "numbers.xsd"
+    xsd.write_text(NUMBERS_XSD11, encoding="utf-8")
+    schema = xml_validator_for_file(xsd, None)
+    assert schema.engine == "xmlschema"
+    assert validate_xml(_numbers(count=" 3\t", amount="\n-2.5 "), schema) == []
+    (finding,) = validate_xml(_numbers(**{field: value}), schema)
+    assert finding.rule == "cvc-datatype-valid.1.2.1"
+    assert finding.xpath == f"/N/{field}"
+    assert f"{value.strip(' ')!r} is not a valid xs:" in finding.message
