@@ -23,6 +23,7 @@ import argparse
 import json
 import random
 import resource
+import statistics
 import subprocess
 import sys
 import time
@@ -399,22 +400,53 @@ import json, sys, time
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis_jsonschema import from_schema
 schema = json.load(open(sys.argv[1]))
-drawn = 0
-@settings(max_examples=int(sys.argv[2]), database=None, deadline=None,
-          phases=[Phase.generate], suppress_health_check=list(HealthCheck))
-@given(from_schema(schema))
-def draw(_):
-    global drawn
-    drawn += 1
-started = time.perf_counter()
-draw()
-print(json.dumps({"drawn": drawn, "seconds": time.perf_counter() - started}))
+strategy = from_schema(schema)
+rates = []
+for _ in range(int(sys.argv[3])):
+    drawn = 0
+    @settings(max_examples=int(sys.argv[2]), database=None, deadline=None,
+              phases=[Phase.generate], suppress_health_check=list(HealthCheck))
+    @given(strategy)
+    def draw(_):
+        global drawn
+        drawn += 1
+    started = time.perf_counter()
+    draw()
+    rates.append(drawn / (time.perf_counter() - started))
+print(json.dumps(rates))
+"""
+
+
+_OURS_CHILD = """
+import json, sys, time
+from hypothesis import HealthCheck, Phase, given, settings
+from conformance.locations import bundled
+from conformance.registry import Registry
+from conformance.strategies import valid_json
+registry = Registry.open(bundled("standards"))
+strategy = valid_json(registry, registry.resolve("person@1.2.0"))
+rates = []
+for _ in range(int(sys.argv[2])):
+    drawn = 0
+    @settings(max_examples=int(sys.argv[1]), database=None, deadline=None,
+              phases=[Phase.generate], suppress_health_check=list(HealthCheck))
+    @given(strategy)
+    def draw(_):
+        global drawn
+        drawn += 1
+    started = time.perf_counter()
+    draw()
+    rates.append(drawn / (time.perf_counter() - started))
+print(json.dumps(rates))
 """
 
 
 COMPARED = 300
 """Examples drawn by each generator in the comparison: the same number, since
 hypothesis draws its first examples smaller than later ones."""
+ROUNDS = 4
+"""Runs of each generator; the first warms up (compiling, caches) and is not
+counted, the median of the others is reported."""
 
 
 def bench_hypothesis_jsonschema(python: str) -> dict:
@@ -430,22 +462,38 @@ def bench_hypothesis_jsonschema(python: str) -> dict:
         script = Path(folder) / "child.py"
         script.write_text(_HJS_CHILD, encoding="utf-8")
         done = subprocess.run(
-            [python, str(script), str(schema), str(COMPARED)],
+            [python, str(script), str(schema), str(COMPARED), str(ROUNDS)],
             capture_output=True,
             text=True,
             check=False,
         )
     if done.returncode != 0:
         return {"hypothesis-jsonschema failed": done.stderr.strip()[-300:]}
-    theirs = json.loads(done.stdout.strip().splitlines()[-1])
-    their_rate = theirs["drawn"] / theirs["seconds"]
+    theirs = json.loads(done.stdout.strip().splitlines()[-1])[1:]
     registry = Registry.open(bundled("standards"))
-    ours = _rate(valid_json(registry, registry.resolve("person@1.2.0")), COMPARED)
-    return {
+    strategy = valid_json(registry, registry.resolve("person@1.2.0"))
+    ours = [_rate(strategy, COMPARED) for _ in range(ROUNDS)][1:]
+    their_rate, our_rate = statistics.median(theirs), statistics.median(ours)
+    result = {
         "person@1.2.0 hypothesis-jsonschema valid /s": their_rate,
-        "person@1.2.0 conformance valid /s": ours,
-        "ours / hypothesis-jsonschema": ours / their_rate,
+        "person@1.2.0 conformance valid /s": our_rate,
+        "ours / hypothesis-jsonschema": our_rate / their_rate,
+        "  lowest ratio of the runs": min(ours) / max(theirs),
+        "  highest ratio of the runs": max(ours) / min(theirs),
     }
+    # Ours again under the other interpreter's (older) hypothesis, where this
+    # project is installed there too: the same engine for both.
+    same = subprocess.run(
+        [python, "-c", _OURS_CHILD, str(COMPARED), str(ROUNDS)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if same.returncode == 0:
+        rate = statistics.median(json.loads(same.stdout.strip().splitlines()[-1])[1:])
+        result["person@1.2.0 conformance valid /s, same hypothesis"] = rate
+        result["ours / hypothesis-jsonschema, same hypothesis"] = rate / their_rate
+    return result
 
 
 def child(name: str, arg: str | None) -> None:
