@@ -51,6 +51,24 @@ def divergences(registry: Any, standard: StandardVersion) -> list[Divergence]:
     return [d for d in every if str(standard.version) in d.versions]
 
 
+def errata_problems(registry: Any, standard: StandardVersion) -> list[str]:
+    """What is wrong with a standard's errata: the format, or a version the
+    registry does not have."""
+    path = errata_path(standard)
+    try:
+        every = registry.cached(("errata", str(path)), lambda: _load(path))
+    except RegistryError as exc:
+        return [str(exc)]
+    have = {str(v.version) for v in registry.versions(standard.id)}
+    return [
+        f"{path}: divergence {index + 1} names version {version}, which"
+        f" {standard.id} does not have (it has {', '.join(sorted(have))})"
+        for index, divergence in enumerate(every)
+        for version in divergence.versions
+        if version not in have
+    ]
+
+
 def _load(path: Path) -> list[Divergence]:
     try:
         text = path.read_text(encoding="utf-8")

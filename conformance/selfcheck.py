@@ -301,6 +301,39 @@ def check_integrity(registry: Registry, standard: StandardVersion) -> Result:
     )
 
 
+def _errata_checks(
+    registry: Registry, standards: list[StandardVersion]
+) -> list[RegistryCheck]:
+    """One check per standard with errata (they read, and name its versions),
+    for a check of the whole registry."""
+    from .errata import errata_path, errata_problems
+
+    checks = []
+    first_of: dict[str, StandardVersion] = {}
+    for standard in standards:
+        first_of.setdefault(standard.id, standard)
+    for standard in first_of.values():
+        path = errata_path(standard)
+        if not path.is_file():
+            continue
+        rel = _rel(registry, path)
+        checks.append(
+            RegistryCheck(
+                f"registry::{rel}",
+                f"{rel} reads",
+                standard.id,
+                lambda s=standard, rel=rel: _guarded(
+                    f"registry::{rel}",
+                    title=f"{rel} reads",
+                    target=rel,
+                    standard=None,
+                    problems_of=lambda: errata_problems(registry, s),
+                ),
+            )
+        )
+    return checks
+
+
 def registry_checks(
     registry: Registry, standards: list[StandardVersion] | None = None
 ) -> list[RegistryCheck]:
@@ -325,6 +358,7 @@ def registry_checks(
             checks.append(
                 RegistryCheck(f"registry::{rel}", f"{rel} reads", None, broken)
             )
+        checks.extend(_errata_checks(registry, standards))
     for standard in standards:
         ref = standard.ref
         checks.append(

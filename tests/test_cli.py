@@ -230,6 +230,29 @@ def test_standards_check_fails_on_an_edited_release(capsys, tmp_path):
     assert "address@1.0.0 was released and is immutable" in out
 
 
+def test_standards_check_names_errata_for_a_version_that_does_not_exist(
+    capsys, tmp_path
+):
+    root = tmp_registry_copy(tmp_path)
+    errata = root / "person" / "errata.toml"
+    errata.write_text(
+        errata.read_text(encoding="utf-8").replace(
+            '"1.2.0", "2.0.0"', '"1.2", "9.9.9"'
+        ),
+        encoding="utf-8",
+    )
+    code, out, _ = run_cli(capsys, "--registry", str(root), "standards", "check")
+    assert code == 1
+    assert "person/errata.toml: the errata do not follow the format" in out
+    assert "'1.2' does not match" in out
+    errata.write_text(
+        errata.read_text(encoding="utf-8").replace('"1.2", ', ""), encoding="utf-8"
+    )
+    code, out, _ = run_cli(capsys, "--registry", str(root), "standards", "check")
+    assert code == 1
+    assert "divergence 1 names version 9.9.9, which person does not have" in out
+
+
 def test_standards_lock_records_a_new_release_only(capsys, tmp_path):
     import shutil
 
