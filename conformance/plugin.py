@@ -88,6 +88,23 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption(
         "--fuzz-seconds", type=float, metavar="S", help="seconds per operation"
     )
+    group.addoption(
+        "--history",
+        metavar="PATH",
+        help="results history where a --agency run is recorded (default: ini"
+        " conformance_history, $CONFORMANCE_HISTORY, or reports/history.sqlite)",
+    )
+    group.addoption(
+        "--no-history",
+        action="store_true",
+        default=False,
+        help="do not record the --agency run in the results history",
+    )
+    parser.addini(
+        "conformance_history",
+        "results history of --agency runs, relative to the ini file",
+        default="",
+    )
     parser.addini(
         "conformance_registry",
         "registry of standards, relative to the ini file",
@@ -123,6 +140,7 @@ class _State:
             else config.getini("conformance_check_registry")
         )
         self.report_path: str | None = config.getoption("conformance_report")
+        self.history: str | None = config.getoption("history") or None
         self.selftest = bool(config.getoption("selftest_standards"))
         base = Path(config.inipath).parent if config.inipath else Path(config.rootpath)
         self.mappings: list[tuple[Path, str]] = []
@@ -141,6 +159,9 @@ class _State:
         self.registry_path = (
             (base / registry_option).resolve() if registry_option else None
         )
+        if self.history is None and config.getini("conformance_history"):
+            self.history = str(base / config.getini("conformance_history"))
+        self.records_history = not config.getoption("no_history")
         self.results: list[dict[str, Any]] = []
         self.agency_paths = [
             (Path(config.invocation_params.dir) / p).resolve()
@@ -257,8 +278,12 @@ def pytest_configure(config: pytest.Config) -> None:
     config.stash[_STATE] = state
     if state.standard_ref:
         state.resolve(state.standard_ref)  # fail fast on a wrong reference
-    # xdist workers send their reports to the controller, which writes the file.
-    if state.report_path and not hasattr(config, "workerinput"):
+    # xdist workers send their results to the controller, which writes the
+    # report and, for a run of agencies' services, records it in the history
+    # (as `conformance run` does; payload checks are a quick look, like
+    # `conformance validate`, and are not recorded).
+    records = state.agency_paths and state.records_history
+    if (state.report_path or records) and not hasattr(config, "workerinput"):
         config.pluginmanager.register(_ReportCollector(state), "conformance-report")
 
 
@@ -671,6 +696,7 @@ class _ReportCollector:
     def __init__(self, state: _State) -> None:
         self.state = state
         self.collected: list[dict[str, Any]] = []
+        self.recorded = ""
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         data = getattr(report, "conformance_result", None)
@@ -696,5 +722,35 @@ class _ReportCollector:
             complete=not interrupted,
             interruption="pytest was interrupted" if interrupted else None,
         )
-        assert self.state.report_path is not None
-        writer("json")(run, Path(self.state.report_path))
+        if self.state.report_path is not None:
+            writer("json")(run, Path(self.state.report_path))
+        if self.state.agency_paths and self.state.records_history:
+            self.recorded = _record(run, self.state)
+
+    def pytest_terminal_summary(self, terminalreporter: Any) -> None:
+        if self.recorded:
+            terminalreporter.write_line(f"conformance: {self.recorded}")
+
+
+def _record(run: Any, state: _State) -> str:
+    """Save a finished run in the results history; says what happened.
+
+    A history that cannot be written is reported, not raised: the tests
+    have run and their outcome stands.
+    """
+    import sqlite3
+
+    from .errors import ConformanceError
+    from .history import history_location, open_history
+
+    try:
+        location = history_location(state.history, state.reports_dir)
+        store = open_history(location)
+        try:
+            store.save(run)
+        finally:
+            store.close()
+    except (ConformanceError, OSError, sqlite3.Error) as exc:
+        return f"the run was not recorded in the results history: {exc}"
+    state_word = "" if run.complete else ", marked incomplete"
+    return f"run {run.id} recorded in {location}{state_word}"

@@ -211,9 +211,67 @@ def test_checks_can_be_chosen_by_class_requirement_and_level(pytester):
     wrong.stderr.fnmatch_lines(["*did you mean 'correlation-id'*"])
 
 
+def test_an_agency_run_is_recorded_in_the_results_history(pytester, registry):
+    from conformance.history import open_history
+
+    pytester.makefile(
+        ".toml", mia=REFERENCE_PROFILE.format(faults='faults = ["lose-correlation-id"]')
+    )
+    chosen = ("--agency", "mia.toml", "--check", "correlation-id")
+    result = pytester.runpytest(*chosen)
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["conformance: run * recorded in *history.sqlite"])
+    history = pytester.path / "reports" / "history.sqlite"
+    store = open_history(history)
+    (summary,) = store.runs()
+    assert (summary.complete, summary.total, summary.failed) == (True, 1, 1)
+    assert summary.command.startswith("pytest --agency mia.toml")
+    run = store.load(summary.id, registry)
+    assert [r.id for r in run.results] == [
+        "mia:population-register:getPerson:correlation-id"
+    ]
+    store.close()
+    # --no-history records nothing; --history records elsewhere
+    pytester.runpytest(*chosen, "--no-history").assert_outcomes(failed=1)
+    pytester.runpytest(*chosen, "--history", "other.sqlite").assert_outcomes(failed=1)
+    store = open_history(history)
+    assert len(store.runs()) == 1
+    store.close()
+    store = open_history(pytester.path / "other.sqlite")
+    assert len(store.runs()) == 1
+    store.close()
+
+
+def test_a_history_that_cannot_be_written_is_said_not_raised(pytester):
+    pytester.makefile(".toml", mia=REFERENCE_PROFILE.format(faults=""))
+    (pytester.path / "a-folder").mkdir()
+    result = pytester.runpytest(
+        "--agency", "mia.toml", "--check", "correlation-id", "--history", "a-folder"
+    )
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(
+        ["conformance: the run was not recorded in the results history: *a-folder*"]
+    )
+    assert "Traceback" not in result.stdout.str()
+
+
+def test_payload_checks_are_not_recorded(pytester):
+    payload = pytester.path / "p.json"
+    payload.write_text('{"fin": "5ZK3T2A"}', encoding="utf-8")
+    pytester.runpytest("--standard", "person@1.1.0", "p.json")
+    assert not (pytester.path / "reports").exists()
+
+
 def test_service_checks_run_with_xdist(pytester):
     pytester.makefile(".toml", mia=REFERENCE_PROFILE.format(faults=""))
     result = pytester.runpytest_subprocess("--agency", "mia.toml", "-n", "2", "-q")
     outcomes = result.parseoutcomes()
     assert outcomes["passed"] > 20
     assert outcomes.get("failed", 0) == 0
+    # recorded once, by the controller, with the workers' results
+    from conformance.history import open_history
+
+    store = open_history(pytester.path / "reports" / "history.sqlite")
+    (summary,) = store.runs()
+    assert summary.passed == outcomes["passed"]
+    store.close()
