@@ -124,6 +124,9 @@ def json_edges(document: Any) -> Iterator[Edge]:
     """Each string of a JSON document changed, one at a time."""
     for pointer, path, value in _strings(document, "", ()):
         for name, changed in _changes(value):
+            if not path:  # the document is the string itself
+                yield Edge(name, pointer, changed)
+                continue
             copied = copy.deepcopy(document)
             holder = copied
             for step in path[:-1]:

@@ -414,10 +414,12 @@ def _edges(registry: Registry, standard: StandardVersion) -> Iterator[tuple[str,
                 yield from (
                     ("json", e) for e in json_edges(json.loads(path.read_bytes()))
                 )
-    for xml in _xml_examples(registry, standard):
-        yield from (("xml", e) for e in xml_edges(xml))
-    for document in _json_examples(registry, standard):
-        yield from (("json", e) for e in json_edges(document))
+    if standard.xml is not None:
+        for xml in _xml_examples(registry, standard):
+            yield from (("xml", e) for e in xml_edges(xml))
+    if standard.json is not None:
+        for document in _json_examples(registry, standard):
+            yield from (("json", e) for e in json_edges(document))
 
 
 _REQUIREMENT_ID = re.compile(r"\s*([A-Z][A-Z0-9]*-[0-9]+):")
@@ -548,6 +550,12 @@ def compatibility(registry: Registry, standard: StandardVersion) -> Result:
                         )
                     )
     findings.extend(_xml_compatibility(registry, standard, same_major))
+    broken = {
+        "xml" if f.message.startswith("an XML document") else "json"
+        for f in findings
+        if f.rule == "minor-compatibility"
+    }
+    findings.extend(_edge_compatibility(registry, standard, same_major, broken))
     return _result(
         f"{standard.ref}::compatibility",
         f"{standard.ref}: earlier documents of the same major stay valid",
@@ -582,6 +590,73 @@ def _xml_compatibility(
                     )
                 ]
     return []
+
+
+def _edge_compatibility(
+    registry: Registry,
+    standard: StandardVersion,
+    same_major: list[StandardVersion],
+    broken: set[str],
+) -> list[Finding]:
+    """Edge values of earlier minors' documents this version refuses.
+
+    Random documents seldom hold the values a tightened pattern or format
+    refuses (a line separator, a longer local part); the edge values of
+    the earlier versions' examples and documents do. One finding per
+    format not already shown broken by random documents.
+    """
+    from .json_validation import json_validator
+    from .xml_validation import validate_xml, xml_validator
+
+    found: dict[str, Finding] = {}
+    tried: set[tuple[str, str | None, str]] = set()
+    for older in same_major:
+        checks: dict[str, tuple[Callable[[Any], bool], Callable[[Any], str | None]]]
+        checks = {}
+        if older.json is not None and standard.json is not None:
+            before, now = (
+                json_validator(registry, older),
+                json_validator(registry, standard),
+            )
+            checks["json"] = (
+                before.native.is_valid,
+                lambda d, now=now: (
+                    None
+                    if now.native.is_valid(d)
+                    else f"{now.findings(d)[0].location}: {now.findings(d)[0].message}"
+                ),
+            )
+        if older.xml is not None and standard.xml is not None:
+            before_xsd, now_xsd = (
+                xml_validator(registry, older),
+                xml_validator(registry, standard),
+            )
+            checks["xml"] = (
+                lambda d, before_xsd=before_xsd: not validate_xml(d, before_xsd),
+                lambda d, now_xsd=now_xsd: next(
+                    (f"{p.location}: {p.message}" for p in validate_xml(d, now_xsd)),
+                    None,
+                ),
+            )
+        for kind, edge in _edges(registry, older):
+            if kind in broken or kind in found or kind not in checks:
+                continue
+            key = (kind, _member_path(edge.location, xml=kind == "xml"), edge.name)
+            if key in tried:
+                continue
+            tried.add(key)
+            accepted_before, refused_now = checks[kind]
+            if not accepted_before(edge.document):
+                continue
+            why = refused_now(edge.document)
+            if why is not None:
+                found[kind] = _finding(
+                    f"{edge.location} with {edge.name}, valid under {older.ref}"
+                    f" ({kind.upper()}), is rejected by {standard.ref}, a minor"
+                    f" version of the same major: {why}",
+                    rule="minor-compatibility",
+                )
+    return list(found.values())
 
 
 def selftests(

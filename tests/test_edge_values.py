@@ -65,5 +65,11 @@ def test_json_edges_leave_the_original_document_as_it_was():
     assert bom.document["name"] == "Leyla"
 
 
+def test_a_document_that_is_one_string_is_changed_whole():
+    edges = list(json_edges("Leyla"))
+    assert {e.location for e in edges} == {""}
+    assert "\u2028" in next(e.document for e in edges if "line separator" in e.name)
+
+
 def test_a_document_that_is_not_xml_has_no_edges():
     assert list(xml_edges(b"<not closed")) == []

@@ -98,6 +98,27 @@ def test_bindings_that_disagree_are_caught():
     assert "record the difference in greeting/errata.toml" in edge.message
 
 
+def test_a_minor_that_refuses_an_edge_value_is_caught(tmp_path):
+    # 1.1.0 refuses a line separator in the name: a random document never
+    # holds one, an edge value of 1.0.0's documents does.
+    root = tmp_path / "registry"
+    shutil.copytree(FIXTURES / "breaking-minor", root)
+    schema = root / "greeting" / "1.1.0" / "greeting.schema.json"
+    document = json.loads(schema.read_text(encoding="utf-8"))
+    document["required"] = ["name"]
+    document["properties"]["name"]["pattern"] = "^[^\u2028]+$"
+    schema.write_text(json.dumps(document), encoding="utf-8")
+    registry = Registry.open(root)
+    result = compatibility(registry, registry.resolve("greeting@1.1.0"))
+    assert result.outcome is Outcome.FAILED
+    (finding,) = result.findings
+    assert finding.rule == "minor-compatibility"
+    assert finding.message.startswith(
+        "/name with a line separator inside, valid under greeting@1.0.0 (JSON),"
+        " is rejected by greeting@1.1.0"
+    )
+
+
 def _registry_copy(tmp_path: Path) -> Path:
     copy = tmp_path / "standards"
     shutil.copytree(bundled("standards"), copy)
