@@ -580,7 +580,7 @@ def _xml_compatibility(
             continue
         for document in _xml_examples(registry, older):
             problems = validate_xml(document, schema)
-            if [p for p in problems if p.severity is Severity.ERROR]:
+            if _errors(problems):
                 return [
                     _finding(
                         f"an XML document valid under {older.ref} is rejected by"
@@ -590,6 +590,10 @@ def _xml_compatibility(
                     )
                 ]
     return []
+
+
+def _errors(findings: list[Finding]) -> list[Finding]:
+    return [f for f in findings if f.severity is Severity.ERROR]
 
 
 def _edge_compatibility(
@@ -632,9 +636,14 @@ def _edge_compatibility(
                 xml_validator(registry, standard),
             )
             checks["xml"] = (
-                lambda d, before_xsd=before_xsd: not validate_xml(d, before_xsd),
+                lambda d, before_xsd=before_xsd: (
+                    not _errors(validate_xml(d, before_xsd))
+                ),
                 lambda d, now_xsd=now_xsd: next(
-                    (f"{p.location}: {p.message}" for p in validate_xml(d, now_xsd)),
+                    (
+                        f"{p.location}: {p.message}"
+                        for p in _errors(validate_xml(d, now_xsd))
+                    ),
                     None,
                 ),
             )
