@@ -3,7 +3,7 @@
 Every ``data.draw`` of a nested strategy is tracked by hypothesis (a span
 for shrinking and mutation), and that tracking costs more than the value
 drawn. The few strategies here take their choices directly
-(``draw_integer``, ``draw_boolean``, ``draw_string``) inside one draw.
+(``draw_integer``, ``draw_string``) inside one draw.
 They use hypothesis's internal API, which has kept its shape since
 6.130; where it is missing, :data:`AVAILABLE` is false and callers build
 the same values from public strategies.
@@ -29,6 +29,7 @@ try:
     )
 except ImportError:  # pragma: no cover - a hypothesis that moved them
     AVAILABLE = False
+    IntervalSet = None  # type: ignore[assignment,misc]
     SearchStrategy = object  # type: ignore[assignment,misc]
 
 
