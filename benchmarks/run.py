@@ -395,16 +395,23 @@ def inlined_person_schema() -> dict:
     return inline(loader.retrieve(uri), uri)
 
 
-_HJS_CHILD = """
+_RATES_CHILD = """
 import json, sys, time
 from hypothesis import HealthCheck, Phase, given, settings
-from hypothesis_jsonschema import from_schema
-schema = json.load(open(sys.argv[1]))
-strategy = from_schema(schema)
+generator, examples, rounds = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+if generator == "ours":
+    from conformance.locations import bundled
+    from conformance.registry import Registry
+    from conformance.strategies import valid_json
+    registry = Registry.open(bundled("standards"))
+    strategy = valid_json(registry, registry.resolve("person@1.2.0"))
+else:  # hypothesis-jsonschema, on the schema file named
+    from hypothesis_jsonschema import from_schema
+    strategy = from_schema(json.load(open(generator)))
 rates = []
-for _ in range(int(sys.argv[3])):
+for _ in range(rounds):
     drawn = 0
-    @settings(max_examples=int(sys.argv[2]), database=None, deadline=None,
+    @settings(max_examples=examples, database=None, deadline=None,
               phases=[Phase.generate], suppress_health_check=list(HealthCheck))
     @given(strategy)
     def draw(_):
@@ -415,30 +422,21 @@ for _ in range(int(sys.argv[3])):
     rates.append(drawn / (time.perf_counter() - started))
 print(json.dumps(rates))
 """
+"""Rates of one generator on person@1.2.0 under another interpreter:
+``ours`` or the path of a schema for hypothesis-jsonschema."""
 
 
-_OURS_CHILD = """
-import json, sys, time
-from hypothesis import HealthCheck, Phase, given, settings
-from conformance.locations import bundled
-from conformance.registry import Registry
-from conformance.strategies import valid_json
-registry = Registry.open(bundled("standards"))
-strategy = valid_json(registry, registry.resolve("person@1.2.0"))
-rates = []
-for _ in range(int(sys.argv[2])):
-    drawn = 0
-    @settings(max_examples=int(sys.argv[1]), database=None, deadline=None,
-              phases=[Phase.generate], suppress_health_check=list(HealthCheck))
-    @given(strategy)
-    def draw(_):
-        global drawn
-        drawn += 1
-    started = time.perf_counter()
-    draw()
-    rates.append(drawn / (time.perf_counter() - started))
-print(json.dumps(rates))
-"""
+def _child_rates(python: str, generator: str) -> list[float] | str:
+    """The counted rates (the warm-up left out), or what went wrong."""
+    done = subprocess.run(
+        [python, "-c", _RATES_CHILD, generator, str(COMPARED), str(ROUNDS)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if done.returncode != 0:
+        return done.stderr.strip()[-300:]
+    return json.loads(done.stdout.strip().splitlines()[-1])[1:]
 
 
 COMPARED = 300
@@ -459,17 +457,9 @@ def bench_hypothesis_jsonschema(python: str) -> dict:
     with tempfile.TemporaryDirectory() as folder:
         schema = Path(folder) / "person.json"
         schema.write_text(json.dumps(inlined_person_schema()), encoding="utf-8")
-        script = Path(folder) / "child.py"
-        script.write_text(_HJS_CHILD, encoding="utf-8")
-        done = subprocess.run(
-            [python, str(script), str(schema), str(COMPARED), str(ROUNDS)],
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-    if done.returncode != 0:
-        return {"hypothesis-jsonschema failed": done.stderr.strip()[-300:]}
-    theirs = json.loads(done.stdout.strip().splitlines()[-1])[1:]
+        theirs = _child_rates(python, str(schema))
+    if isinstance(theirs, str):
+        return {"hypothesis-jsonschema failed": theirs}
     registry = Registry.open(bundled("standards"))
     strategy = valid_json(registry, registry.resolve("person@1.2.0"))
     ours = [_rate(strategy, COMPARED) for _ in range(ROUNDS)][1:]
@@ -483,14 +473,9 @@ def bench_hypothesis_jsonschema(python: str) -> dict:
     }
     # Ours again under the other interpreter's (older) hypothesis, where this
     # project is installed there too: the same engine for both.
-    same = subprocess.run(
-        [python, "-c", _OURS_CHILD, str(COMPARED), str(ROUNDS)],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if same.returncode == 0:
-        rate = statistics.median(json.loads(same.stdout.strip().splitlines()[-1])[1:])
+    same = _child_rates(python, "ours")
+    if not isinstance(same, str):
+        rate = statistics.median(same)
         result["person@1.2.0 conformance valid /s, same hypothesis"] = rate
         result["ours / hypothesis-jsonschema, same hypothesis"] = rate / their_rate
     return result
