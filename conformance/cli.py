@@ -170,38 +170,17 @@ def _limits(parser: argparse.ArgumentParser) -> None:
 
 
 def _selection(parser: argparse.ArgumentParser) -> None:
-    group = parser.add_argument_group("choosing service checks")
-    group.add_argument("--check", action="append", metavar="ID", help="a check by id")
-    group.add_argument(
-        "--check-class", action="append", metavar="NAME", help="a conformance class"
-    )
-    group.add_argument(
-        "--requirement", action="append", metavar="ID", help="checks of a requirement"
-    )
-    group.add_argument(
-        "--level", action="append", choices=("MUST", "SHOULD", "MAY"), help="a level"
+    from .options import SELECTION, add_options
+
+    add_options(
+        parser.add_argument_group("choosing service checks").add_argument, SELECTION
     )
 
 
 def _fuzzing(parser: argparse.ArgumentParser) -> None:
-    group = parser.add_argument_group("endpoint fuzzing")
-    group.add_argument(
-        "--fuzz-seed",
-        metavar="N|last",
-        help="repeat a run's inputs (default: new, or fixed when CI is set)",
-    )
-    group.add_argument(
-        "--fuzz-examples",
-        type=int,
-        metavar="N",
-        help="examples per operation (default 50)",
-    )
-    group.add_argument(
-        "--fuzz-seconds",
-        type=float,
-        metavar="S",
-        help="seconds per operation at most (default 30)",
-    )
+    from .options import FUZZING, add_options
+
+    add_options(parser.add_argument_group("endpoint fuzzing").add_argument, FUZZING)
 
 
 def _report_options(parser: argparse.ArgumentParser) -> None:

@@ -76,7 +76,8 @@ def _reports_dir_option(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def _gate_options(parser: argparse.ArgumentParser) -> None:
+def _gate_options(parser: argparse.ArgumentParser, *, on_day: bool = True) -> None:
+    """``--waivers`` and ``--max-should-failures``; ``--on`` for a past run."""
     group = parser.add_argument_group("waivers and the gate")
     group.add_argument(
         "--waivers",
@@ -84,12 +85,13 @@ def _gate_options(parser: argparse.ArgumentParser) -> None:
         metavar="FILE",
         help="waivers granted by the executive group (TOML, see docs/reports.md)",
     )
-    group.add_argument(
-        "--on",
-        type=_date,
-        metavar="DATE",
-        help="decide waivers for this day (YYYY-MM-DD; default: the run's date)",
-    )
+    if on_day:
+        group.add_argument(
+            "--on",
+            type=_date,
+            metavar="DATE",
+            help="decide waivers for this day (YYYY-MM-DD; default: the run's date)",
+        )
     group.add_argument(
         "--max-should-failures",
         type=_count,
@@ -120,19 +122,7 @@ def add_run_options(parser: argparse.ArgumentParser) -> None:
         help="where the run is made (a machine or pipeline), kept in the reports",
     )
     _lang_option(parser)
-    group = parser.add_argument_group("waivers and the gate")
-    group.add_argument(
-        "--waivers",
-        type=Path,
-        metavar="FILE",
-        help="waivers granted by the executive group (TOML, see docs/reports.md)",
-    )
-    group.add_argument(
-        "--max-should-failures",
-        type=_count,
-        metavar="N",
-        help="fail when more than N SHOULD requirements fail (default: never)",
-    )
+    _gate_options(parser, on_day=False)  # a run is decided on its own day
 
 
 def add_parser(commands: Any) -> None:

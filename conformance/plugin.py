@@ -29,6 +29,8 @@ class ConformanceWarning(UserWarning):
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
+    from .options import FUZZING, SELECTION, add_options
+
     group = parser.getgroup("conformance", "e-government data-exchange conformance")
     group.addoption(
         "--standard",
@@ -67,27 +69,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="agency profile (TOML) or folder of profiles whose services to probe;"
         " repeatable",
     )
-    group.addoption("--check", action="append", metavar="ID", help="only this check")
-    group.addoption(
-        "--check-class", action="append", metavar="NAME", help="only this class"
-    )
-    group.addoption(
-        "--requirement", action="append", metavar="ID", help="only this requirement"
-    )
-    group.addoption(
-        "--level", action="append", choices=("MUST", "SHOULD", "MAY"), help="only level"
-    )
-    group.addoption(
-        "--fuzz-seed",
-        metavar="N|last",
-        help="seed of endpoint fuzzing (default: new each run; fixed when CI is set)",
-    )
-    group.addoption(
-        "--fuzz-examples", type=int, metavar="N", help="examples per operation"
-    )
-    group.addoption(
-        "--fuzz-seconds", type=float, metavar="S", help="seconds per operation"
-    )
+    add_options(group.addoption, SELECTION + FUZZING)
     group.addoption(
         "--history",
         metavar="PATH",
