@@ -21,6 +21,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from profile_helpers import profile_text
+
 from conformance.cli import main
 
 COMMAND = str(Path(sys.executable).parent / "conformance")
@@ -63,39 +65,19 @@ def write_profile(
     base_url: str = "reference",
     name: str | None = None,
 ) -> Path:
-    """An agency profile with a person service and optionally payloads."""
+    """An agency profile file with a quick person service and optionally payloads."""
     folder.mkdir(parents=True, exist_ok=True)
-    lines = [
-        "[agency]",
-        f'id = "{agency}"',
-        'name = "Ministry of Internal Affairs"',
-        'name_az = "Daxili İşlər Nazirliyi"',
-    ]
-    if payloads is not None:
-        lines += [
-            "[[payloads]]",
-            'id = "person"',
-            f'standard = "{payload_standard}"',
-            f"path = {json.dumps(str(payloads))}",
-        ]
-    if service:
-        lines += [
-            "[[services]]",
-            'id = "population-register"',
-            'standard = "person@1.2.0"',
-            f'base_url = "{base_url}"',
-            "timeout = 5",
-            "rate_limit = 1000",
-        ]
-        if faults:
-            lines.append(f"faults = {json.dumps(list(faults))}")
-        lines += [
-            "[services.test_data]",
-            'existing = { fin = ["83EB3H4"] }',
-            'missing = { fin = ["ZZZZZZZ"] }',
-        ]
     path = folder / f"{name or agency}.toml"
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    text = profile_text(
+        agency=agency,
+        base_url=base_url,
+        service_lines=("timeout = 5", "rate_limit = 1000"),
+        faults=faults,
+        service=service,
+        payloads=payloads,
+        payload_standard=payload_standard,
+    )
+    path.write_text(text, encoding="utf-8")
     return path
 
 

@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from profile_helpers import profile_text
 
 from conformance.checks import select
 from conformance.errors import UsageError
@@ -201,22 +202,9 @@ def test_a_bad_seed_is_a_usage_error(tmp_path):
         resolve_seed("soon", tmp_path, environ={})
 
 
-PROFILE = """
-[agency]
-id = "mia"
-name = "Ministry of Internal Affairs"
-
-[[services]]
-id = "population-register"
-standard = "person@1.2.0"
-base_url = "reference"
-allow_writes = true
-faults = ["accept-long-fin"]
-
-[services.test_data]
-existing = { fin = ["83EB3H4"] }
-missing = { fin = ["ZZZZZZZ"] }
-"""
+PROFILE = profile_text(
+    service_lines=("allow_writes = true",), faults=("accept-long-fin",)
+)
 
 
 def test_the_command_prints_the_seed_and_saves_the_case(tmp_path):

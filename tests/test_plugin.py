@@ -7,6 +7,7 @@ import shutil
 
 import pytest
 from lxml import etree
+from profile_helpers import profile_text
 
 from conformance.json_validation import json_validator, validate_json
 from conformance.locations import bundled
@@ -147,28 +148,20 @@ def _checks_for(ref):
 
 # -- probing services from pytest ------------------------------------------------
 
-REFERENCE_PROFILE = """
-[agency]
-id = "mia"
-name = "Ministry of Internal Affairs"
 
-[[services]]
-id = "population-register"
-standard = "person@1.2.0"
-base_url = "reference"
-allow_writes = true
-latency_objective_ms = 2000
-latency_samples = 5
-{faults}
-
-[services.test_data]
-existing = {{ fin = ["83EB3H4"] }}
-missing = {{ fin = ["ZZZZZZZ"] }}
-"""
+def reference_profile(*faults: str) -> str:
+    return profile_text(
+        service_lines=(
+            "allow_writes = true",
+            "latency_objective_ms = 2000",
+            "latency_samples = 5",
+        ),
+        faults=faults,
+    )
 
 
 def test_agency_services_become_one_item_per_operation_and_check(pytester):
-    pytester.makefile(".toml", mia=REFERENCE_PROFILE.format(faults=""))
+    pytester.makefile(".toml", mia=reference_profile())
     result = pytester.runpytest("--agency", "mia.toml", "-q", "-rs")
     outcomes = result.parseoutcomes()
     assert outcomes["passed"] > 20
@@ -179,9 +172,7 @@ def test_agency_services_become_one_item_per_operation_and_check(pytester):
 
 
 def test_a_faulty_service_fails_readably_with_a_curl_command(pytester):
-    pytester.makefile(
-        ".toml", mia=REFERENCE_PROFILE.format(faults='faults = ["lose-correlation-id"]')
-    )
+    pytester.makefile(".toml", mia=reference_profile("lose-correlation-id"))
     result = pytester.runpytest("--agency", "mia.toml", "--check", "correlation-id")
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(
@@ -197,7 +188,7 @@ def test_a_faulty_service_fails_readably_with_a_curl_command(pytester):
 
 
 def test_checks_can_be_chosen_by_class_requirement_and_level(pytester):
-    pytester.makefile(".toml", mia=REFERENCE_PROFILE.format(faults=""))
+    pytester.makefile(".toml", mia=reference_profile())
     by_class = pytester.runpytest("--agency", "mia.toml", "--check-class", "pagination")
     by_class.assert_outcomes(passed=1)
     by_requirement = pytester.runpytest(
@@ -214,9 +205,7 @@ def test_checks_can_be_chosen_by_class_requirement_and_level(pytester):
 def test_an_agency_run_is_recorded_in_the_results_history(pytester, registry):
     from conformance.history import open_history
 
-    pytester.makefile(
-        ".toml", mia=REFERENCE_PROFILE.format(faults='faults = ["lose-correlation-id"]')
-    )
+    pytester.makefile(".toml", mia=reference_profile("lose-correlation-id"))
     chosen = ("--agency", "mia.toml", "--check", "correlation-id")
     result = pytester.runpytest(*chosen)
     result.assert_outcomes(failed=1)
@@ -243,7 +232,7 @@ def test_an_agency_run_is_recorded_in_the_results_history(pytester, registry):
 
 
 def test_a_history_that_cannot_be_written_is_said_not_raised(pytester):
-    pytester.makefile(".toml", mia=REFERENCE_PROFILE.format(faults=""))
+    pytester.makefile(".toml", mia=reference_profile())
     (pytester.path / "a-folder").mkdir()
     result = pytester.runpytest(
         "--agency", "mia.toml", "--check", "correlation-id", "--history", "a-folder"
@@ -263,7 +252,7 @@ def test_payload_checks_are_not_recorded(pytester):
 
 
 def test_service_checks_run_with_xdist(pytester):
-    pytester.makefile(".toml", mia=REFERENCE_PROFILE.format(faults=""))
+    pytester.makefile(".toml", mia=reference_profile())
     result = pytester.runpytest_subprocess("--agency", "mia.toml", "-n", "2", "-q")
     outcomes = result.parseoutcomes()
     assert outcomes["passed"] > 20

@@ -8,31 +8,18 @@ import sys
 from pathlib import Path
 
 import pytest
+from profile_helpers import profile_text
 
 from conformance.errors import UsageError
 from conformance.profiles import load_profile, load_profiles
 
 COMMAND = str(Path(sys.executable).parent / "conformance")
-SERVICE = """
-[agency]
-id = "mia"
-name = "Ministry of Internal Affairs"
-
-[[services]]
-id = "population-register"
-standard = "person@1.2.0"
-base_url = "{url}"
-{extra}
-
-[services.test_data]
-existing = {{ fin = ["83EB3H4"] }}
-missing = {{ fin = ["ZZZZZZZ"] }}
-"""
 
 
 def _write(tmp_path: Path, url: str, extra: str = "") -> Path:
     path = tmp_path / "mia.toml"
-    path.write_text(SERVICE.format(url=url, extra=extra), encoding="utf-8")
+    text = profile_text(base_url=url, service_lines=(extra,))
+    path.write_text(text, encoding="utf-8")
     return path
 
 
@@ -119,8 +106,8 @@ def test_a_dry_run_lists_requests_and_sends_none(tmp_path, loopback_counter):
 def test_every_request_sent_is_in_the_audit_log(tmp_path):
     profile = tmp_path / "ref.toml"
     profile.write_text(
-        SERVICE.format(
-            url="reference", extra="latency_objective_ms = 5000\nlatency_samples = 5"
+        profile_text(
+            service_lines=("latency_objective_ms = 5000", "latency_samples = 5")
         ),
         encoding="utf-8",
     )

@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from profile_helpers import profile_text
+
 from conformance.http import ServiceClient
 from conformance.reference import ReferenceService
 
@@ -17,27 +19,16 @@ SECRET = "tok-7b3f9c-SECRET-3141592653"
 
 def _profile(tmp_path: Path, url: str) -> Path:
     profile = tmp_path / "agency.toml"
-    profile.write_text(
-        f"""
-[agency]
-id = "mia"
-name = "Ministry of Internal Affairs"
-
-[[services]]
-id = "population-register"
-standard = "person@1.2.0"
-base_url = "{url}"
-token_env = "MIA_TOKEN"
-allow_writes = true
-latency_objective_ms = 2000
-latency_samples = 5
-
-[services.test_data]
-existing = {{ fin = ["83EB3H4"] }}
-missing = {{ fin = ["ZZZZZZZ"] }}
-""",
-        encoding="utf-8",
+    text = profile_text(
+        base_url=url,
+        service_lines=(
+            'token_env = "MIA_TOKEN"',
+            "allow_writes = true",
+            "latency_objective_ms = 2000",
+            "latency_samples = 5",
+        ),
     )
+    profile.write_text(text, encoding="utf-8")
     return profile
 
 
