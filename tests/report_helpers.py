@@ -126,6 +126,24 @@ class _Hostile(http.server.BaseHTTPRequestHandler):
         pass
 
 
+def run_against_hostile(capsys, tmp_path: Path, *checks: str) -> tuple[int, str, str]:
+    """``conformance run`` of these checks on a service whose every reply
+    carries hostile markup; the reports go to ``tmp_path/reports``."""
+    with hostile_service() as url:
+        profile = write_profile(tmp_path / "profiles", base_url=url)
+        chosen = [arg for check in checks for arg in ("--check", check)]
+        return cli(
+            capsys,
+            "run",
+            "--agency",
+            profile,
+            "--reports-dir",
+            tmp_path / "reports",
+            "--no-history",
+            *chosen,
+        )
+
+
 @contextmanager
 def hostile_service() -> Iterator[str]:
     """A loopback HTTP service answering every request with hostile markup."""

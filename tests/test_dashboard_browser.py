@@ -15,7 +15,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from report_helpers import ARTIFACTS, QUICK_CHECKS, cli, hostile_service, write_profile
+from report_helpers import (
+    ARTIFACTS,
+    QUICK_CHECKS,
+    run_against_hostile,
+    write_profile,
+)
 
 CHROMIUM = Path("/usr/bin/chromium")
 # This machine's network is closed: without these Chromium waits on refused
@@ -207,21 +212,7 @@ def test_the_report_filters_and_languages_work(browser, two_runs):
 def test_a_hostile_reply_does_not_run_in_the_reviewers_browser(
     browser, tmp_path, capsys
 ):
-    with hostile_service() as url:
-        profile = write_profile(tmp_path / "profiles", base_url=url)
-        code, _, _ = cli(
-            capsys,
-            "run",
-            "--agency",
-            profile,
-            "--reports-dir",
-            tmp_path / "reports",
-            "--no-history",
-            "--check",
-            "content-type",
-            "--check",
-            "json-body",
-        )
+    code, _, _ = run_against_hostile(capsys, tmp_path, "content-type", "json-body")
     assert code == 1
     page = Page(browser, tmp_path / "reports" / "report.html")
     p = page.page

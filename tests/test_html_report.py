@@ -14,9 +14,9 @@ from report_helpers import (
     HOSTILE_BODY,
     QUICK_CHECKS,
     cli,
-    hostile_service,
     person_files,
     report_of,
+    run_against_hostile,
     write_profile,
 )
 
@@ -130,23 +130,9 @@ def test_the_report_is_self_contained_and_printable(faulty_run):
 
 
 def test_hostile_reply_content_is_escaped(tmp_path, capsys):
-    with hostile_service() as url:
-        profile = write_profile(tmp_path / "profiles", base_url=url)
-        code, _, err = cli(
-            capsys,
-            "run",
-            "--agency",
-            profile,
-            "--reports-dir",
-            tmp_path / "reports",
-            "--no-history",
-            "--check",
-            "content-type",
-            "--check",
-            "json-body",
-            "--check",
-            "correlation-id",
-        )
+    code, _, err = run_against_hostile(
+        capsys, tmp_path, "content-type", "json-body", "correlation-id"
+    )
     assert code == 1, err
     text = (tmp_path / "reports" / "report.html").read_text("utf-8")
     page = _parse(text)
