@@ -26,7 +26,7 @@ from hypothesis.errors import Unsatisfiable
 
 from .errors import ConformanceError
 from .manifest import StandardVersion, Status
-from .model import Finding, Outcome, Result, Severity
+from .model import Finding, Result, Severity, outcome_for
 from .registry import Registry
 from .selfcheck import RegistryCheck, _rel
 
@@ -87,15 +87,10 @@ def _result(
     started: float,
     evidence: dict[str, Any] | None = None,
 ) -> Result:
-    outcome = Outcome.PASSED
-    if any(f.severity is Severity.ERROR for f in findings):
-        outcome = Outcome.FAILED
-    elif findings:
-        outcome = Outcome.WARNING
     return Result(
         id=check_id,
         title=title,
-        outcome=outcome,
+        outcome=outcome_for(findings),
         target=_rel(registry, standard.folder),
         standard=standard.ref,
         findings=tuple(findings),
