@@ -15,7 +15,6 @@ says which changes it accepts.
 
 from __future__ import annotations
 
-import copy
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -23,7 +22,8 @@ from typing import Any
 
 from lxml import etree
 
-from .json_locate import escape_pointer_token
+from .interfaces import with_member
+from .json_locate import pointer
 from .xml_input import parse_xml, readable_path
 
 
@@ -122,29 +122,21 @@ def xml_edges(xml: bytes) -> Iterator[Edge]:
 
 def json_edges(document: Any) -> Iterator[Edge]:
     """Each string of a JSON document changed, one at a time."""
-    for pointer, path, value in _strings(document, "", ()):
+    for path, value in _strings(document, ()):
+        where = pointer(path)
         for name, changed in _changes(value):
-            if not path:  # the document is the string itself
-                yield Edge(name, pointer, changed)
-                continue
-            copied = copy.deepcopy(document)
-            holder = copied
-            for step in path[:-1]:
-                holder = holder[step]
-            holder[path[-1]] = changed
-            yield Edge(name, pointer, copied)
+            # The document itself may be the string.
+            yield Edge(
+                name, where, with_member(document, where, changed) if path else changed
+            )
 
 
-def _strings(
-    node: Any, pointer: str, path: tuple[Any, ...]
-) -> Iterator[tuple[str, tuple[Any, ...], str]]:
+def _strings(node: Any, path: tuple[Any, ...]) -> Iterator[tuple[tuple[Any, ...], str]]:
     if isinstance(node, dict):
         for key, member in node.items():
-            yield from _strings(
-                member, f"{pointer}/{escape_pointer_token(key)}", (*path, key)
-            )
+            yield from _strings(member, (*path, key))
     elif isinstance(node, list):
         for index, item in enumerate(node):
-            yield from _strings(item, f"{pointer}/{index}", (*path, index))
+            yield from _strings(item, (*path, index))
     elif isinstance(node, str):
-        yield pointer, path, node
+        yield path, node

@@ -231,7 +231,7 @@ def member_at(value: Any, pointer: str) -> Any:
     return value
 
 
-def with_member(value: dict[str, Any], pointer: str, new: Any) -> dict[str, Any]:
+def with_member(value: Any, pointer: str, new: Any) -> Any:
     """A copy of ``value`` with the member at ``pointer`` replaced."""
     import copy
 
@@ -240,7 +240,8 @@ def with_member(value: dict[str, Any], pointer: str, new: Any) -> dict[str, Any]
     node: Any = result
     for token in tokens[:-1]:
         node = node[int(token)] if isinstance(node, list) else node[token]
-    node[tokens[-1]] = new
+    last = tokens[-1]
+    node[int(last) if isinstance(node, list) else last] = new
     return result
 
 
