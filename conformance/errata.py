@@ -18,7 +18,7 @@ from typing import Any
 
 from .errors import RegistryError
 from .manifest import StandardVersion
-from .packaged_schemas import schema_problems, toml_as_json, unknown_keys
+from .packaged_schemas import described, schema_problems, toml_as_json
 
 ERRATA_FILE = "errata.toml"
 
@@ -80,7 +80,7 @@ def _load(path: Path) -> list[Divergence]:
         data = toml_as_json(tomllib.loads(text))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise RegistryError(f"{path}: the errata are not valid TOML: {exc}") from None
-    problems = schema_problems("errata.schema.json", data, _problem)
+    problems = schema_problems("errata.schema.json", data, described)
     if problems:
         listed = "\n  ".join(problems)
         raise RegistryError(
@@ -96,12 +96,3 @@ def _load(path: Path) -> list[Divergence]:
         )
         for entry in data.get("divergences", [])
     ]
-
-
-def _problem(error: Any) -> str:
-    where = "".join(
-        f"[{p}]" if isinstance(p, int) else f".{p}" for p in error.absolute_path
-    ).lstrip(".")
-    if error.validator == "additionalProperties":
-        return f"{where or '(top level)'}: {unknown_keys(error)}"
-    return f"{where or '(top level)'}: {error.message}"

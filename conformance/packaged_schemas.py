@@ -52,6 +52,20 @@ def toml_as_json(value: Any) -> Any:
     return value
 
 
+def described(error: Any) -> str:
+    """A schema error of a TOML file as its author reads it:
+    ``waivers[0].expires: ...``, unknown keys with a "did you mean"."""
+    where = "".join(
+        f"[{p}]" if isinstance(p, int) else f".{p}" for p in error.absolute_path
+    ).lstrip(".")
+    where = where or "(top level)"
+    if error.validator == "additionalProperties":
+        return f"{where}: {unknown_keys(error)}"
+    if error.validator == "format" and error.validator_value == "date":
+        return f"{where}: {error.instance!r} is not a date; write it as YYYY-MM-DD"
+    return f"{where}: {error.message}"
+
+
 def unknown_keys(error: Any) -> str:
     """For an ``additionalProperties`` error: each unknown key, with a
     "did you mean" where a known key is close, and the keys allowed."""

@@ -33,7 +33,7 @@ from typing import Any
 
 from .errors import UsageError
 from .model import Outcome, Result, Severity, WaiverNote
-from .packaged_schemas import schema_problems, toml_as_json, unknown_keys
+from .packaged_schemas import described, schema_problems, toml_as_json
 from .report import Run
 
 
@@ -124,17 +124,6 @@ def _standard_matches(pattern: str | None, ref: str | None) -> bool:
     return (ref_version + ".").startswith(wanted_version + ".")
 
 
-def _problem(error: Any) -> str:
-    parts = list(error.absolute_path)
-    where = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in parts)
-    where = where.lstrip(".") or "(top level)"
-    if error.validator == "additionalProperties":
-        return f"{where}: {unknown_keys(error)}"
-    if error.validator == "format" and error.validator_value == "date":
-        return f"{where}: {error.instance!r} is not a date; write it as YYYY-MM-DD"
-    return f"{where}: {error.message}"
-
-
 def load_waivers(path: Path, registry: Any = None) -> list[Waiver]:
     """Read and check a waivers file; a :class:`UsageError` names every problem.
 
@@ -150,7 +139,7 @@ def load_waivers(path: Path, registry: Any = None) -> list[Waiver]:
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise UsageError(f"{path}: the waivers file is not valid TOML: {exc}") from None
     plain = toml_as_json(data)
-    problems = schema_problems("waivers.schema.json", plain, _problem)
+    problems = schema_problems("waivers.schema.json", plain, described)
     if problems:
         listed = "\n  ".join(problems)
         raise UsageError(
