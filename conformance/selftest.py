@@ -587,6 +587,14 @@ def _xml_compatibility(
     return []
 
 
+def _why_not(validator: Any, document: Any) -> str | None:
+    """None when the validator accepts the document, else its first finding."""
+    if validator.native.is_valid(document):
+        return None
+    first = validator.findings(document)[0]
+    return f"{first.location}: {first.message}"
+
+
 def _errors(findings: list[Finding]) -> list[Finding]:
     return [f for f in findings if f.severity is Severity.ERROR]
 
@@ -619,11 +627,7 @@ def _edge_compatibility(
             )
             checks["json"] = (
                 before.native.is_valid,
-                lambda d, now=now: (
-                    None
-                    if now.native.is_valid(d)
-                    else f"{now.findings(d)[0].location}: {now.findings(d)[0].message}"
-                ),
+                lambda d, now=now: _why_not(now, d),
             )
         if older.xml is not None and standard.xml is not None:
             before_xsd, now_xsd = (

@@ -150,8 +150,6 @@ def _strict_lexical_form(element: Any, declaration: Any) -> Iterator[Any]:
     characters, around the value. libxml2, which validates XSD 1.0, refuses
     them; this brings XSD 1.1 validation in line.
     """
-    from xmlschema import XMLSchemaValidationError
-
     xsd_type = declaration.type
     if xsd_type.is_complex():
         if not xsd_type.has_simple_content():
@@ -163,6 +161,8 @@ def _strict_lexical_form(element: Any, declaration: Any) -> Iterator[Any]:
         return
     text = (element.text or "").strip(" \t\n\r")
     if not pattern.fullmatch(text):
+        from xmlschema import XMLSchemaValidationError  # only when there is one
+
         yield XMLSchemaValidationError(
             _strict_lexical_form,
             element,
