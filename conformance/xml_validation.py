@@ -145,30 +145,46 @@ def _strict_lexical_form(element: Any, declaration: Any) -> Iterator[Any]:
     """Numbers and booleans as XSD writes them, which xmlschema does not check.
 
     xmlschema (through elementpath and Python's int and float) takes any
-    Unicode white space around a number or a boolean, and spaces inside a
-    decimal (``2 500`` is 2500); XSD allows only its four white-space
+    Unicode white space around a number or a boolean, spaces inside a
+    decimal (``2 500`` is 2500) and, in attributes, digits of other scripts
+    (``١٢``); XSD allows only ASCII digits and its four white-space
     characters, around the value. libxml2, which validates XSD 1.0, refuses
-    them; this brings XSD 1.1 validation in line.
+    them; this brings XSD 1.1 validation in line, for element content and
+    attribute values alike.
     """
     xsd_type = declaration.type
+    attributes = getattr(xsd_type, "attributes", None) or {}
+    for name, value in element.attrib.items():
+        attribute = attributes.get(name)
+        if attribute is not None:
+            yield from _lexical_errors(
+                element, attribute.type, value, f"attribute {name}"
+            )
     if xsd_type.is_complex():
         if not xsd_type.has_simple_content():
             return
         xsd_type = xsd_type.content
-    primitive = getattr(getattr(xsd_type, "primitive_type", None), "local_name", None)
+    if not len(element):
+        yield from _lexical_errors(element, xsd_type, element.text or "", "")
+
+
+def _lexical_errors(element: Any, simple: Any, value: str, what: str) -> Iterator[Any]:
+    primitive = getattr(getattr(simple, "primitive_type", None), "local_name", None)
     pattern = _LEXICAL.get(primitive or "")
-    if pattern is None or len(element):
+    if pattern is None:
         return
-    text = (element.text or "").strip(" \t\n\r")
-    if not pattern.fullmatch(text):
+    text = value.strip(" \t\n\r")
+    # A value xmlschema refuses itself is reported once, by xmlschema.
+    if not pattern.fullmatch(text) and simple.is_valid(value):
         from xmlschema import XMLSchemaValidationError  # only when there is one
 
         yield XMLSchemaValidationError(
             _strict_lexical_form,
             element,
-            reason=f"{text[:40]!r} is not a valid xs:{primitive}: XSD allows only"
-            " space, tab, line feed and carriage return around a value, and"
-            " nothing inside a number but its digits, sign, point and exponent",
+            reason=f"{what + ' ' if what else ''}{text[:40]!r} is not a valid"
+            f" xs:{primitive}: XSD allows only space, tab, line feed and carriage"
+            " return around a value, and nothing inside a number but its ASCII"
+            " digits, sign, point and exponent",
         )
 
 

@@ -229,15 +229,19 @@ NUMBERS_XSD11 = """<?xml version="1.0" encoding="UTF-8"?>
         <xs:element name="flag" type="xs:boolean"/>
         <xs:element name="name" type="xs:string"/>
       </xs:sequence>
+      <xs:attribute name="scale" type="xs:int"/>
+      <xs:attribute name="exact" type="xs:boolean"/>
     </xs:complexType>
   </xs:element>
 </xs:schema>
 """
 
 
-def _numbers(count="3", amount="2.50", ratio="1E3", flag="true", name=" a\u00a0b "):
+def _numbers(
+    count="3", amount="2.50", ratio="1E3", flag="true", name=" a\u00a0b ", *, attrs=""
+):
     return (
-        f'<n:N xmlns:n="urn:example:numbers"><count>{count}</count>'
+        f'<n:N xmlns:n="urn:example:numbers"{attrs}><count>{count}</count>'
         f"<amount>{amount}</amount><ratio>{ratio}</ratio><flag>{flag}</flag>"
         f"<name>{name}</name></n:N>"
     ).encode()
@@ -247,6 +251,7 @@ def _numbers(count="3", amount="2.50", ratio="1E3", flag="true", name=" a\u00a0b
     ("field", "value"),
     [
         ("amount", "2 500"),
+        ("count", "\u0661\u0662"),
         ("amount", "\u00a02.5"),
         ("count", "3\u2028"),
         ("ratio", "\u20031E3"),
@@ -265,3 +270,35 @@ def test_xsd_11_numbers_and_booleans_take_only_xml_white_space(tmp_path, field, 
     assert finding.rule == "cvc-datatype-valid.1.2.1"
     assert finding.xpath == f"/N/{field}"
     assert f"{value.strip(' ')!r} is not a valid xs:" in finding.message
+
+
+@pytest.mark.parametrize(
+    "attrs",
+    [
+        ' scale="12\u2028"',
+        ' scale="\u00a02"',
+        ' scale="\u0661\u0662"',
+        ' exact="\u3000true"',
+    ],
+)
+def test_xsd_11_numeric_attributes_take_only_ascii_digits_and_xml_space(
+    tmp_path, attrs
+):
+    xsd = tmp_path / "numbers.xsd"
+    xsd.write_text(NUMBERS_XSD11, encoding="utf-8")
+    schema = xml_validator_for_file(xsd, None)
+    assert validate_xml(_numbers(attrs=' scale=" -12 " exact="false"'), schema) == []
+    (finding,) = validate_xml(_numbers(attrs=attrs), schema)
+    assert finding.rule == "cvc-datatype-valid.1.2.1"
+    assert finding.xpath == "/N"
+    name = attrs.split("=")[0].strip()
+    assert f"attribute {name} " in finding.message
+    assert "is not a valid xs:" in finding.message
+
+
+def test_xsd_11_value_xmlschema_refuses_is_reported_once(tmp_path):
+    xsd = tmp_path / "numbers.xsd"
+    xsd.write_text(NUMBERS_XSD11, encoding="utf-8")
+    schema = xml_validator_for_file(xsd, None)
+    assert len(validate_xml(_numbers(attrs=' scale="abc"'), schema)) == 1
+    assert len(validate_xml(_numbers(amount="abc"), schema)) == 1
