@@ -3,7 +3,8 @@
 Random documents seldom hold them: a line separator (XSD's ``.`` takes it,
 ECMA-262's does not), a byte order mark (ECMA-262's ``\\s`` takes it, XSD's
 does not), an e-mail local part longer than RFC 5321's 64 characters, a URI
-RFC 3986 refuses and ``xs:anyURI`` takes, hour 24 of a day. This module
+RFC 3986 refuses and ``xs:anyURI`` takes, hour 24 of a day, an
+Arabic-Indic digit (XSD's ``\\d`` takes it, ECMA-262's does not). This module
 takes a valid document of one binding and changes one value at a time to
 such a value. The bindings self-test keeps the changed documents that
 binding still accepts and checks that the other binding accepts them too.
@@ -87,6 +88,16 @@ _SHAPED: list[tuple[re.Pattern[str], list[str]]] = [
 URI: hour 24, leap seconds, years beyond four digits, URIs that
 ``xs:anyURI`` and RFC 3986 judge differently."""
 
+_DIGITS = re.compile(r"[+-]?[0-9]+$")
+_DIGIT_CHANGES: list[tuple[str, Callable[[str], str]]] = [
+    ("an Arabic-Indic digit last", lambda v: v[:-1] + chr(0x0660 + int(v[-1]))),
+    ("64 more digits", lambda v: v + v[-1] * 64),
+    ("1000 more digits", lambda v: v + v[-1] * 1000),
+]
+"""Changes to a string of digits (an id, a phone number, a count): XSD's
+``\\d`` takes every script's digits, ECMA-262's only ASCII ones; and lengths
+past the limits one binding may state and the other not."""
+
 _NUMBER = re.compile(r"\s*[+-]?[0-9.]+([Ee][+-]?[0-9]+)?\s*$")
 
 
@@ -97,8 +108,12 @@ def _changes(value: str) -> Iterator[tuple[str, str]]:
                 if replacement != value:
                     yield repr(replacement), replacement
             return
+    if _DIGITS.match(value):
+        for name, change in _DIGIT_CHANGES:
+            yield name, change(value)
+        return
     if not value.strip() or _NUMBER.match(value) or value in ("true", "false"):
-        return  # numbers and flags have their own lexical rules, not text's
+        return  # decimals and flags have their own lexical rules, not text's
     for name, change in _TEXT:
         yield name, change(value)
 

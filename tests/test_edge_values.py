@@ -40,9 +40,13 @@ def test_values_are_changed_according_to_what_they_look_like():
     assert "'9999-12-31T24:00:00Z'" in by_place["/Person/seen"]
     assert "'0000-01-01'" in by_place["/Person/born"]
     assert "'https://a%zz'" in by_place["/Person/site"]
-    # a date is not free text, and numbers and flags are left alone
+    # a date is not free text, digits have their own changes, flags none
     assert "a line separator inside" not in by_place["/Person/born"]
-    assert "/Person/age" not in by_place
+    assert by_place["/Person/age"] == {
+        "an Arabic-Indic digit last",
+        "64 more digits",
+        "1000 more digits",
+    }
     assert "/Person/alive" not in by_place
 
 
@@ -50,14 +54,18 @@ def test_json_edges_leave_the_original_document_as_it_was():
     document = {
         "name": "Leyla",
         "aliases": ["Leyli"],
-        "phone": "+994501234567",  # digits: a number's lexical rules, left alone
+        "phone": "+994501234567",
+        "ratio": "1.5",  # a decimal's lexical rules are not text's: left alone
         "address": {"city": "Bakı"},
     }
     before = json.dumps(document)
     edges = list(json_edges(document))
     assert json.dumps(document) == before
     places = {edge.location for edge in edges}
-    assert places == {"/name", "/aliases/0", "/address/city"}
+    assert places == {"/name", "/aliases/0", "/phone", "/address/city"}
+    phone = {e.name: e.document["phone"] for e in edges if e.location == "/phone"}
+    assert phone["an Arabic-Indic digit last"] == "+99450123456\u0667"
+    assert "a line separator inside" not in phone
     (bom,) = [
         e for e in edges if e.location == "/address/city" and "byte order" in e.name
     ]

@@ -119,6 +119,34 @@ def test_a_minor_that_refuses_an_edge_value_is_caught(tmp_path):
     )
 
 
+def test_a_digit_class_that_means_two_things_is_caught(tmp_path):
+    # Both bindings write the code as \d{4}: XSD's \d takes any script's
+    # digits, ECMA-262's only ASCII ones. Random documents hold ASCII digits.
+    root = tmp_path / "registry"
+    shutil.copytree(FIXTURES / "inconsistent-bindings", root)
+    folder = root / "greeting" / "1.0.0"
+    schema = json.loads((folder / "greeting.schema.json").read_text(encoding="utf-8"))
+    schema["properties"]["code"] = {"type": "string", "pattern": "^\\d{4}$"}
+    (folder / "greeting.schema.json").write_text(json.dumps(schema), encoding="utf-8")
+    xsd = (folder / "greeting.xsd").read_text(encoding="utf-8")
+    xsd = xsd.replace('<xs:maxLength value="10"/>', '<xs:maxLength value="100"/>')
+    xsd = xsd.replace(
+        "</xs:sequence>",
+        '<xs:element name="code" minOccurs="0"><xs:simpleType>'
+        '<xs:restriction base="xs:string"><xs:pattern value="\\d{4}"/>'
+        "</xs:restriction></xs:simpleType></xs:element></xs:sequence>",
+    )
+    (folder / "greeting.xsd").write_text(xsd, encoding="utf-8")
+    registry = Registry.open(root)
+    result = bindings(registry, registry.resolve("greeting@1.0.0"))
+    assert result.outcome is Outcome.FAILED
+    (finding,) = result.findings
+    assert finding.rule == "binding-consistency"
+    assert finding.message.startswith(
+        "/Greeting/code with an Arabic-Indic digit last is accepted by the XML"
+    ), finding.message
+
+
 def _registry_copy(tmp_path: Path) -> Path:
     copy = tmp_path / "standards"
     shutil.copytree(bundled("standards"), copy)
