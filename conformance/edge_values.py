@@ -33,11 +33,18 @@ class Edge:
     """One value of a valid document changed to an edge value."""
 
     name: str
-    """What was done, for a person: ``a line separator inside``."""
+    """What was done, for a person and for errata: ``a leap second``."""
     location: str
     """Where: an XPath in an XML document, a JSON Pointer in a JSON one."""
     document: Any
     """The changed document: XML bytes, or a JSON value."""
+    value: str | None = None
+    """The value put in, where it is one fixed value (``2016-12-31T23:59:60Z``)."""
+
+    def described(self) -> str:
+        """``/registeredAt with a leap second ('2016-12-31T23:59:60Z')``."""
+        shown = f" ({self.value!r})" if self.value is not None else ""
+        return f"{self.location} with {self.name}{shown}"
 
 
 _TEXT: list[tuple[str, Callable[[str], str]]] = [
@@ -54,38 +61,47 @@ _TEXT: list[tuple[str, Callable[[str], str]]] = [
 """Changes to free text: characters regex dialects class differently, and
 lengths past the limits one binding may state and the other not."""
 
-_SHAPED: list[tuple[re.Pattern[str], list[str]]] = [
+_SHAPED: list[tuple[re.Pattern[str], list[tuple[str, str]]]] = [
     (
         re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt]"),
         [
-            "9999-12-31T24:00:00Z",
-            "2024-01-01T24:00:00Z",
-            "2024-01-01T00:00:00",
-            "2024-01-01T00:00:00.123456789Z",
-            "2016-12-31T23:59:60Z",
-            "10000-01-01T00:00:00Z",
-            "-0001-01-01T00:00:00Z",
+            ("hour 24 of the last day of 9999", "9999-12-31T24:00:00Z"),
+            ("hour 24", "2024-01-01T24:00:00Z"),
+            ("no offset", "2024-01-01T00:00:00"),
+            ("nine digits of fraction", "2024-01-01T00:00:00.123456789Z"),
+            ("a leap second", "2016-12-31T23:59:60Z"),
+            ("a five-digit year", "10000-01-01T00:00:00Z"),
+            ("a negative year", "-0001-01-01T00:00:00Z"),
+            ("year 0000", "0000-01-01T00:00:00Z"),
+            ("an offset of 15 hours", "2024-01-01T00:00:00+15:00"),
         ],
     ),
     (
         re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}$"),
-        ["2024-01-01Z", "2024-01-01+04:00", "10000-01-01", "-0001-01-01", "0000-01-01"],
+        [
+            ("the offset Z", "2024-01-01Z"),
+            ("an offset", "2024-01-01+04:00"),
+            ("a five-digit year", "10000-01-01"),
+            ("a negative year", "-0001-01-01"),
+            ("year 0000", "0000-01-01"),
+        ],
     ),
     (
         re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:"),
         [
-            "https://a%zz",
-            "https://#[",
-            "http://a b",
-            "https://bakı.az",
-            "urn:a",
-            "a",
-            "https://a.az/%",
+            ("a broken percent escape", "https://a%zz"),
+            ("a bracket in the fragment", "https://#["),
+            ("a space", "http://a b"),
+            ("a host in non-ASCII letters", "https://bakı.az"),
+            ("a URN", "urn:a"),
+            ("no scheme", "a"),
+            ("a lone percent sign", "https://a.az/%"),
         ],
     ),
 ]
 """Values to put in place of one that looks like a date-time, a date or a
-URI: hour 24, leap seconds, years beyond four digits, URIs that
+URI: hour 24, leap seconds, year 0000 and years beyond four digits, an
+offset past XSD's 14 hours (RFC 3339 takes up to 23:59), URIs that
 ``xs:anyURI`` and RFC 3986 judge differently."""
 
 _DIGITS = re.compile(r"[+-]?[0-9]+$")
@@ -101,21 +117,30 @@ past the limits one binding may state and the other not."""
 _NUMBER = re.compile(r"\s*[+-]?[0-9.]+([Ee][+-]?[0-9]+)?\s*$")
 
 
-def _changes(value: str) -> Iterator[tuple[str, str]]:
+EDGE_NAMES = frozenset(
+    [name for name, _ in _TEXT]
+    + [name for name, _ in _DIGIT_CHANGES]
+    + [name for _, values in _SHAPED for name, _ in values]
+)
+"""Every edge by name, as the self-test reports it and errata list it."""
+
+
+def _changes(value: str) -> Iterator[tuple[str, str, str | None]]:
+    """``(name, new value, the new value if it is a fixed one)``."""
     for shape, replacements in _SHAPED:
         if shape.match(value):
-            for replacement in replacements:
+            for name, replacement in replacements:
                 if replacement != value:
-                    yield repr(replacement), replacement
+                    yield name, replacement, replacement
             return
     if _DIGITS.match(value):
         for name, change in _DIGIT_CHANGES:
-            yield name, change(value)
+            yield name, change(value), None
         return
     if not value.strip() or _NUMBER.match(value) or value in ("true", "false"):
         return  # decimals and flags have their own lexical rules, not text's
     for name, change in _TEXT:
-        yield name, change(value)
+        yield name, change(value), None
 
 
 def xml_edges(xml: bytes) -> Iterator[Edge]:
@@ -129,9 +154,9 @@ def xml_edges(xml: bytes) -> Iterator[Edge]:
             continue
         original = element.text
         where = readable_path(element)
-        for name, value in _changes(original):
+        for name, value, fixed in _changes(original):
             element.text = value
-            yield Edge(name, where, etree.tostring(tree, encoding="UTF-8"))
+            yield Edge(name, where, etree.tostring(tree, encoding="UTF-8"), fixed)
         element.text = original
 
 
@@ -139,11 +164,10 @@ def json_edges(document: Any) -> Iterator[Edge]:
     """Each string of a JSON document changed, one at a time."""
     for path, value in _strings(document, ()):
         where = pointer(path)
-        for name, changed in _changes(value):
+        for name, changed, fixed in _changes(value):
             # The document itself may be the string.
-            yield Edge(
-                name, where, with_member(document, where, changed) if path else changed
-            )
+            whole = with_member(document, where, changed) if path else changed
+            yield Edge(name, where, whole, fixed)
 
 
 def _strings(node: Any, path: tuple[Any, ...]) -> Iterator[tuple[tuple[Any, ...], str]]:

@@ -33,10 +33,18 @@ class Divergence:
     locations: tuple[str, ...]
     """The members, as JSON Pointers without array indices: ``/contacts/email``."""
     reason: str
+    edges: tuple[str, ...] = ()
+    """The edge values it covers, by name (``a leap second``); none named:
+    every difference at its locations."""
 
     def places(self) -> list[tuple[str, str]]:
         """``(accepted_by, location)`` for each of its locations."""
         return [(self.accepted_by, location) for location in self.locations]
+
+    def covers(self, edge: str | None) -> bool:
+        """Whether a difference found with this edge value (None: found in a
+        generated document or an example) is the one recorded."""
+        return not self.edges or edge in self.edges
 
 
 def errata_path(standard: StandardVersion) -> Path:
@@ -52,21 +60,32 @@ def divergences(registry: Any, standard: StandardVersion) -> list[Divergence]:
 
 
 def errata_problems(registry: Any, standard: StandardVersion) -> list[str]:
-    """What is wrong with a standard's errata: the format, or a version the
-    registry does not have."""
+    """What is wrong with a standard's errata: the format, a version the
+    registry does not have, or an edge value the self-test does not make."""
     path = errata_path(standard)
     try:
         every = registry.cached(("errata", str(path)), lambda: _load(path))
     except RegistryError as exc:
         return [str(exc)]
+    from .edge_values import EDGE_NAMES
+
     have = {str(v.version) for v in registry.versions(standard.id)}
-    return [
+    problems = [
         f"{path}: divergence {index + 1} names version {version}, which"
         f" {standard.id} does not have (it has {', '.join(sorted(have))})"
         for index, divergence in enumerate(every)
         for version in divergence.versions
         if version not in have
     ]
+    known = ", ".join(sorted(EDGE_NAMES))
+    problems += [
+        f"{path}: divergence {index + 1} names the edge value {edge!r}, which"
+        f" the self-test does not make; it makes: {known}"
+        for index, divergence in enumerate(every)
+        for edge in divergence.edges
+        if edge not in EDGE_NAMES
+    ]
+    return problems
 
 
 def _load(path: Path) -> list[Divergence]:
@@ -93,6 +112,7 @@ def _load(path: Path) -> list[Divergence]:
             accepted_by=entry["accepted_by"],
             locations=tuple(entry["locations"]),
             reason=entry["reason"],
+            edges=tuple(entry.get("edges", ())),
         )
         for entry in data.get("divergences", [])
     ]

@@ -225,9 +225,10 @@ def bindings(registry: Registry, standard: StandardVersion) -> Result:
                 )
             )
 
-    known = {key: d for d in divergences(registry, standard) for key in d.places()}
+    recorded = divergences(registry, standard)
     errata = _rel(registry, errata_path(standard))
-    seen: set[tuple[str, str]] = set()
+    # What was observed: (divergence index, accepted_by, place, edge or None).
+    seen: set[tuple[int, str, str, str | None]] = set()
 
     def as_xml(document: Any) -> tuple[str, str | None] | None:
         """Why a valid JSON document is not valid XML, and where (None: it
@@ -290,15 +291,26 @@ def bindings(registry: Registry, standard: StandardVersion) -> Result:
             return None
         return message, _member_path(first.pointer, xml=False)
 
-    def disagree(accepted_by: str, where: str | None, message: str) -> bool:
+    def disagree(
+        accepted_by: str, where: str | None, message: str, edge: str | None = None
+    ) -> bool:
         """Report a document one binding accepts and the other refuses; True
-        when the errata record it (noted, once per place)."""
-        divergence = known.get((accepted_by, where or ""))
-        if divergence is None or where is None:
+        when the errata record it (noted, once per erratum and place)."""
+        match = next(
+            (
+                (index, d)
+                for index, d in enumerate(recorded)
+                if where is not None
+                and (accepted_by, where) in d.places()
+                and d.covers(edge)
+            ),
+            None,
+        )
+        if match is None or where is None:
             findings.append(_finding(message, rule="binding-consistency"))
             return False
-        if (accepted_by, where) not in seen:
-            seen.add((accepted_by, where))
+        index, divergence = match
+        if not any(key[:3] == (index, accepted_by, where) for key in seen):
             findings.append(
                 _finding(
                     f"known divergence at {where}, recorded in"
@@ -307,6 +319,7 @@ def bindings(registry: Registry, standard: StandardVersion) -> Result:
                     rule="known-divergence",
                 )
             )
+        seen.add((index, accepted_by, where, edge))
         return True
 
     # Boundary cases first: lengths and numbers at their bounds are where
@@ -352,22 +365,13 @@ def bindings(registry: Registry, standard: StandardVersion) -> Result:
         disagree(
             accepted_by,
             where,
-            f"{edge.location} with {edge.name} is accepted by the"
+            f"{edge.described()} is accepted by the"
             f" {accepted_by.upper()} binding and {problem.rstrip('.')}. Make"
             f" the {other} binding accept it or the other refuse it in a next"
             f" version, and record the difference in {errata} until then",
+            edge.name,
         )
-    for accepted_by, location in known:
-        if (accepted_by, location) not in seen:
-            findings.append(
-                _finding(
-                    f"{errata} records that the {accepted_by.upper()} binding of"
-                    f" {standard.ref} accepts values at {location} the other"
-                    " refuses, but the self-test no longer observes it: remove"
-                    " the entry or correct its location",
-                    rule="errata",
-                )
-            )
+    findings += _stale_errata(recorded, seen, errata, standard.ref)
     return _result(
         f"{standard.ref}::bindings",
         f"{standard.ref}: the JSON and XML bindings agree",
@@ -376,6 +380,38 @@ def bindings(registry: Registry, standard: StandardVersion) -> Result:
         findings=findings,
         started=started,
     )
+
+
+def _stale_errata(
+    recorded: list[Any],
+    seen: set[tuple[int, str, str, str | None]],
+    errata: str,
+    ref: str,
+) -> list[Finding]:
+    """An erratum for each place (and each edge value it names) that the
+    self-test did not observe: the errata must stay true."""
+    stale = []
+    for index, divergence in enumerate(recorded):
+        for accepted_by, location in divergence.places():
+            observed = {
+                edge
+                for i, a, w, edge in seen
+                if (i, a, w) == (index, accepted_by, location)
+            }
+            missing = [e for e in divergence.edges if e not in observed]
+            if observed and not missing:
+                continue
+            which = f" ({', '.join(missing)})" if missing else ""
+            stale.append(
+                _finding(
+                    f"{errata} records that the {accepted_by.upper()} binding of"
+                    f" {ref} accepts values at {location} the other refuses"
+                    f"{which}, but the self-test no longer observes it: remove"
+                    " the entry or correct its location or edge values",
+                    rule="errata",
+                )
+            )
+    return stale
 
 
 def _member_path(where: str | None, *, xml: bool) -> str | None:

@@ -253,6 +253,23 @@ def test_standards_check_names_errata_for_a_version_that_does_not_exist(
     assert "divergence 1 names version 9.9.9, which person does not have" in out
 
 
+def test_standards_check_names_an_edge_value_the_self_test_does_not_make(
+    capsys, tmp_path
+):
+    root = tmp_registry_copy(tmp_path)
+    errata = root / "person" / "errata.toml"
+    errata.write_text(
+        errata.read_text(encoding="utf-8").replace(
+            'edges = ["year 0000"]', 'edges = ["year zero"]', 1
+        ),
+        encoding="utf-8",
+    )
+    code, out, _ = run_cli(capsys, "--registry", str(root), "standards", "check")
+    assert code == 1
+    assert "person/errata.toml: divergence 2 names the edge value 'year zero'," in out
+    assert "it makes: 1000 more digits, " in out
+
+
 def test_standards_lock_records_a_new_release_only(capsys, tmp_path):
     import shutil
 

@@ -6,7 +6,7 @@ import json
 
 from lxml import etree
 
-from conformance.edge_values import json_edges, xml_edges
+from conformance.edge_values import EDGE_NAMES, json_edges, xml_edges
 
 XML = (
     b'<p:Person xmlns:p="urn:az:gov:std:person:1"><name>Leyla</name>'
@@ -37,9 +37,9 @@ def test_values_are_changed_according_to_what_they_look_like():
         by_place.setdefault(edge.location, set()).add(edge.name)
     assert "a line separator inside" in by_place["/Person/name"]
     assert "64 more of its first character" in by_place["/Person/name"]
-    assert "'9999-12-31T24:00:00Z'" in by_place["/Person/seen"]
-    assert "'0000-01-01'" in by_place["/Person/born"]
-    assert "'https://a%zz'" in by_place["/Person/site"]
+    assert "hour 24 of the last day of 9999" in by_place["/Person/seen"]
+    assert "year 0000" in by_place["/Person/born"]
+    assert "a broken percent escape" in by_place["/Person/site"]
     # a date is not free text, digits have their own changes, flags none
     assert "a line separator inside" not in by_place["/Person/born"]
     assert by_place["/Person/age"] == {
@@ -71,6 +71,24 @@ def test_json_edges_leave_the_original_document_as_it_was():
     ]
     assert bom.document["address"]["city"] == "\ufeffBakı"
     assert bom.document["name"] == "Leyla"
+
+
+def test_an_edge_of_one_fixed_value_shows_it():
+    (leap,) = [e for e in xml_edges(XML) if e.name == "a leap second"]
+    assert leap.value == "2016-12-31T23:59:60Z"
+    assert (
+        leap.described() == "/Person/seen with a leap second ('2016-12-31T23:59:60Z')"
+    )
+    assert _texts(leap.document)["seen"] == "2016-12-31T23:59:60Z"
+    (bom,) = [e for e in xml_edges(XML) if e.name == "a byte order mark first"]
+    assert bom.value is None
+    assert bom.described() == "/Person/name with a byte order mark first"
+
+
+def test_every_edge_has_a_name_errata_can_use():
+    names = {e.name for e in xml_edges(XML)}
+    assert names <= EDGE_NAMES
+    assert {"year 0000", "an offset of 15 hours", "an Arabic-Indic digit last"} <= names
 
 
 def test_a_document_that_is_one_string_is_changed_whole():

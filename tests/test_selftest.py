@@ -163,7 +163,8 @@ def test_edge_values_find_what_the_errata_record(tmp_path):
     for expected in (
         "/LegalEntity/name with a line separator inside is accepted by the XML",
         "/LegalEntity/name with a byte order mark first is accepted by the XML",
-        "/LegalEntity/contacts/website with 'https://a%zz' is accepted by the XML",
+        "/LegalEntity/contacts/website with a broken percent escape ('https://a%zz')"
+        " is accepted by the XML",
         "/LegalEntity/contacts/email with 64 more of its first character",
     ):
         assert any(m.startswith(expected) for m in failed), (expected, failed)
@@ -202,6 +203,45 @@ def test_an_erratum_the_self_test_no_longer_observes_fails(tmp_path):
     assert bindings(registry, registry.resolve("address@1.0.0")).outcome is (
         Outcome.PASSED
     )
+
+
+def test_an_erratum_covers_only_the_edge_values_it_names(tmp_path):
+    # The leap-second erratum of /registeredAt must not hide a different
+    # difference at the same member: an offset past XSD's 14 hours.
+    root = _registry_copy(tmp_path)
+    errata = root / "civil-registration-event" / "errata.toml"
+    text = errata.read_text(encoding="utf-8")
+    offset = text.index("[[divergences]]", text.index('edges = ["year 0000"]'))
+    errata.write_text(text[:offset], encoding="utf-8")
+    registry = Registry.open(root)
+    result = bindings(registry, registry.resolve("civil-registration-event@1.2.0"))
+    assert result.outcome is Outcome.FAILED
+    (finding,) = [f for f in result.findings if f.rule == "binding-consistency"]
+    assert finding.message.startswith(
+        "/registeredAt with an offset of 15 hours ('2024-01-01T00:00:00+15:00')"
+        " is accepted by the JSON binding and is rejected by the XSD"
+    ), finding.message
+
+
+def test_an_edge_value_an_erratum_names_and_no_longer_sees_fails(tmp_path):
+    root = _registry_copy(tmp_path)
+    errata = root / "person" / "errata.toml"
+    errata.write_text(
+        errata.read_text(encoding="utf-8").replace(
+            'edges = ["64 more of its first character"]',
+            'edges = ["64 more of its first character", "a line separator inside"]',
+        ),
+        encoding="utf-8",
+    )
+    registry = Registry.open(root)
+    result = bindings(registry, registry.resolve("person@1.2.0"))
+    assert result.outcome is Outcome.FAILED
+    (finding,) = [f for f in result.findings if f.rule == "errata"]
+    assert (
+        "person/errata.toml records that the XML binding of person@1.2.0 accepts"
+        " values at /email the other refuses (a line separator inside), but the"
+        " self-test no longer observes it"
+    ) in finding.message
 
 
 def test_errata_that_do_not_follow_the_format_are_named(tmp_path):
