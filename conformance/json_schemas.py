@@ -214,9 +214,16 @@ def reference_validator(schema: Any, loader: ResourceLoader) -> Any:
     from .formats import format_checker
 
     def retrieve(uri: str) -> referencing.Resource:
+        contents = loader.retrieve(uri)
+        if isinstance(contents, dict) and "$schema" in contents:
+            # A referenced document that names its dialect is validated by
+            # the stock class of that dialect (jsonschema's evolve looks
+            # "$schema" up), which would drop the ECMA-262 pattern keywords
+            # below for everything behind a cross-document $ref. Every
+            # registry schema is 2020-12 (the registry check sees to it).
+            contents = {k: v for k, v in contents.items() if k != "$schema"}
         return referencing.Resource.from_contents(
-            loader.retrieve(uri),
-            default_specification=referencing.jsonschema.DRAFT202012,
+            contents, default_specification=referencing.jsonschema.DRAFT202012
         )
 
     registry: referencing.Registry = referencing.Registry(retrieve=retrieve)

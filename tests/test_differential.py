@@ -130,3 +130,22 @@ def test_validators_agree_on_every_shipped_example(standard):
     assert documents
     for document in documents:
         assert native.is_valid(document) == reference.is_valid(document), document
+
+
+def test_the_reference_keeps_ecma_patterns_behind_a_cross_document_ref():
+    # legal-entity 1.2.0's schema is a $ref to 1.1.0's, which names its
+    # dialect; jsonschema then switched to its stock class, whose Python \S
+    # takes U+FEFF where ECMA-262's does not (found by the test above).
+    standard = _REGISTRY.resolve("legal-entity@1.2.0")
+    loader = registry_loader(_REGISTRY)
+    schema = loader.retrieve(_REGISTRY.uri_for(standard.json.path))
+    assert "name" not in schema.get("properties", {})  # all behind the $ref
+    reference = reference_validator(schema, loader)
+    (document,) = [
+        d for d in _readable_examples(standard) if d.get("voen") == "9900037741"
+    ]
+    assert reference.is_valid(document)
+    assert not reference.is_valid({**document, "name": "\ufeff"})
+    assert not json_validator(_REGISTRY, standard).is_valid(
+        {**document, "name": "\ufeff"}
+    )
