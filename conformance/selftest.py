@@ -554,32 +554,8 @@ def compatibility(registry: Registry, standard: StandardVersion) -> Result:
                         )
                     )
                     break
-        if (
-            standard.version.minor == 0
-            and standard.version.patch == 0
-            and previous_major
-        ):
-            older = previous_major[-1]
-            if older.json is not None:
-                documents = _json_examples(registry, older)
-                broken = [d for d in documents if not validator.native.is_valid(d)]
-                evidence["breaking"] = {
-                    "from": older.ref,
-                    "tried": len(documents),
-                    "rejected": len(broken),
-                }
-                if broken:
-                    first = validator.findings(broken[0])[0]
-                    findings.append(
-                        _finding(
-                            f"{standard.ref} is a major version: {len(broken)} of"
-                            f" {len(documents)} documents valid under {older.ref} are"
-                            f" rejected, e.g. {first.location}: {first.message}; the"
-                            f" document: {_shown(broken[0])}",
-                            severity=Severity.WARNING,
-                            rule="major-break",
-                        )
-                    )
+    if standard.version.minor == standard.version.patch == 0 and previous_major:
+        findings += _major_break(registry, standard, previous_major[-1], evidence)
     findings.extend(_xml_compatibility(registry, standard, same_major))
     broken = {
         "xml" if f.message.startswith("an XML document") else "json"
@@ -596,6 +572,40 @@ def compatibility(registry: Registry, standard: StandardVersion) -> Result:
         started=started,
         evidence=evidence,
     )
+
+
+def _major_break(
+    registry: Registry,
+    standard: StandardVersion,
+    older: StandardVersion,
+    evidence: dict[str, Any],
+) -> list[Finding]:
+    """What a major version no longer accepts of the previous major: its
+    generated documents, or where it rejects none, their edge values."""
+    from .json_validation import json_validator
+
+    breaking: dict[str, Any] = {"from": older.ref, "tried": 0, "rejected": 0}
+    evidence["breaking"] = breaking
+    if standard.json is not None and older.json is not None:
+        validator = json_validator(registry, standard)
+        documents = _json_examples(registry, older)
+        broken = [d for d in documents if not validator.native.is_valid(d)]
+        breaking.update(tried=len(documents), rejected=len(broken))
+        if broken:
+            first = validator.findings(broken[0])[0]
+            return [
+                _finding(
+                    f"{standard.ref} is a major version: {len(broken)} of"
+                    f" {len(documents)} documents valid under {older.ref} are"
+                    f" rejected, e.g. {first.location}: {first.message}; the"
+                    f" document: {_shown(broken[0])}",
+                    severity=Severity.WARNING,
+                    rule="major-break",
+                )
+            ]
+    rejected, finding = _edge_breaks(registry, standard, older)
+    breaking["edges_rejected"] = rejected
+    return [finding] if finding is not None else []
 
 
 def _xml_compatibility(
@@ -648,12 +658,64 @@ def _edge_compatibility(
     the earlier versions' examples and documents do. One finding per
     format not already shown broken by random documents.
     """
-    from .json_validation import json_validator
-    from .xml_validation import validate_xml, xml_validator
-
     found: dict[str, Finding] = {}
+    for kind, edge, older, why in _edge_refusals(registry, standard, same_major):
+        if kind in broken or kind in found:
+            continue
+        found[kind] = _finding(
+            f"{edge.described()}, valid under {older.ref} ({kind.upper()}), is"
+            f" rejected by {standard.ref}, a minor version of the same major: {why}",
+            rule="minor-compatibility",
+        )
+    return list(found.values())
+
+
+_SHOWN_BREAKS = 5
+
+
+def _edge_breaks(
+    registry: Registry, standard: StandardVersion, older: StandardVersion
+) -> tuple[int, Finding | None]:
+    """Edge values of the previous major's documents a major version refuses.
+
+    A major that only tightens values (no year 0000, a shorter local part)
+    rejects none of the previous major's random documents; their edge values
+    show what it no longer accepts. XML documents are moved into the new
+    namespace first, or the namespace alone would reject them all.
+    """
+    refusals = [
+        f"{edge.described()} ({kind.upper()}): {why}"
+        for kind, edge, _, why in _edge_refusals(
+            registry, standard, [older], move_namespace=True
+        )
+    ]
+    if not refusals:
+        return 0, None
+    shown = "; ".join(refusals[:_SHOWN_BREAKS])
+    more = len(refusals) - _SHOWN_BREAKS
+    return len(refusals), _finding(
+        f"{standard.ref} is a major version: {len(refusals)} edge values of"
+        f" documents valid under {older.ref} are rejected, e.g. {shown}"
+        + (f"; and {more} more" if more > 0 else ""),
+        severity=Severity.WARNING,
+        rule="major-break",
+    )
+
+
+def _edge_refusals(
+    registry: Registry,
+    standard: StandardVersion,
+    earlier: list[StandardVersion],
+    *,
+    move_namespace: bool = False,
+) -> Iterator[tuple[str, Any, StandardVersion, str]]:
+    """``(kind, edge, version, why)`` for each edge value of an earlier
+    version's documents that version accepts and this one refuses, once per
+    format, member and edge."""
+    from .json_validation import json_validator
+
     tried: set[tuple[str, str | None, str]] = set()
-    for older in same_major:
+    for older in earlier:
         checks: dict[str, tuple[Callable[[Any], bool], Callable[[Any], str | None]]]
         checks = {}
         if older.json is not None and standard.json is not None:
@@ -666,24 +728,9 @@ def _edge_compatibility(
                 lambda d, now=now: _why_not(now, d),
             )
         if older.xml is not None and standard.xml is not None:
-            before_xsd, now_xsd = (
-                xml_validator(registry, older),
-                xml_validator(registry, standard),
-            )
-            checks["xml"] = (
-                lambda d, before_xsd=before_xsd: (
-                    not _errors(validate_xml(d, before_xsd))
-                ),
-                lambda d, now_xsd=now_xsd: next(
-                    (
-                        f"{p.location}: {p.message}"
-                        for p in _errors(validate_xml(d, now_xsd))
-                    ),
-                    None,
-                ),
-            )
+            checks["xml"] = _xml_checks(registry, older, standard, move_namespace)
         for kind, edge in _edges(registry, older):
-            if kind in broken or kind in found or kind not in checks:
+            if kind not in checks:
                 continue
             key = (kind, _member_path(edge.location, xml=kind == "xml"), edge.name)
             if key in tried:
@@ -694,13 +741,45 @@ def _edge_compatibility(
                 continue
             why = refused_now(edge.document)
             if why is not None:
-                found[kind] = _finding(
-                    f"{edge.location} with {edge.name}, valid under {older.ref}"
-                    f" ({kind.upper()}), is rejected by {standard.ref}, a minor"
-                    f" version of the same major: {why}",
-                    rule="minor-compatibility",
-                )
-    return list(found.values())
+                yield kind, edge, older, why
+
+
+def _xml_checks(
+    registry: Registry,
+    older: StandardVersion,
+    standard: StandardVersion,
+    move_namespace: bool,
+) -> tuple[Callable[[Any], bool], Callable[[Any], str | None]]:
+    """Whether the earlier XSD accepts a document, and why this one does not."""
+    from .bindings import xsd_model
+    from .xml_validation import validate_xml, xml_validator
+
+    before, now = xml_validator(registry, older), xml_validator(registry, standard)
+    old_ns = xsd_model(registry, older).target_namespace
+    new_ns = xsd_model(registry, standard).target_namespace
+    move = move_namespace and old_ns != new_ns
+
+    def refused(document: bytes) -> str | None:
+        if move:
+            document = _moved(document, old_ns, new_ns)
+        problems = _errors(validate_xml(document, now))
+        return f"{problems[0].location}: {problems[0].message}" if problems else None
+
+    return (lambda d: not _errors(validate_xml(d, before))), refused
+
+
+def _moved(document: bytes, old_ns: str, new_ns: str) -> bytes:
+    """The document with every element of one namespace put in another."""
+    from lxml import etree
+
+    from .xml_input import parse_xml
+
+    tree = parse_xml(document).tree
+    for element in tree.iter():
+        if isinstance(element.tag, str) and element.tag.startswith(f"{{{old_ns}}}"):
+            element.tag = f"{{{new_ns}}}{element.tag[len(old_ns) + 2 :]}"
+    etree.cleanup_namespaces(tree, top_nsmap={"ns": new_ns})
+    return etree.tostring(tree, encoding="UTF-8")
 
 
 def selftests(

@@ -78,6 +78,32 @@ def test_a_major_version_shows_which_earlier_documents_it_rejects():
     assert result.evidence["breaking"]["rejected"] > 0
 
 
+def test_a_major_that_only_tightens_values_shows_them_with_edge_values():
+    # person 3.0.0 refuses year 0000 (JSON) and long local parts (XML): none
+    # of 2.0.0's generated documents holds one, their edge values do. The
+    # 2.0.0 XML documents are moved into the person:3 namespace first.
+    result = compatibility(_BUNDLED, _BUNDLED.resolve("person@3.0.0"))
+    assert result.outcome is Outcome.WARNING
+    (finding,) = result.findings
+    assert finding.rule == "major-break"
+    assert finding.message.startswith(
+        "person@3.0.0 is a major version: 3 edge values of documents valid"
+        " under person@2.0.0 are rejected, e.g. "
+    )
+    for part in (
+        "/birthDate with year 0000 ('0000-01-01') (JSON): /birthDate:",
+        "/deathDate with year 0000 ('0000-01-01') (JSON)",
+        "/Person/email with 64 more of its first character (XML): line ",
+    ):
+        assert part in finding.message
+    assert result.evidence["breaking"] == {
+        "from": "person@2.0.0",
+        "tried": 40,
+        "rejected": 0,
+        "edges_rejected": 3,
+    }
+
+
 def test_generated_documents_are_counted_as_accepted():
     result = soundness(_BUNDLED, _BUNDLED.resolve("land-parcel@1.1.0"))
     assert result.outcome is Outcome.PASSED
