@@ -268,6 +268,42 @@ def example_problems(
     ]
 
 
+MIN_VALID_EXAMPLES = 3
+MIN_INVALID_EXAMPLES = 5
+
+
+def example_set_problems(registry: Registry, standard: StandardVersion) -> list[str]:
+    """What the examples of a version lack as a set: enough of each kind, and
+    one broken rule per invalid example (docs/standards.md, "Examples")."""
+    from .manifest import MANIFEST_NAME
+
+    manifest = _rel(registry, standard.folder / MANIFEST_NAME)
+    valid = [e for e in standard.examples if e.valid]
+    invalid = [e for e in standard.examples if not e.valid]
+    problems = [
+        f"{manifest}: {len(found)} {kind} examples; a version carries at least"
+        f" {least} (add examples showing what the standard accepts and refuses)"
+        for kind, found, least in (
+            ("valid", valid, MIN_VALID_EXAMPLES),
+            ("invalid", invalid, MIN_INVALID_EXAMPLES),
+        )
+        if len(found) < least
+    ]
+    first: dict[tuple[str | None, str | None], Example] = {}
+    for example in invalid:
+        key = (example.rule, example.location)
+        if key in first:
+            problems.append(
+                f"{manifest}: {_rel(registry, first[key].path)} and"
+                f" {_rel(registry, example.path)} both break {example.rule!r} at"
+                f" {example.location!r}; give each invalid example a rule or"
+                " location of its own, so each shows one more thing refused"
+            )
+        else:
+            first[key] = example
+    return problems
+
+
 def _where(finding: Finding) -> str:
     """The location an example label names: pointer, XPath, or "" for the document."""
     if finding.pointer is not None:
@@ -387,6 +423,20 @@ def registry_checks(
                     lambda s=standard: check_xsd(registry, s),
                 )
             )
+        checks.append(
+            RegistryCheck(
+                f"{ref}::examples",
+                f"{ref}: examples",
+                ref,
+                lambda s=standard: _guarded(
+                    f"{s.ref}::examples",
+                    title=f"{s.ref}: enough examples, one broken rule each",
+                    target=_rel(registry, s.folder),
+                    standard=s.ref,
+                    problems_of=lambda: example_set_problems(registry, s),
+                ),
+            )
+        )
         for example in standard.examples:
             rel = example.path.relative_to(standard.folder).as_posix()
             checks.append(
