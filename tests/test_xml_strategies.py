@@ -624,6 +624,29 @@ def test_restrictions_of_restrictions(tmp_path: Path) -> None:
     invalid_documents(s.model, "Root", s.validator)
 
 
+def test_patterns_of_two_steps_both_hold(tmp_path: Path) -> None:
+    # Patterns of different derivation steps must all match. Text drawn from
+    # the derived step's pattern alone almost never has the base's form (the
+    # way person 3.0.0 limits an e-mail local part to 64 characters).
+    s = schema(
+        tmp_path,
+        r"""
+  <xs:simpleType name="Mail"><xs:restriction base="xs:string">
+    <xs:pattern value="[a-z]{1,8}@[a-z]{2,8}\.az"/></xs:restriction></xs:simpleType>
+  <xs:simpleType name="ShortMail"><xs:restriction base="t:Mail">
+    <xs:pattern value=".{1,4}@.*"/></xs:restriction></xs:simpleType>
+  <xs:element name="Root">
+    <xs:complexType>
+      <xs:sequence><xs:element name="mail" type="t:ShortMail"/></xs:sequence>
+    </xs:complexType>
+  </xs:element>""",
+    )
+    for document in valid_documents(s.model, "Root", s.validator):
+        assert re.fullmatch(r"[a-z]{1,4}@[a-z]{2,8}\.az", texts(document, "mail")[0])
+    invalids = invalid_documents(s.model, "Root", s.validator)
+    assert rules_of(invalids)["cvc-pattern-valid"] > 0
+
+
 # -- each rule broken on its own -------------------------------------------------
 
 FACETS = {
