@@ -19,7 +19,7 @@ from .errors import ConformanceError, SchemaError
 from .integrity import integrity_problems
 from .json_schemas import iter_subschemas, lint_schema, meta_schema_problems
 from .json_validation import json_validator, registry_loader
-from .manifest import Example, StandardVersion
+from .manifest import MANIFEST_NAME, Example, StandardVersion
 from .model import Finding, Outcome, Result, Severity
 from .payloads import Validators, validate_file
 from .registry import Registry
@@ -275,8 +275,6 @@ MIN_INVALID_EXAMPLES = 5
 def example_set_problems(registry: Registry, standard: StandardVersion) -> list[str]:
     """What the examples of a version lack as a set: enough of each kind, and
     one broken rule per invalid example (docs/standards.md, "Examples")."""
-    from .manifest import MANIFEST_NAME
-
     manifest = _rel(registry, standard.folder / MANIFEST_NAME)
     valid = [e for e in standard.examples if e.valid]
     invalid = [e for e in standard.examples if not e.valid]

@@ -24,6 +24,7 @@ from hypothesis import HealthCheck, Phase, Verbosity, given, settings
 from hypothesis import seed as with_seed
 from hypothesis.errors import Unsatisfiable
 
+from .errata import Divergence, divergences, errata_path
 from .errors import ConformanceError
 from .manifest import StandardVersion, Status
 from .model import Finding, Result, Severity, outcome_for
@@ -196,7 +197,6 @@ def bindings(registry: Registry, standard: StandardVersion) -> Result:
     erratum no longer observed fails, so the errata stay true.
     """
     from .bindings import BindingError, json_to_xml, xml_to_json, xsd_model
-    from .errata import divergences, errata_path
     from .json_validation import json_validator
     from .strategies import boundary_cases
     from .xml_validation import validate_xml, xml_validator
@@ -383,7 +383,7 @@ def bindings(registry: Registry, standard: StandardVersion) -> Result:
 
 
 def _stale_errata(
-    recorded: list[Any],
+    recorded: list[Divergence],
     seen: set[tuple[int, str, str, str | None]],
     errata: str,
     ref: str,
