@@ -123,7 +123,7 @@ def check_payloads(
                     evidence={"agency": agency.id} if agency else {},
                 )
             )
-        for path in iter_payload_files(target.paths):
+        for path, named in iter_payload_files(target.paths):
             started = time.perf_counter()
             payload = validate_file(
                 path,
@@ -131,6 +131,7 @@ def check_payloads(
                 standard=standard,
                 limits=limits,
                 max_findings=max_findings,
+                named=named,
             )
             result = payload_to_result(
                 run.registry, payload, target.id, agency.id if agency else None

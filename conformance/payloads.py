@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import stat
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -60,8 +61,13 @@ class PayloadResult:
         return outcome_for(self.findings)
 
 
-def iter_payload_files(paths: Iterable[Path]) -> Iterator[Path]:
-    """Files named directly, and payload files (by suffix) inside named folders."""
+def iter_payload_files(paths: Iterable[Path]) -> Iterator[tuple[Path, bool]]:
+    """Files named directly, and payload files (by suffix) inside named folders.
+
+    Each comes with whether it was named directly: a named pipe, socket or
+    device is read only then (``<(command)`` on a command line), never when
+    a folder merely holds one, where reading it could wait forever.
+    """
     for path in paths:
         if path.is_dir():
             for folder, dirs, files in os.walk(path):
@@ -69,9 +75,26 @@ def iter_payload_files(paths: Iterable[Path]) -> Iterator[Path]:
                 for name in sorted(files):
                     candidate = Path(folder) / name
                     if candidate.suffix.lower() in PAYLOAD_SUFFIXES:
-                        yield candidate
+                        yield candidate, False
         else:
-            yield path
+            yield path, True
+
+
+_SPECIAL = (
+    (stat.S_ISFIFO, "a named pipe"),
+    (stat.S_ISSOCK, "a socket"),
+    (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"),
+)
+
+
+def _special_kind(path: Path) -> str | None:
+    """What a path is when it is not a regular file that can be read whole."""
+    try:
+        mode = path.stat().st_mode
+    except OSError:
+        return None  # reading it says why
+    return next((what for test, what in _SPECIAL if test(mode)), None)
 
 
 def sniff(head: bytes) -> str:
@@ -131,8 +154,25 @@ def validate_file(
     standard: StandardVersion | None = None,
     limits: JsonLimits = DEFAULT_LIMITS,
     max_findings: int = DEFAULT_MAX_FINDINGS,
+    named: bool = True,
 ) -> PayloadResult:
-    """Validate one payload file against ``standard`` (or what its content names)."""
+    """Validate one payload file against ``standard`` (or what its content names).
+
+    ``named`` says the user named this path; a named pipe, socket or device
+    that was only found in a folder is refused without being opened.
+    """
+    special = None if named else _special_kind(path)
+    if special is not None:
+        return PayloadResult(
+            path,
+            "unknown",
+            _ref(standard),
+            (),
+            error=f"{path} is {special}, not a regular file: a payload folder is"
+            " read for regular files only, since reading this could wait"
+            " forever; copy its content into a file, or name it on the"
+            " command line to read it",
+        )
     try:
         with path.open("rb") as handle:
             head = handle.read(4096)

@@ -17,23 +17,24 @@ def profile_text(
     service_lines: tuple[str, ...] = (),
     faults: tuple[str, ...] = (),
     service: bool = True,
-    payloads: Path | None = None,
+    payloads: Path | tuple[Path, ...] | None = None,
     payload_standard: str = "person@1.1.0",
 ) -> str:
     """An agency profile with a person service (``service_lines`` added to
-    it) and optionally payloads."""
+    it) and optionally payloads (a target for each path)."""
     lines = [
         "[agency]",
         f'id = "{agency}"',
         'name = "Ministry of Internal Affairs"',
         'name_az = "Daxili İşlər Nazirliyi"',
     ]
-    if payloads is not None:
+    paths = (payloads,) if isinstance(payloads, Path) else payloads or ()
+    for index, path in enumerate(paths):
         lines += [
             "[[payloads]]",
-            'id = "person"',
+            f'id = "person{f"-{index + 1}" if index else ""}"',
             f'standard = "{payload_standard}"',
-            f"path = {json.dumps(str(payloads))}",
+            f"path = {json.dumps(str(path))}",
         ]
     if service:
         lines += [

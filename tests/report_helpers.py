@@ -60,7 +60,7 @@ def write_profile(
     agency: str = "mia",
     faults: tuple[str, ...] = (),
     service: bool = True,
-    payloads: Path | None = None,
+    payloads: Path | tuple[Path, ...] | None = None,
     payload_standard: str = "person@1.1.0",
     base_url: str = "reference",
     name: str | None = None,

@@ -331,8 +331,8 @@ def test_an_interrupted_run_leaves_a_report_marked_incomplete(tmp_path):
     folder = tmp_path / "payloads"
     folder.mkdir()
     (folder / "a.json").write_text(_person(), encoding="utf-8")
-    fifo = folder / "b.json"
-    os.mkfifo(fifo)  # reading it blocks until the test writes: the run is mid-way
+    fifo = tmp_path / "b.json"
+    os.mkfifo(fifo)  # named, so read: it blocks until the test writes
     report = tmp_path / "report.json"
     returncode, out, err = interrupted_at(
         fifo,
@@ -343,6 +343,7 @@ def test_an_interrupted_run_leaves_a_report_marked_incomplete(tmp_path):
             "--report",
             str(report),
             str(folder),
+            str(fifo),
         ],
     )
     assert returncode == 3, (out, err)
@@ -351,6 +352,28 @@ def test_an_interrupted_run_leaves_a_report_marked_incomplete(tmp_path):
     assert document["run"]["complete"] is False
     assert document["verdict"] == "incomplete"
     assert [r["outcome"] for r in document["results"]] == ["passed"]
+
+
+def test_a_named_pipe_in_a_payload_folder_is_reported_not_read(tmp_path):
+    # Reading a FIFO with no writer waits forever; found in a folder, it is
+    # reported and the run goes on (named on the command line, it is read).
+    folder = tmp_path / "payloads"
+    folder.mkdir()
+    (folder / "a.json").write_text(_person(), encoding="utf-8")
+    os.mkfifo(folder / "b.json")
+    try:
+        done = subprocess.run(
+            [COMMAND, "validate", "--standard", "person@1.1.0", str(folder)],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    except subprocess.TimeoutExpired:
+        pytest.fail("the run blocked reading the named pipe in the folder")
+    assert done.returncode == 3, done.stderr
+    assert f"{folder / 'b.json'} is a named pipe, not a regular file" in done.stdout
+    assert "name it on the command line to read it" in done.stdout
+    assert "2 files checked: 1 passed, 1 error" in done.stdout
 
 
 def test_the_installed_command_and_module_work():

@@ -181,9 +181,9 @@ def test_conformance_run_records_each_run_by_default(tmp_path, capsys):
 def test_an_interrupted_run_leaves_a_history_entry_marked_incomplete(tmp_path):
     folder = tmp_path / "payloads"
     person_files(folder, bad=1, good=1)
-    fifo = folder / "z-blocks.json"
+    fifo = tmp_path / "z-blocks.json"
     os.mkfifo(fifo)  # reading it blocks until the test writes: the run is mid-way
-    profile = write_profile(tmp_path / "profiles", payloads=folder)
+    profile = write_profile(tmp_path / "profiles", payloads=(folder, fifo))
     reports = tmp_path / "reports"
     returncode, out, err = interrupted_at(
         fifo, ["run", "--agency", str(profile), "--reports-dir", str(reports)]
@@ -218,8 +218,11 @@ def test_a_run_killed_outright_still_leaves_its_results(tmp_path, registry):
     folder = tmp_path / "payloads"
     folder.mkdir()
     (folder / "a.json").write_text(json.dumps(PERSON), encoding="utf-8")
-    os.mkfifo(folder / "b.json")
-    profile = write_profile(tmp_path / "profiles", service=False, payloads=folder)
+    fifo = tmp_path / "b.json"
+    os.mkfifo(fifo)  # named in the profile, so it is read (and blocks)
+    profile = write_profile(
+        tmp_path / "profiles", service=False, payloads=(folder, fifo)
+    )
     reports = tmp_path / "reports"
     process = subprocess.Popen(
         [COMMAND, "run", "--agency", str(profile), "--reports-dir", str(reports)],
@@ -230,7 +233,7 @@ def test_a_run_killed_outright_still_leaves_its_results(tmp_path, registry):
     deadline = time.monotonic() + 60
     while writer is None and time.monotonic() < deadline:
         try:
-            writer = os.open(folder / "b.json", os.O_WRONLY | os.O_NONBLOCK)
+            writer = os.open(fifo, os.O_WRONLY | os.O_NONBLOCK)
         except OSError:
             time.sleep(0.05)
     assert writer is not None
