@@ -88,6 +88,7 @@ def _show(registry: Registry, args: argparse.Namespace) -> int:
             "valid": sum(e.valid for e in standard.examples),
             "invalid": sum(not e.valid for e in standard.examples),
         },
+        "errata": _errata(registry, standard),
     }
     if args.format == "json":
         print_json(data)
@@ -113,7 +114,46 @@ def _show(registry: Registry, args: argparse.Namespace) -> int:
         out.write(f"    {requirement.id} {requirement.level}: {requirement.text}\n")
     examples = data["examples"]
     out.write(f"  examples: {examples['valid']} valid, {examples['invalid']} invalid\n")
+    errata = data["errata"]
+    if errata["problem"]:
+        out.write(f"  errata: {errata['problem']}\n")
+    elif errata["divergences"]:
+        out.write(f"  known differences between the bindings ({errata['file']}):\n")
+        for entry in errata["divergences"]:
+            edges = f" ({', '.join(entry['edges'])})" if entry["edges"] else ""
+            out.write(
+                f"    the {entry['accepted_by'].upper()} binding alone takes values at"
+                f" {', '.join(entry['locations'])}{edges}: {entry['reason']}\n"
+            )
     return EXIT_OK
+
+
+def _errata(registry: Registry, standard: Any) -> dict[str, Any]:
+    """The recorded binding differences of a version, for ``show``."""
+    from .errata import divergences, errata_path
+    from .errors import RegistryError
+    from .selfcheck import _rel
+
+    found: dict[str, Any] = {
+        "file": _rel(registry, errata_path(standard)),
+        "divergences": [],
+        "problem": None,
+    }
+    try:
+        recorded = divergences(registry, standard)
+    except RegistryError as exc:
+        found["problem"] = str(exc)
+        return found
+    found["divergences"] = [
+        {
+            "accepted_by": d.accepted_by,
+            "locations": list(d.locations),
+            "edges": list(d.edges),
+            "reason": d.reason,
+        }
+        for d in recorded
+    ]
+    return found
 
 
 def _check(registry: Registry, args: argparse.Namespace) -> int:

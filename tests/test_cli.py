@@ -215,6 +215,37 @@ def test_standards_list_and_show(capsys):
     assert {r["id"] for r in data["requirements"]} >= {"PER-1", "PER-3"}
 
 
+def test_standards_show_lists_the_known_binding_differences(capsys, tmp_path):
+    code, out, _ = run_cli(capsys, "standards", "show", "person@1.2.0")
+    assert code == 0
+    assert "known differences between the bindings (person/errata.toml):" in out
+    assert (
+        "the XML binding alone takes values at /email (64 more of its first"
+        " character): The XSD's e-mail type puts no limit" in out
+    )
+    code, out, _ = run_cli(capsys, "standards", "show", "person@3.0.0")
+    assert "known differences" not in out  # the draft that fixes them
+    code, out, _ = run_cli(
+        capsys, "standards", "show", "person@1.2.0", "--format", "json"
+    )
+    errata = json.loads(out)["errata"]
+    assert errata["problem"] is None
+    assert {
+        (d["accepted_by"], tuple(d["locations"])) for d in errata["divergences"]
+    } == {
+        ("xml", ("/email",)),
+        ("json", ("/birthDate",)),
+        ("json", ("/deathDate",)),
+    }
+    root = tmp_registry_copy(tmp_path)
+    (root / "person" / "errata.toml").write_text("[[divergences]\n", encoding="utf-8")
+    code, out, _ = run_cli(
+        capsys, "--registry", str(root), "standards", "show", "person@1.2.0"
+    )
+    assert code == 0
+    assert "  errata: " in out and "the errata are not valid TOML" in out
+
+
 def test_standards_check_passes_on_the_bundled_registry(capsys):
     code, out, _ = run_cli(capsys, "standards", "check")
     assert code == 0, out
