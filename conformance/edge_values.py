@@ -104,7 +104,7 @@ URI: hour 24, leap seconds, year 0000 and years beyond four digits, an
 offset past XSD's 14 hours (RFC 3339 takes up to 23:59), URIs that
 ``xs:anyURI`` and RFC 3986 judge differently."""
 
-_DIGITS = re.compile(r"[+-]?[0-9]+$")
+_DIGITS = re.compile(r"[+-]?[0-9]+")
 _DIGIT_CHANGES: list[tuple[str, Callable[[str], str]]] = [
     ("an Arabic-Indic digit last", lambda v: v[:-1] + chr(0x0660 + int(v[-1]))),
     ("64 more digits", lambda v: v + v[-1] * 64),
@@ -133,7 +133,7 @@ def _changes(value: str) -> Iterator[tuple[str, str, str | None]]:
                 if replacement != value:
                     yield name, replacement, replacement
             return
-    if _DIGITS.match(value):
+    if _DIGITS.fullmatch(value):
         for name, change in _DIGIT_CHANGES:
             yield name, change(value), None
         return

@@ -42,9 +42,13 @@ class Divergence:
         return [(self.accepted_by, location) for location in self.locations]
 
     def covers(self, edge: str | None) -> bool:
-        """Whether a difference found with this edge value (None: found in a
-        generated document or an example) is the one recorded."""
-        return not self.edges or edge in self.edges
+        """Whether a difference found with this edge value is the one recorded.
+
+        One found in a generated document or an example (``None``) cannot be
+        told apart by its value, so any entry for its place covers it; an
+        edge value is covered only by an entry naming it, or naming none.
+        """
+        return edge is None or not self.edges or edge in self.edges
 
 
 def errata_path(standard: StandardVersion) -> Path:
