@@ -128,7 +128,7 @@ def _parser() -> argparse.ArgumentParser:
     checks_list.add_argument("--format", choices=("text", "json"), default="text")
 
     standards = commands.add_parser(
-        "standards", help="list, show and check the registry"
+        "standards", help="list, show, check and self-test the registry"
     )
     sub = standards.add_subparsers(dest="action", metavar="ACTION", required=True)
     listing = sub.add_parser("list", help="every standard and version with its status")
@@ -147,6 +147,28 @@ def _parser() -> argparse.ArgumentParser:
     )
     selftest.add_argument("refs", nargs="*", metavar="REF")
     selftest.add_argument("--format", choices=("text", "json"), default="text")
+    generate = sub.add_parser(
+        "generate",
+        help="generated documents of one version, to read what its schema admits",
+    )
+    generate.add_argument("ref", metavar="REF")
+    generate.add_argument("--binding", choices=("json", "xml"), default="json")
+    generate.add_argument(
+        "--kind",
+        choices=("valid", "invalid", "boundary"),
+        default="valid",
+        help="valid documents, invalid ones breaking one rule each, or the"
+        " boundary cases at and past each limit of the JSON Schema",
+    )
+    generate.add_argument("--count", type=int, default=5, metavar="N")
+    generate.add_argument(
+        "--seed",
+        type=int,
+        default=None,
+        metavar="N",
+        help="the same seed gives the same documents (default: a fixed one)",
+    )
+    generate.add_argument("--format", choices=("text", "json"), default="text")
     lock = sub.add_parser(
         "lock", help="record the hashes of released versions in integrity.json"
     )

@@ -1,4 +1,4 @@
-"""``conformance standards list|show|check|lock``."""
+"""``conformance standards list|show|check|selftest|generate|lock``."""
 
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ def dispatch(args: argparse.Namespace, registry_path: Path | None) -> int:
         "show": _show,
         "check": _check,
         "selftest": _selftest,
+        "generate": _generate,
         "lock": _lock,
     }
     return actions[args.action](registry, args)
@@ -170,6 +171,41 @@ def _selftest(registry: Registry, args: argparse.Namespace) -> int:
     standards = [registry.resolve(ref) for ref in args.refs] if args.refs else None
     checks = selftests(registry, standards)
     return _report_checks(checks, args, counted="self-tests", fine="passed or noted")
+
+
+def _generate(registry: Registry, args: argparse.Namespace) -> int:
+    from .samples import DEFAULT_SEED, samples
+
+    standard = registry.resolve(args.ref)
+    seed = DEFAULT_SEED if args.seed is None else args.seed
+    made = samples(
+        registry,
+        standard,
+        binding=args.binding,
+        kind=args.kind,
+        count=args.count,
+        seed=seed,
+    )
+    if args.format == "json":
+        print_json(
+            {
+                "ref": standard.ref,
+                "kind": args.kind,
+                "seed": None if args.kind == "boundary" else seed,
+                "documents": [m.as_dict() for m in made],
+            }
+        )
+        return EXIT_OK
+    out = sys.stdout
+    for number, sample in enumerate(made, 1):
+        verdict = "valid" if sample.valid else "invalid"
+        out.write(f"# {number}. {verdict}: {sample.label}\n{sample.text()}\n\n")
+    repeat = "" if args.kind == "boundary" else f" (seed {seed})"
+    out.write(
+        f"{len(made)} {args.kind} {args.binding.upper()} documents of"
+        f" {standard.ref}{repeat}, each confirmed by the validator\n"
+    )
+    return EXIT_OK
 
 
 def _report_checks(

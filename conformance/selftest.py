@@ -20,8 +20,6 @@ import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from hypothesis import HealthCheck, Phase, Verbosity, given, settings
-from hypothesis import seed as with_seed
 from hypothesis.errors import Unsatisfiable
 
 from .errata import Divergence, divergences, errata_path
@@ -37,23 +35,9 @@ EXAMPLES = 40
 
 def _examples(strategy: Any, count: int = EXAMPLES) -> list[Any]:
     """A fixed list of examples from a strategy: same seed, same list."""
-    found: list[Any] = []
+    from .strategies import fixed_examples
 
-    @settings(
-        max_examples=count,
-        database=None,
-        deadline=None,
-        verbosity=Verbosity.quiet,
-        phases=[Phase.generate],
-        suppress_health_check=list(HealthCheck),
-    )
-    @with_seed(SEED)
-    @given(strategy)
-    def collect(value: Any) -> None:
-        found.append(value)
-
-    collect()
-    return found
+    return fixed_examples(strategy, count, SEED)
 
 
 def _json_examples(registry: Registry, standard: StandardVersion) -> list[Any]:

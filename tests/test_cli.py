@@ -473,3 +473,84 @@ def test_checks_list_and_the_catalogue_document_agree(capsys):
     document = (Path(__file__).parent.parent / "docs" / "checks.md").read_text("utf-8")
     for check_id in all_checks():
         assert f"`{check_id}`" in document, f"docs/checks.md does not list {check_id}"
+
+
+def _generated(capsys, *args: str) -> dict:
+    code, out, err = run_cli(capsys, "standards", "generate", *args, "--format", "json")
+    assert code == 0, err
+    return json.loads(out)
+
+
+def test_standards_generate_shows_valid_documents_the_same_for_a_seed(capsys, registry):
+    standard = registry.resolve("person@1.2.0")
+    first = _generated(capsys, "person@1.2.0", "--count", "4")
+    documents = [d["document"] for d in first["documents"]]
+    assert len(documents) == 4
+    assert len({json.dumps(d, sort_keys=True) for d in documents}) == 4
+    validator = json_validator(registry, standard)
+    assert all(validator.is_valid(d) for d in documents)
+    assert _generated(capsys, "person@1.2.0", "--count", "4") == first
+    other = _generated(capsys, "person@1.2.0", "--count", "4", "--seed", "7")
+    assert other["seed"] == 7
+    assert [d["document"] for d in other["documents"]] != documents
+
+
+def test_standards_generate_labels_each_invalid_document_with_its_rule(
+    capsys, registry
+):
+    from conformance.xml_validation import validate_xml, xml_validator
+
+    schema = xml_validator(registry, registry.resolve("person@1.2.0"))
+    made = _generated(
+        capsys, "person@1.2.0", "--binding", "xml", "--kind", "invalid", "--count", "5"
+    )["documents"]
+    assert len(made) == 5
+    for sample in made:
+        findings = validate_xml(sample["document"].encode(), schema)
+        assert (sample["rule"], sample["location"]) in [
+            (f.rule, f.xpath) for f in findings
+        ], sample["label"]
+        assert sample["label"].startswith(sample["rule"])
+        assert sample["location"] in sample["label"]
+
+
+def test_standards_generate_boundary_cases_say_what_each_is(capsys, registry):
+    validator = json_validator(registry, registry.resolve("person@1.2.0"))
+    made = _generated(capsys, "person@1.2.0", "--kind", "boundary")["documents"]
+    assert {d["valid"] for d in made} == {True, False}
+    for sample in made:
+        assert validator.is_valid(sample["document"]) is sample["valid"]
+    labels = {d["label"] for d in made}
+    assert "/givenName: a length of 101" in labels
+    assert "/maritalStatus: the value 'widowed'" in labels
+    code, out, _ = run_cli(
+        capsys, "standards", "generate", "person@1.2.0", "--count", "2"
+    )
+    assert code == 0
+    assert out.startswith("# 1. valid: generated\n{\n")
+    assert out.endswith(
+        "2 valid JSON documents of person@1.2.0 (seed 20261201), each confirmed"
+        " by the validator\n"
+    )
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["land-parcel@1.1.0", "--binding", "xml"], "has no XML binding (it has json)"),
+        (
+            ["person@1.2.0", "--binding", "xml", "--kind", "boundary"],
+            "boundary cases are made from the JSON Schema",
+        ),
+        (
+            ["exchange-rules@1.0.0", "--kind", "invalid"],
+            "no invalid documents: the schema accepts any JSON value",
+        ),
+        (["person@1.2.0", "--count", "0"], "--count must be at least 1, not 0"),
+    ],
+)
+def test_standards_generate_says_what_it_cannot_make(capsys, args, message):
+    code, out, err = run_cli(capsys, "standards", "generate", *args)
+    assert code == 2
+    assert message in err
+    assert "Traceback" not in err and out == ""

@@ -19,6 +19,7 @@ __all__ = [
     "UnsupportedSchema",
     "Violation",
     "boundary_cases",
+    "fixed_examples",
     "from_schema",
     "from_xsd",
     "invalid_from_xsd",
@@ -125,6 +126,36 @@ def _boundary_cases(registry: Any, standard: Any, document: Any) -> list[Any]:
     found = branch_cases(compiler, schema, uri, validator)
     if document is not None:
         found += cases(compiler, schema, uri, document, validator)
+    return found
+
+
+def fixed_examples(
+    strategy: st.SearchStrategy[Any], count: int, seed: int
+) -> list[Any]:
+    """``count`` examples of a strategy, the same list for the same seed.
+
+    Generation only (no shrinking) and quiet: for self-tests and for showing
+    an author what a schema admits, not for finding a failure.
+    """
+    from hypothesis import HealthCheck, Phase, Verbosity, given, settings
+    from hypothesis import seed as with_seed
+
+    found: list[Any] = []
+
+    @settings(
+        max_examples=count,
+        database=None,
+        deadline=None,
+        verbosity=Verbosity.quiet,
+        phases=[Phase.generate],
+        suppress_health_check=list(HealthCheck),
+    )
+    @with_seed(seed)
+    @given(strategy)
+    def collect(value: Any) -> None:
+        found.append(value)
+
+    collect()
     return found
 
 
