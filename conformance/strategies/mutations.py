@@ -19,7 +19,7 @@ from typing import Any
 from hypothesis import assume
 from hypothesis import strategies as st
 
-from ..json_locate import escape_pointer_token
+from ..json_locate import pointer as json_pointer
 from ..patterns import to_python
 from .common import Invalid, Violation
 from .json import Compiler, View, _group_key
@@ -39,7 +39,7 @@ class Mutation:
     def pointer(self) -> str:
         """The JSON Pointer the finding should name."""
         parent = self.path[:-1] if self.action in ("remove", "add") else self.path
-        return "".join("/" + escape_pointer_token(p) for p in parent)
+        return json_pointer(parent)
 
 
 def plan(compiler: Compiler, schema: Any, base: str, document: Any) -> list[Mutation]:
@@ -378,7 +378,7 @@ def _boundaries(
     view = _meant(compiler, nodes, value)
     if view is None:
         return
-    where = "".join("/" + escape_pointer_token(p) for p in path) or "/"
+    where = json_pointer(path) or "/"
     if view.values is not None:
         for option in view.values:
             edits.append((path, option, True, "enum", f"{where}: the value {option!r}"))
