@@ -158,6 +158,18 @@ def hostile_service() -> Iterator[str]:
         thread.join(timeout=5)
 
 
+def reader_reached(fifo: Path) -> int:
+    """Wait (up to a minute) until a process opens ``fifo`` to read it, and
+    return a descriptor open for writing: the process is now blocked there."""
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            return os.open(fifo, os.O_WRONLY | os.O_NONBLOCK)
+        except OSError:  # no reader yet
+            time.sleep(0.05)
+    raise AssertionError(f"the run never reached {fifo.name}")
+
+
 def interrupted_at(fifo: Path, args: list[str]) -> tuple[int, str, str]:
     """Run the command until it blocks reading ``fifo``, then press Ctrl-C.
 
@@ -173,14 +185,7 @@ def interrupted_at(fifo: Path, args: list[str]) -> tuple[int, str, str]:
     process = subprocess.Popen(
         [COMMAND, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
     )
-    writer = None
-    deadline = time.monotonic() + 60
-    while writer is None and time.monotonic() < deadline:
-        try:
-            writer = os.open(fifo, os.O_WRONLY | os.O_NONBLOCK)
-        except OSError:
-            time.sleep(0.05)
-    assert writer is not None, f"the run never reached {fifo.name}"
+    writer = reader_reached(fifo)
     try:
         process.send_signal(signal.SIGINT)
         time.sleep(0.2)

@@ -6,7 +6,6 @@ import json
 import os
 import sqlite3
 import subprocess
-import time
 
 import pytest
 from report_helpers import (
@@ -16,6 +15,7 @@ from report_helpers import (
     cli,
     interrupted_at,
     person_files,
+    reader_reached,
     report_of,
     write_profile,
 )
@@ -229,14 +229,7 @@ def test_a_run_killed_outright_still_leaves_its_results(tmp_path, registry):
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    writer = None
-    deadline = time.monotonic() + 60
-    while writer is None and time.monotonic() < deadline:
-        try:
-            writer = os.open(fifo, os.O_WRONLY | os.O_NONBLOCK)
-        except OSError:
-            time.sleep(0.05)
-    assert writer is not None
+    writer = reader_reached(fifo)
     process.kill()
     process.wait(timeout=60)
     os.close(writer)
