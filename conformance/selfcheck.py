@@ -324,6 +324,17 @@ def check_example(
     )
 
 
+def check_example_set(registry: Registry, standard: StandardVersion) -> Result:
+    """A version has enough examples, each invalid one breaking its own rule."""
+    return _guarded(
+        f"{standard.ref}::examples",
+        title=f"{standard.ref}: enough examples, one broken rule each",
+        target=_rel(registry, standard.folder),
+        standard=standard.ref,
+        problems_of=lambda: example_set_problems(registry, standard),
+    )
+
+
 def check_integrity(registry: Registry, standard: StandardVersion) -> Result:
     """A released version still matches its recorded hashes."""
     return _guarded(
@@ -426,13 +437,7 @@ def registry_checks(
                 f"{ref}::examples",
                 f"{ref}: examples",
                 ref,
-                lambda s=standard: _guarded(
-                    f"{s.ref}::examples",
-                    title=f"{s.ref}: enough examples, one broken rule each",
-                    target=_rel(registry, s.folder),
-                    standard=s.ref,
-                    problems_of=lambda: example_set_problems(registry, s),
-                ),
+                lambda s=standard: check_example_set(registry, s),
             )
         )
         for example in standard.examples:
