@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 from hypothesis import settings
 
-from conformance.locations import bundled
-from conformance.registry import Registry
+from conformance.registry.locations import bundled
+from conformance.registry.standards import Registry
 
 # The project's own hypothesis tests draw the same examples on every run, so
 # a CI gate that passed once passes again; HYPOTHESIS_PROFILE=explore draws

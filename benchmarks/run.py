@@ -133,10 +133,10 @@ def peak_mb() -> float:
 def bench_json() -> dict:
     import jsonschema_rs
 
-    from conformance.json_schemas import reference_validator
-    from conformance.json_validation import json_validator, registry_loader
-    from conformance.payloads import Validators, validate_file
-    from conformance.registry import Registry
+    from conformance.registry.standards import Registry
+    from conformance.validation.json_schemas import reference_validator
+    from conformance.validation.json_validation import json_validator, registry_loader
+    from conformance.validation.payloads import Validators, validate_file
 
     registry = Registry.open()
     standard = registry.resolve("person@1.1.0")
@@ -200,8 +200,8 @@ def bench_xml() -> dict:
     import xmlschema
     from lxml import etree
 
-    from conformance.registry import Registry
-    from conformance.xml_validation import validate_xml, xml_validator
+    from conformance.registry.standards import Registry
+    from conformance.validation.xml_validation import validate_xml, xml_validator
 
     registry = Registry.open()
     standard = registry.resolve("person@1.1.0")
@@ -247,7 +247,7 @@ PEOPLE_XSD = (
 
 
 def make_large_xml(megabytes: int) -> Path:
-    from conformance.registry import Registry
+    from conformance.registry.standards import Registry
 
     registry = Registry.open()
     person_xsd = registry.resolve("person@1.1.0").xml.path
@@ -280,9 +280,9 @@ def make_large_xml(megabytes: int) -> Path:
 
 
 def bench_large_xml(megabytes: int) -> dict:
-    from conformance.payloads import Validators, validate_file
-    from conformance.registry import Registry
-    from conformance.xml_validation import xml_validator_for_file
+    from conformance.registry.standards import Registry
+    from conformance.validation.payloads import Validators, validate_file
+    from conformance.validation.xml_validation import xml_validator_for_file
 
     registry = Registry.open()
     path = make_large_xml(megabytes)
@@ -328,8 +328,8 @@ def _rate(strategy: object, count: int = GENERATED) -> float:
 
 
 def bench_generate() -> dict:
-    from conformance.locations import bundled
-    from conformance.registry import Registry
+    from conformance.registry.locations import bundled
+    from conformance.registry.standards import Registry
     from conformance.strategies import invalid_json, valid_json
     from conformance.strategies.common import UnsupportedSchema
     from conformance.strategies.xml import invalid_xml, valid_xml
@@ -363,10 +363,10 @@ def inlined_person_schema() -> dict:
     are what hypothesis-jsonschema resolves)."""
     from urllib.parse import unquote, urldefrag, urljoin
 
-    from conformance.interfaces import member_at
-    from conformance.json_validation import registry_loader
-    from conformance.locations import bundled
-    from conformance.registry import Registry
+    from conformance.probing.interfaces import member_at
+    from conformance.registry.locations import bundled
+    from conformance.registry.standards import Registry
+    from conformance.validation.json_validation import registry_loader
 
     registry = Registry.open(bundled("standards"))
     standard = registry.resolve("person@1.2.0")
@@ -400,8 +400,8 @@ import json, sys, time
 from hypothesis import HealthCheck, Phase, given, settings
 generator, examples, rounds = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
 if generator == "ours":
-    from conformance.locations import bundled
-    from conformance.registry import Registry
+    from conformance.registry.locations import bundled
+    from conformance.registry.standards import Registry
     from conformance.strategies import valid_json
     registry = Registry.open(bundled("standards"))
     strategy = valid_json(registry, registry.resolve("person@1.2.0"))
@@ -450,8 +450,8 @@ counted, the median of the others is reported."""
 def bench_hypothesis_jsonschema(python: str) -> dict:
     import tempfile
 
-    from conformance.locations import bundled
-    from conformance.registry import Registry
+    from conformance.registry.locations import bundled
+    from conformance.registry.standards import Registry
     from conformance.strategies import valid_json
 
     with tempfile.TemporaryDirectory() as folder:

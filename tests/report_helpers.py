@@ -23,7 +23,7 @@ from pathlib import Path
 
 from profile_helpers import profile_text
 
-from conformance.cli import main
+from conformance.cli.main import main
 
 COMMAND = str(Path(sys.executable).parent / "conformance")
 ARTIFACTS = Path(__file__).resolve().parent.parent / "reports" / "test-artifacts"

@@ -10,14 +10,19 @@ from typing import Any
 import pytest
 from lxml import etree
 
-from conformance.bindings import BindingError, json_to_xml, xml_to_json, xsd_model
 from conformance.errors import SchemaError
-from conformance.json_validation import json_validator
-from conformance.locations import bundled
-from conformance.registry import Registry
-from conformance.xml_input import XSI, root_identity
-from conformance.xml_schemas import load_xmlschema
-from conformance.xml_validation import validate_xml, xml_validator
+from conformance.inputs.xml_input import XSI, root_identity
+from conformance.registry.locations import bundled
+from conformance.registry.standards import Registry
+from conformance.validation.bindings import (
+    BindingError,
+    json_to_xml,
+    xml_to_json,
+    xsd_model,
+)
+from conformance.validation.json_validation import json_validator
+from conformance.validation.xml_schemas import load_xmlschema
+from conformance.validation.xml_validation import validate_xml, xml_validator
 
 XS = "http://www.w3.org/2001/XMLSchema"
 

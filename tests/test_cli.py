@@ -12,9 +12,9 @@ import pytest
 from lxml import etree
 from report_helpers import interrupted_at
 
-from conformance.cli import main
-from conformance.json_validation import json_validator, validate_json
-from conformance.locations import bundled
+from conformance.cli.main import main
+from conformance.registry.locations import bundled
+from conformance.validation.json_validation import json_validator, validate_json
 
 PERSON_EXAMPLES = bundled("standards") / "person" / "1.0.0" / "examples"
 COMMAND = str(Path(sys.executable).parent / "conformance")
@@ -111,7 +111,7 @@ def test_json_lines_report_each_bad_record_by_line(capsys, tmp_path):
 def test_one_bad_file_among_thousands_neither_stops_nor_hides_the_others(
     capsys, tmp_path, monkeypatch
 ):
-    import conformance.json_validation as jv
+    import conformance.validation.json_validation as jv
 
     compiled = []
     original = jv.native_validator
@@ -463,7 +463,7 @@ def test_progress_is_shown_on_a_terminal_only(tmp_path):
 
 
 def test_checks_list_and_the_catalogue_document_agree(capsys):
-    from conformance.checks import all_checks
+    from conformance.probing.checks import all_checks
 
     code, out, _ = run_cli(capsys, "checks", "list", "--format", "json")
     assert code == 0
@@ -498,7 +498,7 @@ def test_standards_generate_shows_valid_documents_the_same_for_a_seed(capsys, re
 def test_standards_generate_labels_each_invalid_document_with_its_rule(
     capsys, registry
 ):
-    from conformance.xml_validation import validate_xml, xml_validator
+    from conformance.validation.xml_validation import validate_xml, xml_validator
 
     schema = xml_validator(registry, registry.resolve("person@1.2.0"))
     made = _generated(

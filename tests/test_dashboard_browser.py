@@ -101,7 +101,7 @@ def two_runs(tmp_path_factory) -> Path:
     """Two runs against the reference service; the second with a fault on."""
     folder = tmp_path_factory.mktemp("dashboard")
     reports = folder / "reports"
-    from conformance.cli import main
+    from conformance.cli.main import main
 
     good = write_profile(folder / "before")
     faulty = write_profile(folder / "after", faults=("lose-correlation-id",))

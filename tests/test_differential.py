@@ -16,10 +16,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conformance.json_schemas import reference_validator
-from conformance.json_validation import json_validator, registry_loader
-from conformance.locations import bundled
-from conformance.registry import Registry
+from conformance.registry.locations import bundled
+from conformance.registry.standards import Registry
+from conformance.validation.json_schemas import reference_validator
+from conformance.validation.json_validation import json_validator, registry_loader
 
 _REGISTRY = Registry.open(bundled("standards"))
 _STANDARDS = [s for s in _REGISTRY if s.json is not None]

@@ -6,7 +6,7 @@ import json
 
 from lxml import etree
 
-from conformance.edge_values import EDGE_NAMES, json_edges, xml_edges
+from conformance.selfcheck.edge_values import EDGE_NAMES, json_edges, xml_edges
 
 XML = (
     b'<p:Person xmlns:p="urn:az:gov:std:person:1"><name>Leyla</name>'

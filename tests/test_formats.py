@@ -4,9 +4,9 @@ import os
 
 import pytest
 
-from conformance.formats import FORMATS
-from conformance.json_schemas import native_validator, reference_validator
-from conformance.schema_resources import ResourceLoader
+from conformance.registry.schema_resources import ResourceLoader
+from conformance.validation.formats import FORMATS
+from conformance.validation.json_schemas import native_validator, reference_validator
 
 CASES = {
     "date": (
@@ -80,7 +80,7 @@ import jsonschema_rs  # noqa: E402
 from hypothesis import given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
-from conformance.formats import NATIVE_OVERRIDES  # noqa: E402
+from conformance.validation.formats import NATIVE_OVERRIDES  # noqa: E402
 
 NEAR = {
     "date": r"[0-9]{4}-[0-9]{2}-[0-9]{2}[Z]?",

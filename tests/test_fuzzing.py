@@ -16,21 +16,21 @@ from pathlib import Path
 import pytest
 from profile_helpers import profile_text
 
-from conformance.checks import select
 from conformance.errors import UsageError
-from conformance.fuzzing import (
+from conformance.model import Outcome
+from conformance.probing.checks import select
+from conformance.probing.fuzzing import (
     CI_SEED,
     DEFAULT_EXAMPLES,
     FuzzSettings,
     remember_seed,
     resolve_seed,
 )
-from conformance.json_validation import json_validator
-from conformance.manifest import Agency
-from conformance.model import Outcome
-from conformance.probe import opened, plan, run_planned
-from conformance.profiles import ServiceTarget
-from conformance.reference import ReferenceService
+from conformance.probing.plan import opened, plan, run_planned
+from conformance.probing.profiles import ServiceTarget
+from conformance.probing.reference import ReferenceService
+from conformance.registry.manifest import Agency
+from conformance.validation.json_validation import json_validator
 
 pytest_plugins = ["pytester"]
 

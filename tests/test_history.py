@@ -20,12 +20,12 @@ from report_helpers import (
     write_profile,
 )
 
-from conformance.engine import check_payloads
+from conformance.engine.payloads import check_payloads
 from conformance.errors import UsageError
 from conformance.history import Recorder, migrations, open_history
-from conformance.locations import bundled
-from conformance.profiles import PayloadTarget
-from conformance.report import Run, to_document
+from conformance.probing.profiles import PayloadTarget
+from conformance.registry.locations import bundled
+from conformance.results.run import Run, to_document
 
 EXAMPLES = bundled("standards") / "person" / "1.0.0" / "examples"
 
@@ -201,7 +201,7 @@ def test_an_interrupted_run_leaves_a_history_entry_marked_incomplete(tmp_path):
     assert summary.id == document["run"]["id"]
     assert summary.complete is False
     assert summary.total == 2
-    from conformance.registry import Registry
+    from conformance.registry.standards import Registry
 
     run = store.load(summary.id, Registry.open())
     assert [r.id for r in run.results] == [r["id"] for r in document["results"]]

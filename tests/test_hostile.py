@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from conformance.payloads import Validators, validate_file
+from conformance.validation.payloads import Validators, validate_file
 from conftest import HOSTILE, hostile_copy
 
 JSON_CASES = {
@@ -85,8 +85,8 @@ def test_hostile_schemas_are_refused_with_a_clear_message(
     name, registry, tmp_path, loopback_counter
 ):
     from conformance.errors import SchemaError
-    from conformance.json_validation import json_validator_for_file
-    from conformance.xml_validation import xml_validator_for_file
+    from conformance.validation.json_validation import json_validator_for_file
+    from conformance.validation.xml_validation import xml_validator_for_file
 
     secret = tmp_path / "secret.txt"
     secret.write_text("TOP-SECRET-MARKER", encoding="utf-8")
@@ -108,7 +108,10 @@ def test_hostile_schemas_are_refused_with_a_clear_message(
 
 
 def test_a_pathological_pattern_does_not_hang(registry, tmp_path):
-    from conformance.json_validation import json_validator_for_file, validate_json
+    from conformance.validation.json_validation import (
+        json_validator_for_file,
+        validate_json,
+    )
 
     schema = HOSTILE / "schemas" / "pathological-pattern.schema.json"
     validator = json_validator_for_file(schema, registry)
@@ -119,7 +122,7 @@ def test_a_pathological_pattern_does_not_hang(registry, tmp_path):
 
 def test_a_lookaround_pattern_is_refused(registry):
     from conformance.errors import SchemaError
-    from conformance.json_validation import json_validator_for_file
+    from conformance.validation.json_validation import json_validator_for_file
 
     with pytest.raises(SchemaError, match="lookaround is not supported"):
         json_validator_for_file(
@@ -130,8 +133,8 @@ def test_a_lookaround_pattern_is_refused(registry):
 _READ_PROBE = """
 import sys
 from pathlib import Path
-from conformance.registry import Registry
-from conformance.payloads import Validators, validate_file
+from conformance.registry.standards import Registry
+from conformance.validation.payloads import Validators, validate_file
 from conformance.errors import SchemaError
 registry = Registry.open()
 kind, path = sys.argv[1], Path(sys.argv[2])
@@ -139,8 +142,8 @@ if kind == "payload":
     result = validate_file(path, Validators(registry), standard=registry.resolve("person@1.1.0"))
     print(sorted({f.rule for f in result.findings}))
 else:
-    from conformance.json_validation import json_validator_for_file
-    from conformance.xml_validation import xml_validator_for_file
+    from conformance.validation.json_validation import json_validator_for_file
+    from conformance.validation.xml_validation import xml_validator_for_file
     compile_draft = xml_validator_for_file if path.suffix == ".xsd" else json_validator_for_file
     try:
         compile_draft(path, registry)

@@ -61,7 +61,7 @@ def faulty_run(tmp_path_factory):
         payloads=payloads,
     )
     reports = folder / "reports"
-    from conformance.cli import main
+    from conformance.cli.main import main
 
     code = main(
         [

@@ -11,7 +11,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from conformance.http import HttpLimits, ServiceClient, WriteRefused
+from conformance.probing.http import HttpLimits, ServiceClient, WriteRefused
 
 
 def _serve(handler: Callable[[BaseHTTPRequestHandler], None], context=None):

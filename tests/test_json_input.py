@@ -2,7 +2,7 @@
 
 import pytest
 
-from conformance.json_input import JsonLimits, parse_json
+from conformance.inputs.json_input import JsonLimits, parse_json
 from conformance.model import Severity
 
 
@@ -105,7 +105,7 @@ import json as _json  # noqa: E402
 from hypothesis import given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
-from conformance.json_input import NEEDS_FINDINGS, read_fast  # noqa: E402
+from conformance.inputs.json_input import NEEDS_FINDINGS, read_fast  # noqa: E402
 
 _KEYS = st.sampled_from(["a", "b", "fin", "ə", "a b", "c:d", "x"])
 _LEAVES = st.one_of(

@@ -9,10 +9,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conformance.json_schemas import reference_validator
-from conformance.json_validation import json_validator, registry_loader
-from conformance.locations import bundled
-from conformance.registry import Registry
+from conformance.registry.locations import bundled
+from conformance.registry.standards import Registry
 from conformance.strategies import (
     UnsupportedSchema,
     boundary_cases,
@@ -22,6 +20,8 @@ from conformance.strategies import (
 )
 from conformance.strategies import json as json_strategies
 from conformance.strategies.json import unsupported
+from conformance.validation.json_schemas import reference_validator
+from conformance.validation.json_validation import json_validator, registry_loader
 
 _REGISTRY = Registry.open(bundled("standards"))
 _STANDARDS = [s for s in _REGISTRY if s.json is not None]

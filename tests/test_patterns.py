@@ -6,7 +6,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from conformance.errors import PatternError
-from conformance.patterns import search, to_re2
+from conformance.validation.patterns import search, to_re2
 
 # Each case is a pattern and an input on which Python's `re` and ECMA-262 disagree.
 DIFFERENCES = [

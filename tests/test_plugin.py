@@ -9,8 +9,8 @@ import pytest
 from lxml import etree
 from profile_helpers import profile_text
 
-from conformance.json_validation import json_validator, validate_json
-from conformance.locations import bundled
+from conformance.registry.locations import bundled
+from conformance.validation.json_validation import json_validator, validate_json
 
 pytest_plugins = ["pytester"]
 
@@ -133,14 +133,14 @@ def test_registry_self_checks_report_an_edited_release(pytester):
 
 
 def _checks(registry):
-    from conformance.selfcheck import registry_checks
+    from conformance.selfcheck.registry_checks import registry_checks
 
     return [c for c in registry_checks(registry) if not c.id.startswith("registry::")]
 
 
 def _checks_for(ref):
-    from conformance.registry import Registry
-    from conformance.selfcheck import registry_checks
+    from conformance.registry.standards import Registry
+    from conformance.selfcheck.registry_checks import registry_checks
 
     registry = Registry.open(bundled("standards"))
     return registry_checks(registry, [registry.resolve(ref)])

@@ -11,7 +11,7 @@ import pytest
 from profile_helpers import profile_text
 
 from conformance.errors import UsageError
-from conformance.profiles import load_profile, load_profiles
+from conformance.probing.profiles import load_profile, load_profiles
 
 COMMAND = str(Path(sys.executable).parent / "conformance")
 

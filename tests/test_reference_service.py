@@ -13,12 +13,12 @@ from pathlib import Path
 
 import pytest
 
-from conformance.checks import all_checks, select
-from conformance.manifest import Agency
 from conformance.model import Outcome
-from conformance.probe import opened, plan, run_planned
-from conformance.profiles import ServiceTarget
-from conformance.reference import FAULTS, ReferenceService
+from conformance.probing.checks import all_checks, select
+from conformance.probing.plan import opened, plan, run_planned
+from conformance.probing.profiles import ServiceTarget
+from conformance.probing.reference import FAULTS, ReferenceService
+from conformance.registry.manifest import Agency
 
 # The fault that breaks each check. A new check without a fault here makes
 # test_every_check_has_a_fault fail: every check must be shown able to fail.
@@ -196,7 +196,7 @@ def test_a_deprecated_version_warns_with_its_sunset_date(
 
 
 def test_a_retired_version_fails(tmp_registry, certificates):
-    from conformance.registry import Registry
+    from conformance.registry.standards import Registry
 
     manifest = tmp_registry / "person" / "1.0.0" / "standard.toml"
     text = manifest.read_text(encoding="utf-8").replace(

@@ -4,8 +4,8 @@ from pathlib import Path
 import pytest
 
 from conformance.errors import RegistryError, UnknownStandardError, UsageError
-from conformance.manifest import Status
-from conformance.registry import Registry
+from conformance.registry.manifest import Status
+from conformance.registry.standards import Registry
 
 
 def test_bundled_registry_reads_without_problems(registry):

@@ -10,18 +10,18 @@ import pytest
 from lxml import etree
 from report_helpers import QUICK_CHECKS, cli, person_files, report_of, write_profile
 
-from conformance.checks import SERVICE_RULES
-from conformance.gating import GatePolicy, decide
-from conformance.json_validation import json_validator, validate_json
 from conformance.model import Outcome, Result
-from conformance.report import Run
+from conformance.probing.checks import SERVICE_RULES
+from conformance.results.gating import GatePolicy, decide
+from conformance.results.run import Run
+from conformance.validation.json_validation import json_validator, validate_json
 
 
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory):
     """Two machines: MIA's run (a fault on), and the tax office's (all good)."""
     folder = tmp_path_factory.mktemp("runs")
-    from conformance.cli import main
+    from conformance.cli.main import main
 
     payloads = person_files(folder / "payloads", bad=1, good=1)
     mia = write_profile(

@@ -6,13 +6,13 @@ import json
 
 from lxml import etree
 
-from conformance.engine import check_payloads
-from conformance.json_validation import json_validator, validate_json
-from conformance.locations import bundled
+from conformance.engine.payloads import check_payloads
 from conformance.model import Outcome
-from conformance.profiles import PayloadTarget
-from conformance.report import Run, to_document
-from conformance.writers import write_all
+from conformance.probing.profiles import PayloadTarget
+from conformance.registry.locations import bundled
+from conformance.reporting.writers import write_all
+from conformance.results.run import Run, to_document
+from conformance.validation.json_validation import json_validator, validate_json
 
 EXAMPLES = bundled("standards") / "person" / "1.0.0" / "examples"
 

@@ -10,8 +10,8 @@ from pathlib import Path
 
 from profile_helpers import profile_text
 
-from conformance.http import ServiceClient
-from conformance.reference import ReferenceService
+from conformance.probing.http import ServiceClient
+from conformance.probing.reference import ReferenceService
 
 COMMAND = str(Path(sys.executable).parent / "conformance")
 SECRET = "tok-7b3f9c-SECRET-3141592653"

@@ -5,10 +5,10 @@ from pathlib import Path
 
 import pytest
 
-from conformance.locations import bundled
 from conformance.model import Outcome
-from conformance.registry import Registry
-from conformance.selfcheck import registry_checks
+from conformance.registry.locations import bundled
+from conformance.registry.standards import Registry
+from conformance.selfcheck.registry_checks import registry_checks
 
 _BUNDLED = Registry.open(bundled("standards"))
 

@@ -14,11 +14,11 @@ from pathlib import Path
 
 import pytest
 
-from conformance.locations import bundled
-from conformance.manifest import Status
 from conformance.model import Outcome, Severity
-from conformance.registry import Registry
-from conformance.selftest import bindings, compatibility, selftests, soundness
+from conformance.registry.locations import bundled
+from conformance.registry.manifest import Status
+from conformance.registry.standards import Registry
+from conformance.selfcheck.selftest import bindings, compatibility, selftests, soundness
 
 pytest_plugins = ["pytester"]
 
@@ -84,7 +84,7 @@ def test_the_newest_version_of_every_standard_needs_no_errata(ref):
 
 
 def test_each_standard_with_errata_has_a_draft_that_fixes_them():
-    from conformance.errata import divergences
+    from conformance.selfcheck.errata import divergences
 
     with_errata = {
         s.id for s in _BUNDLED if s.xml is not None and divergences(_BUNDLED, s)
@@ -292,7 +292,7 @@ def test_a_generated_document_is_covered_by_any_erratum_of_its_place():
     # A random document that shows a recorded place's difference cannot be
     # told apart by value (https://#]dGt for a bracket in the fragment):
     # any entry for the place covers it; edge values only by name.
-    from conformance.errata import Divergence
+    from conformance.selfcheck.errata import Divergence
 
     entry = Divergence(
         versions=("1.0.0",),

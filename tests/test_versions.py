@@ -1,7 +1,7 @@
 import pytest
 
 from conformance.errors import UsageError
-from conformance.versions import StandardRef, Version
+from conformance.registry.versions import StandardRef, Version
 
 
 def test_versions_order_numerically():

@@ -10,11 +10,11 @@ from lxml import etree
 from report_helpers import cli, person_files, report_of, write_profile
 
 from conformance.errors import UsageError
-from conformance.gating import decide
-from conformance.json_validation import json_validator, validate_json
-from conformance.report import to_document
-from conformance.report_io import load_report
-from conformance.waivers import apply_waivers, load_waivers
+from conformance.results.gating import decide
+from conformance.results.report_io import load_report
+from conformance.results.run import to_document
+from conformance.results.waivers import apply_waivers, load_waivers
+from conformance.validation.json_validation import json_validator, validate_json
 
 WAIVER = """
 [[waivers]]
@@ -35,7 +35,7 @@ def failing_report(tmp_path_factory):
     folder = tmp_path_factory.mktemp("waivers")
     payloads = person_files(folder / "payloads", bad=1, good=2)
     profile = write_profile(folder / "profiles", service=False, payloads=payloads)
-    from conformance.cli import main
+    from conformance.cli.main import main
 
     code = main(
         ["run", "--agency", str(profile), "--reports-dir", str(folder / "reports")]
@@ -191,10 +191,10 @@ def test_a_waiver_for_one_rule_does_not_hide_another(tmp_path, registry):
         "sex": "female",
     }
     (folder / "two-problems.json").write_text(json.dumps(record), encoding="utf-8")
-    from conformance.engine import check_payloads
-    from conformance.manifest import Agency
-    from conformance.profiles import PayloadTarget
-    from conformance.report import Run
+    from conformance.engine.payloads import check_payloads
+    from conformance.probing.profiles import PayloadTarget
+    from conformance.registry.manifest import Agency
+    from conformance.results.run import Run
 
     run = Run(registry=registry, command="test")
     agency = Agency(id="mia", name="MIA")

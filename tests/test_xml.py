@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from conformance.errors import SchemaError
-from conformance.payloads import Validators, validate_file
-from conformance.xml_validation import (
+from conformance.validation.payloads import Validators, validate_file
+from conformance.validation.xml_validation import (
     STREAM_THRESHOLD,
     validate_xml,
     xml_validator,
@@ -173,7 +173,7 @@ def test_a_large_file_is_streamed_with_every_failure_located(registry, tmp_path)
 def test_streaming_reports_errors_of_the_root_content_model(
     registry, tmp_path, monkeypatch
 ):
-    import conformance.xml_validation as xv
+    import conformance.validation.xml_validation as xv
 
     monkeypatch.setattr(xv, "STREAM_THRESHOLD", 100)  # stream even a small file
     person_xsd = registry.resolve("person@1.0.0").xml.path

@@ -21,11 +21,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from lxml import etree
 
-from conformance.bindings import xml_to_json, xsd_model
-from conformance.formats import is_uri
-from conformance.json_validation import json_validator
-from conformance.locations import bundled
-from conformance.registry import Registry
+from conformance.registry.locations import bundled
+from conformance.registry.standards import Registry
 from conformance.strategies._xsd_regex import matching
 from conformance.strategies.common import Invalid, UnsupportedSchema
 from conformance.strategies.xml import (
@@ -34,8 +31,11 @@ from conformance.strategies.xml import (
     invalid_xml,
     valid_xml,
 )
-from conformance.xml_schemas import XsdSchema, load_xmlschema
-from conformance.xml_validation import (
+from conformance.validation.bindings import xml_to_json, xsd_model
+from conformance.validation.formats import is_uri
+from conformance.validation.json_validation import json_validator
+from conformance.validation.xml_schemas import XsdSchema, load_xmlschema
+from conformance.validation.xml_validation import (
     validate_xml,
     xml_validator,
     xml_validator_for_file,
@@ -1091,7 +1091,7 @@ def test_binding_divergences_are_recorded_in_the_errata(
     errata (the bindings self-test notes it from there); the case fails once
     the standard or the binding no longer diverges, to have it removed.
     """
-    from conformance.errata import divergences
+    from conformance.selfcheck.errata import divergences
 
     ref, text = DIVERGENCES[case]
     standard = registry.resolve(ref)

@@ -6,10 +6,10 @@ Prints OK/BAD per example with the findings, and manifest problems.
 
 import sys
 
-from conformance.json_validation import json_validator, validate_json
-from conformance.registry import Registry
-from conformance.selfcheck import example_problems
-from conformance.xml_validation import validate_xml, xml_validator
+from conformance.registry.standards import Registry
+from conformance.selfcheck.registry_checks import example_problems
+from conformance.validation.json_validation import json_validator, validate_json
+from conformance.validation.xml_validation import validate_xml, xml_validator
 
 registry = Registry.open()
 for problem in registry.problems:

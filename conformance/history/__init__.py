@@ -16,10 +16,16 @@ import sqlite3
 import sys
 from pathlib import Path
 
-from ..model import Result
-from ..report import Run
-from .backend import DEFAULT_NAME, Location, parse_location
-from .store import HistoryStore, Migration, RunSummary, migrations, open_store
+from conformance.history.backend import DEFAULT_NAME, Location, parse_location
+from conformance.history.store import (
+    HistoryStore,
+    Migration,
+    RunSummary,
+    migrations,
+    open_store,
+)
+from conformance.model import Result
+from conformance.results.run import Run
 
 ENV_VAR = "CONFORMANCE_HISTORY"
 

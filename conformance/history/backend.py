@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlparse
 
-from ..errors import UsageError
+from conformance.errors import UsageError
 
 DEFAULT_NAME = "history.sqlite"
 

@@ -19,13 +19,13 @@ from dataclasses import dataclass
 from importlib import resources
 from typing import Any
 
-from .. import __version__
-from ..errors import UsageError
-from ..model import Finding, Outcome, Result, Severity, WaiverNote
-from ..registry import Registry
-from ..report import Run, Target, level_of, to_document
-from ..report_io import requirement_for
-from .backend import Backend, Location, connect
+from conformance import __version__
+from conformance.errors import UsageError
+from conformance.history.backend import Backend, Location, connect
+from conformance.model import Finding, Outcome, Result, Severity, WaiverNote
+from conformance.registry.standards import Registry
+from conformance.results.report_io import requirement_for
+from conformance.results.run import Run, Target, level_of, to_document
 
 _MIGRATION_NAME = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")
 

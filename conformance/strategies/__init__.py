@@ -12,7 +12,7 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from .common import Invalid, UnsupportedSchema, Violation
+from conformance.strategies.common import Invalid, UnsupportedSchema, Violation
 
 __all__ = [
     "Invalid",
@@ -33,15 +33,15 @@ __all__ = [
 def __getattr__(name: str) -> Any:
     # The XML strategies load xmlschema's component model: only on first use.
     if name in ("from_xsd", "invalid_from_xsd", "valid_xml", "invalid_xml"):
-        from . import xml
+        from conformance.strategies import xml
 
         return getattr(xml, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def _compiler(registry: Any) -> Any:
-    from ..json_validation import registry_loader
-    from .json import Compiler
+    from conformance.strategies.json import Compiler
+    from conformance.validation.json_validation import registry_loader
 
     return registry.cached(
         ("json-compiler",), lambda: Compiler(registry_loader(registry))
@@ -50,7 +50,7 @@ def _compiler(registry: Any) -> Any:
 
 def valid_json(registry: Any, standard: Any) -> st.SearchStrategy[Any]:
     """Documents valid against a standard version's JSON Schema."""
-    from ..json_validation import json_validator
+    from conformance.validation.json_validation import json_validator
 
     if standard.json is None:
         raise UnsupportedSchema(f"{standard.ref} has no JSON binding")
@@ -68,8 +68,8 @@ def valid_json(registry: Any, standard: Any) -> st.SearchStrategy[Any]:
 
 def invalid_json(registry: Any, standard: Any) -> st.SearchStrategy[Invalid]:
     """Documents that break exactly one rule of a standard's JSON Schema, labelled."""
-    from ..json_validation import json_validator
-    from .mutations import invalid
+    from conformance.strategies.mutations import invalid
+    from conformance.validation.json_validation import json_validator
 
     def build() -> st.SearchStrategy[Invalid]:
         validator = json_validator(registry, standard)
@@ -104,9 +104,9 @@ def boundary_cases(registry: Any, standard: Any, document: Any = None) -> list[A
 def _boundary_cases(registry: Any, standard: Any, document: Any) -> list[Any]:
     import json as _json
 
-    from ..json_validation import json_validator
-    from .mutations import boundary_cases as cases
-    from .mutations import branch_cases
+    from conformance.strategies.mutations import boundary_cases as cases
+    from conformance.strategies.mutations import branch_cases
+    from conformance.validation.json_validation import json_validator
 
     validator = json_validator(registry, standard)
     uri = registry.uri_for(standard.json.path)
@@ -182,10 +182,10 @@ def from_schema(
     schema: dict[str, Any], *, registry: Any = None
 ) -> st.SearchStrategy[Any]:
     """Documents valid against a JSON Schema that may refer into the registry."""
-    from ..json_schemas import native_validator
-    from ..json_validation import registry_loader
-    from ..schema_resources import ResourceLoader
-    from .json import Compiler
+    from conformance.registry.schema_resources import ResourceLoader
+    from conformance.strategies.json import Compiler
+    from conformance.validation.json_schemas import native_validator
+    from conformance.validation.json_validation import registry_loader
 
     loader = registry_loader(registry) if registry is not None else ResourceLoader([])
     base = schema.get("$id", "") if isinstance(schema, dict) else ""

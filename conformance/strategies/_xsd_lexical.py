@@ -18,7 +18,7 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from .common import UnsupportedSchema
+from conformance.strategies.common import UnsupportedSchema
 
 XSD = "http://www.w3.org/2001/XMLSchema"
 
@@ -126,7 +126,7 @@ def lexical(name: str, facets: Facets, version: str) -> st.SearchStrategy[str]:
     if name in BINARY:
         return _binary(name, facets)
     if name in _NAME_PATTERNS:
-        from ._xsd_regex import matching  # it imports this module
+        from conformance.strategies._xsd_regex import matching  # it imports this module
 
         return matching(_NAME_PATTERNS[name])
     if name in STRINGS:

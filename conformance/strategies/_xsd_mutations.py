@@ -23,9 +23,8 @@ from hypothesis import reject
 from hypothesis import strategies as st
 from xmlschema.validators import XsdAssert
 
-from ..xml_validation import validate_xml
-from ._xsd_plan import AttributePlan, GroupPlan, Plan
-from ._xsd_tree import (
+from conformance.strategies._xsd_plan import AttributePlan, GroupPlan, Plan
+from conformance.strategies._xsd_tree import (
     CHECK_TRIES,
     Builder,
     Node,
@@ -34,8 +33,9 @@ from ._xsd_tree import (
     serialize,
     to_lxml,
 )
-from ._xsd_values import ValuePlan, type_label
-from .common import Invalid, Violation
+from conformance.strategies._xsd_values import ValuePlan, type_label
+from conformance.strategies.common import Invalid, Violation
+from conformance.validation.xml_validation import validate_xml
 
 ATTEMPTS = 6
 """Mutations tried on one valid document before the example is given up."""

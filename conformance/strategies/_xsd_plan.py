@@ -23,8 +23,8 @@ from xmlschema.validators import (
     XsdKeyref,
 )
 
-from ._xsd_values import ValuePlan, ValuePlans
-from .common import UnsupportedSchema
+from conformance.strategies._xsd_values import ValuePlan, ValuePlans
+from conformance.strategies.common import UnsupportedSchema
 
 EXTRA_OCCURS = 3
 """How many occurrences past minOccurs are generated (unbounded included)."""

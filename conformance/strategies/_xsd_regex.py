@@ -23,9 +23,9 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from . import regex_runs
-from ._xsd_lexical import TEXT_WS
-from .regex_runs import constants as _c
+from conformance.strategies import regex_runs
+from conformance.strategies._xsd_lexical import TEXT_WS
+from conformance.strategies.regex_runs import constants as _c
 
 _UNUSABLE = "\ufffe\uffff"
 _NOTABLE = "a Z0ə\u00a0\u2028\u2029\ufeff\u3000\u200b\u0301&<>'\"\t"

@@ -15,8 +15,8 @@ from hypothesis import reject
 from hypothesis import strategies as st
 from lxml import etree
 
-from ._xsd_plan import MAX_DEPTH, ElementPlan, GroupPlan, Plan
-from ._xsd_values import XsdList, variety_of
+from conformance.strategies._xsd_plan import MAX_DEPTH, ElementPlan, GroupPlan, Plan
+from conformance.strategies._xsd_values import XsdList, variety_of
 
 CHECK_TRIES = 24
 """Attempts at a subtree that satisfies its assertions or identity constraints."""

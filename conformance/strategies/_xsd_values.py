@@ -33,9 +33,9 @@ from xmlschema.validators import (
     XsdUnion,
 )
 
-from ..xml_schemas import xmlschema_rule
-from . import _xsd_lexical as lex
-from ._xsd_regex import matching
+from conformance.strategies import _xsd_lexical as lex
+from conformance.strategies._xsd_regex import matching
+from conformance.validation.xml_schemas import xmlschema_rule
 
 PATTERN = "cvc-pattern-valid"
 ENUMERATION = "cvc-enumeration-valid"

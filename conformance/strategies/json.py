@@ -24,11 +24,11 @@ from urllib.parse import urljoin
 from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument
 
-from ..json_locate import escape_pointer_token
-from ..patterns import search, to_python
-from . import regex_runs
-from .common import UnsupportedSchema
-from .primitives import members
+from conformance.inputs.json_locate import escape_pointer_token
+from conformance.strategies import regex_runs
+from conformance.strategies.common import UnsupportedSchema
+from conformance.strategies.primitives import members
+from conformance.validation.patterns import search, to_python
 
 SUPPORTED = frozenset(
     {
@@ -99,7 +99,7 @@ _PRINTABLE = st.characters(codec="utf-8", exclude_categories=_UNPRINTABLE)
 
 def unsupported(schema: Any, where: str = "") -> list[str]:
     """Keywords in ``schema`` the compiler cannot generate, as ``pointer: keyword``."""
-    from ..json_schemas import iter_subschemas
+    from conformance.validation.json_schemas import iter_subschemas
 
     found = []
     for at, node in iter_subschemas(schema, where):
@@ -428,7 +428,7 @@ class Compiler:
                 return False
             if not all(search(p, value) for p in patterns):
                 return False
-            from ..formats import FORMATS
+            from conformance.validation.formats import FORMATS
 
             return all(FORMATS[f](value) for f in formats if f in FORMATS)
 

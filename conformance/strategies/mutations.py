@@ -19,10 +19,10 @@ from typing import Any
 from hypothesis import assume
 from hypothesis import strategies as st
 
-from ..json_locate import pointer as json_pointer
-from ..patterns import to_python
-from .common import Invalid, Violation
-from .json import Compiler, View, _group_key
+from conformance.inputs.json_locate import pointer as json_pointer
+from conformance.strategies.common import Invalid, Violation
+from conformance.strategies.json import Compiler, View, _group_key
+from conformance.validation.patterns import to_python
 
 
 @dataclass(frozen=True)
@@ -296,7 +296,7 @@ def invalid(
     validator: Any,
 ) -> st.SearchStrategy[Invalid]:
     """Documents that break exactly one rule, confirmed, with their violation."""
-    from .common import UnsupportedSchema
+    from conformance.strategies.common import UnsupportedSchema
 
     root = compiler.merge([(schema, base)])
     if (

@@ -24,8 +24,8 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from .primitives import AVAILABLE as _PRIMITIVES
-from .primitives import IntervalSet, SearchStrategy
+from conformance.strategies.primitives import AVAILABLE as _PRIMITIVES
+from conformance.strategies.primitives import IntervalSet, SearchStrategy
 
 try:  # the parser st.from_regex uses; private, so callers fall back without it
     from re import _constants as _c  # type: ignore[attr-defined]

@@ -35,13 +35,13 @@ from urllib.parse import unquote, urlparse
 from hypothesis import strategies as st
 from hypothesis.strategies import SearchStrategy
 
-from ..bindings import xsd_model
-from ..xml_schemas import XsdSchema, compile_xsd
-from ..xml_validation import xml_validator
-from ._xsd_mutations import invalid_documents
-from ._xsd_plan import Compiler, Plan
-from ._xsd_tree import Builder, serialize
-from .common import Invalid, UnsupportedSchema
+from conformance.strategies._xsd_mutations import invalid_documents
+from conformance.strategies._xsd_plan import Compiler, Plan
+from conformance.strategies._xsd_tree import Builder, serialize
+from conformance.strategies.common import Invalid, UnsupportedSchema
+from conformance.validation.bindings import xsd_model
+from conformance.validation.xml_schemas import XsdSchema, compile_xsd
+from conformance.validation.xml_validation import xml_validator
 
 __all__ = ["from_xsd", "invalid_from_xsd", "invalid_xml", "valid_xml"]
 

@@ -1,0 +1,282 @@
+"""``conformance standards list|show|check|selftest|generate|lock``."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+from conformance.cli.output import EXIT_FAIL, EXIT_OK, print_json
+from conformance.model import Outcome
+from conformance.registry.standards import Registry
+
+
+def dispatch(args: argparse.Namespace, registry_path: Path | None) -> int:
+    """Run one ``standards`` action."""
+    registry = Registry.open(registry_path)
+    actions = {
+        "list": _list,
+        "show": _show,
+        "check": _check,
+        "selftest": _selftest,
+        "generate": _generate,
+        "lock": _lock,
+    }
+    return actions[args.action](registry, args)
+
+
+def _list(registry: Registry, args: argparse.Namespace) -> int:
+    rows = []
+    for standard in registry:
+        rows.append(
+            {
+                "ref": standard.ref,
+                "status": standard.status.value,
+                "released": standard.released.isoformat()
+                if standard.released
+                else None,
+                "sunset": standard.sunset.isoformat() if standard.sunset else None,
+                "bindings": [b.format for b in standard.bindings],
+                "owner": standard.owner.id,
+                "title": standard.title,
+            }
+        )
+    if args.format == "json":
+        print_json(rows)
+        return EXIT_OK
+    out = sys.stdout
+    out.write(f"{registry.name} ({registry.root})\n")
+    for row in rows:
+        sunset = f" sunset {row['sunset']}" if row["sunset"] else ""
+        out.write(
+            f"  {row['ref']:<34} {row['status']:<10} {'+'.join(row['bindings']):<9}"
+            f" {row['title']}{sunset}\n"
+        )
+    for problem in registry.problems:
+        out.write(f"  BROKEN {problem.message.splitlines()[0]}\n")
+    return EXIT_OK
+
+
+def _show(registry: Registry, args: argparse.Namespace) -> int:
+    standard = registry.resolve(args.ref)
+    data: dict[str, Any] = {
+        "ref": standard.ref,
+        "title": standard.title,
+        "title_az": standard.title_az,
+        "status": standard.status.value,
+        "released": standard.released.isoformat() if standard.released else None,
+        "sunset": standard.sunset.isoformat() if standard.sunset else None,
+        "owner": {"id": standard.owner.id, "name": standard.owner.name},
+        "folder": str(standard.folder),
+        "bindings": {
+            b.format: {
+                "schema": b.path.name,
+                "requirement": b.requirement,
+                **(
+                    {"xsd_version": b.xsd_version, "root": b.root}
+                    if b.format == "xml"
+                    else {}
+                ),
+            }
+            for b in standard.bindings
+        },
+        "requirements": [
+            {"id": r.id, "level": r.level.value, "text": r.text}
+            for r in standard.requirements
+        ],
+        "examples": {
+            "valid": sum(e.valid for e in standard.examples),
+            "invalid": sum(not e.valid for e in standard.examples),
+        },
+        "errata": _errata(registry, standard),
+    }
+    if args.format == "json":
+        print_json(data)
+        return EXIT_OK
+    out = sys.stdout
+    out.write(f"{standard.ref}: {standard.title}")
+    out.write(f" / {standard.title_az}\n" if standard.title_az else "\n")
+    out.write(f"  status: {standard.status}")
+    if standard.released:
+        out.write(f", released {standard.released}")
+    if standard.sunset:
+        out.write(f", sunset {standard.sunset}")
+    out.write(f"\n  primary source: {standard.owner.name}\n")
+    for binding in standard.bindings:
+        extra = (
+            f" (XSD {binding.xsd_version}, root {binding.root})"
+            if binding.format == "xml"
+            else ""
+        )
+        out.write(f"  {binding.format}: {binding.path.name}{extra}\n")
+    out.write("  requirements:\n")
+    for requirement in standard.requirements:
+        out.write(f"    {requirement.id} {requirement.level}: {requirement.text}\n")
+    examples = data["examples"]
+    out.write(f"  examples: {examples['valid']} valid, {examples['invalid']} invalid\n")
+    errata = data["errata"]
+    if errata["problem"]:
+        out.write(f"  errata: {errata['problem']}\n")
+    elif errata["divergences"]:
+        out.write(f"  known differences between the bindings ({errata['file']}):\n")
+        for entry in errata["divergences"]:
+            edges = f" ({', '.join(entry['edges'])})" if entry["edges"] else ""
+            out.write(
+                f"    the {entry['accepted_by'].upper()} binding alone takes values at"
+                f" {', '.join(entry['locations'])}{edges}: {entry['reason']}\n"
+            )
+    return EXIT_OK
+
+
+def _errata(registry: Registry, standard: Any) -> dict[str, Any]:
+    """The recorded binding differences of a version, for ``show``."""
+    from conformance.errors import RegistryError
+    from conformance.selfcheck.errata import divergences, errata_path
+    from conformance.selfcheck.registry_checks import _rel
+
+    found: dict[str, Any] = {
+        "file": _rel(registry, errata_path(standard)),
+        "divergences": [],
+        "problem": None,
+    }
+    try:
+        recorded = divergences(registry, standard)
+    except RegistryError as exc:
+        found["problem"] = str(exc)
+        return found
+    found["divergences"] = [
+        {
+            "accepted_by": d.accepted_by,
+            "locations": list(d.locations),
+            "edges": list(d.edges),
+            "reason": d.reason,
+        }
+        for d in recorded
+    ]
+    return found
+
+
+def _check(registry: Registry, args: argparse.Namespace) -> int:
+    from conformance.selfcheck.registry_checks import registry_checks
+
+    standards = [registry.resolve(ref) for ref in args.refs] if args.refs else None
+    checks = registry_checks(registry, standards)
+    return _report_checks(checks, args, counted="registry checks", fine="passed")
+
+
+def _selftest(registry: Registry, args: argparse.Namespace) -> int:
+    from conformance.selfcheck.selftest import selftests
+
+    standards = [registry.resolve(ref) for ref in args.refs] if args.refs else None
+    checks = selftests(registry, standards)
+    return _report_checks(checks, args, counted="self-tests", fine="passed or noted")
+
+
+def _generate(registry: Registry, args: argparse.Namespace) -> int:
+    from conformance.selfcheck.samples import DEFAULT_SEED, samples
+
+    standard = registry.resolve(args.ref)
+    seed = DEFAULT_SEED if args.seed is None else args.seed
+    made = samples(
+        registry,
+        standard,
+        binding=args.binding,
+        kind=args.kind,
+        count=args.count,
+        seed=seed,
+    )
+    if args.format == "json":
+        print_json(
+            {
+                "ref": standard.ref,
+                "kind": args.kind,
+                "seed": None if args.kind == "boundary" else seed,
+                "documents": [m.as_dict() for m in made],
+            }
+        )
+        return EXIT_OK
+    out = sys.stdout
+    for number, sample in enumerate(made, 1):
+        verdict = "valid" if sample.valid else "invalid"
+        out.write(f"# {number}. {verdict}: {sample.label}\n{sample.text()}\n\n")
+    repeat = "" if args.kind == "boundary" else f" (seed {seed})"
+    out.write(
+        f"{len(made)} {args.kind} {args.binding.upper()} documents of"
+        f" {standard.ref}{repeat}, each confirmed by the validator\n"
+    )
+    return EXIT_OK
+
+
+def _report_checks(
+    checks: list[Any], args: argparse.Namespace, *, counted: str, fine: str
+) -> int:
+    """Run registry checks or self-tests; print what failed or is noted."""
+    from conformance.results.run import result_to_dict
+
+    results = [check.run() for check in checks]
+    # A warning is a note (a self-test's binding-specific difference); any
+    # other outcome but a pass fails.
+    failed = [r for r in results if r.outcome not in (Outcome.PASSED, Outcome.WARNING)]
+    if args.format == "json":
+        print_json([result_to_dict(r) for r in results])
+    else:
+        out = sys.stdout
+        for result in results:
+            if result.outcome is Outcome.PASSED:
+                continue
+            mark = "note" if result.outcome is Outcome.WARNING else "FAIL"
+            out.write(f"{mark}  {result.title}\n")
+            for finding in result.findings:
+                out.write("      " + finding.message.replace("\n", "\n      ") + "\n")
+        out.write(
+            f"{len(results)} {counted}: {len(results) - len(failed)} {fine},"
+            f" {len(failed)} failed\n"
+        )
+    return EXIT_FAIL if failed else EXIT_OK
+
+
+def _lock(registry: Registry, args: argparse.Namespace) -> int:
+    from conformance.registry.integrity import write_lock
+
+    refs = [registry.resolve(ref).ref for ref in args.refs] if args.refs else None
+    recorded = write_lock(registry, refs)
+    if recorded:
+        sys.stdout.write("recorded: " + ", ".join(recorded) + "\n")
+    else:
+        sys.stdout.write("nothing new to record\n")
+    return EXIT_OK
+
+
+def list_checks(args: argparse.Namespace, registry_path: Path | None) -> int:
+    """``conformance checks list``: the catalogue with each requirement's text."""
+    from conformance.probing.checks import all_checks
+
+    registry = Registry.open(registry_path)
+    rows = []
+    for spec in all_checks().values():
+        requirement = registry.requirement(spec.standard, spec.requirement)
+        rows.append(
+            {
+                "id": spec.id,
+                "title": spec.title,
+                "requirement": spec.requirement,
+                "level": requirement.level.value if requirement else None,
+                "text": requirement.text if requirement else None,
+                "class": spec.conformance_class,
+                "roles": sorted(spec.roles) if spec.roles is not None else None,
+                "writes": spec.writes,
+            }
+        )
+    if args.format == "json":
+        print_json(rows)
+        return EXIT_OK
+    out = sys.stdout
+    for row in rows:
+        scope = ", ".join(row["roles"]) if row["roles"] else "service"
+        writes = "; writes" if row["writes"] else ""
+        out.write(
+            f"{row['id']:<22} {row['level'] or '?':<6} {row['requirement']:<11}"
+            f" {row['class']:<13} {row['title']} [{scope}{writes}]\n"
+        )
+    return EXIT_OK

@@ -1,0 +1,1 @@
+"""The run engine: the one orchestration under every front end."""

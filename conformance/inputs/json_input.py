@@ -1,0 +1,391 @@
+"""Reading JSON safely: every problem in the input becomes a finding.
+
+Duplicate member names, ``NaN``/``Infinity``, numbers that overflow or lose
+precision, invalid UTF-8, a byte order mark, excessive nesting and excessive
+size are reported with their position; nothing here raises on bad input.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+
+from conformance.inputs.json_locate import Locator, pointer
+from conformance.inputs.rules import (
+    EXCHANGE_RULES,
+    JSON_BOM,
+    JSON_DEPTH,
+    JSON_DUPLICATE,
+    JSON_ENCODING,
+    JSON_NUMBER,
+    JSON_PRECISION,
+    JSON_SIZE,
+    JSON_SYNTAX,
+)
+from conformance.model import Finding, Severity
+
+_MAX_SAFE_INTEGER = 2**53 - 1
+_INFINITIES = (float("inf"), float("-inf"))
+_LEADING_SPACE = re.compile(r"[ \t\n\r]*")
+_SPACE = frozenset(" \t\n\r")
+_BOM = b"\xef\xbb\xbf"
+NEEDS_FINDINGS = object()
+"""Returned by :func:`read_fast` when only :func:`parse_json` can say what is wrong."""
+
+
+@dataclass(frozen=True, slots=True)
+class JsonLimits:
+    """Input limits; each one breached is a finding, never a crash."""
+
+    max_bytes: int = 50 * 1024 * 1024
+    max_depth: int = 64
+
+
+DEFAULT_LIMITS = JsonLimits()
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedJson:
+    """The outcome of reading one JSON text.
+
+    ``ok`` says the value was read and is fit to check against a schema;
+    ``findings`` may hold errors even then (a byte order mark).
+    """
+
+    ok: bool
+    value: Any = None
+    text: str = ""
+    findings: tuple[Finding, ...] = ()
+
+
+class _Duplicate(ValueError):
+    pass
+
+
+class _NotANumber(ValueError):
+    pass
+
+
+class _Suspicious(ValueError):
+    """A number that may be out of binary64 range or precision."""
+
+
+def _unique_pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    result = dict(pairs)
+    if len(result) != len(pairs):
+        raise _Duplicate
+    return result
+
+
+def _reject_constant(name: str) -> Any:
+    raise _NotANumber(name)
+
+
+def _parse_float(text: str) -> float:
+    value = float(text)
+    if value in _INFINITIES:
+        raise _Suspicious
+    return value
+
+
+def _parse_int(text: str) -> int:
+    # Sixteen digits or more may pass 2^53: let the careful path look.
+    if len(text) > 15:
+        raise _Suspicious
+    return int(text)
+
+
+# The fast decoder refuses anything unusual; the careful one reads big
+# numbers as they are so that they can be reported with their place.
+_FAST = json.JSONDecoder(
+    object_pairs_hook=_unique_pairs,
+    parse_constant=_reject_constant,
+    parse_float=_parse_float,
+    parse_int=_parse_int,
+).scan_once
+_CAREFUL = json.JSONDecoder(
+    object_pairs_hook=_unique_pairs, parse_constant=_reject_constant
+).scan_once
+_BIG_NUMBER_HINT = re.compile(r"[0-9]{16,}|[eE][+-]?[0-9]{3,}")
+
+
+def _decode(text: str, scan: Any = _FAST) -> Any:
+    """Decode one JSON text with the C scanner; raises like ``json.loads``."""
+    start = _LEADING_SPACE.match(text).end() if text[:1] in _SPACE else 0
+    try:
+        value, end = scan(text, start)
+    except StopIteration as stop:
+        raise json.JSONDecodeError("Expecting value", text, stop.value) from None
+    if end != len(text) and not text[end:].isspace():
+        raise json.JSONDecodeError("Extra data", text, end)
+    return value
+
+
+def _finding(rule: tuple[str, str], message: str, **where: Any) -> Finding:
+    requirement, code = rule
+    severity = where.pop("severity", Severity.ERROR)
+    return Finding(
+        message=message,
+        rule=code,
+        requirement=requirement,
+        standard=EXCHANGE_RULES,
+        severity=severity,
+        **where,
+    )
+
+
+UNUSUAL_START = frozenset(" \t\r\n\ufeff")
+"""First characters that send a text down the careful path (space, BOM)."""
+_UNUSUAL_START_BYTES = (b" ", b"\t", b"\r", b"\n", b"\xef")
+
+
+# One translation serves two checks: digits become "0" (to find long runs)
+# and "{" becomes "[" (to count openers, an upper bound of the depth).
+_FOLD = bytes.maketrans(b"123456789{", b"000000000[")
+_SIXTEEN_DIGITS = b"0" * 16
+
+
+def read_fast(data: bytes | str, limits: JsonLimits = DEFAULT_LIMITS) -> Any:
+    """``(value, text)`` of a sound JSON text, or :data:`NEEDS_FINDINGS`.
+
+    The common case costs one C-level parse. Bytes go to orjson, but only
+    when it provably reads what the careful path would: no escapes at all
+    (so every ``"`` delimits a string and re-serialising cannot add one),
+    no run of sixteen digits (an integer that may pass 2^53), and as many
+    quotes out as in (a duplicate member name would have dropped some).
+    Anything else is left to :func:`parse_json`, which explains. ``text``
+    is returned lazily as ``None`` for bytes; decode when needed.
+    """
+    if len(data) > limits.max_bytes:
+        return NEEDS_FINDINGS
+    if isinstance(data, bytes):
+        if data[:1] in _UNUSUAL_START_BYTES or b"\\" in data:
+            return NEEDS_FINDINGS
+        folded = data.translate(_FOLD)
+        if folded.count(b"[") > limits.max_depth or folded.find(_SIXTEEN_DIGITS) >= 0:
+            return NEEDS_FINDINGS
+        try:
+            value = orjson.loads(data)
+        except orjson.JSONDecodeError:
+            return NEEDS_FINDINGS
+        if data.count(b'"') != orjson.dumps(value).count(b'"'):
+            return NEEDS_FINDINGS
+        return value, None
+    if (
+        data[:1] in UNUSUAL_START
+        or data.count("[") + data.count("{") > limits.max_depth
+    ):
+        return NEEDS_FINDINGS
+    try:
+        value, end = _FAST(data, 0)
+    except (ValueError, RecursionError, StopIteration):
+        return NEEDS_FINDINGS
+    if end != len(data) and not data[end:].isspace():
+        return NEEDS_FINDINGS
+    return value, data
+
+
+def parse_json(
+    data: bytes | str,
+    *,
+    limits: JsonLimits = DEFAULT_LIMITS,
+    first_line: int = 1,
+) -> ParsedJson:
+    """Parse one JSON text, returning the value or findings that say why not.
+
+    ``first_line`` shifts reported line numbers, for a record inside a
+    JSON Lines file.
+    """
+    findings: list[Finding] = []
+    size = len(data)
+    if size > limits.max_bytes:
+        return ParsedJson(
+            ok=False,
+            findings=(
+                _finding(
+                    JSON_SIZE,
+                    f"the document is {size:,} bytes; the limit is"
+                    f" {limits.max_bytes:,} bytes (raise it with --max-bytes if"
+                    " the receiving service accepts more)",
+                ),
+            ),
+        )
+    if isinstance(data, bytes):
+        if data.startswith(b"\xef\xbb\xbf"):
+            findings.append(
+                _finding(
+                    JSON_BOM,
+                    "the document starts with a UTF-8 byte order mark; JSON sent"
+                    " between systems must not carry one (RFC 8259 §8.1)",
+                    line=first_line,
+                    column=1,
+                )
+            )
+            data = data[3:]
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            line = first_line + data.count(b"\n", 0, exc.start)
+            start = data.rfind(b"\n", 0, exc.start) + 1
+            column = len(data[start : exc.start].decode("utf-8", "replace")) + 1
+            bad = data[exc.start : exc.end].hex(" ")
+            findings.append(
+                _finding(
+                    JSON_ENCODING,
+                    f"invalid UTF-8 at byte offset {exc.start} (bytes {bad}):"
+                    f" {exc.reason}; JSON must be UTF-8 (RFC 8259 §8.1)",
+                    line=line,
+                    column=column,
+                )
+            )
+            return ParsedJson(ok=False, findings=tuple(findings))
+    else:
+        text = data
+    # Depth can only exceed the limit if there are that many openers at all;
+    # counting them is far cheaper than scanning.
+    if text.count("[") + text.count("{") > limits.max_depth:
+        locator = Locator(text, first_line=first_line, max_depth=limits.max_depth)
+        if locator.scan.too_deep_at is not None:
+            line, column = locator.position(locator.scan.too_deep_at)
+            findings.append(
+                _finding(
+                    JSON_DEPTH,
+                    f"the document nests deeper than {limits.max_depth} levels",
+                    line=line,
+                    column=column,
+                )
+            )
+            return ParsedJson(ok=False, text=text, findings=tuple(findings))
+    try:
+        value = _decode(text, _CAREFUL)
+    except json.JSONDecodeError as exc:
+        findings.append(
+            _finding(
+                JSON_SYNTAX,
+                f"not well-formed JSON: {exc.msg}",
+                line=first_line + exc.lineno - 1,
+                column=exc.colno,
+            )
+        )
+        return ParsedJson(ok=False, text=text, findings=tuple(findings))
+    except (_Duplicate, _NotANumber, ValueError, RecursionError):
+        findings.extend(_explain_rejection(text, first_line, limits))
+        return ParsedJson(ok=False, text=text, findings=tuple(findings))
+    if _BIG_NUMBER_HINT.search(text):
+        findings.extend(_number_findings(value, text, first_line))
+    # A byte order mark is a finding, but the value behind it is still sound
+    # enough to check against the schema; an overflowing number is not.
+    ok = not any(
+        f.severity is Severity.ERROR and f.rule != JSON_BOM[1] for f in findings
+    )
+    return ParsedJson(ok=ok, value=value, text=text, findings=tuple(findings))
+
+
+def _explain_rejection(text: str, first_line: int, limits: JsonLimits) -> list[Finding]:
+    """Say exactly why the strict decoder refused a text the scanner can follow."""
+    locator = Locator(text, first_line=first_line, max_depth=limits.max_depth)
+    findings = []
+    for obj, key, offset in locator.scan.duplicates:
+        line, column = locator.position(offset)
+        findings.append(
+            _finding(
+                JSON_DUPLICATE,
+                f"member name {key!r} appears more than once in the object at"
+                f" {obj or '/'}; receivers disagree on which value wins"
+                " (RFC 7493 §2.3)",
+                pointer=pointer([*_split(obj), key]),
+                line=line,
+                column=column,
+            )
+        )
+    for where, token, offset in locator.scan.scalars:
+        line, column = locator.position(offset)
+        if token in ("NaN", "Infinity", "-Infinity"):
+            findings.append(
+                _finding(
+                    JSON_NUMBER,
+                    f"{token} is not a JSON number (RFC 8259 §6)",
+                    pointer=where,
+                    line=line,
+                    column=column,
+                )
+            )
+        elif token.lstrip("-").isdigit() and len(token.lstrip("-")) > 4300:
+            findings.append(
+                _finding(
+                    JSON_NUMBER,
+                    f"an integer with {len(token.lstrip('-')):,} digits is far"
+                    " beyond what any receiver can represent (RFC 7493 §2.2)",
+                    pointer=where,
+                    line=line,
+                    column=column,
+                )
+            )
+    if not findings:
+        findings.append(
+            _finding(JSON_SYNTAX, "the JSON text could not be read", line=first_line)
+        )
+    return findings
+
+
+def _split(json_pointer: str) -> list[str]:
+    if not json_pointer:
+        return []
+    return [
+        p.replace("~1", "/").replace("~0", "~") for p in json_pointer.split("/")[1:]
+    ]
+
+
+def _number_findings(value: Any, text: str, first_line: int) -> list[Finding]:
+    """Numbers that overflow binary64 (errors) or lose integer precision (warnings)."""
+    found: list[tuple[str, Any]] = []
+    stack: list[tuple[list[str | int], Any]] = [([], value)]
+    while stack:
+        path, item = stack.pop()
+        if isinstance(item, dict):
+            stack.extend(([*path, k], v) for k, v in item.items())
+        elif isinstance(item, list):
+            stack.extend(([*path, i], v) for i, v in enumerate(item))
+        elif (isinstance(item, float) and item in (float("inf"), float("-inf"))) or (
+            isinstance(item, int)
+            and not isinstance(item, bool)
+            and abs(item) > _MAX_SAFE_INTEGER
+        ):
+            found.append((pointer(path), item))
+    if not found:
+        return []
+    locator = Locator(text, first_line=first_line)
+    findings = []
+    for where, item in sorted(found, key=lambda f: f[0]):
+        position = locator.locate(where)
+        line, column = position if position else (None, None)
+        if isinstance(item, float):
+            findings.append(
+                _finding(
+                    JSON_NUMBER,
+                    "this number is too large for IEEE 754 binary64: receivers"
+                    " would read it as infinity (RFC 7493 §2.2)",
+                    pointer=where,
+                    line=line,
+                    column=column,
+                )
+            )
+        else:
+            digits = len(str(abs(item)))
+            findings.append(
+                _finding(
+                    JSON_PRECISION,
+                    f"this integer ({digits} digits) is outside ±(2^53-1);"
+                    " receivers that read numbers as binary64 will change it;"
+                    " send it as a string (RFC 7493 §2.2)",
+                    pointer=where,
+                    line=line,
+                    column=column,
+                    severity=Severity.WARNING,
+                )
+            )
+    return findings

@@ -1,0 +1,78 @@
+"""The JSON Schemas of the suite's own TOML files: manifests, profiles, waivers.
+
+Each file format is described by a schema shipped in ``conformance/schemas``
+and checked with the reference validator, formats asserted.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+import json
+from collections.abc import Callable
+from functools import cache
+from importlib import resources
+from typing import Any
+
+
+@cache
+def packaged_validator(name: str) -> Any:
+    """The validator of ``conformance/schemas/<name>``, built once."""
+    import jsonschema
+
+    text = resources.files("conformance.inputs.schemas").joinpath(name)
+    schema = json.loads(text.read_text(encoding="utf-8"))
+    return jsonschema.Draft202012Validator(
+        schema, format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER
+    )
+
+
+def schema_problems(name: str, data: Any, describe: Callable[[Any], str]) -> list[str]:
+    """Each error of ``data`` against a packaged schema, described, in
+    document order."""
+    errors = sorted(
+        packaged_validator(name).iter_errors(data),
+        key=lambda e: [str(p) for p in e.absolute_path],
+    )
+    return [describe(e) for e in errors]
+
+
+def toml_as_json(value: Any) -> Any:
+    """A TOML document as JSON: dates and times become ISO 8601 strings.
+
+    A date-time where a date belongs becomes a string that fails
+    ``format: date``, and the message says so.
+    """
+    if isinstance(value, dict):
+        return {k: toml_as_json(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [toml_as_json(v) for v in value]
+    if isinstance(value, dt.date | dt.datetime | dt.time):
+        return value.isoformat()
+    return value
+
+
+def described(error: Any) -> str:
+    """A schema error of a TOML file as its author reads it:
+    ``waivers[0].expires: ...``, unknown keys with a "did you mean"."""
+    where = "".join(
+        f"[{p}]" if isinstance(p, int) else f".{p}" for p in error.absolute_path
+    ).lstrip(".")
+    where = where or "(top level)"
+    if error.validator == "additionalProperties":
+        return f"{where}: {unknown_keys(error)}"
+    if error.validator == "format" and error.validator_value == "date":
+        return f"{where}: {error.instance!r} is not a date; write it as YYYY-MM-DD"
+    return f"{where}: {error.message}"
+
+
+def unknown_keys(error: Any) -> str:
+    """For an ``additionalProperties`` error: each unknown key, with a
+    "did you mean" where a known key is close, and the keys allowed."""
+    allowed = list(error.schema.get("properties", {}))
+    hints = []
+    for key in (k for k in error.instance if k not in allowed):
+        close = difflib.get_close_matches(key, allowed, n=1)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        hints.append(f"unknown key {key!r}{hint}")
+    return f"{'; '.join(hints)}; allowed: {', '.join(allowed)}"

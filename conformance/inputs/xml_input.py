@@ -1,0 +1,249 @@
+"""Reading XML safely: no DTD, no entities, no network, no XInclude.
+
+A document type declaration is refused before libxml2 sees the document:
+a short expat pass over the prolog stops at the first element or at a
+``<!DOCTYPE``, whichever comes first, so no internal subset, entity or
+external DTD is ever processed. ``xsi:schemaLocation`` hints are noted and
+ignored: validation always uses the standard's own XSD.
+"""
+
+from __future__ import annotations
+
+import xml.parsers.expat
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from lxml import etree
+
+from conformance.inputs.rules import (
+    EXCHANGE_RULES,
+    XML_DEPTH,
+    XML_DTD,
+    XML_SCHEMA_LOCATION,
+    XML_SIZE,
+    XML_SYNTAX,
+)
+from conformance.model import Finding, Severity
+
+XSI = "http://www.w3.org/2001/XMLSchema-instance"
+_PROLOG_CHUNK = 4096
+
+
+@dataclass(frozen=True, slots=True)
+class XmlLimits:
+    """Input limits for one in-memory XML document."""
+
+    max_bytes: int = 50 * 1024 * 1024
+
+
+DEFAULT_LIMITS = XmlLimits()
+
+
+def safe_parser(**extra: Any) -> etree.XMLParser:
+    """An lxml parser that expands nothing and loads nothing."""
+    return etree.XMLParser(
+        resolve_entities=False,
+        no_network=True,
+        load_dtd=False,
+        dtd_validation=False,
+        huge_tree=False,
+        collect_ids=False,
+        **extra,
+    )
+
+
+_PARSER = safe_parser()
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedXml:
+    """The outcome of reading one XML document."""
+
+    ok: bool
+    tree: Any = None
+    findings: tuple[Finding, ...] = ()
+
+
+class _Stop(Exception):
+    def __init__(self, doctype: bool, line: int = 0, column: int = 0) -> None:
+        self.doctype = doctype
+        self.line = line
+        self.column = column
+
+
+def doctype_position(data: bytes | Path) -> tuple[int, int] | None:
+    """Where a ``<!DOCTYPE`` starts, if the document has one; reads only the prolog."""
+    parser = xml.parsers.expat.ParserCreate()
+
+    def on_doctype(*_: Any) -> None:
+        raise _Stop(True, parser.CurrentLineNumber, parser.CurrentColumnNumber + 1)
+
+    def on_element(*_: Any) -> None:
+        raise _Stop(False)
+
+    parser.StartDoctypeDeclHandler = on_doctype
+    parser.StartElementHandler = on_element
+    try:
+        if isinstance(data, Path):
+            with data.open("rb") as handle:
+                while chunk := handle.read(_PROLOG_CHUNK):
+                    parser.Parse(chunk, False)
+        else:
+            for start in range(0, len(data), _PROLOG_CHUNK):
+                parser.Parse(data[start : start + _PROLOG_CHUNK], False)
+        parser.Parse(b"", True)
+    except _Stop as stop:
+        return (stop.line, stop.column) if stop.doctype else None
+    except xml.parsers.expat.ExpatError:
+        # Not well-formed: lxml will say where, with its own message.
+        return None
+    return None
+
+
+def _finding(rule: tuple[str, str], message: str, **where: Any) -> Finding:
+    requirement, code = rule
+    severity = where.pop("severity", Severity.ERROR)
+    return Finding(
+        message=message,
+        rule=code,
+        requirement=requirement,
+        standard=EXCHANGE_RULES,
+        severity=severity,
+        **where,
+    )
+
+
+def dtd_finding(line: int, column: int) -> Finding:
+    """The finding for a document type declaration."""
+    return _finding(
+        XML_DTD,
+        "the document has a document type declaration (<!DOCTYPE>); DTDs are"
+        " never processed here (no entity expansion, no external DTD or entity"
+        " is loaded) and exchanged documents must not carry one: remove it",
+        line=line,
+        column=column,
+        xpath="/",
+    )
+
+
+def syntax_finding(message: str, line: int | None, column: int | None) -> Finding:
+    """The finding for a document that is not well-formed (or nested too deep)."""
+    if "Excessive depth" in message:
+        return _finding(
+            XML_DEPTH,
+            "the document nests deeper than 256 levels; the reader stops there",
+            line=line or None,
+            column=column or None,
+        )
+    return _finding(
+        XML_SYNTAX,
+        f"not well-formed XML: {message}",
+        line=line or None,
+        column=column or None,
+    )
+
+
+def parse_xml(data: bytes, *, limits: XmlLimits = DEFAULT_LIMITS) -> ParsedXml:
+    """Parse one XML document safely; findings say why when it cannot be used."""
+    if len(data) > limits.max_bytes:
+        return ParsedXml(
+            ok=False,
+            findings=(
+                _finding(
+                    XML_SIZE,
+                    f"the document is {len(data):,} bytes; the in-memory limit is"
+                    f" {limits.max_bytes:,} bytes (validate it as a file to stream it)",
+                ),
+            ),
+        )
+    position = doctype_position(data)
+    if position is not None:
+        return ParsedXml(ok=False, findings=(dtd_finding(*position),))
+    try:
+        root = etree.fromstring(data, _PARSER)
+    except etree.XMLSyntaxError as exc:
+        line, column = exc.position if exc.position else (None, None)
+        return ParsedXml(ok=False, findings=(syntax_finding(exc.msg, line, column),))
+    tree = root.getroottree()
+    return ParsedXml(ok=True, tree=tree, findings=tuple(schema_location_notes(root)))
+
+
+def schema_location_notes(root: Any) -> list[Finding]:
+    """A warning for each ``xsi:schemaLocation`` hint on the root: it is ignored."""
+    notes = []
+    for attribute in ("schemaLocation", "noNamespaceSchemaLocation"):
+        hint = root.get(f"{{{XSI}}}{attribute}")
+        if hint:
+            notes.append(
+                _finding(
+                    XML_SCHEMA_LOCATION,
+                    f"xsi:{attribute}={hint!r} was ignored: documents are validated"
+                    " against the standard's own XSD from the registry, and"
+                    " nothing is loaded from locations a document names",
+                    xpath=f"/{etree.QName(root).localname}/@xsi:{attribute}",
+                    line=root.sourceline,
+                    severity=Severity.WARNING,
+                )
+            )
+    return notes
+
+
+def root_identity(data: bytes | Path) -> tuple[str | None, str | None, str | None]:
+    """Namespace, local name and ``version`` attribute of the root element.
+
+    Reads only up to the root start tag, with expat (no DTD processing).
+    """
+    parser = xml.parsers.expat.ParserCreate(namespace_separator=" ")
+    found: list[tuple[str | None, str, str | None]] = []
+
+    def on_element(name: str, attributes: dict[str, str]) -> None:
+        namespace, _, local = name.rpartition(" ")
+        found.append((namespace or None, local, attributes.get("version")))
+        raise _Stop(False)
+
+    def on_doctype(*_: Any) -> None:
+        raise _Stop(True)
+
+    parser.StartElementHandler = on_element
+    parser.StartDoctypeDeclHandler = on_doctype
+    try:
+        if isinstance(data, Path):
+            with data.open("rb") as handle:
+                while chunk := handle.read(_PROLOG_CHUNK):
+                    parser.Parse(chunk, False)
+        else:
+            parser.Parse(data[: 1024 * 1024], False)
+    except (_Stop, xml.parsers.expat.ExpatError):
+        pass
+    if not found:
+        return None, None, None
+    return found[0]
+
+
+def target_namespace(xsd: Path) -> str | None:
+    """The ``targetNamespace`` of an XSD file, read safely."""
+    try:
+        root = etree.parse(str(xsd), _PARSER).getroot()
+    except (etree.XMLSyntaxError, OSError):
+        return None
+    return root.get("targetNamespace")
+
+
+def readable_path(element: Any) -> str:
+    """An XPath of local names (``/Persons/Person[3]/BirthDate``) for an element."""
+    steps = []
+    node = element
+    while node is not None:
+        if not isinstance(node.tag, str):
+            node = node.getparent()
+            continue
+        name = etree.QName(node).localname
+        parent = node.getparent()
+        if parent is not None:
+            same = [c for c in parent if c.tag == node.tag]
+            if len(same) > 1:
+                name += f"[{same.index(node) + 1}]"
+        steps.append(name)
+        node = parent
+    return "/" + "/".join(reversed(steps))

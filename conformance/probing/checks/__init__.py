@@ -1,0 +1,150 @@
+"""The checks catalogue: one small function per requirement of a service.
+
+A check is registered with :func:`check`, which records its id, title,
+requirement (in ``exchange-rules``), conformance class and the operation
+roles it applies to; a second registration of an id is refused. Other
+packages add checks through the ``conformance.checks`` entry point group:
+each entry point names a module whose import registers its checks.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Callable
+from dataclasses import dataclass
+from importlib import metadata
+
+from conformance.errors import UsageError
+from conformance.probing.checks.context import (
+    CheckContext,
+    NotApplicable,
+    Skip,
+    Unavailable,
+)
+
+__all__ = [
+    "CHECKS",
+    "CheckContext",
+    "CheckSpec",
+    "NotApplicable",
+    "Skip",
+    "Unavailable",
+    "all_checks",
+    "check",
+    "select",
+]
+
+SERVICE_RULES = "exchange-rules@1.2.0"
+CLASSES = (
+    "availability",
+    "core",
+    "content",
+    "errors",
+    "security",
+    "versioning",
+    "pagination",
+    "writes",
+    "performance",
+    "transport",
+    "fuzzing",
+)
+
+
+@dataclass(frozen=True)
+class CheckSpec:
+    """A registered check."""
+
+    id: str
+    title: str
+    requirement: str
+    conformance_class: str
+    roles: frozenset[str] | None  # None: once per service
+    func: Callable[[CheckContext], list]
+    writes: bool = False
+    standard: str = SERVICE_RULES
+
+
+CHECKS: dict[str, CheckSpec] = {}
+
+
+def check(
+    id: str,
+    *,
+    title: str,
+    requirement: str,
+    conformance_class: str,
+    roles: tuple[str, ...] | None = None,
+    writes: bool = False,
+) -> Callable[[Callable[[CheckContext], list]], Callable[[CheckContext], list]]:
+    """Register a check function under a unique id."""
+    if conformance_class not in CLASSES:
+        raise ValueError(
+            f"check {id!r}: unknown conformance class {conformance_class!r}"
+        )
+
+    def register(
+        func: Callable[[CheckContext], list],
+    ) -> Callable[[CheckContext], list]:
+        if id in CHECKS:
+            raise ValueError(f"a check with id {id!r} is already registered")
+        CHECKS[id] = CheckSpec(
+            id=id,
+            title=title,
+            requirement=requirement,
+            conformance_class=conformance_class,
+            roles=frozenset(roles) if roles is not None else None,
+            func=func,
+            writes=writes,
+        )
+        return func
+
+    return register
+
+
+_LOADED: list[bool] = []
+
+
+def all_checks() -> dict[str, CheckSpec]:
+    """Every check: the built-in catalogue and those of installed plugins."""
+    if not _LOADED:
+        from conformance.probing.checks import catalogue, fuzz  # noqa: F401 - registers the built-in checks
+
+        for entry in metadata.entry_points(group="conformance.checks"):
+            entry.load()
+        _LOADED.append(True)
+    return CHECKS
+
+
+def select(
+    *,
+    ids: list[str] | None = None,
+    classes: list[str] | None = None,
+    requirements: list[str] | None = None,
+    levels: list[str] | None = None,
+    level_of: Callable[[CheckSpec], str] | None = None,
+) -> list[CheckSpec]:
+    """The checks matching every given filter; unknown names are usage errors."""
+    checks = all_checks()
+    for wanted, known, what in (
+        (ids, set(checks), "check"),
+        (classes, set(CLASSES), "conformance class"),
+        (requirements, {c.requirement for c in checks.values()}, "requirement"),
+        (levels, {"MUST", "SHOULD", "MAY"}, "level"),
+    ):
+        for name in wanted or []:
+            if name not in known:
+                close = difflib.get_close_matches(name, sorted(known), n=1)
+                hint = f"; did you mean {close[0]!r}?" if close else ""
+                raise UsageError(f"unknown {what} {name!r}{hint}")
+    chosen = []
+    for spec in checks.values():
+        if ids and spec.id not in ids:
+            continue
+        if classes and spec.conformance_class not in classes:
+            continue
+        if requirements and spec.requirement not in requirements:
+            continue
+        if levels and level_of is not None and level_of(spec) not in levels:
+            continue
+        chosen.append(spec)
+    return chosen

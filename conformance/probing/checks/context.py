@@ -1,0 +1,221 @@
+"""What a check works with: the service, one operation, and a recording client."""
+
+from __future__ import annotations
+
+import random
+import string
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import quote
+
+from conformance.model import Finding, Severity
+from conformance.probing.fuzzing import CI_SEED, FuzzSettings
+from conformance.probing.http import Exchange, ServiceClient
+from conformance.probing.interfaces import Interface, Operation, member_at, with_member
+from conformance.probing.profiles import ServiceTarget
+from conformance.registry.manifest import StandardVersion
+from conformance.registry.standards import Registry
+
+
+class Skip(Exception):
+    """The check cannot run here, for a reason worth reading (never a pass)."""
+
+
+class NotApplicable(Exception):
+    """The requirement does not apply to this service or operation."""
+
+
+class Unavailable(Exception):
+    """The service did not answer: an availability problem, not a finding."""
+
+    def __init__(self, exchange: Exchange) -> None:
+        super().__init__(exchange.error)
+        self.exchange = exchange
+
+
+@dataclass
+class ServiceContext:
+    """One service under test, shared by its checks."""
+
+    target: ServiceTarget
+    registry: Registry
+    standard: StandardVersion
+    interface: Interface
+    client: ServiceClient
+    fuzz: FuzzSettings = field(default_factory=lambda: FuzzSettings(seed=CI_SEED))
+
+
+class CheckContext:
+    """One check on one operation (or on the service as a whole)."""
+
+    def __init__(
+        self,
+        service: ServiceContext,
+        operation: Operation | None,
+        *,
+        requirement: str,
+        rule: str,
+        standard: str,
+    ) -> None:
+        self.service = service
+        self.operation = operation
+        self.requirement = requirement
+        self.rule = rule
+        self.standard_ref = standard
+        self.exchanges: list[Exchange] = []
+        self.notes: dict[str, Any] = {}
+
+    # -- talking to the service ---------------------------------------------
+
+    def send(
+        self, method: str, path: str, *, tolerate: bool = False, **options: Any
+    ) -> Exchange:
+        """Send a request and keep it as evidence.
+
+        An exchange without a whole reply (refused, timed out, cut at the
+        size cap, redirected off the service) raises :class:`Unavailable`
+        unless ``tolerate``: the check is then reported as an error about
+        availability, not judged on half a reply.
+        """
+        exchange = self.service.client.request(method, path, **options)
+        self.exchanges.append(exchange)
+        if exchange.error and not tolerate:
+            raise Unavailable(exchange)
+        return exchange
+
+    def path(
+        self, operation: Operation | None = None, *, which: str = "existing"
+    ) -> str:
+        """The operation's path with its path parameters filled from test data."""
+        operation = operation or self.operation
+        assert operation is not None
+        target = self.service.target
+        data = target.existing if which == "existing" else target.missing
+        path = operation.path
+        for parameter in operation.path_parameters():
+            values = data.get(parameter.name)
+            if not values:
+                raise Skip(
+                    f"the profile's test_data.{which} has no {parameter.name!r} for"
+                    f" {operation.method} {operation.path}; add one to run this check"
+                )
+            path = path.replace(f"{{{parameter.name}}}", quote(values[0], safe=""))
+        return path
+
+    def operation_with_role(self, role: str) -> Operation:
+        """The first operation with this role, or :class:`NotApplicable`."""
+        found = self.service.interface.by_role(role)
+        if not found:
+            raise NotApplicable(f"the interface has no {role!r} operation")
+        return found[0]
+
+    # -- findings -----------------------------------------------------------
+
+    def finding(
+        self,
+        message: str,
+        *,
+        pointer: str | None = None,
+        severity: Severity = Severity.ERROR,
+        rule: str | None = None,
+    ) -> Finding:
+        """A finding citing this check's requirement."""
+        return Finding(
+            message=message,
+            rule=rule or self.rule,
+            pointer=pointer,
+            requirement=self.requirement,
+            standard=self.standard_ref,
+            severity=severity,
+        )
+
+    # -- request bodies -----------------------------------------------------
+
+    def valid_body(self) -> dict[str, Any]:
+        """A valid resource to create: a valid example with a fresh key."""
+        import json
+
+        for example in self.service.standard.examples:
+            if example.valid and example.path.suffix == ".json":
+                body = json.loads(example.path.read_text(encoding="utf-8"))
+                if isinstance(body, dict):
+                    return self.with_fresh_key(body)
+        raise Skip(f"{self.service.standard.ref} has no valid JSON example to send")
+
+    def invalid_bodies(self) -> list[tuple[dict[str, Any], str, str]]:
+        """Invalid examples that break one value: (body, pointer, rule)."""
+        import json
+
+        bodies = []
+        for example in self.service.standard.examples:
+            if example.valid or example.path.suffix != ".json":
+                continue
+            if example.rule in ("required", "additionalProperties", "oneOf", None):
+                continue  # the offending field is not one pointer into the body
+            if not example.location:
+                continue
+            try:
+                body = json.loads(example.path.read_text(encoding="utf-8"))
+            except ValueError:
+                continue
+            if isinstance(body, dict):
+                bodies.append(
+                    (
+                        self.with_fresh_key(body, keep=example.location),
+                        example.location,
+                        example.rule,
+                    )
+                )
+        return bodies
+
+    def key_pointer(self) -> str | None:
+        """Where a resource's key is: the read operation's path parameter."""
+        reads = self.service.interface.by_role("read")
+        if not reads or not reads[0].path_parameters():
+            return None
+        return reads[0].path_parameters()[0].key_pointer
+
+    def with_fresh_key(
+        self,
+        body: dict[str, Any],
+        *,
+        keep: str | None = None,
+        rng: random.Random | None = None,
+    ) -> dict[str, Any]:
+        """``body`` with its key replaced by a value unlikely to exist yet."""
+        pointer = self.key_pointer()
+        if pointer is None or keep == pointer:
+            return body
+        current = member_at(body, pointer)
+        if current is None:
+            return body
+        value = str(current)
+        rng = rng or random.Random()
+        for _ in range(200):
+            candidate = "".join(_same_class(ch, rng) for ch in value)
+            if candidate != value and self._valid_key(candidate):
+                return with_member(body, pointer, candidate)
+        return body
+
+    def _valid_key(self, value: str) -> bool:
+        reads = self.service.interface.by_role("read")
+        parameters = reads[0].path_parameters() if reads else []
+        if not parameters or parameters[0].pointer is None:
+            return True
+        try:
+            validator = self.service.interface.validator(parameters[0].pointer)
+            return validator.is_valid(value)
+        except Exception:  # a key we cannot check is still worth trying
+            return True
+
+
+def _same_class(ch: str, rng: random.Random) -> str:
+    if ch.isdigit():
+        return rng.choice(string.digits)
+    if "a" <= ch <= "f" and ch.islower():
+        return rng.choice("abcdef")
+    if ch.isupper() and ch.isascii():
+        return rng.choice(string.ascii_uppercase)
+    if ch.islower() and ch.isascii():
+        return rng.choice(string.ascii_lowercase)
+    return ch

@@ -1,0 +1,451 @@
+"""The one HTTP client: safety limits, evidence, redaction.
+
+Every request the suite sends goes through :class:`ServiceClient`. It only
+contacts the host of the service's base URL, never follows a redirect to
+another host, sends no write (POST, PUT, PATCH, DELETE) unless the profile
+allows writes, keeps to the profile's rate limit, stops a reply that is too
+slow or too large, and records each exchange as evidence with every secret
+replaced by ``***``. A refused connection or a timeout is not an exception:
+it is an exchange with an ``error``, which checks report as an availability
+problem, apart from non-conformance.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import shlex
+import threading
+import time
+import uuid
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode, urljoin, urlsplit
+
+import requests
+import urllib3
+
+from conformance.atomic import write_text_atomic
+
+READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+_EXCERPT = 4096
+LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1", "[::1]"})
+
+
+class WriteRefused(Exception):
+    """A write request on a service whose profile does not allow writes."""
+
+
+@dataclass(frozen=True)
+class HttpLimits:
+    """How long and how much the client waits for and accepts."""
+
+    connect_timeout: float = 5.0
+    read_timeout: float = 10.0
+    total_timeout: float = 30.0
+    max_body_bytes: int = 10 * 1024 * 1024
+    max_redirects: int = 3
+    retries: int = 2  # only for reads that could not connect at all
+
+
+@dataclass
+class Exchange:
+    """One request and its reply (or why there was none), secrets redacted."""
+
+    method: str
+    url: str
+    request_headers: dict[str, str]
+    request_body: bytes | None = None
+    status: int | None = None
+    response_headers: dict[str, str] = field(default_factory=dict)
+    body: bytes = b""
+    elapsed: float = 0.0
+    error: str | None = None
+    error_kind: str | None = None  # "unavailable", "timeout", "too-large", "redirect"
+    dry_run: bool = False
+
+    def header(self, name: str) -> str | None:
+        """A response header, matched case-insensitively."""
+        lowered = name.lower()
+        for key, value in self.response_headers.items():
+            if key.lower() == lowered:
+                return value
+        return None
+
+    @property
+    def media_type(self) -> str | None:
+        """The response's media type without parameters, lower-cased."""
+        value = self.header("Content-Type")
+        return value.split(";", 1)[0].strip().lower() if value else None
+
+    def json(self) -> Any:
+        """The body as JSON; ``ValueError`` if it is not."""
+        return json.loads(self.body.decode("utf-8"))
+
+    def curl(self) -> str:
+        """A curl command that reproduces the request (secrets already redacted)."""
+        parts = ["curl", "-i", "-X", self.method]
+        for name, value in self.request_headers.items():
+            parts += ["-H", f"{name}: {value}"]
+        if self.request_body is not None:
+            parts += ["--data-binary", self.request_body.decode("utf-8", "replace")]
+        parts.append(self.url)
+        return " ".join(shlex.quote(p) for p in parts)
+
+    def to_evidence(self) -> dict[str, Any]:
+        """A JSON-ready record: request, reply excerpt, timing, curl command."""
+        data: dict[str, Any] = {
+            "request": {
+                "method": self.method,
+                "url": self.url,
+                "headers": self.request_headers,
+            },
+            "curl": self.curl(),
+            "elapsed_ms": round(self.elapsed * 1000, 1),
+        }
+        if self.request_body is not None:
+            data["request"]["body"] = _excerpt(self.request_body)
+        if self.dry_run:
+            data["dry_run"] = True
+        if self.error:
+            data["error"] = self.error
+        if self.status is not None:
+            data["response"] = {
+                "status": self.status,
+                "headers": self.response_headers,
+                "body": _excerpt(self.body),
+            }
+        return data
+
+
+def _excerpt(body: bytes) -> str:
+    text = body[:_EXCERPT].decode("utf-8", "replace")
+    if len(body) > _EXCERPT:
+        text += f"… ({len(body):,} bytes in all)"
+    return text
+
+
+class Redactor:
+    """Replaces every known secret by ``***`` wherever it could appear."""
+
+    def __init__(self, secrets: Iterable[str] = ()) -> None:
+        self._secrets = sorted({s for s in secrets if s}, key=len, reverse=True)
+
+    def text(self, value: str) -> str:
+        """``value`` with secrets replaced."""
+        for secret in self._secrets:
+            value = value.replace(secret, "***")
+        return value
+
+    def data(self, value: bytes) -> bytes:
+        """Bytes with secrets replaced."""
+        for secret in self._secrets:
+            value = value.replace(secret.encode(), b"***")
+        return value
+
+    def headers(self, headers: Mapping[str, str]) -> dict[str, str]:
+        """Headers with secrets replaced; credentials always hidden."""
+        clean = {}
+        for name, value in headers.items():
+            if name.lower() in ("authorization", "proxy-authorization", "cookie"):
+                scheme = value.split(" ", 1)[0] if " " in value else ""
+                clean[name] = f"{scheme} ***".strip()
+            else:
+                clean[name] = self.text(value)
+        return clean
+
+
+class AuditLog:
+    """One JSON line per request sent: what, where, when, and the answer."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._lock = threading.Lock()
+        path.parent.mkdir(parents=True, exist_ok=True)
+
+    def record(self, exchange: Exchange, service: str) -> None:
+        """Append one exchange (already redacted)."""
+        line = json.dumps(
+            {
+                "time": dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds"),
+                "service": service,
+                "method": exchange.method,
+                "url": exchange.url,
+                "status": exchange.status,
+                "error": exchange.error,
+                "elapsed_ms": round(exchange.elapsed * 1000, 1),
+                "correlation_id": exchange.request_headers.get("X-Correlation-ID"),
+            },
+            ensure_ascii=False,
+        )
+        with self._lock, self.path.open("a", encoding="utf-8") as handle:
+            handle.write(line + "\n")
+
+
+def origin(url: str) -> tuple[str, str, int]:
+    """Scheme, host and port of a URL (default ports filled in)."""
+    parts = urlsplit(url)
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    return parts.scheme, (parts.hostname or "").lower(), port
+
+
+def is_loopback(url: str) -> bool:
+    """True when the URL's host is a loopback address."""
+    return origin(url)[1] in LOOPBACK_HOSTS
+
+
+class ServiceClient:
+    """Talks to one service, within its profile's limits."""
+
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        service: str = "service",
+        token: str | None = None,
+        limits: HttpLimits | None = None,
+        rate_limit: float | None = None,
+        allow_writes: bool = False,
+        verify: bool | str = True,
+        dry_run: bool = False,
+        audit: AuditLog | None = None,
+        secrets: Iterable[str] = (),
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.service = service
+        self._token = token
+        self.limits = limits or HttpLimits()
+        self.rate_limit = rate_limit
+        self.allow_writes = allow_writes
+        self.dry_run = dry_run
+        self.audit = audit
+        self.redactor = Redactor([*(secrets or ()), *([token] if token else [])])
+        self._origin = origin(self.base_url)
+        self._session = requests.Session()
+        self._session.verify = verify
+        self._session.trust_env = False  # no proxies or netrc credentials from outside
+        self._last = 0.0
+        self._pace = threading.Lock()
+        self.exchanges: list[Exchange] = []
+
+    def close(self) -> None:
+        """Release connections."""
+        self._session.close()
+
+    def url(self, path: str, params: Mapping[str, Any] | None = None) -> str:
+        """An absolute URL on this service."""
+        url = path if "://" in path else self.base_url + "/" + path.lstrip("/")
+        if params:
+            url += ("&" if "?" in url else "?") + urlencode(params)
+        return url
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        headers: Mapping[str, str] | None = None,
+        json_body: Any = None,
+        body: bytes | None = None,
+        accept: str | None = "application/json",
+        auth: bool | str = True,
+        correlation_id: str | None = None,
+    ) -> Exchange:
+        """Send one request (or, in a dry run, only record it).
+
+        ``auth`` True sends the profile's token, False none, and a string
+        sends that string as the bearer token (to test a wrong credential).
+        """
+        method = method.upper()
+        if method not in READ_METHODS and not self.allow_writes:
+            raise WriteRefused(
+                f"{method} is a write and the profile does not allow writes on"
+                f" {self.service} (set allow_writes = true for a test service)"
+            )
+        url = self.url(path, params)
+        if origin(url) != self._origin:
+            raise ValueError(
+                f"{url} is not on {self.base_url}: the suite only contacts the"
+                " hosts named in the agency profile"
+            )
+        sent: dict[str, str] = {
+            "X-Correlation-ID": correlation_id or str(uuid.uuid4()),
+            "User-Agent": "egov-conformance",
+        }
+        if accept:
+            sent["Accept"] = accept
+        if auth is True and self._token:
+            sent["Authorization"] = f"Bearer {self._token}"
+        elif isinstance(auth, str):
+            sent["Authorization"] = f"Bearer {auth}"
+        if json_body is not None:
+            body = json.dumps(json_body, ensure_ascii=False).encode("utf-8")
+            sent["Content-Type"] = "application/json"
+        sent.update(headers or {})
+        exchange = Exchange(
+            method=method,
+            url=self.redactor.text(url),
+            request_headers=self.redactor.headers(sent),
+            request_body=self.redactor.data(body) if body is not None else None,
+        )
+        if self.dry_run:
+            exchange.dry_run = True
+            self.exchanges.append(exchange)
+            return exchange
+        for attempt in range(self.limits.retries + 1):
+            self._wait_turn()
+            self._send(exchange, method, url, sent, body)
+            # Retry only what is safe: a read whose connection never opened.
+            # A write, or anything that may have reached the service, is not
+            # sent twice.
+            if not (exchange.error_kind == "unavailable" and exchange.status is None):
+                break
+            if method not in READ_METHODS or attempt == self.limits.retries:
+                break
+            exchange.error = exchange.error_kind = None
+            time.sleep(0.2 * (attempt + 1))
+        self.exchanges.append(exchange)
+        if self.audit is not None:
+            self.audit.record(exchange, self.service)
+        return exchange
+
+    def _wait_turn(self) -> None:
+        # The agency's declared rate limit holds across threads of one run.
+        if not self.rate_limit:
+            return
+        with self._pace:
+            gap = 1.0 / self.rate_limit
+            wait = self._last + gap - time.monotonic()
+            if wait > 0:
+                time.sleep(wait)
+            self._last = time.monotonic()
+
+    def _send(
+        self,
+        exchange: Exchange,
+        method: str,
+        url: str,
+        headers: dict[str, str],
+        body: bytes | None,
+    ) -> None:
+        started = time.monotonic()
+        limits = self.limits
+        try:
+            for _hop in range(limits.max_redirects + 1):
+                response = self._session.request(
+                    method,
+                    url,
+                    headers=headers,
+                    data=body,
+                    timeout=(limits.connect_timeout, limits.read_timeout),
+                    allow_redirects=False,
+                    stream=True,
+                )
+                if response.is_redirect and response.headers.get("Location"):
+                    target = urljoin(url, response.headers["Location"])
+                    response.close()
+                    if origin(target) != self._origin:
+                        exchange.status = response.status_code
+                        exchange.response_headers = self.redactor.headers(
+                            dict(response.headers)
+                        )
+                        exchange.error = (
+                            f"the service redirected to {self.redactor.text(target)},"
+                            " another host; the suite does not follow redirects"
+                            " off the service named in the profile"
+                        )
+                        exchange.error_kind = "redirect"
+                        return
+                    url = target
+                    continue
+                break
+            else:
+                exchange.error = f"more than {limits.max_redirects} redirects"
+                exchange.error_kind = "redirect"
+                return
+            exchange.status = response.status_code
+            exchange.response_headers = self.redactor.headers(dict(response.headers))
+            exchange.body = self.redactor.data(
+                self._read_capped(response, started, exchange)
+            )
+        except requests.exceptions.SSLError as exc:
+            exchange.error = f"TLS verification failed: {_reason(exc)}"
+            exchange.error_kind = "tls"
+        except requests.exceptions.ConnectTimeout:
+            exchange.error = (
+                f"no connection within {limits.connect_timeout:g} s (connect timeout)"
+            )
+            exchange.error_kind = "timeout"
+        except (requests.exceptions.ReadTimeout, TimeoutError):
+            exchange.error = f"no reply within {limits.read_timeout:g} s (read timeout)"
+            exchange.error_kind = "timeout"
+        except requests.exceptions.ConnectionError as exc:
+            exchange.error = f"the service could not be reached: {_reason(exc)}"
+            exchange.error_kind = "unavailable"
+        except requests.exceptions.RequestException as exc:
+            exchange.error = f"the request failed: {_reason(exc)}"
+            exchange.error_kind = "unavailable"
+        except urllib3.exceptions.ReadTimeoutError:
+            # Raised by the body read itself, below requests.
+            exchange.error = (
+                f"the reply stopped for more than {limits.read_timeout:g} s"
+                " (read timeout)"
+            )
+            exchange.error_kind = "timeout"
+        except (urllib3.exceptions.HTTPError, OSError) as exc:
+            exchange.error = f"the reply broke off: {_reason(exc)}"
+            exchange.error_kind = "unavailable"
+        finally:
+            exchange.elapsed = time.monotonic() - started
+
+    def _read_capped(self, response: Any, started: float, exchange: Exchange) -> bytes:
+        """Read the body, stopping at the size cap or the total deadline.
+
+        ``read1`` returns whatever has arrived, so a body that trickles in a
+        byte at a time is still measured against the deadline between reads
+        (each read on its own is bounded by the read timeout).
+        """
+        limits = self.limits
+        chunks = []
+        size = 0
+        raw = response.raw
+        try:
+            while True:
+                chunk = raw.read1(65536, decode_content=True)
+                if not chunk:
+                    break
+                size += len(chunk)
+                if size > limits.max_body_bytes:
+                    exchange.error = (
+                        f"the reply body passed {limits.max_body_bytes:,} bytes;"
+                        " reading stopped there"
+                    )
+                    exchange.error_kind = "too-large"
+                    break
+                chunks.append(chunk)
+                if time.monotonic() - started > limits.total_timeout:
+                    exchange.error = (
+                        f"the reply was still arriving after"
+                        f" {limits.total_timeout:g} s; reading stopped"
+                    )
+                    exchange.error_kind = "timeout"
+                    break
+        finally:
+            response.close()
+        return b"".join(chunks)
+
+
+def _reason(exc: Exception) -> str:
+    # requests nests urllib3's errors; the innermost message is the useful one.
+    text = str(exc)
+    if "Caused by " in text:
+        text = text.split("Caused by ", 1)[1]
+    return text.strip("()'\" ")[:300]
+
+
+def write_dry_run(exchanges: list[Exchange], path: Path) -> None:
+    """The requests a dry run would send, one curl command per line."""
+    write_text_atomic(path, "".join(e.curl() + "\n" for e in exchanges))

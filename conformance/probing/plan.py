@@ -1,0 +1,289 @@
+"""Probing services: plan the checks of a service, run one, turn it into a result.
+
+The plan is one item per service × operation × check (checks that concern
+the service as a whole run once per service). Both the command line and the
+pytest plugin call :func:`plan` and :func:`run_planned`, so both give the
+same verdicts.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from conformance.errors import ConformanceError, UsageError
+from conformance.model import Outcome, Result, outcome_for
+from conformance.probing.checks import (
+    SERVICE_RULES,
+    CheckContext,
+    CheckSpec,
+    NotApplicable,
+    Skip,
+    Unavailable,
+    all_checks,
+)
+from conformance.probing.fuzzing import CI_SEED, FuzzSettings
+from conformance.probing.http import AuditLog, HttpLimits, ServiceClient, WriteRefused
+from conformance.probing.interfaces import Operation, interface_for
+from conformance.probing.profiles import ServiceTarget
+from conformance.registry.standards import Registry
+
+
+@dataclass(frozen=True)
+class Planned:
+    """One check to run on one service (and operation)."""
+
+    target: ServiceTarget
+    spec: CheckSpec
+    operation: Operation | None
+
+    @property
+    def id(self) -> str:
+        """A stable id: agency:service:operation:check."""
+        where = self.operation.id if self.operation else "service"
+        return f"{self.target.id}:{where}:{self.spec.id}"
+
+
+def plan(
+    registry: Registry,
+    targets: list[ServiceTarget],
+    specs: list[CheckSpec] | None = None,
+) -> list[Planned]:
+    """Every check item for the given services, in a stable order."""
+    specs = specs if specs is not None else list(all_checks().values())
+    planned = []
+    for target in targets:
+        standard = registry.resolve(target.standard)
+        if standard.interface is None:
+            raise UsageError(
+                f"service {target.id}: {standard.ref} has no HTTP interface; name a"
+                " version with an interface (conformance standards show"
+                f" {standard.id})"
+            )
+        interface = interface_for(registry, standard)
+        for spec in specs:
+            if spec.roles is None:
+                planned.append(Planned(target, spec, None))
+                continue
+            for operation in interface.operations:
+                if operation.role in spec.roles:
+                    planned.append(Planned(target, spec, operation))
+    return planned
+
+
+def require_credentials(
+    targets: list[ServiceTarget], environ: dict[str, str] | None = None
+) -> None:
+    """Fail fast, before any request, when a token variable is not set."""
+    environ = environ if environ is not None else dict(os.environ)
+    missing = [
+        f"{t.token_env} (for {t.id})"
+        for t in targets
+        if t.token_env and not t.is_reference and not environ.get(t.token_env)
+    ]
+    if missing:
+        raise UsageError(
+            "the environment variables that should hold the services' tokens are"
+            f" not set: {', '.join(missing)}; set them (the profile names the"
+            " variable, never the token)"
+        )
+
+
+class Services:
+    """Clients (and reference services) for the targets of one run."""
+
+    def __init__(
+        self,
+        registry: Registry,
+        *,
+        audit: Path | None = None,
+        dry_run: bool = False,
+        environ: dict[str, str] | None = None,
+        fuzz: FuzzSettings | None = None,
+    ) -> None:
+        self.registry = registry
+        self.fuzz = fuzz or FuzzSettings(seed=CI_SEED)
+        self.audit = AuditLog(audit) if audit else None
+        self.dry_run = dry_run
+        self.environ = environ if environ is not None else dict(os.environ)
+        self._contexts: dict[str, object] = {}
+        self._references: list[object] = []
+
+    def context(self, target: ServiceTarget) -> object:
+        """The shared context of one service: client, interface, standard."""
+        from conformance.probing.checks.context import ServiceContext
+
+        if target.id in self._contexts:
+            return self._contexts[target.id]
+        standard = self.registry.resolve(target.standard)
+        base_url, token, verify = self._connection(target)
+        client = ServiceClient(
+            base_url,
+            service=target.id,
+            token=token,
+            limits=HttpLimits(
+                connect_timeout=target.timeout,
+                read_timeout=target.timeout,
+                total_timeout=max(target.timeout * 3, 30.0),
+            ),
+            rate_limit=target.rate_limit,
+            allow_writes=target.allow_writes,
+            verify=verify,
+            dry_run=self.dry_run,
+            audit=self.audit,
+        )
+        context = ServiceContext(
+            target=target,
+            registry=self.registry,
+            standard=standard,
+            interface=interface_for(self.registry, standard),
+            client=client,
+            fuzz=self.fuzz,
+        )
+        self._contexts[target.id] = context
+        return context
+
+    def _connection(self, target: ServiceTarget) -> tuple[str, str | None, bool | str]:
+        verify: bool | str = str(target.ca_bundle) if target.ca_bundle else True
+        if target.is_reference:
+            from conformance.probing.reference import ReferenceService
+
+            service = ReferenceService(self.registry, faults=target.faults)
+            service.start()
+            self._references.append(service)
+            return service.url, service.token, verify
+        token = None
+        if target.token_env:
+            token = self.environ.get(target.token_env)
+            if not token and self.dry_run:
+                token = (
+                    f"${target.token_env}"  # nothing is sent; show where it comes from
+                )
+            if not token:
+                raise UsageError(
+                    f"service {target.id}: the environment variable"
+                    f" {target.token_env} that should hold its token is not set"
+                )
+        return target.base_url, token, verify
+
+    def close(self) -> None:
+        """Close clients and stop reference services."""
+        for context in self._contexts.values():
+            context.client.close()  # type: ignore[attr-defined]
+        for service in self._references:
+            service.stop()  # type: ignore[attr-defined]
+        self._contexts.clear()
+        self._references.clear()
+
+    def exchanges(self) -> Iterator[object]:
+        """Every exchange of every client, in order per service."""
+        for context in self._contexts.values():
+            yield from context.client.exchanges  # type: ignore[attr-defined]
+
+
+def run_planned(services: Services, item: Planned) -> Result:
+    """Run one planned check; never raises for a target's misbehaviour."""
+    registry = services.registry
+    spec = item.spec
+    requirement = registry.requirement(spec.standard, spec.requirement)
+    started = time.perf_counter()
+    reason = None
+    findings: list = []
+    outcome: Outcome
+    context = None
+    try:
+        service = services.context(item.target)
+        context = CheckContext(
+            service,  # type: ignore[arg-type]
+            item.operation,
+            requirement=spec.requirement,
+            rule=spec.id,
+            standard=spec.standard,
+        )
+        if spec.writes and not item.target.allow_writes:
+            raise Skip(
+                f"this check writes, and the profile does not allow writes on"
+                f" {item.target.id} (allow_writes = true on a test service)"
+            )
+        findings = list(spec.func(context))
+        outcome = outcome_for(findings)
+    except Skip as exc:
+        outcome, reason = Outcome.SKIPPED, str(exc)
+    except WriteRefused as exc:
+        outcome, reason = Outcome.SKIPPED, str(exc)
+    except NotApplicable as exc:
+        outcome, reason = Outcome.NOT_APPLICABLE, str(exc)
+    except Unavailable as exc:
+        outcome = Outcome.ERROR
+        sent = exc.exchange
+        reason = f"availability: {sent.method} {sent.url}: {sent.error}"
+    except ConformanceError as exc:
+        outcome, reason = Outcome.ERROR, str(exc)
+    except Exception as exc:  # one broken check must not stop a run
+        outcome = Outcome.ERROR
+        reason = f"internal error in check {spec.id}: {type(exc).__name__}: {exc}"
+    if (
+        context is not None
+        and context.exchanges
+        and all(e.dry_run for e in context.exchanges)
+    ):
+        outcome, reason, findings = Outcome.SKIPPED, "dry run: nothing was sent", []
+    evidence: dict[str, object] = {
+        "agency": item.target.agency.id,
+        "service": item.target.id,
+        "check": spec.id,
+        "conformance_class": spec.conformance_class,
+    }
+    if item.operation is not None:
+        evidence["operation"] = f"{item.operation.method} {item.operation.path}"
+    if context is not None:
+        evidence["exchanges"] = [e.to_evidence() for e in context.exchanges]
+        if context.notes:
+            evidence.update(context.notes)
+    where = (
+        f" ({item.operation.method} {item.operation.path})" if item.operation else ""
+    )
+    return Result(
+        id=item.id,
+        title=f"{item.target.id}: {spec.title}{where}",
+        outcome=outcome,
+        target=item.target.id,
+        standard=spec.standard,
+        requirement=requirement,
+        findings=tuple(findings),
+        reason=reason,
+        evidence=evidence,
+        duration=time.perf_counter() - started,
+        kind="service",
+    )
+
+
+def targets_of(profiles: list) -> list[ServiceTarget]:
+    """The service targets of some profiles."""
+    return [service for profile in profiles for service in profile.services]
+
+
+@contextlib.contextmanager
+def opened(registry: Registry, **options: object) -> Iterator[Services]:
+    """Services for one run, closed (reference services stopped) at the end."""
+    services = Services(registry, **options)  # type: ignore[arg-type]
+    try:
+        yield services
+    finally:
+        services.close()
+
+
+__all__ = [
+    "SERVICE_RULES",
+    "Planned",
+    "Services",
+    "opened",
+    "plan",
+    "require_credentials",
+    "run_planned",
+    "targets_of",
+]

@@ -1,0 +1,131 @@
+"""Released versions are immutable: their content hashes live in ``integrity.json``.
+
+The hash of a version covers every file in its folder. The manifest is
+hashed without ``status`` and ``sunset``: those two may change after release
+(to deprecate and retire a version), nothing else may.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import Any
+
+from conformance.atomic import write_text_atomic
+from conformance.errors import RegistryError
+from conformance.registry.manifest import (
+    MANIFEST_NAME,
+    StandardVersion,
+    Status,
+    read_manifest,
+)
+from conformance.registry.standards import INTEGRITY_FILE, Registry
+
+_LIFECYCLE_KEYS = ("status", "sunset")
+
+
+def _files(folder: Path) -> list[Path]:
+    return sorted(
+        p
+        for p in folder.rglob("*")
+        if p.is_file()
+        and not any(part.startswith(".") or part == "__pycache__" for part in p.parts)
+    )
+
+
+def file_digest(path: Path) -> str:
+    """SHA-256 of a file's bytes."""
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _manifest_digest(path: Path) -> str:
+    data = read_manifest(path)
+    for key in _LIFECYCLE_KEYS:
+        data.pop(key, None)
+    canonical = json.dumps(data, sort_keys=True, ensure_ascii=False)
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def version_digest(standard: StandardVersion) -> dict[str, Any]:
+    """Per-file hashes and the version's overall hash."""
+    files = {}
+    for path in _files(standard.folder):
+        rel = path.relative_to(standard.folder).as_posix()
+        files[rel] = (
+            _manifest_digest(path) if rel == MANIFEST_NAME else file_digest(path)
+        )
+    overall = hashlib.sha256(
+        "".join(f"{name}\0{digest}\n" for name, digest in files.items()).encode()
+    ).hexdigest()
+    return {"sha256": overall, "files": files}
+
+
+def read_lock(registry: Registry) -> dict[str, Any]:
+    """The recorded hashes, ``{}`` when the registry has no ``integrity.json``."""
+    path = registry.root / INTEGRITY_FILE
+    if not path.is_file():
+        return {}
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise RegistryError(
+            f"{path}: cannot read the integrity record: {exc}"
+        ) from None
+    return data.get("versions", {}) if isinstance(data, dict) else {}
+
+
+def integrity_problems(registry: Registry, standard: StandardVersion) -> list[str]:
+    """Why a released version no longer matches its record (empty if it does)."""
+    if standard.status is Status.DRAFT:
+        return []
+    recorded = read_lock(registry).get(standard.ref)
+    lock = registry.root / INTEGRITY_FILE
+    if recorded is None:
+        return [
+            f"{standard.ref} is released ({standard.status}) but has no hash in"
+            f" {lock}; record it with `conformance standards lock {standard.ref}`"
+        ]
+    current = version_digest(standard)
+    if current["sha256"] == recorded.get("sha256"):
+        return []
+    before, after = recorded.get("files", {}), current["files"]
+    changed = sorted(n for n in after if n in before and after[n] != before[n])
+    added = sorted(n for n in after if n not in before)
+    removed = sorted(n for n in before if n not in after)
+    parts = []
+    for label, names in (("changed", changed), ("added", added), ("removed", removed)):
+        if names:
+            parts.append(f"{label}: {', '.join(names)}")
+    return [
+        f"{standard.ref} was released and is immutable, but its files differ from"
+        f" the hashes recorded in {lock} ({'; '.join(parts)}). Publish the change"
+        " as a new version instead (a patch or minor version); only `status` and"
+        " `sunset` in standard.toml may change after release"
+    ]
+
+
+def write_lock(registry: Registry, refs: list[str] | None = None) -> list[str]:
+    """Record the hashes of released versions (all, or those in ``refs``).
+
+    Versions already recorded keep their hashes unless named in ``refs``:
+    re-locking everything would silently bless an edit to a released version.
+    Returns the refs recorded.
+    """
+    path = registry.root / INTEGRITY_FILE
+    versions = read_lock(registry)
+    recorded = []
+    for standard in registry:
+        if standard.status is Status.DRAFT:
+            continue
+        named = refs is not None and standard.ref in refs
+        if (refs is None and standard.ref not in versions) or named:
+            versions[standard.ref] = version_digest(standard)
+            recorded.append(standard.ref)
+    document = {
+        "about": "SHA-256 of every file of every released standard version;"
+        " see docs/standards.md",
+        "versions": dict(sorted(versions.items())),
+    }
+    write_text_atomic(path, json.dumps(document, indent=2, ensure_ascii=False) + "\n")
+    return recorded

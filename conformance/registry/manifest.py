@@ -1,0 +1,238 @@
+"""The manifest of one standard version (``standard.toml``) and its data types."""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from conformance.errors import RegistryError
+from conformance.inputs.packaged_schemas import (
+    packaged_validator,
+    toml_as_json,
+    unknown_keys,
+)
+from conformance.model import Level, Requirement
+from conformance.registry.versions import Version
+
+MANIFEST_NAME = "standard.toml"
+
+
+class Status(enum.StrEnum):
+    """Where a standard version is in its life."""
+
+    DRAFT = "draft"
+    ACTIVE = "active"
+    DEPRECATED = "deprecated"
+    RETIRED = "retired"
+
+
+@dataclass(frozen=True, slots=True)
+class Agency:
+    """An agency: here, the primary source of a standard's data."""
+
+    id: str
+    name: str
+    name_az: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Binding:
+    """How a standard is written down in one format (JSON Schema or XSD)."""
+
+    format: str  # "json" or "xml"
+    path: Path
+    requirement: str
+    xsd_version: str | None = None
+    root: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Example:
+    """A normative example: valid ones must pass, invalid ones must fail."""
+
+    path: Path
+    valid: bool
+    title: str
+    rule: str | None = None
+    location: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class StandardVersion:
+    """One immutable version of one standard, as its manifest describes it."""
+
+    id: str
+    version: Version
+    title: str
+    status: Status
+    owner: Agency
+    folder: Path
+    requirements: tuple[Requirement, ...]
+    json: Binding | None = None
+    xml: Binding | None = None
+    interface: Path | None = None
+    examples: tuple[Example, ...] = ()
+    title_az: str | None = None
+    description: str | None = None
+    released: dt.date | None = None
+    sunset: dt.date | None = None
+
+    @property
+    def ref(self) -> str:
+        """The exact reference, e.g. ``person@1.1.0``."""
+        return f"{self.id}@{self.version}"
+
+    @property
+    def manifest_path(self) -> Path:
+        """The ``standard.toml`` this version was read from."""
+        return self.folder / MANIFEST_NAME
+
+    @property
+    def bindings(self) -> tuple[Binding, ...]:
+        """The JSON binding first, then the XML one, for those present."""
+        return tuple(b for b in (self.json, self.xml) if b is not None)
+
+    def requirement(self, requirement_id: str) -> Requirement:
+        """The requirement with this id; a :class:`RegistryError` if none."""
+        for requirement in self.requirements:
+            if requirement.id == requirement_id:
+                return requirement
+        raise RegistryError(
+            f"{self.manifest_path}: {self.ref} has no requirement {requirement_id!r}"
+        )
+
+    def __str__(self) -> str:
+        return self.ref
+
+
+def _explain(error: Any, data: dict[str, Any]) -> str:
+    where = "/".join(str(p) for p in error.absolute_path) or "(top level)"
+    if error.validator == "additionalProperties":
+        return f"at {where}: {unknown_keys(error)}"
+    return f"at {where}: {error.message}"
+
+
+def read_manifest(path: Path) -> dict[str, Any]:
+    """Read and check a manifest file; a :class:`RegistryError` names every problem."""
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as exc:
+        raise RegistryError(f"{path}: cannot read the manifest: {exc}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise RegistryError(f"{path}: not valid TOML: {exc}") from None
+    data = toml_as_json(raw)
+    errors = sorted(
+        packaged_validator("manifest.schema.json").iter_errors(data),
+        key=lambda e: list(e.absolute_path),
+    )
+    if errors:
+        lines = "\n  ".join(_explain(e, data) for e in errors)
+        raise RegistryError(
+            f"{path}: the manifest does not follow the format in"
+            f" docs/standards.md:\n  {lines}"
+        )
+    return data
+
+
+def parse_manifest(path: Path) -> StandardVersion:
+    """Turn a manifest file into a :class:`StandardVersion`, checking its folder."""
+    data = read_manifest(path)
+    folder = path.parent
+    problems = []
+    if folder.name != data["version"]:
+        problems.append(
+            f"version {data['version']!r} does not match its folder {folder.name!r}"
+        )
+    if folder.parent.name != data["id"]:
+        problems.append(
+            f"id {data['id']!r} does not match its folder {folder.parent.name!r}"
+        )
+    version = Version.parse(data["version"])
+    ref = f"{data['id']}@{version}"
+    requirements = tuple(
+        Requirement(
+            id=r["id"],
+            level=Level(r["level"]),
+            text=r["text"],
+            source=f"{ref}" + (f" {r['clause']}" if "clause" in r else ""),
+        )
+        for r in data.get("requirements", [])
+    )
+    known = {r.id for r in requirements}
+    seen: set[str] = set()
+    for requirement in requirements:
+        if requirement.id in seen:
+            problems.append(f"requirement {requirement.id} is listed twice")
+        seen.add(requirement.id)
+
+    def file(rel: str, what: str) -> Path:
+        target = folder / rel
+        if ".." in Path(rel).parts:
+            problems.append(f"{what} {rel!r} must stay inside the version folder")
+        elif not target.is_file():
+            problems.append(f"{what} {rel!r} does not exist in {folder}")
+        return target
+
+    def binding(fmt: str) -> Binding | None:
+        spec = data.get(fmt)
+        if spec is None:
+            return None
+        if spec["requirement"] not in known:
+            problems.append(
+                f"[{fmt}] requirement {spec['requirement']!r} is not among"
+                f" [[requirements]] ({', '.join(sorted(known)) or 'none'})"
+            )
+        return Binding(
+            format=fmt,
+            path=file(spec["schema"], f"[{fmt}] schema"),
+            requirement=spec["requirement"],
+            xsd_version=spec.get("xsd_version"),
+            root=spec.get("root"),
+        )
+
+    json_binding = binding("json")
+    xml_binding = binding("xml")
+    examples = []
+    for ex in data.get("examples", []):
+        ex_path = file(ex["file"], "example")
+        suffix = ex_path.suffix.lower()
+        if suffix == ".json" and json_binding is None:
+            problems.append(f"example {ex['file']!r} is JSON but there is no [json]")
+        if suffix == ".xml" and xml_binding is None:
+            problems.append(f"example {ex['file']!r} is XML but there is no [xml]")
+        examples.append(
+            Example(
+                path=ex_path,
+                valid=ex["valid"],
+                title=ex["title"],
+                rule=ex.get("rule"),
+                location=ex.get("location"),
+            )
+        )
+    interface = data.get("interface")
+    interface_path = file(interface, "interface") if interface else None
+    if problems:
+        raise RegistryError(f"{path}:\n  " + "\n  ".join(problems))
+    return StandardVersion(
+        id=data["id"],
+        version=version,
+        title=data["title"],
+        title_az=data.get("title_az"),
+        description=data.get("description"),
+        status=Status(data["status"]),
+        released=dt.date.fromisoformat(data["released"])
+        if "released" in data
+        else None,
+        sunset=dt.date.fromisoformat(data["sunset"]) if "sunset" in data else None,
+        owner=Agency(**data["owner"]),
+        folder=folder,
+        requirements=requirements,
+        json=json_binding,
+        xml=xml_binding,
+        interface=interface_path,
+        examples=tuple(examples),
+    )

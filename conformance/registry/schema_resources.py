@@ -1,0 +1,107 @@
+"""Reading schema files by URI, and refusing every URI outside the registry.
+
+This is the one place that turns a ``$ref`` (JSON Schema) into a file. A
+:class:`ResourceLoader` knows a few *mounts* (a URI prefix and the folder
+it stands for): the registry's base URI, and for an author's draft schema
+the draft's own folder. Anything else, network or local file, is refused
+with a message that says so; nothing is ever fetched.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from conformance.errors import SchemaError
+
+
+class RefOutsideRegistryError(SchemaError):
+    """A reference names a resource outside the registry."""
+
+
+class ResourceLoader:
+    """Loads JSON schema documents for the mounted URI prefixes, and only those."""
+
+    def __init__(self, mounts: Sequence[tuple[str, Path]]) -> None:
+        self.mounts = tuple((prefix, folder.resolve()) for prefix, folder in mounts)
+        self._documents: dict[str, Any] = {}
+
+    def path_for(self, uri: str) -> Path | None:
+        """The file a URI stands for, if it is inside a mount and exists."""
+        uri = uri.split("#", 1)[0]
+        for prefix, folder in self.mounts:
+            if uri.startswith(prefix):
+                candidate = (folder / uri[len(prefix) :]).resolve()
+                if candidate.is_relative_to(folder) and candidate.is_file():
+                    return candidate
+        return None
+
+    def retrieve(self, uri: str) -> Any:
+        """The JSON document at ``uri``; :class:`RefOutsideRegistryError` if outside."""
+        uri = uri.split("#", 1)[0]
+        if uri in self._documents:
+            return self._documents[uri]
+        path = self.path_for(uri)
+        if path is None:
+            allowed = " or ".join(prefix for prefix, _ in self.mounts)
+            raise RefOutsideRegistryError(
+                f"$ref {uri!r} is outside the registry: only {allowed} can be"
+                " referenced, and nothing is fetched from the network or read"
+                " from elsewhere on disk"
+            )
+        document = self._documents[uri] = load_json_file(path)
+        return document
+
+    def cached(self, uri: str) -> Any | None:
+        """A document already loaded, if any (no disk access)."""
+        return self._documents.get(uri.split("#", 1)[0])
+
+    def register(self, uri: str, document: Any) -> None:
+        """Make an in-memory document available at ``uri``."""
+        self._documents[uri.split("#", 1)[0]] = document
+
+
+def load_json_file(path: Path) -> Any:
+    """Read a JSON (or YAML) document strictly; a :class:`SchemaError` if it is not."""
+    from conformance.inputs.json_input import parse_json
+
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise SchemaError(f"{path}: cannot read: {exc.strerror}") from None
+    if path.suffix.lower() in (".yaml", ".yml"):
+        return _load_yaml(path, data)
+    parsed = parse_json(data)
+    if not parsed.ok or parsed.findings:
+        problems = "; ".join(f"{f.location}: {f.message}" for f in parsed.findings)
+        raise SchemaError(f"{path}: not a usable JSON document: {problems}")
+    return parsed.value
+
+
+def file_uri(path: Path) -> str:
+    """A ``file:`` URI for a folder or file (folders end in ``/``)."""
+    uri = path.resolve().as_uri()
+    return uri + "/" if path.is_dir() and not uri.endswith("/") else uri
+
+
+def json_dumps(value: Any) -> str:
+    """Compact, stable JSON for messages."""
+    return json.dumps(value, ensure_ascii=False, sort_keys=True)
+
+
+def _load_yaml(path: Path, data: bytes) -> Any:
+    import yaml
+
+    class JsonLikeLoader(yaml.SafeLoader):
+        """SafeLoader that leaves dates as strings, as JSON would."""
+
+    JsonLikeLoader.yaml_implicit_resolvers = {
+        key: [r for r in resolvers if r[0] != "tag:yaml.org,2002:timestamp"]
+        for key, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+    }
+    try:
+        return yaml.load(data.decode("utf-8"), Loader=JsonLikeLoader)
+    except (UnicodeDecodeError, yaml.YAMLError) as exc:
+        raise SchemaError(f"{path}: not a readable YAML document: {exc}") from None

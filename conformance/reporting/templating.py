@@ -1,0 +1,86 @@
+"""HTML pages from Jinja2 templates: escaped by default, self-contained.
+
+Everything a page shows from a service's reply or a payload goes through
+Jinja2's autoescaping; JSON handed to a script goes through ``tojson``,
+which escapes ``<``, ``>`` and ``&``. As a second line of defence each page
+carries a Content-Security-Policy that allows only its own inline script
+and style (by a per-page nonce) and no network resource at all: even a
+``<script>`` that slipped through would not run, and nothing is fetched.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import secrets
+from functools import cache
+from typing import Any
+
+from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+from markupsafe import Markup, escape
+
+from conformance.errors import UsageError
+from conformance.reporting.i18n import DEFAULT_LANGUAGE, LANGUAGES, both, text
+
+
+def t(key: str) -> Markup:
+    """Both languages of a message; the page's stylesheet shows one of them."""
+    az, en = both(key)
+    return Markup(
+        f'<span class="l-az" lang="az">{escape(az)}</span>'
+        f'<span class="l-en" lang="en">{escape(en)}</span>'
+    )
+
+
+def ta(key: str) -> Markup:
+    """Both languages as ``data-az``/``data-en`` attributes, for text-only elements.
+
+    ``<option>`` and ``<title>`` cannot hold the two spans of :func:`t`; the
+    page's script puts the chosen language's text in them.
+    """
+    az, en = both(key)
+    return Markup(f'data-az="{escape(az)}" data-en="{escape(en)}"')
+
+
+def anchor(*parts: str) -> str:
+    """A stable, safe HTML id for a result (ids may hold any character)."""
+    digest = hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()
+    return "r-" + digest[:16]
+
+
+def _percent(score: float | None) -> str:
+    return "–" if score is None else f"{round(score * 100)}%"
+
+
+def _date(value: dt.date | dt.datetime | None) -> str:
+    if value is None:
+        return "–"
+    if isinstance(value, dt.datetime):
+        return value.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
+    return value.isoformat()
+
+
+@cache
+def environment() -> Environment:
+    """The template environment (built once per process)."""
+    env = Environment(
+        loader=PackageLoader("conformance.reporting", "templates"),
+        autoescape=select_autoescape(("html", "j2"), default=True),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.globals.update(t=t, ta=ta, anchor=anchor, text=text)
+    env.filters.update(percent=_percent, when=_date)
+    return env
+
+
+def render(template: str, *, lang: str = DEFAULT_LANGUAGE, **context: Any) -> str:
+    """Render a page in its initial language, with a fresh nonce."""
+    if lang not in LANGUAGES:
+        raise UsageError(f"unknown language {lang!r}; known: {', '.join(LANGUAGES)}")
+    return (
+        environment()
+        .get_template(template)
+        .render(lang=lang, nonce=secrets.token_urlsafe(16), **context)
+    )

@@ -1,0 +1,105 @@
+"""Report writers, looked up by format name.
+
+``json`` (the ``conformance-report`` standard), ``junit``, ``markdown``,
+``html`` (the run report for reviewers), ``earl`` (W3C EARL, as TEAM Engine
+writes it), ``tar`` (the EU Interoperability Test Bed's TAR) and
+``traceability`` (CSV: requirements to checks and results).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from conformance.errors import UsageError
+from conformance.reporting.i18n import DEFAULT_LANGUAGE
+from conformance.results.run import Run
+
+
+@dataclass(frozen=True, slots=True)
+class WriterOptions:
+    """Options some formats use: the language the HTML page opens in."""
+
+    lang: str = DEFAULT_LANGUAGE
+
+
+Writer = Callable[..., None]
+
+
+def _json(run: Run, path: Path, options: WriterOptions | None = None) -> None:
+    from conformance.reporting.writers.json_report import write_json
+
+    write_json(run, path)
+
+
+def _junit(run: Run, path: Path, options: WriterOptions | None = None) -> None:
+    from conformance.reporting.writers.junit import write_junit
+
+    write_junit(run, path)
+
+
+def _markdown(run: Run, path: Path, options: WriterOptions | None = None) -> None:
+    from conformance.reporting.writers.markdown import write_markdown
+
+    write_markdown(run, path)
+
+
+def _html(run: Run, path: Path, options: WriterOptions | None = None) -> None:
+    from conformance.reporting.writers.html import write_html
+
+    write_html(run, path, lang=(options or WriterOptions()).lang)
+
+
+def _earl(run: Run, path: Path, options: WriterOptions | None = None) -> None:
+    from conformance.reporting.writers.earl import write_earl
+
+    write_earl(run, path)
+
+
+def _tar(run: Run, path: Path, options: WriterOptions | None = None) -> None:
+    from conformance.reporting.writers.tar import write_tar
+
+    write_tar(run, path)
+
+
+def _traceability(run: Run, path: Path, options: WriterOptions | None = None) -> None:
+    from conformance.reporting.writers.traceability import write_traceability
+
+    write_traceability(run, path)
+
+
+WRITERS: dict[str, tuple[Writer, str]] = {
+    "json": (_json, "conformance-report.json"),
+    "junit": (_junit, "junit.xml"),
+    "markdown": (_markdown, "summary.md"),
+    "html": (_html, "report.html"),
+    "earl": (_earl, "earl-results.rdf"),
+    "tar": (_tar, "tar.xml"),
+    "traceability": (_traceability, "traceability.csv"),
+}
+
+
+def writer(name: str) -> Writer:
+    """The writer for a format name; a :class:`UsageError` lists the known ones."""
+    try:
+        return WRITERS[name][0]
+    except KeyError:
+        known = ", ".join(sorted(WRITERS))
+        raise UsageError(f"unknown report format {name!r}; known: {known}") from None
+
+
+def write_all(
+    run: Run,
+    folder: Path,
+    formats: tuple[str, ...] = tuple(WRITERS),
+    options: WriterOptions | None = None,
+) -> list[Path]:
+    """Write the run in every named format into ``folder``; returns the paths."""
+    paths = []
+    for name in formats:
+        write, filename = WRITERS[name]
+        path = folder / filename
+        write(run, path, options)
+        paths.append(path)
+    return paths

@@ -1,0 +1,113 @@
+"""JUnit XML for CI: one test case per result, requirement id and level attached."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from pathlib import Path
+
+from lxml import etree
+
+from conformance.atomic import write_bytes_atomic
+from conformance.model import Outcome, Result
+from conformance.results.run import Run
+
+
+def _describe(result: Result) -> str:
+    lines = []
+    for finding in result.findings:
+        cite = f" [{finding.requirement}]" if finding.requirement else ""
+        lines.append(
+            f"{finding.severity.value}: {finding.location}: {finding.message}"
+            f" ({finding.rule}){cite}"
+        )
+    if result.reason:
+        lines.append(result.reason)
+    return "\n".join(lines)
+
+
+def write_junit(run: Run, path: Path) -> None:
+    """Write one ``testsuite`` per target, atomically."""
+    by_target: dict[str, list[Result]] = defaultdict(list)
+    for result in run.results:
+        by_target[_group(result)].append(result)
+    suites = etree.Element("testsuites", name="conformance")
+    totals = {"tests": 0, "failures": 0, "errors": 0, "skipped": 0, "time": 0.0}
+    for group, results in by_target.items():
+        suite = etree.SubElement(suites, "testsuite", name=group)
+        counts = {"tests": 0, "failures": 0, "errors": 0, "skipped": 0, "time": 0.0}
+        for result in results:
+            counts["tests"] += 1
+            counts["time"] += result.duration
+            case = etree.SubElement(
+                suite,
+                "testcase",
+                classname=result.standard or result.kind,
+                name=result.id,
+                time=f"{result.duration:.6f}",
+            )
+            properties = etree.SubElement(case, "properties")
+            for name, value in _properties(result):
+                etree.SubElement(properties, "property", name=name, value=value)
+            text = _describe(result)
+            if result.waived:
+                # A failure under a waiver in force does not fail the gate, so it
+                # must not turn the CI job red either; its findings stay visible.
+                counts["skipped"] += 1
+                assert result.waiver is not None
+                etree.SubElement(
+                    case,
+                    "skipped",
+                    message=f"waived ({result.waiver.id}) until"
+                    f" {result.waiver.expires}: {result.waiver.reason}",
+                )
+                etree.SubElement(case, "system-out").text = text
+            elif result.outcome is Outcome.FAILED:
+                counts["failures"] += 1
+                node = etree.SubElement(
+                    case,
+                    "failure",
+                    message=f"{len(result.findings)} finding(s): {result.title}",
+                    type=result.requirement.id if result.requirement else "conformance",
+                )
+                node.text = text
+            elif result.outcome is Outcome.ERROR:
+                counts["errors"] += 1
+                node = etree.SubElement(case, "error", message=result.reason or "error")
+                node.text = text
+            elif result.outcome in (Outcome.SKIPPED, Outcome.NOT_APPLICABLE):
+                counts["skipped"] += 1
+                etree.SubElement(
+                    case, "skipped", message=result.reason or result.outcome.value
+                )
+            elif text:
+                etree.SubElement(case, "system-out").text = text
+        for key, value in counts.items():
+            suite.set(key, f"{value:.6f}" if key == "time" else str(value))
+            totals[key] += value
+    for key, value in totals.items():
+        suites.set(key, f"{value:.6f}" if key == "time" else str(value))
+    data = etree.tostring(
+        suites, xml_declaration=True, encoding="UTF-8", pretty_print=True
+    )
+    write_bytes_atomic(path, data)
+
+
+def _group(result: Result) -> str:
+    return result.evidence.get("agency") or result.kind
+
+
+def _properties(result: Result) -> list[tuple[str, str]]:
+    props = [("outcome", result.outcome.value), ("target", result.target)]
+    if result.standard:
+        props.append(("standard", result.standard))
+    if result.requirement:
+        props.append(("requirement", result.requirement.id))
+        props.append(("level", result.requirement.level.value))
+    for key in ("check", "conformance_class"):
+        if result.evidence.get(key):
+            props.append((key, str(result.evidence[key])))
+    if result.waiver is not None:
+        props.append(("waiver", result.waiver.id))
+        props.append(("waiver_expires", result.waiver.expires.isoformat()))
+        props.append(("waiver_status", "active" if result.waiver.active else "expired"))
+    return props

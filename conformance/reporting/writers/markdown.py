@@ -1,0 +1,109 @@
+"""A Markdown summary for a CI job page."""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+
+from conformance.atomic import write_text_atomic
+from conformance.model import Level, Outcome
+from conformance.results.gating import GateDecision
+from conformance.results.run import Run, level_of
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def render_markdown(
+    run: Run, *, limit: int = 50, decision: GateDecision | None = None
+) -> str:
+    """The summary text: verdict, counts, and the first failures with their findings.
+
+    With a gate ``decision`` the heading is the gate's verdict and its
+    reasons follow; waived failures are listed apart, with their expiry.
+    """
+    counts = run.counts()
+    waived = [r for r in run.results if r.waived]
+    verdict = decision.verdict if decision is not None else run.verdict
+    lines = [
+        f"## Conformance: {verdict.value}",
+        "",
+    ]
+    if decision is not None:
+        lines += [f"**{decision.summary}**", ""]
+    lines += [
+        "| outcome | results |",
+        "|---|---|",
+    ]
+    for outcome in Outcome:
+        count = counts.get(outcome.value, 0)
+        if outcome is Outcome.FAILED and waived:
+            lines.append(f"| failed | {count - len(waived)} |")
+            lines.append(f"| failed, waived | {len(waived)} |")
+        else:
+            lines.append(f"| {outcome.value} | {count} |")
+    lines += _levels(run)
+    if not run.complete:
+        lines += [
+            "",
+            f"**The run is incomplete** ({run.interruption or 'interrupted'}).",
+        ]
+    failing = [
+        r
+        for r in run.results
+        if r.outcome in (Outcome.FAILED, Outcome.ERROR) and not r.waived
+    ]
+    if failing:
+        lines += [
+            "",
+            "| result | standard | requirement | finding |",
+            "|---|---|---|---|",
+        ]
+        for result in failing[:limit]:
+            first = result.findings[0] if result.findings else None
+            finding = (
+                f"{first.location}: {first.message}" if first else result.reason or ""
+            )
+            requirement = result.requirement.id if result.requirement else ""
+            lines.append(
+                f"| {_cell(result.id)} | {result.standard or ''} | {requirement}"
+                f" | {_cell(finding)[:300]} |"
+            )
+        if len(failing) > limit:
+            lines.append(f"\n{len(failing) - limit} more not shown.")
+    if waived:
+        lines += [
+            "",
+            "Waived failures (they count again once the waiver expires):",
+            "",
+            "| result | requirement | waiver | expires | reason |",
+            "|---|---|---|---|---|",
+        ]
+        for result in waived[:limit]:
+            assert result.waiver is not None
+            requirement = result.requirement.id if result.requirement else ""
+            lines.append(
+                f"| {_cell(result.id)} | {requirement} | {_cell(result.waiver.id)}"
+                f" | {result.waiver.expires} | {_cell(result.waiver.reason)} |"
+            )
+    return "\n".join(lines) + "\n"
+
+
+def _levels(run: Run) -> list[str]:
+    failed = Counter(level_of(r) for r in run.results if r.outcome is Outcome.FAILED)
+    excused = Counter(level_of(r) for r in run.results if r.waived)
+    if not failed:
+        return []
+    lines = ["", "| level | failed | of which waived |", "|---|---|---|"]
+    for level in Level:
+        lines.append(
+            f"| {level.value} | {failed.get(level.value, 0)}"
+            f" | {excused.get(level.value, 0)} |"
+        )
+    return lines
+
+
+def write_markdown(run: Run, path: Path) -> None:
+    """Write the summary atomically."""
+    write_text_atomic(path, render_markdown(run))

@@ -1,0 +1,339 @@
+"""The report model: one run, its targets, its results, and what they add up to.
+
+A report is data exchange too: its JSON form is the ``conformance-report``
+standard in the registry, so the suite validates its own reports. It records
+the tool version and the SHA-256 of every standard file the run used, so a
+result can be reproduced.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+import re
+import uuid
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from conformance import __version__
+from conformance.errors import RegistryError
+from conformance.model import Finding, Level, Outcome, Result, Severity, WaiverNote
+from conformance.registry.integrity import file_digest
+from conformance.registry.standards import Registry
+
+REPORT_STANDARD = "conformance-report@1.1.0"
+REPORT_FORMATS = ("conformance-report@1.0.0", REPORT_STANDARD)
+_RELATIVE_REF = re.compile(r"\.\./\.\./([a-z][a-z0-9-]*)/([0-9]+\.[0-9]+\.[0-9]+)/")
+
+
+class Verdict(enum.StrEnum):
+    """What a run adds up to; each verdict has its exit code."""
+
+    CONFORMANT = "conformant"
+    NON_CONFORMANT = "non-conformant"
+    INCOMPLETE = "incomplete"
+
+    @property
+    def exit_code(self) -> int:
+        """0 conformant, 1 non-conformant, 3 could not check everything."""
+        return {"conformant": 0, "non-conformant": 1, "incomplete": 3}[self.value]
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    """What a run checked: payload files or (later) a service."""
+
+    id: str
+    kind: str
+    agency: str | None = None
+    agency_name: str | None = None
+    location: str | None = None
+    standard: str | None = None
+
+
+@dataclass
+class Run:
+    """One execution over one or more targets, filled in as results arrive."""
+
+    registry: Registry
+    command: str
+    id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    started: dt.datetime = field(
+        default_factory=lambda: dt.datetime.now(dt.UTC).replace(microsecond=0)
+    )
+    finished: dt.datetime | None = None
+    complete: bool = False
+    interruption: str | None = None
+    targets: list[Target] = field(default_factory=list)
+    results: list[Result] = field(default_factory=list)
+    # Where the run was made (a machine or a pipeline), and for a merged run
+    # the runs it was made from.
+    source: str | None = None
+    merged_from: list[str] = field(default_factory=list)
+    # A run read back from a report or the history keeps the provenance and
+    # requirement texts it recorded, rather than today's registry's.
+    provenance: list[dict[str, Any]] | None = None
+    recorded_requirements: list[dict[str, Any]] = field(default_factory=list)
+    # Called with each result as it is added: the history records results
+    # as they arrive, so an interrupted run loses none of them.
+    listeners: list[Callable[[Result], None]] = field(
+        default_factory=list, repr=False, compare=False
+    )
+
+    def add(self, result: Result) -> None:
+        """Record one result (and tell the listeners)."""
+        self.results.append(result)
+        for listener in self.listeners:
+            listener(result)
+
+    def finish(self, *, complete: bool, interruption: str | None = None) -> None:
+        """Close the run; an interrupted run stays marked incomplete."""
+        self.finished = dt.datetime.now(dt.UTC).replace(microsecond=0)
+        self.complete = complete
+        self.interruption = interruption
+
+    def counts(self) -> Counter[str]:
+        """Results per outcome."""
+        return Counter(r.outcome.value for r in self.results)
+
+    @property
+    def verdict(self) -> Verdict:
+        """Non-conformant on any failure; incomplete on any error or interruption.
+
+        A run that checked nothing (no results, or only skipped ones) is
+        incomplete too: a mistyped path must not turn a CI job green.
+        """
+        outcomes = {r.outcome for r in self.results}
+        if any(_fails_the_run(r) for r in self.results):
+            return Verdict.NON_CONFORMANT
+        checked = any(
+            r.kind != "lifecycle" and r.outcome in (Outcome.PASSED, Outcome.WARNING)
+            for r in self.results
+        )
+        if Outcome.ERROR in outcomes or not self.complete or not checked:
+            return Verdict.INCOMPLETE
+        return Verdict.CONFORMANT
+
+
+def _fails_the_run(result: Result) -> bool:
+    # Only a failed MUST makes a run non-conformant; a failed SHOULD or MAY is
+    # reported and counted, and the gate's threshold may act on it. A failure
+    # under a waiver in force is shown but does not count (see waivers.py).
+    if result.outcome is not Outcome.FAILED or result.waived:
+        return False
+    return result.requirement is None or result.requirement.level is Level.MUST
+
+
+def standards_used(run: Run) -> list[str]:
+    """Every exact standard reference the run's results depend on, sorted."""
+    refs: set[str] = set()
+    for result in run.results:
+        if result.standard:
+            refs.add(result.standard)
+        refs.update(f.standard for f in result.findings if f.standard)
+    return sorted(_with_dependencies(run.registry, refs))
+
+
+def _with_dependencies(registry: Registry, refs: set[str]) -> set[str]:
+    # Schemas refer to other standards by relative path (../../address/1.0.0/);
+    # those standards' files shape the verdict too.
+    pending, seen = list(refs), set()
+    while pending:
+        ref = pending.pop()
+        if ref in seen:
+            continue
+        seen.add(ref)
+        try:
+            standard = registry.resolve(ref)
+        except RegistryError:
+            continue
+        for binding in standard.bindings:
+            try:
+                text = binding.path.read_text(encoding="utf-8", errors="replace")
+            except OSError:
+                continue
+            pending.extend(f"{m[0]}@{m[1]}" for m in _RELATIVE_REF.findall(text))
+    return seen
+
+
+def _provenance(registry: Registry, refs: list[str]) -> list[dict[str, Any]]:
+    items = []
+    for ref in refs:
+        try:
+            standard = registry.resolve(ref)
+        except RegistryError:
+            items.append({"ref": ref, "status": "unknown", "files": {}})
+            continue
+        files = {
+            p.relative_to(registry.root).as_posix(): file_digest(p)
+            for p in sorted(standard.folder.rglob("*"))
+            if p.is_file() and "__pycache__" not in p.parts
+        }
+        entry: dict[str, Any] = {
+            "ref": ref,
+            "status": standard.status.value,
+            "owner": standard.owner.id,
+            "files": files,
+        }
+        if standard.sunset:
+            entry["sunset"] = standard.sunset.isoformat()
+        items.append(entry)
+    return items
+
+
+def _requirements(run: Run) -> list[dict[str, Any]]:
+    recorded = {(r["standard"], r["id"]): r for r in run.recorded_requirements}
+    cited: set[tuple[str, str]] = set()
+    for result in run.results:
+        if result.requirement and result.standard:
+            cited.add((result.standard, result.requirement.id))
+        for finding in result.findings:
+            if finding.requirement and finding.standard:
+                cited.add((finding.standard, finding.requirement))
+    items = []
+    for standard, requirement_id in sorted(cited):
+        requirement = run.registry.requirement(standard, requirement_id)
+        if requirement is None:
+            if (standard, requirement_id) in recorded:
+                items.append(recorded[(standard, requirement_id)])
+            continue
+        items.append(
+            {
+                "standard": standard,
+                "id": requirement.id,
+                "level": requirement.level.value,
+                "text": requirement.text,
+                "source": requirement.source,
+            }
+        )
+    return items
+
+
+def result_to_dict(result: Result) -> dict[str, Any]:
+    """A result as the report's JSON shape."""
+    data: dict[str, Any] = {
+        "id": result.id,
+        "title": result.title,
+        "kind": result.kind,
+        "outcome": result.outcome.value,
+        "target": result.target,
+        "duration": round(result.duration, 6),
+        "findings": [f.to_dict() for f in result.findings],
+    }
+    if result.standard:
+        data["standard"] = result.standard
+    if result.requirement:
+        data["requirement"] = result.requirement.id
+        data["level"] = result.requirement.level.value
+    if result.reason:
+        data["reason"] = result.reason
+    if result.evidence:
+        data["evidence"] = result.evidence
+    if result.waiver is not None:
+        data["waiver"] = result.waiver.to_dict()
+    return data
+
+
+def result_from_dict(data: dict[str, Any], requirement: Any = None) -> Result:
+    """The inverse of :func:`result_to_dict`; the caller supplies the requirement."""
+    return Result(
+        id=data["id"],
+        title=data["title"],
+        outcome=Outcome(data["outcome"]),
+        target=data["target"],
+        standard=data.get("standard"),
+        requirement=requirement,
+        findings=tuple(
+            Finding(
+                message=f["message"],
+                rule=f["rule"],
+                pointer=f.get("pointer"),
+                xpath=f.get("xpath"),
+                line=f.get("line"),
+                column=f.get("column"),
+                schema_location=f.get("schema_location"),
+                requirement=f.get("requirement"),
+                standard=f.get("standard"),
+                severity=Severity(f.get("severity", "error")),
+            )
+            for f in data.get("findings", [])
+        ),
+        reason=data.get("reason"),
+        evidence=data.get("evidence", {}),
+        duration=data.get("duration", 0.0),
+        kind=data.get("kind", "payload"),
+        waiver=WaiverNote.from_dict(data["waiver"]) if "waiver" in data else None,
+    )
+
+
+def level_of(result: Result) -> str:
+    """The level a result weighs at; a result citing no requirement is a MUST."""
+    return result.requirement.level.value if result.requirement else Level.MUST.value
+
+
+def to_document(run: Run) -> dict[str, Any]:
+    """The whole run as a ``conformance-report@1.1.0`` JSON document."""
+    counts = run.counts()
+    failed_by_level: Counter[str] = Counter(
+        level_of(r) for r in run.results if r.outcome is Outcome.FAILED
+    )
+    waived_by_level: Counter[str] = Counter(
+        level_of(r) for r in run.results if r.waived
+    )
+    document: dict[str, Any] = {
+        "report": REPORT_STANDARD,
+        "run": {
+            "id": run.id,
+            "command": run.command,
+            "started": run.started.isoformat().replace("+00:00", "Z"),
+            "complete": run.complete,
+        },
+        "tool": {"name": "egov-conformance", "version": __version__},
+        "registry": {
+            "name": run.registry.name,
+            "base_uri": run.registry.base_uri,
+            "path": str(run.registry.root),
+        },
+        "verdict": run.verdict.value,
+        "summary": {
+            "total": len(run.results),
+            **{outcome.value: counts.get(outcome.value, 0) for outcome in Outcome},
+            "failed_by_level": {
+                level.value: failed_by_level.get(level.value, 0) for level in Level
+            },
+            "waived": sum(waived_by_level.values()),
+            "waived_by_level": {
+                level.value: waived_by_level.get(level.value, 0) for level in Level
+            },
+        },
+        "targets": [
+            {k: v for k, v in vars_of(t).items() if v is not None} for t in run.targets
+        ],
+        "standards": run.provenance
+        if run.provenance is not None
+        else _provenance(run.registry, standards_used(run)),
+        "requirements": _requirements(run),
+        "results": [result_to_dict(r) for r in run.results],
+    }
+    if run.finished:
+        document["run"]["finished"] = run.finished.isoformat().replace("+00:00", "Z")
+    if run.interruption:
+        document["run"]["interruption"] = run.interruption
+    if run.source:
+        document["run"]["source"] = run.source
+    if run.merged_from:
+        document["run"]["merged_from"] = list(run.merged_from)
+    return document
+
+
+def vars_of(target: Target) -> dict[str, Any]:
+    """A target's fields as a dict."""
+    return {name: getattr(target, name) for name in Target.__slots__}
+
+
+def default_reports_dir() -> Path:
+    """Where reports go when no folder is named: ``./reports``."""
+    return Path("reports")

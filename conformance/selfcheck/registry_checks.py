@@ -1,0 +1,465 @@
+"""The registry's own checks: run by `conformance standards check` and by pytest.
+
+For every version: the manifest reads, each JSON Schema is valid against
+its meta-schema and compiles with every ``$ref`` inside the registry, each
+XSD loads, every valid example passes and every invalid example fails for
+the rule and at the location its manifest gives, and a released version
+still matches its recorded hashes.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from conformance.errors import ConformanceError, SchemaError
+from conformance.model import Finding, Outcome, Result, Severity
+from conformance.registry.integrity import integrity_problems
+from conformance.registry.manifest import MANIFEST_NAME, Example, StandardVersion
+from conformance.registry.standards import Registry
+from conformance.strategies.json import unsupported
+from conformance.validation.json_schemas import (
+    iter_subschemas,
+    lint_schema,
+    meta_schema_problems,
+)
+from conformance.validation.json_validation import json_validator, registry_loader
+from conformance.validation.payloads import Validators, validate_file
+from conformance.validation.xml_validation import xml_validator
+
+
+@dataclass(frozen=True)
+class RegistryCheck:
+    """One self-check, ready to run: a pytest item or a line of command output."""
+
+    id: str
+    title: str
+    standard: str | None
+    run: Callable[[], Result]
+
+
+def _result(
+    check_id: str,
+    *,
+    title: str,
+    target: str,
+    standard: str | None,
+    problems: list[str],
+    started: float,
+) -> Result:
+    findings = tuple(Finding(message=p, rule="registry") for p in problems)
+    return Result(
+        id=check_id,
+        title=title,
+        outcome=Outcome.FAILED if problems else Outcome.PASSED,
+        target=target,
+        standard=standard,
+        findings=findings,
+        duration=time.perf_counter() - started,
+        kind="registry",
+    )
+
+
+def _guarded(
+    check_id: str,
+    *,
+    title: str,
+    target: str,
+    standard: str | None,
+    problems_of: Callable[[], list[str]],
+) -> Result:
+    """A result from a problem-finding function; a suite error is a problem too."""
+    started = time.perf_counter()
+    try:
+        problems = problems_of()
+    except ConformanceError as exc:
+        problems = [str(exc)]
+    return _result(
+        check_id,
+        title=title,
+        target=target,
+        standard=standard,
+        problems=problems,
+        started=started,
+    )
+
+
+def _rel(registry: Registry, path: Path) -> str:
+    try:
+        return path.resolve().relative_to(registry.root).as_posix()
+    except ValueError:
+        return str(path)
+
+
+def check_json_schemas(registry: Registry, standard: StandardVersion) -> Result:
+    """Meta-schema, dialect, ``$id``, ``x-requirement`` and ``$ref`` checks."""
+    started = time.perf_counter()
+    problems: list[str] = []
+    loader = registry_loader(registry)
+    schema_files = sorted(standard.folder.glob("*.schema.json"))
+    if standard.json is not None and standard.json.path not in schema_files:
+        schema_files.append(standard.json.path)
+    known = {r.id for r in standard.requirements}
+    for path in schema_files:
+        name = _rel(registry, path)
+        uri = registry.uri_for(path)
+        try:
+            schema = loader.retrieve(uri)
+        except SchemaError as exc:
+            problems.append(str(exc))
+            continue
+        problems.extend(f"{name}{p}" for p in meta_schema_problems(schema))
+        problems.extend(f"{name}: {p}" for p in lint_schema(schema))
+        problems.extend(
+            f"{name}#{p}: the document generators (fuzzing, self-tests) cannot handle"
+            " this keyword; use the keywords listed in docs/fuzzing.md"
+            for p in unsupported(schema)
+        )
+        if isinstance(schema, dict) and schema.get("$id") != uri:
+            problems.append(
+                f"{name}: $id is {schema.get('$id')!r}; it must be {uri!r} (the"
+                " registry's base URI followed by the file's place in the registry)"
+            )
+        for where, node in iter_subschemas(schema):
+            requirement = node.get("x-requirement")
+            if requirement is not None and requirement not in known:
+                problems.append(
+                    f"{name}#{where}/x-requirement: {requirement!r} is not a"
+                    f" requirement of {standard.ref}"
+                )
+    if standard.json is not None and not problems:
+        try:
+            json_validator(registry, standard)
+        except SchemaError as exc:
+            problems.append(str(exc))
+    return _result(
+        f"{standard.ref}::json-schema",
+        title=f"{standard.ref}: JSON Schema is valid and resolves inside the registry",
+        target=_rel(registry, standard.folder),
+        standard=standard.ref,
+        problems=problems,
+        started=started,
+    )
+
+
+def check_xsd(registry: Registry, standard: StandardVersion) -> Result:
+    """The XSD binding compiles, loading nothing outside the registry."""
+    started = time.perf_counter()
+    problems = []
+    try:
+        xml_validator(registry, standard)
+    except SchemaError as exc:
+        problems.append(str(exc))
+    return _result(
+        f"{standard.ref}::xsd",
+        title=f"{standard.ref}: the XSD loads",
+        target=_rel(registry, standard.folder),
+        standard=standard.ref,
+        problems=problems,
+        started=started,
+    )
+
+
+def interface_problems(registry: Registry, standard: StandardVersion) -> list[str]:
+    """What is wrong with a version's OpenAPI document (empty when nothing)."""
+    import jsonschema
+
+    from conformance.probing.interfaces import ROLES, Interface, split_clark
+    from conformance.validation.xml_validation import xml_validator
+
+    assert standard.interface is not None
+    name = _rel(registry, standard.interface)
+    try:
+        interface = Interface(registry, standard)
+    except (ConformanceError, KeyError, TypeError, AttributeError) as exc:
+        return [f"{name}: cannot be read as an OpenAPI document: {exc}"]
+    document = interface.document
+    problems = []
+    checker = jsonschema.Draft202012Validator(_oas31_schema())
+    for error in sorted(checker.iter_errors(document), key=lambda e: list(e.path)):
+        where = "/".join(str(p) for p in error.path) or "(top level)"
+        problems.append(f"{name}: at {where}: {error.message[:300]}")
+    if document.get("info", {}).get("x-standard") != standard.ref:
+        problems.append(f"{name}: info.x-standard must be {standard.ref!r}")
+    pointers = []
+    for operation in interface.operations:
+        if operation.role is not None and operation.role not in ROLES:
+            problems.append(
+                f"{name}: {operation.id}: x-role {operation.role!r} is not one of"
+                f" {', '.join(ROLES)}"
+            )
+        if operation.role == "read" and not operation.path_parameters():
+            problems.append(f"{name}: {operation.id}: a read needs a path parameter")
+        pointers += [p.pointer for p in operation.parameters if p.pointer]
+        documented = [
+            *operation.request.values(),
+            *(m for kinds in operation.responses.values() for m in kinds.values()),
+        ]
+        for media in documented:
+            if media.pointer:
+                pointers.append(media.pointer)
+            if media.xsd_element:
+                try:
+                    schema = xml_validator(registry, standard)
+                except SchemaError as exc:
+                    problems.append(str(exc))
+                    continue
+                namespace, local = split_clark(media.xsd_element)
+                clark = f"{{{namespace}}}{local}" if namespace else local
+                if clark not in schema.global_elements:
+                    problems.append(
+                        f"{name}: x-xsd-element {media.xsd_element!r} is not a global"
+                        f" element of {schema.path.name}"
+                    )
+    for pointer in dict.fromkeys(pointers):
+        try:
+            interface.validator(pointer)
+        except SchemaError as exc:
+            problems.append(f"{name}#{pointer}: {exc}")
+    return problems
+
+
+def _oas31_schema() -> Any:
+    import json
+    from importlib import resources
+
+    text = resources.files("openapi_spec_validator").joinpath(
+        "resources/schemas/v3.1/schema.json"
+    )
+    return json.loads(text.read_text(encoding="utf-8"))
+
+
+def check_interface(registry: Registry, standard: StandardVersion) -> Result:
+    """The OpenAPI document is valid, and every reference in it resolves."""
+    return _guarded(
+        f"{standard.ref}::interface",
+        title=f"{standard.ref}: the OpenAPI interface is valid and resolves",
+        target=_rel(registry, standard.folder),
+        standard=standard.ref,
+        problems_of=lambda: interface_problems(registry, standard),
+    )
+
+
+def example_problems(
+    registry: Registry, standard: StandardVersion, example: Example
+) -> list[str]:
+    """Why an example does not behave as its manifest entry says (empty if it does)."""
+    result = validate_file(example.path, Validators(registry), standard=standard)
+    name = _rel(registry, example.path)
+    if result.error is not None:
+        return [f"{name}: could not be checked: {result.error}"]
+    errors = [f for f in result.findings if f.severity is Severity.ERROR]
+    if example.valid:
+        return [
+            f"{name}: a valid example fails: {f.location}: {f.message} [{f.rule}]"
+            for f in errors
+        ]
+    if not errors:
+        return [
+            f"{name}: an invalid example passes (it should break {example.rule!r}"
+            f" at {example.location!r})"
+        ]
+    for finding in errors:
+        if finding.rule == example.rule and _where(finding) == example.location:
+            return []
+    seen = "; ".join(f"{f.rule} at {_where(f)!r}" for f in errors)
+    return [
+        f"{name}: fails, but not as labelled: expected {example.rule!r} at"
+        f" {example.location!r}, found {seen}"
+    ]
+
+
+MIN_VALID_EXAMPLES = 3
+MIN_INVALID_EXAMPLES = 5
+
+
+def example_set_problems(registry: Registry, standard: StandardVersion) -> list[str]:
+    """What the examples of a version lack as a set: enough of each kind, and
+    one broken rule per invalid example (docs/standards.md, "Examples")."""
+    manifest = _rel(registry, standard.folder / MANIFEST_NAME)
+    valid = [e for e in standard.examples if e.valid]
+    invalid = [e for e in standard.examples if not e.valid]
+    problems = [
+        f"{manifest}: {len(found)} {kind} examples; a version carries at least"
+        f" {least} (add examples showing what the standard accepts and refuses)"
+        for kind, found, least in (
+            ("valid", valid, MIN_VALID_EXAMPLES),
+            ("invalid", invalid, MIN_INVALID_EXAMPLES),
+        )
+        if len(found) < least
+    ]
+    first: dict[tuple[str | None, str | None], Example] = {}
+    for example in invalid:
+        key = (example.rule, example.location)
+        if key in first:
+            problems.append(
+                f"{manifest}: {_rel(registry, first[key].path)} and"
+                f" {_rel(registry, example.path)} both break {example.rule!r} at"
+                f" {example.location!r}; give each invalid example a rule or"
+                " location of its own, so each shows one more thing refused"
+            )
+        else:
+            first[key] = example
+    return problems
+
+
+def _where(finding: Finding) -> str:
+    """The location an example label names: pointer, XPath, or "" for the document."""
+    if finding.pointer is not None:
+        return finding.pointer
+    return finding.xpath if finding.xpath is not None else ""
+
+
+def check_example(
+    registry: Registry, standard: StandardVersion, example: Example
+) -> Result:
+    """One example behaves as labelled."""
+    rel = example.path.relative_to(standard.folder).as_posix()
+    verdict = "passes" if example.valid else f"fails on {example.rule}"
+    return _guarded(
+        f"{standard.ref}::example::{rel}",
+        title=f"{standard.ref}: example {rel} {verdict}",
+        target=_rel(registry, example.path),
+        standard=standard.ref,
+        problems_of=lambda: example_problems(registry, standard, example),
+    )
+
+
+def check_example_set(registry: Registry, standard: StandardVersion) -> Result:
+    """A version has enough examples, each invalid one breaking its own rule."""
+    return _guarded(
+        f"{standard.ref}::examples",
+        title=f"{standard.ref}: enough examples, one broken rule each",
+        target=_rel(registry, standard.folder),
+        standard=standard.ref,
+        problems_of=lambda: example_set_problems(registry, standard),
+    )
+
+
+def check_integrity(registry: Registry, standard: StandardVersion) -> Result:
+    """A released version still matches its recorded hashes."""
+    return _guarded(
+        f"{standard.ref}::integrity",
+        title=f"{standard.ref}: released content is unchanged",
+        target=_rel(registry, standard.folder),
+        standard=standard.ref,
+        problems_of=lambda: integrity_problems(registry, standard),
+    )
+
+
+def _errata_checks(
+    registry: Registry, standards: list[StandardVersion]
+) -> list[RegistryCheck]:
+    """One check per standard with errata (they read, and name its versions),
+    for a check of the whole registry."""
+    from conformance.selfcheck.errata import errata_path, errata_problems
+
+    checks = []
+    first_of: dict[str, StandardVersion] = {}
+    for standard in standards:
+        first_of.setdefault(standard.id, standard)
+    for standard in first_of.values():
+        path = errata_path(standard)
+        if not path.is_file():
+            continue
+        rel = _rel(registry, path)
+        checks.append(
+            RegistryCheck(
+                f"registry::{rel}",
+                f"{rel} reads",
+                standard.id,
+                lambda s=standard, rel=rel: _guarded(
+                    f"registry::{rel}",
+                    title=f"{rel} reads",
+                    target=rel,
+                    standard=None,
+                    problems_of=lambda: errata_problems(registry, s),
+                ),
+            )
+        )
+    return checks
+
+
+def registry_checks(
+    registry: Registry, standards: list[StandardVersion] | None = None
+) -> list[RegistryCheck]:
+    """Every self-check of the registry (or of the given versions)."""
+    checks: list[RegistryCheck] = []
+    if standards is None:
+        standards = list(registry)
+        for problem in registry.problems:
+            rel = _rel(registry, problem.path)
+            message = problem.message
+
+            def broken(rel: str = rel, message: str = message) -> Result:
+                return _result(
+                    f"registry::{rel}",
+                    title=f"{rel} reads",
+                    target=rel,
+                    standard=None,
+                    problems=[message],
+                    started=time.perf_counter(),
+                )
+
+            checks.append(
+                RegistryCheck(f"registry::{rel}", f"{rel} reads", None, broken)
+            )
+        checks.extend(_errata_checks(registry, standards))
+    for standard in standards:
+        ref = standard.ref
+        checks.append(
+            RegistryCheck(
+                f"{ref}::json-schema",
+                f"{ref}: JSON Schema",
+                ref,
+                lambda s=standard: check_json_schemas(registry, s),
+            )
+        )
+        if standard.interface is not None:
+            checks.append(
+                RegistryCheck(
+                    f"{ref}::interface",
+                    f"{ref}: interface",
+                    ref,
+                    lambda s=standard: check_interface(registry, s),
+                )
+            )
+        if standard.xml is not None:
+            checks.append(
+                RegistryCheck(
+                    f"{ref}::xsd",
+                    f"{ref}: XSD",
+                    ref,
+                    lambda s=standard: check_xsd(registry, s),
+                )
+            )
+        checks.append(
+            RegistryCheck(
+                f"{ref}::examples",
+                f"{ref}: examples",
+                ref,
+                lambda s=standard: check_example_set(registry, s),
+            )
+        )
+        for example in standard.examples:
+            rel = example.path.relative_to(standard.folder).as_posix()
+            checks.append(
+                RegistryCheck(
+                    f"{ref}::example::{rel}",
+                    f"{ref}: example {rel}",
+                    ref,
+                    lambda s=standard, e=example: check_example(registry, s, e),
+                )
+            )
+        checks.append(
+            RegistryCheck(
+                f"{ref}::integrity",
+                f"{ref}: integrity",
+                ref,
+                lambda s=standard: check_integrity(registry, s),
+            )
+        )
+    return checks

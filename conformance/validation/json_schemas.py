@@ -1,0 +1,278 @@
+"""Compiling JSON Schemas (draft 2020-12) with one set of meanings.
+
+Two implementations are built from one schema, with the same formats
+(:mod:`conformance.validation.formats`) and the same regular-expression dialect
+(:mod:`conformance.validation.patterns`):
+
+- the *native* validator (jsonschema-rs) decides validity and reports
+  located errors for bulk payloads, near native speed;
+- the *reference* validator (python-jsonschema on a ``referencing``
+  registry) serves schema-level work: meta-schema checks with readable
+  errors, and the differential tests that prove both agree.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from conformance.errors import PatternError, SchemaError
+from conformance.registry.schema_resources import (
+    RefOutsideRegistryError,
+    ResourceLoader,
+)
+from conformance.validation.formats import FORMATS, NATIVE_OVERRIDES
+from conformance.validation.patterns import compile_pattern, search
+
+DRAFT_2020_12 = "https://json-schema.org/draft/2020-12/schema"
+
+_SCHEMA_MAPS = ("properties", "patternProperties", "$defs", "dependentSchemas")
+_SCHEMA_LISTS = ("allOf", "anyOf", "oneOf", "prefixItems")
+_SCHEMA_ONE = (
+    "items",
+    "not",
+    "if",
+    "then",
+    "else",
+    "contains",
+    "additionalProperties",
+    "propertyNames",
+    "unevaluatedItems",
+    "unevaluatedProperties",
+    "contentSchema",
+)
+
+
+def iter_subschemas(schema: Any, where: str = "") -> Iterator[tuple[str, dict]]:
+    """Every schema object inside ``schema`` with its JSON Pointer, root first."""
+    from conformance.inputs.json_locate import escape_pointer_token
+
+    stack = [(where, schema)]
+    while stack:
+        here, node = stack.pop()
+        if not isinstance(node, dict):
+            continue
+        yield here, node
+        for keyword in _SCHEMA_MAPS:
+            members = node.get(keyword)
+            if isinstance(members, dict):
+                for name, sub in members.items():
+                    stack.append(
+                        (f"{here}/{keyword}/{escape_pointer_token(name)}", sub)
+                    )
+        for keyword in _SCHEMA_LISTS:
+            items = node.get(keyword)
+            if isinstance(items, list):
+                for index, sub in enumerate(items):
+                    stack.append((f"{here}/{keyword}/{index}", sub))
+        for keyword in _SCHEMA_ONE:
+            if keyword in node:
+                stack.append((f"{here}/{keyword}", node[keyword]))
+
+
+def lint_schema(schema: Any) -> list[str]:
+    """What a meta-schema cannot see: unknown formats, patterns outside the dialect."""
+    problems = []
+    if not isinstance(schema, dict):
+        return ["the schema is not a JSON object"]
+    if schema.get("$schema") != DRAFT_2020_12:
+        problems.append(
+            f"/$schema: must be {DRAFT_2020_12!r} (the suite validates draft 2020-12)"
+        )
+    for where, node in iter_subschemas(schema):
+        fmt = node.get("format")
+        if isinstance(fmt, str) and fmt not in FORMATS:
+            problems.append(
+                f"{where}/format: {fmt!r} is not a format the suite knows"
+                f" ({', '.join(sorted(FORMATS))}); a typo here would silently"
+                " accept anything"
+            )
+        patterns = []
+        if isinstance(node.get("pattern"), str):
+            patterns.append((f"{where}/pattern", node["pattern"]))
+        if isinstance(node.get("patternProperties"), dict):
+            patterns.extend(
+                (f"{where}/patternProperties", p) for p in node["patternProperties"]
+            )
+        for at, pattern in patterns:
+            try:
+                compile_pattern(pattern)
+            except PatternError as exc:
+                problems.append(f"{at}: {exc}")
+    return problems
+
+
+def native_validator(schema: Any, loader: ResourceLoader) -> Any:
+    """Compile with jsonschema-rs; a :class:`SchemaError` explains any failure."""
+    import jsonschema_rs
+
+    try:
+        resources = _reachable(schema, loader)
+        registry = (
+            jsonschema_rs.Registry(resources, retriever=loader.retrieve)
+            if resources
+            else None
+        )
+        return jsonschema_rs.validator_for(
+            schema,
+            formats={name: FORMATS[name] for name in NATIVE_OVERRIDES},
+            validate_formats=True,
+            ignore_unknown_formats=False,
+            retriever=None if registry else loader.retrieve,
+            registry=registry,
+            pattern_options=jsonschema_rs.RegexOptions(),
+        )
+    except jsonschema_rs.ValidationError as exc:
+        first = str(exc).split("\n", 1)[0]
+        # jsonschema-rs wraps our retriever's refusal; our own words are clearer.
+        marker = f"{RefOutsideRegistryError.__name__}: "
+        if marker in first:
+            raise RefOutsideRegistryError(first.split(marker, 1)[1]) from None
+        raise SchemaError(f"the schema cannot be compiled: {first}") from None
+    except (ValueError, TypeError) as exc:
+        raise SchemaError(f"the schema cannot be compiled: {exc}") from None
+
+
+def _reachable(schema: Any, loader: ResourceLoader) -> list[tuple[str, Any]]:
+    """Every registry document a schema reaches through ``$ref``, loaded.
+
+    jsonschema-rs finds the references of schema documents itself, but not
+    those inside a schema that sits deep in another kind of document (an
+    OpenAPI document); handing it every document up front covers both.
+    A reference outside the registry is refused here, with the loader's
+    message.
+    """
+    from urllib.parse import urljoin
+
+    base = schema.get("$id", "") if isinstance(schema, dict) else ""
+    pending = [(base, schema)]
+    found: dict[str, Any] = {}
+    while pending:
+        document_uri, document = pending.pop()
+        stack = [document]
+        while stack:
+            node = stack.pop()
+            if isinstance(node, dict):
+                ref = node.get("$ref")
+                if isinstance(ref, str):
+                    target = urljoin(document_uri, ref).split("#", 1)[0]
+                    if target and target != document_uri and target not in found:
+                        # Refuses, with its own message, anything outside.
+                        found[target] = loader.retrieve(target)
+                        pending.append((target, found[target]))
+                stack.extend(node.values())
+            elif isinstance(node, list):
+                stack.extend(node)
+    return list(found.items())
+
+
+def _pattern(validator: Any, pattern: str, instance: Any, schema: Any) -> Any:
+    from jsonschema.exceptions import ValidationError
+
+    if validator.is_type(instance, "string") and not search(pattern, instance):
+        yield ValidationError(f"{instance!r} does not match {pattern!r}")
+
+
+def _pattern_properties(
+    validator: Any, patterns: dict, instance: Any, schema: Any
+) -> Any:
+    if not validator.is_type(instance, "object"):
+        return
+    for pattern, subschema in patterns.items():
+        for name, value in instance.items():
+            if search(pattern, name):
+                yield from validator.descend(
+                    value, subschema, path=name, schema_path=pattern
+                )
+
+
+def _additional_properties(
+    validator: Any, extra: Any, instance: Any, schema: Any
+) -> Any:
+    from jsonschema.exceptions import ValidationError
+
+    if not validator.is_type(instance, "object"):
+        return
+    declared = schema.get("properties", {})
+    patterns = schema.get("patternProperties", {})
+    unexpected = [
+        name
+        for name in instance
+        if name not in declared and not any(search(p, name) for p in patterns)
+    ]
+    if validator.is_type(extra, "object"):
+        for name in unexpected:
+            yield from validator.descend(instance[name], extra, path=name)
+    elif not extra and unexpected:
+        listed = ", ".join(repr(name) for name in sorted(unexpected))
+        yield ValidationError(f"Additional properties are not allowed ({listed})")
+
+
+def reference_validator(schema: Any, loader: ResourceLoader) -> Any:
+    """Compile with python-jsonschema over a ``referencing`` registry of our files."""
+    import jsonschema
+    import referencing
+    import referencing.jsonschema
+
+    from conformance.validation.formats import format_checker
+
+    def retrieve(uri: str) -> referencing.Resource:
+        contents = loader.retrieve(uri)
+        if isinstance(contents, dict) and "$schema" in contents:
+            # A referenced document that names its dialect is validated by
+            # the stock class of that dialect (jsonschema's evolve looks
+            # "$schema" up), which would drop the ECMA-262 pattern keywords
+            # below for everything behind a cross-document $ref. Every
+            # registry schema is 2020-12 (the registry check sees to it).
+            contents = {k: v for k, v in contents.items() if k != "$schema"}
+        return referencing.Resource.from_contents(
+            contents, default_specification=referencing.jsonschema.DRAFT202012
+        )
+
+    registry: referencing.Registry = referencing.Registry(retrieve=retrieve)
+    cls = jsonschema.validators.extend(
+        jsonschema.Draft202012Validator,
+        {
+            "pattern": _pattern,
+            "patternProperties": _pattern_properties,
+            "additionalProperties": _additional_properties,
+        },
+    )
+    return cls(schema, registry=registry, format_checker=format_checker())
+
+
+def meta_schema_problems(schema: Any) -> list[str]:
+    """Where ``schema`` breaks the 2020-12 meta-schema, as ``pointer: message``."""
+    import jsonschema
+
+    from conformance.inputs.json_locate import pointer
+
+    checker = jsonschema.Draft202012Validator(
+        jsonschema.Draft202012Validator.META_SCHEMA
+    )
+    problems = []
+    for error in sorted(checker.iter_errors(schema), key=lambda e: list(e.path)):
+        best = jsonschema.exceptions.best_match([error])
+        problems.append(f"{pointer(list(best.path)) or '/'}: {best.message}")
+    return problems
+
+
+def check_refs(schema: Any, loader: ResourceLoader) -> list[str]:
+    """Every ``$ref`` problem, found by compiling the schema natively."""
+    try:
+        native_validator(schema, loader)
+    except SchemaError as exc:
+        return [str(exc)]
+    return []
+
+
+__all__ = [
+    "DRAFT_2020_12",
+    "SchemaError",
+    "check_refs",
+    "iter_subschemas",
+    "lint_schema",
+    "meta_schema_problems",
+    "native_validator",
+    "reference_validator",
+]

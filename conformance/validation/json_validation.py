@@ -1,0 +1,331 @@
+"""Validating JSON payloads: the one entry point is :func:`validate_json`.
+
+A document is read safely (:mod:`conformance.inputs.json_input`), decided by the
+native validator, and only when it fails are errors turned into located
+findings (JSON Pointer, line, column, keyword, schema location,
+requirement). Valid documents never pay for that detail.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from conformance.errors import SchemaError
+from conformance.inputs.json_input import (
+    DEFAULT_LIMITS,
+    NEEDS_FINDINGS,
+    JsonLimits,
+    parse_json,
+    read_fast,
+)
+from conformance.inputs.json_locate import Locator, pointer
+from conformance.model import Finding, Level, Severity
+from conformance.registry.manifest import StandardVersion
+from conformance.registry.schema_resources import (
+    ResourceLoader,
+    file_uri,
+    load_json_file,
+)
+from conformance.registry.standards import Registry
+from conformance.validation.json_schemas import lint_schema, native_validator
+
+# Keywords whose failure is about the value itself: the schema node's title
+# helps a reader ("FIN", "Postal code"). For structural keywords it does not.
+_VALUE_KEYWORDS = frozenset(
+    {
+        "pattern",
+        "format",
+        "enum",
+        "const",
+        "type",
+        "minLength",
+        "maxLength",
+        "minimum",
+        "maximum",
+        "exclusiveMinimum",
+        "exclusiveMaximum",
+        "multipleOf",
+        "minItems",
+        "maxItems",
+        "uniqueItems",
+    }
+)
+_BRANCHING = frozenset({"oneOf", "anyOf"})
+_DISCRIMINATING = frozenset({"const", "enum"})
+
+
+@dataclass(frozen=True)
+class JsonValidator:
+    """A compiled JSON Schema for one standard (or one draft schema file)."""
+
+    native: Any
+    loader: ResourceLoader
+    standard: str | None
+    requirement: str | None
+    base_uri: str | None = None
+    registry: Registry | None = None
+    _memo: dict[Any, Any] = field(default_factory=dict, repr=False, compare=False)
+
+    def is_valid(self, value: Any) -> bool:
+        """The fast verdict."""
+        return bool(self.native.is_valid(value))
+
+    def findings(
+        self, value: Any, text: str | None = None, *, first_line: int = 1
+    ) -> list[Finding]:
+        """Located findings for a value the fast verdict rejected.
+
+        With the ``text`` the value was read from, each finding also gets
+        its line and column; the text is scanned only as far as needed.
+        """
+        errors: list[Any] = []
+        for error in self.native.iter_errors(value):
+            errors.extend(_explained(error))
+        pointers = [pointer(error.instance_path) for error in errors]
+        locator = (
+            Locator(text, first_line=first_line, wanted=frozenset(pointers))
+            if text is not None
+            else None
+        )
+        return [
+            self._finding(error, where, locator)
+            for error, where in zip(errors, pointers, strict=True)
+        ]
+
+    def _finding(self, error: Any, where: str, locator: Locator | None) -> Finding:
+        keyword = error.kind.name
+        position = locator.locate(where) if locator else None
+        location = error.absolute_keyword_location
+        message = error.message
+        node, requirement, standard = self._annotations(location)
+        if keyword in _VALUE_KEYWORDS and node is not None:
+            title = node.get("title")
+            if isinstance(title, str):
+                message = f"{message} ({title})"
+        requirement = requirement or self.requirement
+        standard = standard or self.standard
+        return Finding(
+            message=message,
+            rule=keyword,
+            pointer=where,
+            line=position[0] if position else None,
+            column=position[1] if position else None,
+            schema_location=self._short(location),
+            requirement=requirement,
+            standard=standard,
+            severity=self._severity(standard, requirement),
+        )
+
+    def _severity(self, standard: str | None, requirement: str | None) -> Severity:
+        key = ("severity", standard, requirement)
+        try:
+            return self._memo[key]
+        except KeyError:
+            found = self._memo[key] = self._find_severity(standard, requirement)
+            return found
+
+    def _find_severity(self, standard: str | None, requirement: str | None) -> Severity:
+        # A rule tied to a SHOULD or MAY requirement is a warning, not a failure.
+        if self.registry is None or standard is None or requirement is None:
+            return Severity.ERROR
+        found = self.registry.requirement(standard, requirement)
+        if found is not None and found.level is not Level.MUST:
+            return Severity.WARNING
+        return Severity.ERROR
+
+    def _annotations(
+        self, location: str | None
+    ) -> tuple[dict | None, str | None, str | None]:
+        """The schema node holding a keyword, and the nearest ``x-requirement``."""
+        try:
+            return self._memo[location]
+        except KeyError:
+            found = self._memo[location] = self._find_annotations(location)
+            return found
+
+    def _find_annotations(
+        self, location: str | None
+    ) -> tuple[dict | None, str | None, str | None]:
+        if not location or "#" not in location:
+            return None, None, None
+        uri, fragment = location.split("#", 1)
+        document = self.loader.cached(uri)
+        if document is None:
+            return None, None, None
+        tokens = [
+            t.replace("~1", "/").replace("~0", "~") for t in fragment.split("/")[1:]
+        ]
+        nodes = [document]
+        for token in tokens[:-1]:
+            current = nodes[-1]
+            if isinstance(current, dict) and token in current:
+                nodes.append(current[token])
+            elif (
+                isinstance(current, list)
+                and token.isdigit()
+                and int(token) < len(current)
+            ):
+                nodes.append(current[int(token)])
+            else:
+                break
+        holder = nodes[-1] if isinstance(nodes[-1], dict) else None
+        for candidate in reversed(nodes):
+            if isinstance(candidate, dict) and isinstance(
+                candidate.get("x-requirement"), str
+            ):
+                return (
+                    holder,
+                    candidate["x-requirement"],
+                    _standard_of(uri, self.base_uri),
+                )
+        return holder, None, None
+
+    def _short(self, location: str | None) -> str | None:
+        if location and self.base_uri and location.startswith(self.base_uri):
+            return location[len(self.base_uri) :]
+        return location
+
+
+def _standard_of(uri: str, base_uri: str | None) -> str | None:
+    if not base_uri or not uri.startswith(base_uri):
+        return None
+    parts = uri[len(base_uri) :].split("/")
+    return f"{parts[0]}@{parts[1]}" if len(parts) >= 3 else None
+
+
+def _explained(error: Any) -> list[Any]:
+    """The errors that explain ``error``: those of the branch meant, if any."""
+    if error.kind.name in _BRANCHING:
+        branch = _best_branch(error)
+        if branch is not None:
+            return [sub for item in branch for sub in _explained(item)]
+    return [error]
+
+
+def _best_branch(error: Any) -> list[Any] | None:
+    """The one ``oneOf``/``anyOf`` branch the document evidently meant, if any.
+
+    A branch was not meant when its discriminator failed: a ``const`` or
+    ``enum`` on a member of the branching object (``eventType``), or a
+    ``type`` on the branching value itself. When exactly one branch
+    remains, its errors explain the failure better than "not valid under
+    any"; a missing member of that branch is then reported as ``required``.
+    """
+    branches = getattr(error.kind, "context", None)
+    if not branches:
+        return None
+    depth = len(error.instance_path)
+
+    def not_meant(sub: Any) -> bool:
+        at = len(sub.instance_path)
+        name = sub.kind.name
+        return (name in _DISCRIMINATING and at <= depth + 1) or (
+            name == "type" and at == depth
+        )
+
+    meant = [
+        branch for branch in branches if branch and not any(map(not_meant, branch))
+    ]
+    return meant[0] if len(meant) == 1 else None
+
+
+def validate_json(
+    data: bytes | str,
+    validator: JsonValidator,
+    *,
+    limits: JsonLimits = DEFAULT_LIMITS,
+    first_line: int = 1,
+) -> list[Finding]:
+    """Validate one JSON text against a compiled schema; never raises on bad input.
+
+    Returns the findings: input problems (encoding, duplicates, numbers,
+    depth, size) and schema violations, each with its location.
+    """
+    fast = read_fast(data, limits)
+    if fast is not NEEDS_FINDINGS:
+        value, text = fast
+        if validator.native.is_valid(value):
+            return []
+        if text is None:
+            text = data.decode("utf-8") if isinstance(data, bytes) else data
+        return validator.findings(value, text, first_line=first_line)
+    parsed = parse_json(data, limits=limits, first_line=first_line)
+    findings = list(parsed.findings)
+    if not parsed.ok:
+        return findings
+    if validator.is_valid(parsed.value):
+        return findings
+    findings.extend(
+        validator.findings(parsed.value, parsed.text, first_line=first_line)
+    )
+    return findings
+
+
+def registry_loader(registry: Registry) -> ResourceLoader:
+    """The registry's shared loader: each schema file is read once per process."""
+    return registry.cached(
+        ("loader",), lambda: ResourceLoader([(registry.base_uri, registry.root)])
+    )
+
+
+def json_validator(registry: Registry, standard: StandardVersion) -> JsonValidator:
+    """The compiled validator for a standard's JSON binding, built once per process."""
+    if standard.json is None:
+        raise SchemaError(f"{standard.ref} has no JSON binding")
+    binding = standard.json
+
+    def build() -> JsonValidator:
+        loader = registry_loader(registry)
+        uri = registry.uri_for(binding.path)
+        try:
+            schema = loader.retrieve(uri)
+            problems = lint_schema(schema)
+            if problems:
+                raise SchemaError("; ".join(problems))
+            native = native_validator(schema, loader)
+        except SchemaError as exc:
+            raise SchemaError(f"{binding.path}: {exc}") from None
+        return JsonValidator(
+            native=native,
+            loader=loader,
+            standard=standard.ref,
+            requirement=binding.requirement,
+            base_uri=registry.base_uri,
+            registry=registry,
+        )
+
+    return registry.cached(("json", standard.ref), build)
+
+
+def json_validator_for_file(path: Path, registry: Registry | None) -> JsonValidator:
+    """A validator for a draft JSON Schema file outside any registry.
+
+    The draft may reference registry standards by their URIs and files in
+    its own folder; nothing else.
+    """
+    folder = path.resolve().parent
+    mounts = [(file_uri(folder), folder)]
+    if registry is not None:
+        mounts.insert(0, (registry.base_uri, registry.root))
+    loader = ResourceLoader(mounts)
+    schema = load_json_file(path)
+    if isinstance(schema, dict) and "$id" not in schema:
+        schema = {**schema, "$id": path.resolve().as_uri()}
+    if isinstance(schema, dict):
+        loader.register(schema["$id"], schema)
+    problems = lint_schema(schema)
+    if problems:
+        raise SchemaError(f"{path}: " + "; ".join(problems))
+    try:
+        native = native_validator(schema, loader)
+    except SchemaError as exc:
+        raise SchemaError(f"{path}: {exc}") from None
+    return JsonValidator(
+        native=native,
+        loader=loader,
+        standard=None,
+        requirement=None,
+        base_uri=registry.base_uri if registry else None,
+    )

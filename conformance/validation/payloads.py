@@ -1,0 +1,448 @@
+"""Validating payload files: JSON, JSON Lines and XML, found by content.
+
+:func:`validate_file` is what the command line, the pytest plugin and the
+registry's example checks all call. A file that cannot be read, or is not
+JSON or XML, gives findings; a missing standard or a broken schema gives an
+``error`` result that says what to fix. One bad file never stops the others.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import stat
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from conformance.errors import ConformanceError
+from conformance.inputs.json_input import (
+    DEFAULT_LIMITS,
+    NEEDS_FINDINGS,
+    JsonLimits,
+    read_fast,
+)
+from conformance.inputs.rules import EXCHANGE_RULES, FORMAT_UNKNOWN
+from conformance.inputs.xml_input import root_identity
+from conformance.model import Finding, Outcome, Severity, outcome_for
+from conformance.registry.manifest import StandardVersion, Status
+from conformance.registry.standards import Registry
+from conformance.validation.json_validation import (
+    JsonValidator,
+    json_validator,
+    validate_json,
+)
+from conformance.validation.xml_schemas import XsdSchema
+from conformance.validation.xml_validation import validate_xml_file, xml_validator
+
+PAYLOAD_SUFFIXES = frozenset({".json", ".jsonl", ".ndjson", ".xml"})
+JSON_LINES_SUFFIXES = frozenset({".jsonl", ".ndjson"})
+DEFAULT_MAX_FINDINGS = 10_000
+
+
+@dataclass(frozen=True, slots=True)
+class PayloadResult:
+    """What validating one file found."""
+
+    path: Path
+    format: str  # json, jsonl, xml or unknown
+    standard: str | None
+    findings: tuple[Finding, ...]
+    records: int = 1
+    failed_records: int = 0
+    error: str | None = None
+    omitted: int = 0
+
+    @property
+    def outcome(self) -> Outcome:
+        """``error`` when the file could not be checked, else by its findings."""
+        if self.error is not None:
+            return Outcome.ERROR
+        return outcome_for(self.findings)
+
+
+def iter_payload_files(paths: Iterable[Path]) -> Iterator[tuple[Path, bool]]:
+    """Files named directly, and payload files (by suffix) inside named folders.
+
+    Each comes with whether it was named directly: a named pipe, socket or
+    device is read only then (``<(command)`` on a command line), never when
+    a folder merely holds one, where reading it could wait forever.
+    """
+    for path in paths:
+        if path.is_dir():
+            for folder, dirs, files in os.walk(path):
+                dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+                for name in sorted(files):
+                    candidate = Path(folder) / name
+                    if candidate.suffix.lower() in PAYLOAD_SUFFIXES:
+                        yield candidate, False
+        else:
+            yield path, True
+
+
+_SPECIAL = (
+    (stat.S_ISFIFO, "a named pipe"),
+    (stat.S_ISSOCK, "a socket"),
+    (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"),
+)
+
+
+def _special_kind(path: Path) -> str | None:
+    """What a path is when it is not a regular file that can be read whole."""
+    try:
+        mode = path.stat().st_mode
+    except OSError:
+        return None  # reading it says why
+    return next((what for test, what in _SPECIAL if test(mode)), None)
+
+
+def sniff(head: bytes) -> str:
+    """``json``, ``xml`` or ``unknown``, from the first bytes of a file."""
+    for bom, codec in ((b"\xff\xfe", "utf-16-le"), (b"\xfe\xff", "utf-16-be")):
+        if head.startswith(bom):
+            # Only the first character matters; UTF-16 JSON is then reported as
+            # not UTF-8, and UTF-16 XML is read as XML allows.
+            head = head[2:].decode(codec, "ignore").encode("utf-8")
+            break
+    text = head.lstrip(b"\xef\xbb\xbf").lstrip(b" \t\r\n")
+    if text.startswith(b"<"):
+        return "xml"
+    first = text[:1]
+    if first in (b"{", b"[", b'"', b"-") or first.isdigit():
+        return "json"
+    if text.startswith((b"true", b"false", b"null")):
+        return "json"
+    return "unknown"
+
+
+class Validators:
+    """Finds and caches the compiled schema for each standard a run uses."""
+
+    def __init__(
+        self,
+        registry: Registry,
+        *,
+        json_override: JsonValidator | None = None,
+        xml_override: XsdSchema | None = None,
+    ) -> None:
+        self.registry = registry
+        self.json_override = json_override
+        self.xml_override = xml_override
+
+    def json(self, standard: StandardVersion | None) -> JsonValidator | None:
+        """The JSON validator to use, or ``None`` if there is none."""
+        if self.json_override is not None:
+            return self.json_override
+        if standard is None or standard.json is None:
+            return None
+        return json_validator(self.registry, standard)
+
+    def xml(self, standard: StandardVersion | None) -> XsdSchema | None:
+        """The XSD to use, or ``None`` if there is none."""
+        if self.xml_override is not None:
+            return self.xml_override
+        if standard is None or standard.xml is None:
+            return None
+        return xml_validator(self.registry, standard)
+
+
+def validate_file(
+    path: Path,
+    validators: Validators,
+    *,
+    standard: StandardVersion | None = None,
+    limits: JsonLimits = DEFAULT_LIMITS,
+    max_findings: int = DEFAULT_MAX_FINDINGS,
+    named: bool = True,
+) -> PayloadResult:
+    """Validate one payload file against ``standard`` (or what its content names).
+
+    ``named`` says the user named this path; a named pipe, socket or device
+    that was only found in a folder is refused without being opened.
+    """
+    special = None if named else _special_kind(path)
+    if special is not None:
+        return PayloadResult(
+            path,
+            "unknown",
+            _ref(standard),
+            (),
+            error=f"{path} is {special}, not a regular file: a payload folder is"
+            " read for regular files only, since reading this could wait"
+            " forever; copy its content into a file, or name it on the"
+            " command line to read it",
+        )
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(4096)
+    except OSError as exc:
+        return PayloadResult(
+            path,
+            "unknown",
+            _ref(standard),
+            (),
+            error=f"cannot read {path}: {exc.strerror}",
+        )
+    kind = sniff(head)
+    if kind == "json" and path.suffix.lower() in JSON_LINES_SUFFIXES:
+        kind = "jsonl"
+    try:
+        if kind == "xml":
+            return _validate_xml(path, validators, standard)
+        if kind in ("json", "jsonl"):
+            validator = validators.json(standard)
+            if validator is None:
+                return PayloadResult(
+                    path, kind, _ref(standard), (), error=_no_json_standard(standard)
+                )
+            if kind == "jsonl":
+                return _validate_lines(path, validator, standard, limits, max_findings)
+            return _validate_json_file(path, validator, standard, limits)
+    except ConformanceError as exc:
+        return PayloadResult(path, kind, _ref(standard), (), error=str(exc))
+    finding = Finding(
+        message="the file is neither JSON nor XML (it starts with"
+        f" {head[:16]!r}); payloads must be one or the other",
+        rule=FORMAT_UNKNOWN[1],
+        requirement=FORMAT_UNKNOWN[0],
+        standard=EXCHANGE_RULES,
+        line=1,
+    )
+    return PayloadResult(path, "unknown", _ref(standard), (finding,))
+
+
+def _ref(standard: StandardVersion | None) -> str | None:
+    return standard.ref if standard else None
+
+
+def _no_json_standard(standard: StandardVersion | None) -> str:
+    if standard is None:
+        return (
+            "no standard to validate this JSON file against: pass --standard"
+            " (e.g. --standard person@1.1.0), or map its folder to a standard"
+            " in the configuration"
+        )
+    return f"{standard.ref} has no JSON binding; it can only validate XML"
+
+
+def lifecycle_findings(standard: StandardVersion | None) -> list[Finding]:
+    """A warning for a deprecated version, an error for a retired one."""
+    if standard is None:
+        return []
+    if standard.status is Status.DEPRECATED:
+        return [
+            Finding(
+                message=f"{standard.ref} is deprecated; its sunset date is"
+                f" {standard.sunset}: move to a newer version before then",
+                rule="standard-deprecated",
+                requirement="ER-VERSION-2",
+                standard=EXCHANGE_RULES,
+                severity=Severity.WARNING,
+            )
+        ]
+    if standard.status is Status.RETIRED:
+        return [
+            Finding(
+                message=f"{standard.ref} was retired on {standard.sunset}; payloads"
+                " must use a version that is in force",
+                rule="standard-retired",
+                requirement="ER-VERSION-1",
+                standard=EXCHANGE_RULES,
+            )
+        ]
+    return []
+
+
+def _validate_json_file(
+    path: Path,
+    validator: JsonValidator,
+    standard: StandardVersion | None,
+    limits: JsonLimits,
+) -> PayloadResult:
+    size = path.stat().st_size
+    if size > limits.max_bytes:
+        # Refuse before reading: a huge file must not be loaded into memory.
+        findings = [
+            Finding(
+                message=f"the document is {size:,} bytes; the limit is"
+                f" {limits.max_bytes:,} bytes (use JSON Lines for bulk data, or"
+                " raise the limit with --max-bytes)",
+                rule="json-size",
+                requirement="ER-PAYLOAD-1",
+                standard=EXCHANGE_RULES,
+            )
+        ]
+    else:
+        findings = validate_json(path.read_bytes(), validator, limits=limits)
+    failed = int(any(f.severity is Severity.ERROR for f in findings))
+    return PayloadResult(
+        path, "json", _ref(standard), tuple(findings), failed_records=failed
+    )
+
+
+_CHUNK = 1 << 20
+
+
+class _TooLong:
+    """Stands for a JSON Lines record longer than the size limit."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+
+
+def _json_line_blocks(
+    path: Path, max_bytes: int
+) -> Iterator[tuple[int, list[bytes] | list[_TooLong]]]:
+    """Blocks of records of a JSON Lines file, with the line number before each.
+
+    The file is read in chunks of about a megabyte. A record longer than
+    ``max_bytes`` is skipped, never held in memory, and stands as a
+    :class:`_TooLong`.
+    """
+    number = 0
+    pending = b""
+    skipping = 0
+    with path.open("rb") as handle:
+        while True:
+            chunk = handle.read(_CHUNK)
+            if not chunk:
+                break
+            data = pending + chunk
+            if skipping:
+                end = data.find(b"\n") + 1
+                if end == 0:
+                    skipping += len(data)
+                    pending = b""
+                    continue
+                yield number, [_TooLong(skipping + end)]
+                number += 1
+                skipping = 0
+                data = data[end:]
+            cut = data.rfind(b"\n") + 1
+            pending = data[cut:]
+            if len(pending) > max_bytes:
+                skipping, pending = len(pending), b""
+            if not cut:
+                continue
+            block = data[:cut]
+            # Records stay bytes: the fast reader takes bytes and checks the
+            # encoding itself; only records that need explaining are decoded.
+            lines = block.split(b"\n")
+            lines.pop()  # the empty piece after the final newline
+            yield number, lines
+            number += len(lines)
+    if skipping:
+        yield number, [_TooLong(skipping)]
+    elif pending:
+        yield number, [pending]
+
+
+def _validate_lines(
+    path: Path,
+    validator: JsonValidator,
+    standard: StandardVersion | None,
+    limits: JsonLimits,
+    max_findings: int,
+) -> PayloadResult:
+    findings: list[Finding] = []
+    records = failed = omitted = 0
+    # This loop is the bulk path: a sound record costs one C-level parse and
+    # the native verdict; anything unusual goes through validate_json, which
+    # reads it again carefully and explains.
+    is_valid = validator.native.is_valid
+    max_bytes = limits.max_bytes
+    for before, lines in _json_line_blocks(path, max_bytes):
+        for number, line in enumerate(lines, before + 1):
+            if isinstance(line, _TooLong):
+                records += 1
+                found = [
+                    Finding(
+                        message=f"this record is {line.size:,} bytes; the limit is"
+                        f" {max_bytes:,} bytes",
+                        rule="json-size",
+                        requirement="ER-PAYLOAD-1",
+                        standard=EXCHANGE_RULES,
+                        line=number,
+                    )
+                ]
+            else:
+                if not line or line.isspace():
+                    continue
+                records += 1
+                fast = read_fast(line, limits)
+                if fast is NEEDS_FINDINGS:
+                    found = validate_json(
+                        line, validator, limits=limits, first_line=number
+                    )
+                elif is_valid(fast[0]):
+                    continue
+                else:
+                    text = line.decode("utf-8")
+                    found = validator.findings(fast[0], text, first_line=number)
+            if not found:
+                continue
+            if any(f.severity is Severity.ERROR for f in found):
+                failed += 1
+            room = max(max_findings - len(findings), 0)
+            findings.extend(found[:room])
+            omitted += max(len(found) - room, 0)
+    if omitted:
+        findings.append(
+            Finding(
+                message=f"{omitted:,} more findings are not listed (the limit is"
+                f" {max_findings:,} per file; raise it with --max-findings)",
+                rule="findings-omitted",
+                severity=Severity.WARNING,
+            )
+        )
+    return PayloadResult(
+        path,
+        "jsonl",
+        _ref(standard),
+        tuple(findings),
+        records=records,
+        failed_records=failed,
+        omitted=omitted,
+    )
+
+
+def _validate_xml(
+    path: Path, validators: Validators, standard: StandardVersion | None
+) -> PayloadResult:
+    chosen = standard
+    if chosen is None and validators.xml_override is None:
+        namespace, local, version = root_identity(path)
+        if namespace is not None:
+            chosen = validators.registry.standard_for_xml(namespace, version)
+        if chosen is None:
+            return PayloadResult(
+                path,
+                "xml",
+                None,
+                (),
+                error=(
+                    f"no standard in the registry has the XML namespace"
+                    f" {namespace or '(none)'!r} of the root element {local!r}:"
+                    " pass --standard, or check the namespace"
+                ),
+            )
+    schema = validators.xml(chosen)
+    if schema is None:
+        return PayloadResult(
+            path,
+            "xml",
+            _ref(chosen),
+            (),
+            error=f"{_ref(chosen)} has no XML binding; it can only validate JSON",
+        )
+    findings = validate_xml_file(path, schema)
+    failed = int(any(f.severity is Severity.ERROR for f in findings))
+    return PayloadResult(
+        path, "xml", _ref(chosen), tuple(findings), failed_records=failed
+    )
+
+
+def with_findings(result: PayloadResult, findings: Iterable[Finding]) -> PayloadResult:
+    """A copy of ``result`` with other findings."""
+    return dataclasses.replace(result, findings=tuple(findings))

@@ -1,0 +1,467 @@
+"""Validating XML payloads: the one entry point is :func:`validate_xml`.
+
+XSD 1.0 standards are checked by libxml2, which both decides and locates
+errors at native speed; XSD 1.1 standards (assertions) by xmlschema.
+Files too large to hold in memory are streamed (:func:`validate_xml_file`).
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from lxml import etree
+
+from conformance.errors import SchemaError
+from conformance.inputs.rules import EXCHANGE_RULES, XML_UNKNOWN_ROOT
+from conformance.inputs.xml_input import (
+    DEFAULT_LIMITS,
+    XmlLimits,
+    doctype_position,
+    dtd_finding,
+    parse_xml,
+    readable_path,
+    safe_parser,
+    schema_location_notes,
+    syntax_finding,
+)
+from conformance.model import Finding
+from conformance.registry.manifest import StandardVersion
+from conformance.registry.standards import Registry
+from conformance.validation.xml_schemas import (
+    XsdSchema,
+    compile_xsd,
+    libxml_rule,
+    xmlschema_rule,
+)
+
+# A namespace in Clark notation is a URI in braces; a regex quantifier ({7})
+# or a value set in a message is not, and must survive.
+_CLARK = re.compile(r"\{[A-Za-z][A-Za-z0-9+.-]*:[^{}\s]*\}")
+STREAM_THRESHOLD = 16 * 1024 * 1024
+"""Files larger than this are validated as a stream, in bounded memory."""
+
+
+def _tidy(message: str) -> str:
+    # libxml2 names elements in Clark notation; the namespace is noise to a reader.
+    return _CLARK.sub("", message).strip()
+
+
+def xml_validator(registry: Registry, standard: StandardVersion) -> XsdSchema:
+    """The compiled XSD of a standard's XML binding, built once per process."""
+    if standard.xml is None:
+        raise SchemaError(f"{standard.ref} has no XML binding")
+    binding = standard.xml
+
+    def build() -> XsdSchema:
+        schema = compile_xsd(
+            binding.path, binding.xsd_version or "1.0", [registry.root]
+        )
+        schema.standard = standard.ref
+        schema.requirement = binding.requirement
+        return schema
+
+    return registry.cached(("xml", standard.ref), build)
+
+
+def xml_validator_for_file(path: Path, registry: Registry | None) -> XsdSchema:
+    """A compiled draft XSD outside any registry; it may import registry XSDs."""
+    version = _declared_xsd_version(path)
+    roots = [path.resolve().parent]
+    if registry is not None:
+        roots.append(registry.root)
+    return compile_xsd(path, version, roots)
+
+
+def _declared_xsd_version(path: Path) -> str:
+    # An XSD 1.1 draft says so with vc:minVersion="1.1" on its root.
+    try:
+        root = etree.parse(str(path), safe_parser()).getroot()
+    except (etree.XMLSyntaxError, OSError) as exc:
+        raise SchemaError(f"{path}: not a readable XSD: {exc}") from None
+    minimum = root.get("{http://www.w3.org/2007/XMLSchema-versioning}minVersion")
+    return "1.1" if minimum == "1.1" else "1.0"
+
+
+def validate_xml(
+    data: bytes,
+    schema: XsdSchema,
+    *,
+    limits: XmlLimits = DEFAULT_LIMITS,
+) -> list[Finding]:
+    """Validate one XML document against a compiled XSD; never raises on bad input."""
+    parsed = parse_xml(data, limits=limits)
+    findings = list(parsed.findings)
+    if not parsed.ok:
+        return findings
+    findings.extend(validate_tree(parsed.tree, schema))
+    return findings
+
+
+def validate_tree(tree: Any, schema: XsdSchema) -> list[Finding]:
+    """Findings for an already parsed document."""
+    root = tree.getroot()
+    if root.tag not in schema.global_elements:
+        return [_unknown_root(root, schema)]
+    if schema.engine == "lxml":
+        if schema.compiled.validate(tree):
+            return []
+        return [
+            _from_libxml(entry, tree, schema) for entry in schema.compiled.error_log
+        ]
+    return _xmlschema_findings(tree, schema)
+
+
+def _xmlschema_findings(source: Any, schema: XsdSchema) -> list[Finding]:
+    """xmlschema's errors as findings, kept even if it stops on a value.
+
+    xmlschema (through elementpath) raises OverflowError on a date whose
+    year Python cannot hold (a year of hundreds of digits) instead of
+    reporting it; the findings so far are kept and the value is reported.
+    """
+    findings: list[Finding] = []
+    try:
+        for error in schema.compiled.iter_errors(
+            source, use_location_hints=False, extra_validator=_strict_lexical_form
+        ):
+            findings.append(_from_xmlschema(error, schema))
+    except ArithmeticError as exc:
+        findings.append(_unrepresentable(source, schema, exc))
+    return findings
+
+
+# The lexical forms of XSD's numeric and boolean types, with nothing but
+# XML white space (space, tab, line feed, carriage return) around them.
+_LEXICAL = {
+    "decimal": re.compile(r"[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)"),
+    "double": re.compile(
+        r"[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([Ee][+-]?[0-9]+)?|[+-]?INF|NaN"
+    ),
+    "boolean": re.compile(r"true|false|1|0"),
+}
+_LEXICAL["float"] = _LEXICAL["double"]
+
+
+def _strict_lexical_form(element: Any, declaration: Any) -> Iterator[Any]:
+    """Numbers and booleans as XSD writes them, which xmlschema does not check.
+
+    xmlschema (through elementpath and Python's int and float) takes any
+    Unicode white space around a number or a boolean, spaces inside a
+    decimal (``2 500`` is 2500) and, in attributes, digits of other scripts
+    (``١٢``); XSD allows only ASCII digits and its four white-space
+    characters, around the value. libxml2, which validates XSD 1.0, refuses
+    them; this brings XSD 1.1 validation in line, for element content and
+    attribute values alike.
+    """
+    xsd_type = declaration.type
+    attributes = getattr(xsd_type, "attributes", None) or {}
+    for name, value in element.attrib.items():
+        attribute = attributes.get(name)
+        if attribute is not None:
+            yield from _lexical_errors(
+                element, attribute.type, value, f"attribute {name}"
+            )
+    if xsd_type.is_complex():
+        if not xsd_type.has_simple_content():
+            return
+        xsd_type = xsd_type.content
+    if not len(element):
+        yield from _lexical_errors(element, xsd_type, element.text or "", "")
+
+
+def _lexical_errors(element: Any, simple: Any, value: str, what: str) -> Iterator[Any]:
+    primitive = getattr(getattr(simple, "primitive_type", None), "local_name", None)
+    pattern = _LEXICAL.get(primitive or "")
+    if pattern is None:
+        return
+    text = value.strip(" \t\n\r")
+    # A value xmlschema refuses itself is reported once, by xmlschema.
+    if not pattern.fullmatch(text) and simple.is_valid(value):
+        from xmlschema import XMLSchemaValidationError  # only when there is one
+
+        yield XMLSchemaValidationError(
+            _strict_lexical_form,
+            element,
+            reason=f"{what + ' ' if what else ''}{text[:40]!r} is not a valid"
+            f" xs:{primitive}: XSD allows only space, tab, line feed and carriage"
+            " return around a value, and nothing inside a number but its ASCII"
+            " digits, sign, point and exponent",
+        )
+
+
+_HUGE_YEAR = re.compile(r"\s*-?[0-9]{5,}-")
+
+
+def _unrepresentable(source: Any, schema: XsdSchema, exc: ArithmeticError) -> Finding:
+    element = None
+    if isinstance(source, etree._ElementTree):  # a streamed file is not re-read
+        element = next(
+            (
+                e
+                for e in source.iter()
+                if isinstance(e.tag, str) and _HUGE_YEAR.match(e.text or "")
+            ),
+            None,
+        )
+    where = readable_path(element) if element is not None else None
+    value = f" {element.text.strip()[:40]!r}..." if element is not None else ""
+    return Finding(
+        message=(
+            f"a date or time value{value} has a year too large to check"
+            f" ({exc}); the validator stopped there, so later errors in the"
+            " document are not reported: write a year of at most four digits"
+        ),
+        rule="cvc-datatype-valid",
+        xpath=where,
+        line=getattr(element, "sourceline", None),
+        schema_location=schema.path.name,
+        requirement=schema.requirement,
+        standard=schema.standard,
+    )
+
+
+def _unknown_root(root: Any, schema: XsdSchema) -> Finding:
+    expected = ", ".join(sorted(_CLARK.sub("", e) for e in schema.global_elements))
+    qname = etree.QName(root)
+    return Finding(
+        message=(
+            f"the root element {qname.localname!r} in namespace"
+            f" {qname.namespace or '(none)'!r} is not declared by"
+            f" {schema.standard or schema.path.name} (namespace"
+            f" {schema.namespace or '(none)'!r}); expected one of: {expected}"
+        ),
+        rule=XML_UNKNOWN_ROOT[1],
+        xpath="/" + qname.localname,
+        line=root.sourceline,
+        requirement=XML_UNKNOWN_ROOT[0],
+        standard=EXCHANGE_RULES,
+    )
+
+
+def _node_for(entry: Any, tree: Any) -> Any:
+    """The element a libxml2 error is about, looked up by the error's path."""
+    if not entry.path:
+        return None
+    # libxml2 writes the path with the document's own prefixes.
+    prefixes = {k: v for k, v in tree.getroot().nsmap.items() if k}
+    try:
+        nodes = tree.xpath(entry.path, namespaces=prefixes)
+    except etree.XPathError:
+        return None
+    if nodes and isinstance(nodes[0], etree._Element):
+        return nodes[0]
+    return None
+
+
+def _from_libxml(
+    entry: Any,
+    tree: Any,
+    schema: XsdSchema,
+    *,
+    xpath: str | None = None,
+    line: int | None = None,
+) -> Finding:
+    if xpath is None:
+        node = _node_for(entry, tree)
+        xpath = readable_path(node) if node is not None else None
+    return Finding(
+        message=_tidy(entry.message),
+        rule=libxml_rule(entry.type_name),
+        xpath=xpath,
+        line=line or entry.line or None,
+        column=entry.column or None,
+        schema_location=schema.path.name,
+        requirement=schema.requirement,
+        standard=schema.standard,
+    )
+
+
+def _from_xmlschema(error: Any, schema: XsdSchema) -> Finding:
+    element = error.elem
+    line = getattr(element, "sourceline", None) if element is not None else None
+    reason = error.reason or error.message
+    if element is not None and hasattr(element, "getparent"):
+        xpath = readable_path(element)
+    else:
+        xpath = error.path
+    message = reason
+    if error.obj is not None and not isinstance(error.obj, etree._Element):
+        message = f"{reason} (value {str(error.obj)[:80]!r})"
+    return Finding(
+        message=_tidy(message),
+        rule=xmlschema_rule(error),
+        xpath=xpath,
+        line=line,
+        schema_location=schema.path.name,
+        requirement=schema.requirement,
+        standard=schema.standard,
+    )
+
+
+def validate_xml_file(path: Path, schema: XsdSchema) -> list[Finding]:
+    """Validate an XML file; large files are streamed in bounded memory."""
+    try:
+        size = path.stat().st_size
+    except OSError as exc:
+        return [syntax_finding(f"cannot read {path}: {exc.strerror}", None, None)]
+    if size <= STREAM_THRESHOLD:
+        return validate_xml(path.read_bytes(), schema, limits=XmlLimits(max(size, 1)))
+    position = doctype_position(path)
+    if position is not None:
+        return [dtd_finding(*position)]
+    if schema.engine == "xmlschema":
+        return _stream_xmlschema(path, schema)
+    return _stream_libxml(path, schema)
+
+
+def _stream_libxml(path: Path, schema: XsdSchema) -> list[Finding]:
+    """Stream a large document through libxml2 in bounded memory.
+
+    libxml2 validates the whole stream (so the root's own content model is
+    checked) but cannot say on which line; each record (a child of the
+    root) is therefore also validated on its own, which locates its errors.
+    Stream errors that no record accounts for are reported at the root.
+    """
+    findings: list[Finding] = []
+    located: Counter[str] = Counter()
+    lines_by_tag: dict[str, list[int]] = {}
+    events = etree.iterparse(
+        str(path),
+        events=("start", "end"),
+        schema=schema.compiled,
+        resolve_entities=False,
+        no_network=True,
+        load_dtd=False,
+        huge_tree=False,
+        collect_ids=False,
+    )
+    depth = 0
+    index: Counter[str] = Counter()
+    root = None
+    try:
+        for event, element in events:
+            if event == "start":
+                depth += 1
+                if depth == 1:
+                    root = element
+                    findings.extend(schema_location_notes(element))
+                    if element.tag not in schema.global_elements:
+                        return [_unknown_root(element, schema)]
+                continue
+            depth -= 1
+            if depth != 1:
+                continue
+            index[element.tag] += 1
+            record = _validate_record(element, root, index[element.tag], schema)
+            if record is None:
+                name = etree.QName(element).localname
+                lines_by_tag.setdefault(name, []).append(element.sourceline)
+            else:
+                findings.extend(record)
+                located.update(f.message for f in record)
+            # Forget what has been checked: memory stays bounded by one record.
+            element.clear()
+            while element.getprevious() is not None:
+                del element.getparent()[0]
+    except etree.XMLSyntaxError as exc:
+        entries = list(events.error_log)
+        broken = [e for e in entries if e.domain_name != "SCHEMASV"]
+        if broken or not entries:
+            line, column = exc.position if exc.position else (None, None)
+            findings.append(syntax_finding(exc.msg, line, column))
+            return findings
+        findings.extend(_unlocated(entries, located, lines_by_tag, root, schema))
+    return findings
+
+
+def _validate_record(
+    element: Any, root: Any, position: int, schema: XsdSchema
+) -> list[Finding] | None:
+    """Findings for one record, or ``None`` when it has no global declaration."""
+    if schema.compiled.validate(element):
+        return []
+    if all(e.type_name == "SCHEMAV_CVC_ELT_1" for e in schema.compiled.error_log):
+        return None
+    # Paths in libxml2's messages are relative to the validation root, and
+    # lines past 65535 are lost in them; a standalone copy of the failing
+    # record gives paths to look up, and the original element the lines.
+    alone = copy.deepcopy(element)
+    schema.compiled.validate(alone)
+    tree = etree.ElementTree(alone)
+    root_name = etree.QName(root).localname
+    record = []
+    for entry in schema.compiled.error_log:
+        node = _node_for(entry, tree)
+        original = _same_place(node, alone, element) if node is not None else element
+        steps = readable_path(node if node is not None else alone).split("/")[1:]
+        steps[0] = f"{steps[0]}[{position}]"
+        record.append(
+            _from_libxml(
+                entry,
+                tree,
+                schema,
+                xpath="/".join(["", root_name, *steps]),
+                line=original.sourceline,
+            )
+        )
+    return record
+
+
+def _same_place(node: Any, copy_root: Any, original_root: Any) -> Any:
+    """The element of the original record at the place ``node`` has in the copy."""
+    indexes = []
+    while node is not None and node is not copy_root:
+        parent = node.getparent()
+        indexes.append(parent.index(node))
+        node = parent
+    target = original_root
+    for index in reversed(indexes):
+        target = target[index]
+    return target
+
+
+def _unlocated(
+    entries: list[Any],
+    located: Counter[str],
+    lines_by_tag: dict[str, list[int]],
+    root: Any,
+    schema: XsdSchema,
+) -> list[Finding]:
+    """Stream errors the per-record pass did not already report."""
+    findings = []
+    remaining = Counter(located)
+    root_name = etree.QName(root).localname if root is not None else ""
+    for entry in entries:
+        message = _tidy(entry.message)
+        if remaining[message] > 0:
+            remaining[message] -= 1
+            continue
+        line = None
+        match = re.match(r"Element '([^']+)'", message)
+        if match and lines_by_tag.get(match.group(1)):
+            line = lines_by_tag[match.group(1)].pop(0)
+        findings.append(
+            Finding(
+                message=message,
+                rule=libxml_rule(entry.type_name),
+                xpath=f"/{root_name}",
+                line=line,
+                schema_location=schema.path.name,
+                requirement=schema.requirement,
+                standard=schema.standard,
+            )
+        )
+    return findings
+
+
+def _stream_xmlschema(path: Path, schema: XsdSchema) -> list[Finding]:
+    import xmlschema
+
+    resource = xmlschema.XMLResource(
+        str(path), lazy=True, thin_lazy=True, defuse="always", allow="none"
+    )
+    return _xmlschema_findings(resource, schema)
