@@ -1,8 +1,16 @@
-"""The pytest plugin: payload files and registry self-checks as test items.
+"""The pytest plugin: the engine's units of work as test items.
 
 Registered through the ``pytest11`` entry point, so any project that
-installs the suite gets the options. Heavy imports wait until a hook needs
-them, to keep ``pytest --help`` fast wherever the plugin is installed.
+installs the suite gets the options. The plugin translates pytest's options
+into the engine's :class:`~conformance.engine.RunOptions`, makes one item
+per unit the engine plans (``--agency``: payload files and service checks;
+``--standard`` or ``conformance_payloads``: each payload file collected) and
+records every item's result in the engine's run on the controller, as it
+arrives, so ``pytest --agency`` and ``conformance run`` give the same
+results, audit log, history, waivers and gate.
+
+Heavy imports wait until a hook needs them, to keep ``pytest --help`` fast
+wherever the plugin is installed.
 """
 
 from __future__ import annotations
@@ -10,18 +18,24 @@ from __future__ import annotations
 import json
 import warnings
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import pytest
 
+from conformance.engine.flags import FUZZING, GATE, RECORDING, SELECTION, add_options
+
 if TYPE_CHECKING:
+    from collections.abc import Generator, Iterator
+
+    from conformance.engine import Engine, HistoryListener, RunOptions, RunSession
+    from conformance.engine.units import Unit
     from conformance.model import Result
     from conformance.registry.manifest import StandardVersion
     from conformance.registry.standards import Registry
     from conformance.selfcheck.registry_checks import RegistryCheck
-    from conformance.validation.payloads import Validators
 
 _PAYLOAD_SUFFIXES = (".json", ".jsonl", ".ndjson", ".xml")
+_SEED_KEY = "conformance_fuzz_seed"
 
 
 class ConformanceWarning(UserWarning):
@@ -29,8 +43,6 @@ class ConformanceWarning(UserWarning):
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
-    from conformance.engine.options import FUZZING, SELECTION, add_options
-
     group = parser.getgroup("conformance", "e-government data-exchange conformance")
     group.addoption(
         "--standard",
@@ -66,22 +78,10 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "--agency",
         action="append",
         metavar="PROFILE",
-        help="agency profile (TOML) or folder of profiles whose services to probe;"
-        " repeatable",
+        help="agency profile (TOML) or folder of profiles whose payloads and"
+        " services to check; repeatable",
     )
-    add_options(group.addoption, SELECTION + FUZZING)
-    group.addoption(
-        "--history",
-        metavar="PATH",
-        help="results history where a --agency run is recorded (default: ini"
-        " conformance_history, $CONFORMANCE_HISTORY, or reports/history.sqlite)",
-    )
-    group.addoption(
-        "--no-history",
-        action="store_true",
-        default=False,
-        help="do not record the --agency run in the results history",
-    )
+    add_options(group.addoption, SELECTION + FUZZING + RECORDING + GATE)
     parser.addini(
         "conformance_history",
         "results history of --agency runs, relative to the ini file",
@@ -108,12 +108,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 class _State:
-    """Per-session state: the registry, the folder mappings, collected results."""
+    """Per-session state: the options, the engine, and (controller) the run."""
 
     def __init__(self, config: pytest.Config) -> None:
+        from conformance.engine.config import project_settings
+        from conformance.errors import UsageError
+
         self.config = config
-        self._registry: Registry | None = None
-        self._validators: Validators | None = None
         self.standard_ref: str | None = config.getoption("standard")
         option = config.getoption("check_registry")
         self.check_registry = (
@@ -122,7 +123,6 @@ class _State:
             else config.getini("conformance_check_registry")
         )
         self.report_path: str | None = config.getoption("conformance_report")
-        self.history: str | None = config.getoption("history") or None
         self.selftest = bool(config.getoption("selftest_standards"))
         base = Path(config.inipath).parent if config.inipath else Path(config.rootpath)
         self.mappings: list[tuple[Path, str]] = []
@@ -135,97 +135,143 @@ class _State:
                 )
             self.mappings.append(((base / folder.strip()).resolve(), ref.strip()))
         self.mappings.sort(key=lambda m: len(m[0].parts), reverse=True)
+        try:
+            self.settings = project_settings(Path(config.rootpath))
+        except UsageError as exc:
+            raise pytest.UsageError(str(exc)) from None
         registry_option = config.getoption("registry") or config.getini(
             "conformance_registry"
         )
         self.registry_path = (
-            (base / registry_option).resolve() if registry_option else None
+            (base / registry_option).resolve()
+            if registry_option
+            else self.settings.get("registry")
         )
+        self.history: str | None = config.getoption("history") or None
         if self.history is None and config.getini("conformance_history"):
             self.history = str(base / config.getini("conformance_history"))
-        self.records_history = not config.getoption("no_history")
-        self.results: list[dict[str, Any]] = []
-        self.agency_paths = [
-            (Path(config.invocation_params.dir) / p).resolve()
-            for p in config.getoption("agency") or []
-        ]
-        self._services: Any = None
-        self._seed: int | None = None
-
-    def services(self) -> Any:
-        """The clients and reference services of this session (made once)."""
-        from conformance.probing.plan import Services
-
-        if self._services is None:
-            self._services = Services(self.registry, fuzz=self.fuzz_settings())
-        return self._services
+        invoked = Path(config.invocation_params.dir)
+        self.agency_paths = tuple(
+            (invoked / p).resolve() for p in config.getoption("agency") or []
+        )
+        self.reports_dir = Path(self.settings.get("reports_dir") or invoked / "reports")
+        self._engine: Engine | None = None
+        self.session: RunSession | None = None
+        self.history_listener: HistoryListener | None = None
 
     @property
-    def reports_dir(self) -> Path:
-        """Where the fuzz seed and regression cases are kept."""
-        return Path(self.config.invocation_params.dir) / "reports"
+    def is_worker(self) -> bool:
+        """True in an xdist worker, whose results the controller records."""
+        return hasattr(self.config, "workerinput")
 
-    def fuzz_seed(self) -> int:
-        """This session's fuzz seed; xdist workers take the controller's."""
+    @property
+    def records(self) -> bool:
+        """Whether this process records a run (report file or history)."""
+        return not self.is_worker and bool(self.report_path or self.agency_paths)
+
+    def options(self) -> RunOptions:
+        """This pytest run's options, as the engine takes them."""
+        from conformance.engine import (
+            FuzzOptions,
+            GateOptions,
+            Limits,
+            RunOptions,
+            Selection,
+        )
+        from conformance.reporting.i18n import DEFAULT_LANGUAGE
+
+        config, settings = self.config, self.settings
+        seed = getattr(config, "workerinput", {}).get(_SEED_KEY)
+        waivers = config.getoption("waivers") or settings.get("waivers")
+        threshold = config.getoption("max_should_failures")
+        if threshold is None:
+            threshold = settings.get("max_should_failures")
+        defaults = FuzzOptions()
+        limits = Limits(
+            **{k: settings[k] for k in ("max_bytes", "max_findings") if k in settings}
+        )
+        return RunOptions(
+            command=f"pytest {' '.join(config.invocation_params.args)}".strip(),
+            registry=self.registry_path,
+            agencies=self.agency_paths,
+            reports_dir=self.reports_dir,
+            selection=Selection(
+                ids=tuple(config.getoption("check") or ()),
+                classes=tuple(config.getoption("check_class") or ()),
+                requirements=tuple(config.getoption("requirement") or ()),
+                levels=tuple(config.getoption("level") or ()),
+            ),
+            fuzz=FuzzOptions(
+                seed=int(seed) if seed is not None else config.getoption("fuzz_seed"),
+                examples=config.getoption("fuzz_examples") or defaults.examples,
+                seconds=config.getoption("fuzz_seconds") or defaults.seconds,
+            ),
+            gate=GateOptions(
+                waivers=Path(waivers) if waivers else None,
+                max_should_failures=threshold,
+            ),
+            history=self.history,
+            record_history=bool(self.agency_paths)
+            and not config.getoption("no_history"),
+            lang=settings.get("lang") or DEFAULT_LANGUAGE,
+            limits=limits,
+        )
+
+    @property
+    def engine(self) -> Engine:
+        """The engine of this process, opened once; its mistakes are usage errors."""
+        from conformance.engine import Engine
         from conformance.errors import UsageError
-        from conformance.probing.fuzzing import remember_seed, resolve_seed
 
-        if self._seed is None:
-            shared = getattr(self.config, "workerinput", {}).get(
-                "conformance_fuzz_seed"
-            )
-            if shared is not None:
-                self._seed = int(shared)
-            else:
-                try:
-                    self._seed = resolve_seed(
-                        self.config.getoption("fuzz_seed"), self.reports_dir
-                    )
-                except UsageError as exc:
-                    raise pytest.UsageError(str(exc)) from None
-                if self.agency_paths:
-                    remember_seed(self._seed, self.reports_dir)
-        return self._seed
-
-    def fuzz_settings(self) -> Any:
-        from conformance.probing.fuzzing import (
-            DEFAULT_EXAMPLES,
-            DEFAULT_SECONDS,
-            FuzzSettings,
-        )
-
-        return FuzzSettings(
-            seed=self.fuzz_seed(),
-            examples=self.config.getoption("fuzz_examples") or DEFAULT_EXAMPLES,
-            seconds=self.config.getoption("fuzz_seconds") or DEFAULT_SECONDS,
-            regressions=self.reports_dir / "regressions",
-        )
-
-    def close(self) -> None:
-        """Stop reference services, close connections."""
-        if self._services is not None:
-            self._services.close()
-            self._services = None
+        if self._engine is None:
+            try:
+                self._engine = Engine(self.options())
+            except UsageError as exc:
+                raise pytest.UsageError(str(exc)) from None
+        return self._engine
 
     @property
     def registry(self) -> Registry:
-        from conformance.errors import UsageError
-        from conformance.registry.standards import Registry
+        """The registry of standards the engine uses."""
+        return self.engine.registry
 
-        if self._registry is None:
+    def plan(self) -> tuple[Unit, ...]:
+        """The engine's units for the agencies named (none without ``--agency``)."""
+        from conformance.errors import UsageError
+
+        if not self.agency_paths:
+            return ()
+        try:
+            return self.engine.plan().units
+        except UsageError as exc:
+            raise pytest.UsageError(str(exc)) from None
+
+    def start(self) -> None:
+        """Controller: begin the run the items' results are recorded in."""
+        from conformance.engine import HistoryListener, Listener, ReportFiles
+        from conformance.errors import UsageError
+        from conformance.history import history_location
+
+        self.plan()  # a usage error here stops pytest before any test runs
+        listeners: list[Listener] = []
+        options = self.engine.options
+        if options.record_history:
             try:
-                self._registry = Registry.open(self.registry_path)
+                location = history_location(
+                    options.history, options.reports_dir, self.settings
+                )
             except UsageError as exc:
                 raise pytest.UsageError(str(exc)) from None
-        return self._registry
-
-    @property
-    def validators(self) -> Validators:
-        from conformance.validation.payloads import Validators
-
-        if self._validators is None:
-            self._validators = Validators(self.registry)
-        return self._validators
+            self.history_listener = HistoryListener(
+                location,
+                dashboard=options.reports_dir / "dashboard.html",
+                lang=options.lang,
+                strict=False,
+            )
+            listeners.append(self.history_listener)
+        if self.report_path is not None:
+            listeners.append(ReportFiles(files={"json": Path(self.report_path)}))
+        self.session = self.engine.start(listeners)
 
     def standard_for(self, path: Path) -> str | None:
         """The standard reference for a payload file, or ``None`` to leave it alone."""
@@ -238,6 +284,7 @@ class _State:
         return None
 
     def resolve(self, ref: str) -> StandardVersion | None:
+        """A payload standard reference ('auto': found by namespace)."""
         from conformance.errors import UsageError
 
         if ref == "auto":
@@ -249,8 +296,14 @@ class _State:
                 f"--standard / conformance_payloads: {exc}"
             ) from None
 
+    def close(self) -> None:
+        """Stop reference services, close connections."""
+        if self._engine is not None:
+            self._engine.close()
+
 
 _STATE = pytest.StashKey[_State]()
+_RESULT = pytest.StashKey[str]()
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -264,21 +317,16 @@ def pytest_configure(config: pytest.Config) -> None:
     config.stash[_STATE] = state
     if state.standard_ref:
         state.resolve(state.standard_ref)  # fail fast on a wrong reference
-    # xdist workers send their results to the controller, which writes the
-    # report and, for a run of agencies' services, records it in the history
-    # (as `conformance run` does; payload checks are a quick look, like
-    # `conformance validate`, and are not recorded).
-    records = state.agency_paths and state.records_history
-    if (state.report_path or records) and not hasattr(config, "workerinput"):
-        config.pluginmanager.register(_ReportCollector(state), "conformance-report")
+    if state.records:
+        config.pluginmanager.register(_RunRecorder(state), "conformance-run")
 
 
 @pytest.hookimpl(optionalhook=True)
-def pytest_configure_node(node: Any) -> None:
+def pytest_configure_node(node: pytest.Item) -> None:
     """xdist: every worker fuzzes with the controller's seed."""
     state = node.config.stash.get(_STATE, None)
     if state is not None and state.agency_paths:
-        node.workerinput["conformance_fuzz_seed"] = state.fuzz_seed()
+        node.workerinput[_SEED_KEY] = state.engine.fuzz.seed  # type: ignore[attr-defined]
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
@@ -291,119 +339,138 @@ def pytest_collection_modifyitems(
     session: pytest.Session, config: pytest.Config, items: list[pytest.Item]
 ) -> None:
     state = config.stash[_STATE]
-    if not state.agency_paths:
-        return
-    from conformance.errors import UsageError
-    from conformance.probing.checks import select
-    from conformance.probing.plan import plan, require_credentials, targets_of
-    from conformance.probing.profiles import load_profiles
-
-    try:
-        profiles = load_profiles(state.agency_paths)
-        registry = state.registry
-        specs = select(
-            ids=config.getoption("check"),
-            classes=config.getoption("check_class"),
-            requirements=config.getoption("requirement"),
-            levels=config.getoption("level"),
-            level_of=lambda spec: _level(registry, spec),
-        )
-        targets = targets_of(profiles)
-        planned = plan(registry, targets, specs)
-        require_credentials(targets)
-    except UsageError as exc:
-        raise pytest.UsageError(str(exc)) from None
     collectors: dict[str, AgencyCollector] = {}
-    for item in planned:
-        agency = item.target.agency.id
+    for unit in state.plan():
+        agency = _agency_of(unit)
         if agency not in collectors:
             collectors[agency] = AgencyCollector.from_parent(
                 session, name=f"agency:{agency}"
             )
-        items.append(
-            ServiceCheckItem.from_parent(collectors[agency], name=item.id, planned=item)
-        )
+        items.append(UnitItem.from_parent(collectors[agency], name=unit.id, unit=unit))
+    items.extend(_lifecycle_items(session, state, items))
 
 
-def _level(registry: Registry, spec: Any) -> str:
-    requirement = registry.requirement(spec.standard, spec.requirement)
-    return requirement.level.value if requirement else "MUST"
+def _agency_of(unit: Unit) -> str:
+    from conformance.engine import ServiceUnit
+
+    if isinstance(unit, ServiceUnit):
+        return unit.planned.target.agency.id
+    agency = unit.target.agency
+    return agency.id if agency else "payloads"
+
+
+def _lifecycle_items(
+    session: pytest.Session, state: _State, items: list[pytest.Item]
+) -> list[pytest.Item]:
+    """One item per deprecated or retired standard the payload files use."""
+    from conformance.engine import LifecycleUnit
+    from conformance.probing.profiles import PayloadTarget
+    from conformance.validation.payloads import lifecycle_findings
+
+    refs = sorted({i.ref for i in items if isinstance(i, PayloadItem)})
+    found: list[pytest.Item] = []
+    parent: AgencyCollector | None = None
+    for ref in refs:
+        standard = state.resolve(ref)
+        if standard is None or not lifecycle_findings(standard):
+            continue
+        if parent is None:
+            parent = AgencyCollector.from_parent(session, name="standards")
+        target = PayloadTarget(id=f"pytest:{ref}", paths=(), standard=ref)
+        unit = LifecycleUnit(target, standard)
+        found.append(UnitItem.from_parent(parent, name=unit.id, unit=unit))
+    return found
 
 
 class AgencyCollector(pytest.Collector):
-    """The service checks of one agency (items are planned, not collected)."""
+    """The units of one agency (items are planned, not collected)."""
 
-    def collect(self) -> list[pytest.Item]:
+    def collect(self) -> list[pytest.Item | pytest.Collector]:
         return []
 
 
-class ServiceCheckFailure(Exception):
-    """A service check did not pass."""
+class _ResultItem(pytest.Item):
+    """An item whose outcome is a conformance result."""
 
-    def __init__(self, result: Result, registry: Registry) -> None:
-        super().__init__(result.title)
-        self.result = result
-        self.registry = registry
+    def judge(self, result: Result, registry: Registry) -> None:
+        """pytest's outcome for a result, as the gate weighs it.
 
+        A failed MUST (or an error) fails the item; a failure under a waiver
+        in force is an expected failure; a failed SHOULD or MAY requirement,
+        which does not make a run non-conformant, is a warning (the gate's
+        ``--max-should-failures`` can still fail the session).
+        """
+        from conformance.model import Level, Outcome
+        from conformance.reporting.text import render_result
+        from conformance.results.run import level_of
 
-class ServiceCheckItem(pytest.Item):
-    """One check of one service operation."""
-
-    def __init__(self, *, planned: Any, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self.planned = planned
-        self.add_marker("conformance")
-        self.add_marker(pytest.mark.conformance_class(planned.spec.conformance_class))
-
-    def runtest(self) -> None:
-        from conformance.model import Outcome
-        from conformance.probing.plan import run_planned
-
-        state = self.config.stash[_STATE]
-        result = run_planned(state.services(), self.planned)
         _remember(self, result)
         if result.outcome is Outcome.SKIPPED:
             pytest.skip(result.reason or "skipped")
         if result.outcome is Outcome.NOT_APPLICABLE:
             pytest.skip(f"not applicable: {result.reason}")
-        if result.outcome is Outcome.WARNING:
-            for finding in result.findings:
-                warnings.warn(ConformanceWarning(finding.message), stacklevel=1)
-            return
-        if result.outcome is not Outcome.PASSED:
-            raise ServiceCheckFailure(result, state.registry)
+        if result.waived:
+            assert result.waiver is not None
+            pytest.xfail(
+                f"waived ({result.waiver.id}) until {result.waiver.expires}:"
+                f" {result.waiver.reason}"
+            )
+        failed = result.outcome is Outcome.FAILED
+        if result.outcome is Outcome.ERROR or (
+            failed and level_of(result) == Level.MUST.value
+        ):
+            # The findings are the failure: no Python traceback with them.
+            pytest.fail("\n".join(render_result(result, registry)), pytrace=False)
+        if failed:
+            _warn(self, result, f"{level_of(result)} requirement not met: ")
+        elif result.outcome is Outcome.WARNING:
+            _warn(self, result)
 
-    def repr_failure(
-        self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None
-    ) -> Any:
-        if isinstance(excinfo.value, ServiceCheckFailure):
-            return describe_service(excinfo.value.result, excinfo.value.registry)
-        return super().repr_failure(excinfo)
+
+def _warn(item: pytest.Item, result: Result, prefix: str = "") -> None:
+    from conformance.model import Severity
+    from conformance.reporting.text import finding_line
+
+    findings = [f for f in result.findings if prefix or f.severity is Severity.WARNING]
+    path = getattr(item, "path", None)
+    for finding in findings or ():
+        message = f"{prefix}{finding_line(finding)}"
+        if path is not None and result.kind == "payload":
+            # Point the warning at the payload, not at this module.
+            warnings.warn_explicit(
+                ConformanceWarning(message),
+                ConformanceWarning,
+                filename=str(path),
+                lineno=finding.line or 0,
+            )
+        else:
+            warnings.warn(ConformanceWarning(message), stacklevel=1)
+    if prefix and not findings:
+        warnings.warn(
+            ConformanceWarning(f"{prefix}{result.title}: {result.reason}"), stacklevel=1
+        )
+
+
+class UnitItem(_ResultItem):
+    """One unit the engine planned: a payload file, a lifecycle, a service check."""
+
+    def __init__(self, *, unit: Unit, **kwargs: object) -> None:
+        from conformance.engine import ServiceUnit
+
+        super().__init__(**kwargs)  # type: ignore[arg-type]
+        self.unit = unit
+        self.add_marker("conformance")
+        if isinstance(unit, ServiceUnit):
+            self.add_marker(
+                pytest.mark.conformance_class(unit.planned.spec.conformance_class)
+            )
+
+    def runtest(self) -> None:
+        state = self.config.stash[_STATE]
+        self.judge(state.engine.execute(self.unit), state.registry)
 
     def reportinfo(self) -> tuple[str, int | None, str]:
-        return f"agency:{self.planned.target.agency.id}", None, self.planned.id
-
-
-def describe_service(result: Result, registry: Registry) -> str:
-    """A failed service check: the requirement, the findings, how to reproduce."""
-    requirement = result.requirement
-    lines = [result.title]
-    if requirement is not None:
-        lines.append(
-            f"  requirement {requirement.id} ({requirement.level}): {requirement.text}"
-        )
-    if result.reason:
-        lines.append(f"  {result.outcome.value}: {result.reason}")
-    for finding in result.findings:
-        lines.append(f"  {finding.severity.value}: {finding.message}")
-    exchanges = result.evidence.get("exchanges") or []
-    if exchanges:
-        lines.append("  reproduce with:")
-        lines.extend(f"    {e['curl']}" for e in exchanges[-3:])
-        last = exchanges[-1].get("response")
-        if last:
-            lines.append(f"  last reply: {last['status']} {last['body'][:300]}")
-    return "\n".join(lines)
+        return self.parent.name if self.parent else "conformance", None, self.unit.id
 
 
 def pytest_report_header(config: pytest.Config) -> list[str]:
@@ -426,7 +493,7 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
                 f"conformance: standard {standard.ref} ({standard.status}{note})"
             )
     if state.agency_paths:
-        seed = state.fuzz_seed()
+        seed = state.engine.fuzz.seed
         lines.append(
             f"conformance: fuzz seed {seed} (repeat with --fuzz-seed {seed} or"
             " --fuzz-seed last)"
@@ -461,110 +528,31 @@ def pytest_collect_file(
 class PayloadFile(pytest.File):
     """A payload file: one test item."""
 
-    def __init__(self, *, ref: str, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
+    def __init__(self, *, ref: str, **kwargs: object) -> None:
+        super().__init__(**kwargs)  # type: ignore[arg-type]
         self.ref = ref
 
-    def collect(self) -> Any:
+    def collect(self) -> Iterator[pytest.Item]:
         yield PayloadItem.from_parent(self, name=self.ref, ref=self.ref)
 
 
-class PayloadFailure(Exception):
-    """A payload does not conform; carries the result for a readable report."""
+class PayloadItem(_ResultItem):
+    """Validate one payload file collected by pytest, as the engine does."""
 
-    def __init__(self, result: Result, registry: Registry) -> None:
-        super().__init__(result.title)
-        self.result = result
-        self.registry = registry
-
-
-class PayloadItem(pytest.Item):
-    """Validate one payload file."""
-
-    def __init__(self, *, ref: str, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
+    def __init__(self, *, ref: str, **kwargs: object) -> None:
+        super().__init__(**kwargs)  # type: ignore[arg-type]
         self.ref = ref
         self.add_marker("conformance")
 
     def runtest(self) -> None:
-        from conformance.engine.payloads import payload_to_result
-        from conformance.model import Outcome, Severity
-        from conformance.validation.payloads import lifecycle_findings, validate_file
-
         state = self.config.stash[_STATE]
-        standard = state.resolve(self.ref)
-        payload = validate_file(self.path, state.validators, standard=standard)
-        result = payload_to_result(state.registry, payload, "pytest", None)
-        _remember(self, result)
-        if standard is not None and standard.status.value == "retired":
-            raise PayloadFailure(_with_lifecycle(result, standard), state.registry)
-        if result.outcome in (Outcome.FAILED, Outcome.ERROR):
-            raise PayloadFailure(result, state.registry)
-        notes = [f for f in result.findings if f.severity is Severity.WARNING]
-        if standard is not None and standard.status.value == "deprecated":
-            notes = [*lifecycle_findings(standard), *notes]
-        for finding in notes:
-            # Point the warning at the payload, not at this module.
-            warnings.warn_explicit(
-                ConformanceWarning(f"{finding.location}: {finding.message}"),
-                ConformanceWarning,
-                filename=str(self.path),
-                lineno=finding.line or 0,
-            )
-
-    def repr_failure(
-        self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None
-    ) -> Any:
-        if isinstance(excinfo.value, PayloadFailure):
-            return describe(excinfo.value.result, excinfo.value.registry)
-        return super().repr_failure(excinfo)
+        ref = None if self.ref == "auto" else self.ref
+        engine = state.engine
+        result = engine.execute(engine.payload_unit(self.path, ref, "pytest"))
+        self.judge(result, state.registry)
 
     def reportinfo(self) -> tuple[Path, int | None, str]:
         return self.path, None, f"{self.path.name} against {self.ref}"
-
-
-def _with_lifecycle(result: Result, standard: StandardVersion) -> Result:
-    from dataclasses import replace
-
-    from conformance.model import Outcome
-    from conformance.validation.payloads import lifecycle_findings
-
-    return replace(
-        result,
-        outcome=Outcome.FAILED,
-        findings=tuple(lifecycle_findings(standard)) + result.findings,
-    )
-
-
-def describe(result: Result, registry: Registry) -> str:
-    """A failing result as a readable list of findings (no Python traceback)."""
-    shown = result.evidence.get("file", result.target)
-    against = result.standard or "its standard"
-    if result.outcome.value == "error":
-        lines = [f"{shown} could not be checked against {against}"]
-    else:
-        lines = [f"{shown} does not conform to {against}"]
-    if result.reason:
-        lines.append(f"  could not be checked: {result.reason}")
-    for finding in result.findings:
-        lines.append(
-            f"  {finding.severity.value}: {finding.location}: {finding.message}"
-        )
-        detail = [f"rule {finding.rule}"]
-        if finding.schema_location:
-            detail.append(f"at {finding.schema_location}")
-        if finding.requirement:
-            requirement = (
-                registry.requirement(finding.standard, finding.requirement)
-                if finding.standard
-                else None
-            )
-            detail.append(
-                f"requirement {finding.requirement}"
-                + (f" ({requirement.level}): {requirement.text}" if requirement else "")
-            )
-        lines.append("    " + "; ".join(detail))
-    return "\n".join(lines)
 
 
 def _remember(item: pytest.Item, result: Result) -> None:
@@ -578,16 +566,14 @@ def _remember(item: pytest.Item, result: Result) -> None:
     item.stash[_RESULT] = json.dumps(result_to_dict(result), ensure_ascii=False)
 
 
-_RESULT = pytest.StashKey[str]()
-
-
 class StandardFile(pytest.File):
     """A ``standard.toml`` of the registry: one item per self-check of that version."""
 
-    def collect(self) -> Any:
+    def collect(self) -> Iterator[pytest.Item]:
         from conformance.errors import RegistryError
         from conformance.registry.manifest import parse_manifest
         from conformance.selfcheck.registry_checks import registry_checks
+        from conformance.selfcheck.selftest import selftests
 
         state = self.config.stash[_STATE]
         try:
@@ -605,32 +591,21 @@ class StandardFile(pytest.File):
             registry_checks(state.registry, [standard]) if state.check_registry else []
         )
         if state.selftest:
-            from conformance.selfcheck.selftest import selftests
-
             checks += selftests(state.registry, [standard])
         for check in checks:
             name = check.id.split("::", 1)[1]
             yield RegistryItem.from_parent(self, name=name, check=check)
 
 
-class RegistryFailure(Exception):
-    """A registry self-check failed."""
-
-
 class ManifestItem(pytest.Item):
     """A manifest that cannot be read."""
 
-    def __init__(self, *, problem: str, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
+    def __init__(self, *, problem: str, **kwargs: object) -> None:
+        super().__init__(**kwargs)  # type: ignore[arg-type]
         self.problem = problem
 
     def runtest(self) -> None:
-        raise RegistryFailure(self.problem)
-
-    def repr_failure(
-        self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None
-    ) -> Any:
-        return str(excinfo.value)
+        pytest.fail(self.problem, pytrace=False)
 
     def reportinfo(self) -> tuple[Path, int | None, str]:
         return self.path, None, f"{self.path} reads"
@@ -639,8 +614,8 @@ class ManifestItem(pytest.Item):
 class RegistryItem(pytest.Item):
     """One self-check of one standard version."""
 
-    def __init__(self, *, check: RegistryCheck, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
+    def __init__(self, *, check: RegistryCheck, **kwargs: object) -> None:
+        super().__init__(**kwargs)  # type: ignore[arg-type]
         self.check = check
         self.add_marker("conformance")
 
@@ -654,89 +629,78 @@ class RegistryItem(pytest.Item):
                 warnings.warn(ConformanceWarning(finding.message), stacklevel=1)
             return
         if result.outcome is not Outcome.PASSED:
-            raise RegistryFailure("\n".join(f.message for f in result.findings))
-
-    def repr_failure(
-        self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None
-    ) -> Any:
-        if isinstance(excinfo.value, RegistryFailure):
-            return f"{self.check.title}\n  " + str(excinfo.value).replace("\n", "\n  ")
-        return super().repr_failure(excinfo)
+            text = "\n".join(f.message for f in result.findings)
+            pytest.fail(
+                f"{self.check.title}\n  " + text.replace("\n", "\n  "), pytrace=False
+            )
 
     def reportinfo(self) -> tuple[Path, int | None, str]:
         return self.path, None, self.check.title
 
 
 @pytest.hookimpl(wrapper=True)
-def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
     report = yield
     if call.when == "call" and _RESULT in item.stash:
         # A plain string attribute travels with the report to the xdist controller.
-        report.conformance_result = item.stash[_RESULT]
+        report.conformance_result = item.stash[_RESULT]  # type: ignore[attr-defined]
     return report
 
 
-class _ReportCollector:
-    """Gathers results (from xdist workers too) and writes the JSON report."""
+class _RunRecorder:
+    """The controller's recording of the run: results in as items report them.
+
+    Registered only where a run is recorded (``--agency`` or
+    ``--conformance-report``), in the controller: xdist workers send their
+    results with their reports.
+    """
 
     def __init__(self, state: _State) -> None:
         self.state = state
-        self.collected: list[dict[str, Any]] = []
-        self.recorded = ""
+
+    def pytest_sessionstart(self, session: pytest.Session) -> None:
+        self.state.start()
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        from conformance.results.run import result_from_dict
+
         data = getattr(report, "conformance_result", None)
-        if data is not None:
-            self.collected.append(json.loads(data))
+        session = self.state.session
+        if data is None or session is None:
+            return
+        fields = json.loads(data)
+        requirement = None
+        if fields.get("standard") and fields.get("requirement"):
+            requirement = self.state.registry.requirement(
+                fields["standard"], fields["requirement"]
+            )
+        session.record(result_from_dict(fields, requirement))
 
+    @pytest.hookimpl(tryfirst=True)
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
-        from conformance.reporting.writers import writer
-        from conformance.results.run import Run, result_from_dict
-
-        registry = self.state.registry
-        args = " ".join(session.config.invocation_params.args)
-        run = Run(registry=registry, command=f"pytest {args}".strip())
-        for data in self.collected:
-            requirement = None
-            if data.get("standard") and data.get("requirement"):
-                requirement = registry.requirement(
-                    data["standard"], data["requirement"]
-                )
-            run.add(result_from_dict(data, requirement))
+        if self.state.session is None:
+            return
         interrupted = exitstatus == pytest.ExitCode.INTERRUPTED
-        run.finish(
+        decision = self.state.session.conclude(
             complete=not interrupted,
             interruption="pytest was interrupted" if interrupted else None,
         )
-        if self.state.report_path is not None:
-            writer("json")(run, Path(self.state.report_path))
-        if self.state.agency_paths and self.state.records_history:
-            self.recorded = _record(run, self.state)
+        if decision.exit_code == 1 and session.exitstatus == pytest.ExitCode.OK:
+            # A gate threshold (--max-should-failures) fails the session even
+            # though every item passed or only warned.
+            session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
-    def pytest_terminal_summary(self, terminalreporter: Any) -> None:
-        if self.recorded:
-            terminalreporter.write_line(f"conformance: {self.recorded}")
-
-
-def _record(run: Any, state: _State) -> str:
-    """Save a finished run in the results history; says what happened.
-
-    A history that cannot be written is reported, not raised: the tests
-    have run and their outcome stands.
-    """
-    import sqlite3
-
-    from conformance.errors import ConformanceError
-    from conformance.history import history_location, open_history
-
-    try:
-        location = history_location(state.history, state.reports_dir)
-        store = open_history(location)
-        try:
-            store.save(run)
-        finally:
-            store.close()
-    except (ConformanceError, OSError, sqlite3.Error) as exc:
-        return f"the run was not recorded in the results history: {exc}"
-    state_word = "" if run.complete else ", marked incomplete"
-    return f"run {run.id} recorded in {location}{state_word}"
+    def pytest_terminal_summary(
+        self, terminalreporter: pytest.TerminalReporter
+    ) -> None:
+        state = self.state
+        if state.session is None or state.session.decision is None:
+            return
+        if state.agency_paths:
+            summary = state.session.decision.summary
+            terminalreporter.write_line(f"conformance: {summary}")
+        if state.history_listener is not None:
+            line = state.history_listener.summary(state.session.run)
+            terminalreporter.write_line(f"conformance: {line}")

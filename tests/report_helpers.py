@@ -24,6 +24,9 @@ from pathlib import Path
 from profile_helpers import profile_text
 
 from conformance.cli.main import main
+from conformance.engine import Engine, Listener, RunOptions
+from conformance.probing.profiles import PayloadTarget
+from conformance.results.run import Run
 
 COMMAND = str(Path(sys.executable).parent / "conformance")
 ARTIFACTS = Path(__file__).resolve().parent.parent / "reports" / "test-artifacts"
@@ -195,3 +198,19 @@ def interrupted_at(fifo: Path, args: list[str]) -> tuple[int, str, str]:
         os.close(writer)
     out, err = process.communicate(timeout=60)
     return process.returncode, out, err
+
+
+def payload_run(
+    *targets: PayloadTarget,
+    complete: bool = True,
+    interruption: str | None = None,
+    listeners: tuple[Listener, ...] = (),
+) -> Run:
+    """A run of payload targets made by the engine (as `conformance validate`
+    makes one), concluded as ``complete`` or not."""
+    with Engine(RunOptions(command="test", payloads=targets)) as engine:
+        session = engine.start(listeners)
+        for unit in engine.plan().units:
+            session.record(engine.execute(unit))
+        session.conclude(complete=complete, interruption=interruption)
+    return session.run

@@ -6,6 +6,7 @@ import json
 import os
 import sqlite3
 import subprocess
+import sys
 
 import pytest
 from report_helpers import (
@@ -14,15 +15,17 @@ from report_helpers import (
     QUICK_CHECKS,
     cli,
     interrupted_at,
+    payload_run,
     person_files,
     reader_reached,
     report_of,
     write_profile,
 )
 
-from conformance.engine.payloads import check_payloads
+from conformance.engine import Engine, HistoryListener, RunOptions
 from conformance.errors import UsageError
-from conformance.history import Recorder, migrations, open_history
+from conformance.history import migrations, open_history
+from conformance.history.backend import parse_location
 from conformance.probing.profiles import PayloadTarget
 from conformance.registry.locations import bundled
 from conformance.results.run import Run, to_document
@@ -31,11 +34,8 @@ EXAMPLES = bundled("standards") / "person" / "1.0.0" / "examples"
 
 
 def _run(registry) -> Run:
-    run = Run(registry=registry, command="test")
     target = PayloadTarget(id="mia:person", paths=(EXAMPLES,), standard="person@1.0.0")
-    check_payloads(run, [target])
-    run.finish(complete=True)
-    return run
+    return payload_run(target)
 
 
 def test_a_new_history_has_the_newest_schema(tmp_path):
@@ -93,23 +93,23 @@ def test_a_run_reads_back_exactly_as_it_was_recorded(tmp_path, registry):
     store.close()
 
 
-def test_results_are_recorded_as_they_arrive(tmp_path, registry):
-    store = open_history(tmp_path / "history.sqlite")
-    run = Run(registry=registry, command="test")
-    recorder = Recorder(store, run)
+def test_results_are_recorded_as_they_arrive(tmp_path):
     target = PayloadTarget(id="mia:person", paths=(EXAMPLES,), standard="person@1.0.0")
-    check_payloads(run, [target])
-    # Before the run is finished, a second reader sees every result so far.
-    reader = open_history(tmp_path / "history.sqlite")
-    (summary,) = reader.runs()
-    assert summary.total == len(run.results) > 0
-    assert summary.complete is False and summary.verdict == "incomplete"
-    run.finish(complete=True)
-    recorder.finish()
+    history = HistoryListener(parse_location(tmp_path / "history.sqlite"))
+    with Engine(RunOptions(command="test", payloads=(target,))) as engine:
+        session = engine.start([history])
+        for unit in engine.plan().units:
+            session.record(engine.execute(unit))
+        run = session.run
+        # Before the run is concluded, a second reader sees every result so far.
+        reader = open_history(tmp_path / "history.sqlite")
+        (summary,) = reader.runs()
+        assert summary.total == len(run.results) > 0
+        assert summary.complete is False and summary.verdict == "incomplete"
+        session.conclude()
     (summary,) = reader.runs()
     assert summary.complete is True and summary.verdict == run.verdict.value
     reader.close()
-    store.close()
 
 
 @pytest.mark.parametrize(
@@ -213,7 +213,15 @@ def test_an_interrupted_run_leaves_a_history_entry_marked_incomplete(tmp_path):
     assert 'id="incomplete"' in dashboard
 
 
-def test_a_run_killed_outright_still_leaves_its_results(tmp_path, registry):
+@pytest.mark.parametrize(
+    "front_end",
+    [
+        [COMMAND, "run"],
+        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider"],
+    ],
+    ids=["conformance run", "pytest --agency"],
+)
+def test_a_run_killed_outright_still_leaves_its_results(tmp_path, registry, front_end):
     # No Python handler runs on SIGKILL: only what was committed survives.
     folder = tmp_path / "payloads"
     folder.mkdir()
@@ -223,9 +231,11 @@ def test_a_run_killed_outright_still_leaves_its_results(tmp_path, registry):
     profile = write_profile(
         tmp_path / "profiles", service=False, payloads=(folder, fifo)
     )
-    reports = tmp_path / "reports"
+    project = tmp_path / "project"
+    project.mkdir()
     process = subprocess.Popen(
-        [COMMAND, "run", "--agency", str(profile), "--reports-dir", str(reports)],
+        [*front_end, "--agency", str(profile)],
+        cwd=project,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
@@ -233,7 +243,7 @@ def test_a_run_killed_outright_still_leaves_its_results(tmp_path, registry):
     process.kill()
     process.wait(timeout=60)
     os.close(writer)
-    store = open_history(reports / "history.sqlite")
+    store = open_history(project / "reports" / "history.sqlite")
     (summary,) = store.runs()
     assert (summary.complete, summary.verdict, summary.total) == (
         False,
@@ -242,6 +252,7 @@ def test_a_run_killed_outright_still_leaves_its_results(tmp_path, registry):
     )
     run = store.load(summary.id, registry)
     assert run.interruption == "the run did not finish"
+    assert [r.outcome.value for r in run.results] == ["passed"]
     store.close()
 
 

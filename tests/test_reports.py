@@ -5,24 +5,21 @@ from __future__ import annotations
 import json
 
 from lxml import etree
+from report_helpers import payload_run
 
-from conformance.engine.payloads import check_payloads
 from conformance.model import Outcome
 from conformance.probing.profiles import PayloadTarget
 from conformance.registry.locations import bundled
 from conformance.reporting.writers import write_all
-from conformance.results.run import Run, to_document
+from conformance.results.run import to_document
 from conformance.validation.json_validation import json_validator, validate_json
 
 EXAMPLES = bundled("standards") / "person" / "1.0.0" / "examples"
 
 
 def _run(registry, *, complete=True):
-    run = Run(registry=registry, command="test")
     target = PayloadTarget(id="mia:person", paths=(EXAMPLES,), standard="person@1.0.0")
-    check_payloads(run, [target])
-    run.finish(complete=complete)
-    return run
+    return payload_run(target, complete=complete)
 
 
 def test_json_report_validates_against_the_conformance_report_standard(
@@ -55,14 +52,12 @@ def test_junit_parses_back_with_every_result(registry, tmp_path):
 
 
 def test_an_incomplete_run_is_never_conformant(registry):
-    run = Run(registry=registry, command="test")
     target = PayloadTarget(
         id="mia:person",
         paths=(EXAMPLES / "valid" / "minimal.json",),
         standard="person@1.1.0",
     )
-    check_payloads(run, [target])
-    run.finish(complete=False, interruption="stopped")
+    run = payload_run(target, complete=False, interruption="stopped")
     assert run.verdict.value == "incomplete"
     assert run.verdict.exit_code == 3
     assert to_document(run)["run"]["interruption"] == "stopped"
@@ -78,9 +73,7 @@ def test_reports_are_replaced_atomically(registry, tmp_path):
 def test_hostile_reply_text_stays_data_in_the_junit_file(registry, tmp_path):
     path = tmp_path / "evil.json"
     path.write_text('{"fin": "]]><script>alert(1)</script>"}', encoding="utf-8")
-    run = Run(registry=registry, command="test")
-    check_payloads(run, [PayloadTarget(id="x", paths=(path,), standard="person@1.1.0")])
-    run.finish(complete=True)
+    run = payload_run(PayloadTarget(id="x", paths=(path,), standard="person@1.1.0"))
     write_all(run, tmp_path, ("junit",))
     root = etree.parse(str(tmp_path / "junit.xml")).getroot()
     assert "<script>" in root.find(".//failure").text

@@ -7,7 +7,7 @@ import json
 
 import pytest
 from lxml import etree
-from report_helpers import cli, person_files, report_of, write_profile
+from report_helpers import cli, payload_run, person_files, report_of, write_profile
 
 from conformance.errors import UsageError
 from conformance.results.gating import decide
@@ -191,18 +191,11 @@ def test_a_waiver_for_one_rule_does_not_hide_another(tmp_path, registry):
         "sex": "female",
     }
     (folder / "two-problems.json").write_text(json.dumps(record), encoding="utf-8")
-    from conformance.engine.payloads import check_payloads
     from conformance.probing.profiles import PayloadTarget
     from conformance.registry.manifest import Agency
-    from conformance.results.run import Run
 
-    run = Run(registry=registry, command="test")
     agency = Agency(id="mia", name="MIA")
-    check_payloads(
-        run,
-        [PayloadTarget("mia:person", (folder,), "person@1.1.0", agency)],
-    )
-    run.finish(complete=True)
+    run = payload_run(PayloadTarget("mia:person", (folder,), "person@1.1.0", agency))
     waivers = tmp_path / "w.toml"
     waivers.write_text(WAIVER, encoding="utf-8")
     assert apply_waivers(run, load_waivers(waivers), dt.date(2026, 2, 1)) == 0

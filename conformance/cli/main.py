@@ -18,6 +18,7 @@ from typing import Any
 from conformance import __version__
 from conformance.cli import report as cli_report
 from conformance.cli.output import EXIT_INTERNAL, EXIT_OK, EXIT_USAGE
+from conformance.engine.flags import FUZZING, SELECTION, add_options
 from conformance.errors import ConformanceError, UsageError
 
 
@@ -190,16 +191,12 @@ def _limits(parser: argparse.ArgumentParser) -> None:
 
 
 def _selection(parser: argparse.ArgumentParser) -> None:
-    from conformance.engine.options import SELECTION, add_options
-
     add_options(
         parser.add_argument_group("choosing service checks").add_argument, SELECTION
     )
 
 
 def _fuzzing(parser: argparse.ArgumentParser) -> None:
-    from conformance.engine.options import FUZZING, add_options
-
     add_options(parser.add_argument_group("endpoint fuzzing").add_argument, FUZZING)
 
 

@@ -18,10 +18,10 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import sys
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from conformance.engine.flags import GATE, RECORDING, add_options
 from conformance.errors import UsageError
 from conformance.reporting.i18n import DEFAULT_LANGUAGE, LANGUAGES
 
@@ -111,18 +111,19 @@ def _lang_option(parser: argparse.ArgumentParser) -> None:
 
 
 def add_run_options(parser: argparse.ArgumentParser) -> None:
-    """The options ``conformance run`` takes for the history, waivers and gate."""
-    _history_option(parser)
-    parser.add_argument(
-        "--no-history", action="store_true", help="do not record the run"
-    )
+    """The options ``conformance run`` takes for the history, waivers and gate.
+
+    The history, waiver and gate flags are the ones the pytest plugin takes
+    too (:mod:`conformance.engine.flags`); a run is decided on its own day.
+    """
+    add_options(parser.add_argument, RECORDING)
     parser.add_argument(
         "--source",
         metavar="LABEL",
         help="where the run is made (a machine or pipeline), kept in the reports",
     )
     _lang_option(parser)
-    _gate_options(parser, on_day=False)  # a run is decided on its own day
+    add_options(parser.add_argument_group("waivers and the gate").add_argument, GATE)
 
 
 def add_parser(commands: Any) -> None:
@@ -248,72 +249,6 @@ def add_parser(commands: Any) -> None:
     importing.add_argument("reports", nargs="+", type=Path, metavar="REPORT")
     _history_option(importing)
     _reports_dir_option(importing)
-
-
-# -- conformance run ---------------------------------------------------------------
-
-
-@dataclass
-class RunHistory:
-    """What ``conformance run`` keeps between starting and concluding a run."""
-
-    store: Any = None
-    recorder: Any = None
-    reports_dir: Path = _REPORTS_DIR
-    waivers: list[Any] | None = None
-    extra_paths: list[Path] = field(default_factory=list)
-
-
-def start_run(
-    args: argparse.Namespace, run: Run, reports_dir: Path, settings: dict
-) -> RunHistory:
-    """Before the checks: read the waivers (fail fast) and start recording."""
-    from conformance.history import Recorder, history_location, open_history
-    from conformance.results.waivers import load_waivers
-
-    run.source = getattr(args, "source", None)
-    waivers_path = getattr(args, "waivers", None) or settings.get("waivers")
-    state = RunHistory(reports_dir=reports_dir)
-    if waivers_path:
-        state.waivers = load_waivers(Path(waivers_path), run.registry)
-    if getattr(args, "dry_run", False) or getattr(args, "no_history", False):
-        return state
-    location = history_location(getattr(args, "history", None), reports_dir, settings)
-    state.store = open_history(location)
-    state.recorder = Recorder(state.store, run)
-    return state
-
-
-def conclude_run(
-    state: RunHistory, run: Run, args: argparse.Namespace, settings: dict
-) -> Any:
-    """After the checks: waivers, the history, the dashboard; returns the gate."""
-    from conformance.results.gating import GatePolicy, decide
-    from conformance.results.waivers import apply_waivers
-
-    if state.waivers is not None:
-        apply_waivers(run, state.waivers)
-    if state.recorder is not None:
-        state.recorder.finish()
-        if not state.recorder.broken:
-            state.extra_paths.append(_dashboard_after_run(state, run, args, settings))
-        state.store.close()
-    threshold = getattr(args, "max_should_failures", None)
-    if threshold is None:
-        threshold = settings.get("max_should_failures")
-    return decide(run, GatePolicy(max_should_failures=threshold))
-
-
-def _dashboard_after_run(
-    state: RunHistory, run: Run, args: argparse.Namespace, settings: dict
-) -> Path:
-    from conformance.reporting.dashboard import write_dashboard
-
-    path = state.reports_dir / "dashboard.html"
-    write_dashboard(
-        state.store, run.registry, path, lang=_lang(args, settings), latest=run.id
-    )
-    return path
 
 
 def _lang(args: argparse.Namespace, settings: dict) -> str:

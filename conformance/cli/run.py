@@ -1,4 +1,9 @@
-"""``conformance validate`` and ``conformance run``."""
+"""``conformance validate`` and ``conformance run``: options in, the engine runs.
+
+Each command translates its arguments and ``[tool.conformance]`` settings
+into :class:`~conformance.engine.RunOptions`, lets the engine plan, execute
+and conclude the run, and prints what happened.
+"""
 
 from __future__ import annotations
 
@@ -6,18 +11,33 @@ import argparse
 import sys
 from collections import Counter
 from pathlib import Path
-from typing import Any
+from typing import TextIO
 
-from conformance.cli import report as cli_report
 from conformance.cli.output import Progress, print_json
-from conformance.engine.payloads import check_payloads, display_path
+from conformance.engine import (
+    Engine,
+    FuzzOptions,
+    GateOptions,
+    HistoryListener,
+    Limits,
+    Listener,
+    ReportFiles,
+    RunOptions,
+    RunSession,
+    Selection,
+    display_path,
+)
+from conformance.engine.config import Settings
 from conformance.errors import UsageError
-from conformance.inputs.json_input import DEFAULT_LIMITS, JsonLimits
+from conformance.history import history_location
 from conformance.model import Outcome, Result
-from conformance.probing.profiles import PayloadTarget, bundled_profiles, load_profiles
+from conformance.probing.http import Exchange, write_dry_run
+from conformance.probing.profiles import PayloadTarget, bundled_profiles
 from conformance.registry.standards import Registry
+from conformance.reporting.i18n import DEFAULT_LANGUAGE
+from conformance.reporting.text import render_result
+from conformance.results.gating import GateDecision
 from conformance.results.run import Run, default_reports_dir, to_document
-from conformance.validation.payloads import DEFAULT_MAX_FINDINGS, Validators
 
 _SHOWN_FINDINGS = 20
 _MARK = {
@@ -30,139 +50,183 @@ _MARK = {
 }
 
 
-def _limits(
-    args: argparse.Namespace, settings: dict[str, Any]
-) -> tuple[JsonLimits, int]:
-    max_bytes = args.max_bytes or settings.get("max_bytes") or DEFAULT_LIMITS.max_bytes
-    max_findings = (
-        args.max_findings or settings.get("max_findings") or DEFAULT_MAX_FINDINGS
-    )
-    if max_bytes <= 0 or max_findings <= 0:
-        raise UsageError("--max-bytes and --max-findings must be positive numbers")
-    return JsonLimits(max_bytes=max_bytes), max_findings
+class ProgressLine(Listener):
+    """The one-line progress display of a terminal, told of each result."""
+
+    def __init__(self) -> None:
+        self.progress = Progress()
+        self.done = 0
+
+    def recorded(self, run: Run, result: Result) -> None:
+        self.done += 1
+        self.progress(self.done, str(result.evidence.get("file", result.id)))
+
+    def finished(self, run: Run, decision: GateDecision) -> None:
+        self.progress.clear()
 
 
 def _command() -> str:
     return "conformance " + " ".join(sys.argv[1:])
 
 
-def _execute(run: Run, body: Any) -> None:
-    """Run ``body``; an interruption still leaves a run marked incomplete."""
-    try:
-        body()
-    except KeyboardInterrupt:
-        run.finish(complete=False, interruption="interrupted (SIGINT or SIGTERM)")
+def _limits(args: argparse.Namespace, settings: Settings) -> Limits:
+    defaults = Limits()
+    return Limits(
+        max_bytes=args.max_bytes or settings.get("max_bytes") or defaults.max_bytes,
+        max_findings=args.max_findings
+        or settings.get("max_findings")
+        or defaults.max_findings,
+    )
+
+
+def _execute(session: RunSession) -> GateDecision:
+    decision = session.execute()
+    if not session.run.complete:
         print(
             "conformance: interrupted; the report is marked incomplete", file=sys.stderr
         )
-        return
-    run.finish(complete=True)
+    return decision
 
 
 def validate(
-    args: argparse.Namespace, registry_path: Path | None, settings: dict
+    args: argparse.Namespace, registry_path: Path | None, settings: Settings
 ) -> int:
     """Validate files and folders; exit 0 only when all conform."""
-    from conformance.validation.json_validation import json_validator_for_file
-    from conformance.validation.xml_validation import xml_validator_for_file
-
-    registry = Registry.open(registry_path)
     for path in args.paths:
         if not path.exists():
             raise UsageError(f"{path}: no such file or folder")
-    limits, max_findings = _limits(args, settings)
-    validators = Validators(registry)
-    if args.schema is not None:
-        if not args.schema.is_file():
-            raise UsageError(f"--schema {args.schema}: no such file")
-        if args.schema.suffix.lower() == ".xsd":
-            validators.xml_override = xml_validator_for_file(args.schema, registry)
-        else:
-            validators.json_override = json_validator_for_file(args.schema, registry)
-    target = PayloadTarget(
-        id="validate", paths=tuple(args.paths), standard=args.standard
-    )
-    run = Run(registry=registry, command=_command())
-    progress = Progress()
-    _execute(
-        run,
-        lambda: check_payloads(
-            run,
-            [target],
-            validators=validators,
-            limits=limits,
-            max_findings=max_findings,
-            progress=progress,
+    files: dict[str, Path] = {}
+    if args.report:
+        files["json"] = args.report
+    if args.junit:
+        files["junit"] = args.junit
+    options = RunOptions(
+        command=_command(),
+        registry=registry_path,
+        payloads=(
+            PayloadTarget(
+                id="validate", paths=tuple(args.paths), standard=args.standard
+            ),
         ),
+        schema=args.schema,
+        limits=_limits(args, settings),
     )
-    progress.clear()
-    _write_requested(run, args)
+    with Engine(options) as engine:
+        session = engine.start([ProgressLine(), ReportFiles(files=files)])
+        decision = _execute(session)
     if args.format == "json":
-        print_json(to_document(run))
+        print_json(to_document(session.run))
     else:
-        _print_results(run, verbose=args.verbose)
-    return run.verdict.exit_code
+        _print_results(session.run, sys.stdout, verbose=args.verbose)
+    return decision.exit_code
 
 
-def _write_requested(run: Run, args: argparse.Namespace) -> None:
-    from conformance.reporting.writers import writer
-
-    if getattr(args, "report", None):
-        writer("json")(run, args.report)
-    if getattr(args, "junit", None):
-        writer("junit")(run, args.junit)
-
-
-def _print_results(run: Run, *, verbose: bool) -> None:
+def run(
+    args: argparse.Namespace, registry_path: Path | None, settings: Settings
+) -> int:
+    """The main job: every target of the agency profiles, reports written."""
+    reports_dir = Path(
+        args.reports_dir or settings.get("reports_dir") or default_reports_dir()
+    )
+    lang = args.lang or settings.get("lang") or DEFAULT_LANGUAGE
+    waivers = args.waivers or settings.get("waivers")
+    threshold = args.max_should_failures
+    if threshold is None:
+        threshold = settings.get("max_should_failures")
+    options = RunOptions(
+        command=_command(),
+        registry=registry_path,
+        agencies=tuple(args.agency or [bundled_profiles()]),
+        reports_dir=reports_dir,
+        selection=Selection(
+            ids=tuple(args.check or ()),
+            classes=tuple(args.check_class or ()),
+            requirements=tuple(args.requirement or ()),
+            levels=tuple(args.level or ()),
+        ),
+        fuzz=_fuzz_options(args),
+        gate=GateOptions(
+            waivers=Path(waivers) if waivers else None,
+            max_should_failures=threshold,
+        ),
+        dry_run=args.dry_run,
+        audit_log=args.audit_log,
+        source=args.source,
+        lang=lang,
+        limits=_limits(args, settings),
+    )
+    with Engine(options) as engine:
+        plan = engine.plan()
+        if plan.fuzzing:
+            seed = engine.fuzz.seed
+            sys.stderr.write(
+                f"fuzz seed {seed} (repeat with --fuzz-seed {seed}"
+                " or --fuzz-seed last)\n"
+            )
+        if args.dry_run:
+            engine.start([ProgressLine()]).execute()
+            return _print_dry_run(engine.exchanges(), reports_dir)
+        listeners: list[Listener] = [ProgressLine()]
+        if not args.no_history:
+            location = history_location(args.history, reports_dir, settings)
+            listeners.append(
+                HistoryListener(
+                    location, dashboard=reports_dir / "dashboard.html", lang=lang
+                )
+            )
+        listeners.append(ReportFiles(reports_dir, lang=lang))
+        session = engine.start(listeners)
+        decision = _execute(session)
     out = sys.stdout
+    agencies = ", ".join(p.agency.id for p in engine.profiles)
+    out.write(f"agencies: {agencies}\n")
+    _print_results(session.run, out, verbose=False, quiet=(Outcome.NOT_APPLICABLE,))
+    paths = session.outputs()
+    if plan.probes:
+        paths.append(options.audit_path)
+    out.write(f"{decision.summary}\n")
+    out.write("reports:\n" + "".join(f"  {display_path(p)}\n" for p in paths))
+    return decision.exit_code
+
+
+def _fuzz_options(args: argparse.Namespace) -> FuzzOptions:
+    defaults = FuzzOptions()
+    return FuzzOptions(
+        seed=args.fuzz_seed,
+        examples=args.fuzz_examples or defaults.examples,
+        seconds=args.fuzz_seconds or defaults.seconds,
+    )
+
+
+def _print_results(
+    run: Run,
+    out: TextIO,
+    *,
+    verbose: bool,
+    quiet: tuple[Outcome, ...] = (),
+) -> None:
     for result in run.results:
-        if result.outcome is Outcome.PASSED and not verbose:
+        if result.outcome in quiet or (
+            result.outcome is Outcome.PASSED and not verbose
+        ):
             continue
         _print_result(run.registry, result, out)
     _print_summary(run, out)
 
 
-def _print_result(registry: Registry, result: Result, out: Any) -> None:
-    against = f"  ({result.standard})" if result.standard else ""
-    records = ""
-    if "records" in result.evidence:
-        records = (
-            f"  {result.evidence['failed_records']} of"
-            f" {result.evidence['records']} records failed"
-        )
-    out.write(
-        f"{_MARK[result.outcome]}  {result.evidence.get('file', result.id)}"
-        f"{against}{records}\n"
+def _print_result(registry: Registry, result: Result, out: TextIO) -> None:
+    first, *rest = render_result(
+        result,
+        registry,
+        max_findings=_SHOWN_FINDINGS,
+        more_hint=" (write them all with --report FILE)",
     )
-    if result.reason:
-        out.write(f"      {result.reason}\n")
-    for finding in result.findings[:_SHOWN_FINDINGS]:
-        out.write(f"      {finding.location}: {finding.message}\n")
-        detail = [f"rule {finding.rule}"]
-        if finding.schema_location:
-            detail.append(f"at {finding.schema_location}")
-        if finding.requirement:
-            requirement = (
-                registry.requirement(finding.standard, finding.requirement)
-                if finding.standard
-                else None
-            )
-            if requirement is not None:
-                detail.append(
-                    f"requirement {requirement.id} ({requirement.level}):"
-                    f" {requirement.text}"
-                )
-            else:
-                detail.append(f"requirement {finding.requirement}")
-        out.write(f"        {'; '.join(detail)}\n")
-    hidden = len(result.findings) - _SHOWN_FINDINGS
-    if hidden > 0:
-        out.write(
-            f"      … {hidden} more findings (write them all with --report FILE)\n"
-        )
+    out.write(f"{_MARK[result.outcome]}  {first}\n")
+    for line in rest:
+        out.write(f"    {line}\n")
 
 
-def _print_summary(run: Run, out: Any) -> None:
+def _print_summary(run: Run, out: TextIO) -> None:
     files = [r for r in run.results if r.kind == "payload"]
     checks = [r for r in run.results if r.kind == "service"]
     others = [r for r in run.results if r.kind not in ("payload", "service")]
@@ -190,137 +254,7 @@ def _counted(results: list[Result]) -> str:
     return ", ".join(f"{counts[o]} {o.value}" for o in Outcome if counts[o])
 
 
-def run(args: argparse.Namespace, registry_path: Path | None, settings: dict) -> int:
-    """The main job: every target of the agency profiles, reports written."""
-    from conformance.probing.checks import select
-    from conformance.probing.plan import (
-        opened,
-        plan,
-        require_credentials,
-        run_planned,
-        targets_of,
-    )
-    from conformance.reporting.writers import write_all
-
-    registry = Registry.open(registry_path)
-    limits, max_findings = _limits(args, settings)
-    profiles = load_profiles(args.agency or [bundled_profiles()])
-    reports_dir = (
-        args.reports_dir or settings.get("reports_dir") or default_reports_dir()
-    )
-    specs = select(
-        ids=args.check,
-        classes=args.check_class,
-        requirements=args.requirement,
-        levels=args.level,
-        level_of=lambda spec: _level(registry, spec),
-    )
-    services = targets_of(profiles)
-    planned = plan(registry, services, specs)
-    if not args.dry_run:
-        require_credentials(services)
-    run = Run(registry=registry, command=_command())
-    history = cli_report.start_run(args, run, reports_dir, settings)
-    payloads = [t for p in profiles for t in p.payloads]
-    progress = Progress()
-    audit = args.audit_log or reports_dir / "audit.log"
-    fuzz = _fuzz_settings(args, reports_dir)
-    if any(item.spec.conformance_class == "fuzzing" for item in planned):
-        sys.stderr.write(
-            f"fuzz seed {fuzz.seed} (repeat with --fuzz-seed {fuzz.seed}"
-            " or --fuzz-seed last)\n"
-        )
-    with opened(
-        registry,
-        audit=None if args.dry_run else audit,
-        dry_run=args.dry_run,
-        fuzz=fuzz,
-    ) as opened_services:
-
-        def body() -> None:
-            if not args.dry_run:
-                check_payloads(
-                    run,
-                    payloads,
-                    limits=limits,
-                    max_findings=max_findings,
-                    progress=progress,
-                )
-            done = len(run.results)
-            for target in services:
-                run.targets.append(_service_target(target))
-            for item in planned:
-                run.add(run_planned(opened_services, item))
-                done += 1
-                progress(done, item.id)
-
-        _execute(run, body)
-        progress.clear()
-        if args.dry_run:
-            return _print_dry_run(list(opened_services.exchanges()), reports_dir)
-    decision = cli_report.conclude_run(history, run, args, settings)
-    paths = write_all(
-        run, reports_dir, options=cli_report.writer_options(args, settings)
-    )
-    out = sys.stdout
-    agencies = ", ".join(p.agency.id for p in profiles)
-    out.write(f"agencies: {agencies}\n")
-    for result in run.results:
-        if result.outcome not in (Outcome.PASSED, Outcome.NOT_APPLICABLE):
-            _print_result(registry, result, out)
-    _print_summary(run, out)
-    if planned and not args.dry_run:
-        paths.append(audit)
-    paths += history.extra_paths
-    out.write(f"{decision.summary}\n")
-    out.write("reports:\n" + "".join(f"  {display_path(p)}\n" for p in paths))
-    return decision.exit_code
-
-
-def _fuzz_settings(args: argparse.Namespace, reports_dir: Path) -> Any:
-    from conformance.probing.fuzzing import (
-        DEFAULT_EXAMPLES,
-        DEFAULT_SECONDS,
-        FuzzSettings,
-        remember_seed,
-        resolve_seed,
-    )
-
-    examples = args.fuzz_examples or DEFAULT_EXAMPLES
-    seconds = args.fuzz_seconds or DEFAULT_SECONDS
-    if examples <= 0 or seconds <= 0:
-        raise UsageError("--fuzz-examples and --fuzz-seconds must be positive")
-    seed = resolve_seed(args.fuzz_seed, reports_dir)
-    remember_seed(seed, reports_dir)
-    return FuzzSettings(
-        seed=seed,
-        examples=examples,
-        seconds=seconds,
-        regressions=reports_dir / "regressions",
-    )
-
-
-def _level(registry: Registry, spec: Any) -> str:
-    requirement = registry.requirement(spec.standard, spec.requirement)
-    return requirement.level.value if requirement else "MUST"
-
-
-def _service_target(target: Any) -> Any:
-    from conformance.results.run import Target
-
-    return Target(
-        id=target.id,
-        kind="service",
-        agency=target.agency.id,
-        agency_name=target.agency.name_az or target.agency.name,
-        location="reference service" if target.is_reference else target.base_url,
-        standard=target.standard,
-    )
-
-
-def _print_dry_run(exchanges: list[Any], reports_dir: Path) -> int:
-    from conformance.probing.http import write_dry_run
-
+def _print_dry_run(exchanges: list[Exchange], reports_dir: Path) -> int:
     path = reports_dir / "dry-run.txt"
     write_dry_run(exchanges, path)
     out = sys.stdout

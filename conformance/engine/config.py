@@ -8,6 +8,9 @@ from typing import Any
 
 from conformance.errors import UsageError
 
+Settings = dict[str, Any]
+"""The ``[tool.conformance]`` table: keys as in :data:`KNOWN_KEYS`."""
+
 KNOWN_KEYS = (
     "registry",
     "reports_dir",
@@ -20,7 +23,7 @@ KNOWN_KEYS = (
 )
 
 
-def project_settings(folder: Path | None = None) -> dict[str, Any]:
+def project_settings(folder: Path | None = None) -> Settings:
     """The ``[tool.conformance]`` table, with paths made absolute; ``{}`` if none."""
     folder = folder or Path.cwd()
     path = folder / "pyproject.toml"
@@ -30,7 +33,7 @@ def project_settings(folder: Path | None = None) -> dict[str, Any]:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         raise UsageError(f"{path}: cannot read [tool.conformance]: {exc}") from None
-    table = data.get("tool", {}).get("conformance", {})
+    table: Settings = data.get("tool", {}).get("conformance", {})
     unknown = sorted(set(table) - set(KNOWN_KEYS))
     if unknown:
         raise UsageError(

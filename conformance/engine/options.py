@@ -1,74 +1,94 @@
-"""Options the ``conformance`` command and the pytest plugin share.
+"""The engine's options, typed.
 
-Both take the same check selection and fuzzing options; they are written
-once here, with keyword arguments argparse and pytest's ``addoption``
-both accept.
+A front end (the command line, the pytest plugin) reads its own flags
+(:mod:`.flags`) and settings and builds one :class:`RunOptions`; the engine
+never sees argparse or pytest objects.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
+from dataclasses import dataclass, field
+from pathlib import Path
 
+from conformance.inputs.json_input import DEFAULT_LIMITS
 from conformance.probing.fuzzing import DEFAULT_EXAMPLES, DEFAULT_SECONDS
+from conformance.probing.profiles import PayloadTarget
+from conformance.reporting.i18n import DEFAULT_LANGUAGE
+from conformance.validation.payloads import DEFAULT_MAX_FINDINGS
 
-Option = tuple[str, dict[str, Any]]
-
-SELECTION: tuple[Option, ...] = (
-    ("--check", {"action": "append", "metavar": "ID", "help": "only this check"}),
-    (
-        "--check-class",
-        {"action": "append", "metavar": "NAME", "help": "only this conformance class"},
-    ),
-    (
-        "--requirement",
-        {
-            "action": "append",
-            "metavar": "ID",
-            "help": "only checks of this requirement",
-        },
-    ),
-    (
-        "--level",
-        {
-            "action": "append",
-            "choices": ("MUST", "SHOULD", "MAY"),
-            "help": "only checks of this level",
-        },
-    ),
-)
-"""Which service checks run; each repeatable."""
-
-FUZZING: tuple[Option, ...] = (
-    (
-        "--fuzz-seed",
-        {
-            "metavar": "N|last",
-            "help": "repeat a run's inputs (default: new each run, fixed when CI"
-            " is set)",
-        },
-    ),
-    (
-        "--fuzz-examples",
-        {
-            "type": int,
-            "metavar": "N",
-            "help": f"examples per operation (default {DEFAULT_EXAMPLES})",
-        },
-    ),
-    (
-        "--fuzz-seconds",
-        {
-            "type": float,
-            "metavar": "S",
-            "help": f"seconds per operation at most (default {DEFAULT_SECONDS:g})",
-        },
-    ),
-)
-"""The budget and seed of endpoint fuzzing."""
+DEFAULT_REPORTS_DIR = Path("reports")
 
 
-def add_options(add: Callable[..., Any], options: tuple[Option, ...]) -> None:
-    """Declare ``options`` with ``add`` (``add_argument`` or ``addoption``)."""
-    for flag, settings in options:
-        add(flag, **settings)
+@dataclass(frozen=True, slots=True)
+class Selection:
+    """Which service checks run; an empty filter keeps every check."""
+
+    ids: tuple[str, ...] = ()
+    classes: tuple[str, ...] = ()
+    requirements: tuple[str, ...] = ()
+    levels: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class FuzzOptions:
+    """The seed and budget of endpoint fuzzing.
+
+    ``seed`` is a number, ``"last"`` (the previous run's) or ``None`` (a new
+    one, or the fixed CI seed when ``CI`` is set).
+    """
+
+    seed: int | str | None = None
+    examples: int = DEFAULT_EXAMPLES
+    seconds: float = DEFAULT_SECONDS
+
+
+@dataclass(frozen=True, slots=True)
+class GateOptions:
+    """Waivers to apply and how strict the CI gate is beyond failed MUSTs."""
+
+    waivers: Path | None = None
+    max_should_failures: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    """How much of one payload is read and reported."""
+
+    max_bytes: int = DEFAULT_LIMITS.max_bytes
+    max_findings: int = DEFAULT_MAX_FINDINGS
+
+
+@dataclass(frozen=True, slots=True)
+class RunOptions:
+    """Everything one run needs, whichever front end asked for it.
+
+    ``agencies`` are agency profiles (files or folders): their payload
+    targets and services are checked. ``payloads`` are payload targets given
+    directly (``conformance validate``), validated against their standard or,
+    with ``schema``, a draft JSON Schema or XSD outside the registry. ``history``
+    is a location (a path or ``sqlite:///...``); ``None`` means the default
+    in the reports folder, and ``record_history=False`` records nothing.
+    """
+
+    command: str
+    registry: Path | None = None
+    agencies: tuple[Path, ...] = ()
+    payloads: tuple[PayloadTarget, ...] = ()
+    schema: Path | None = None
+    reports_dir: Path = DEFAULT_REPORTS_DIR
+    selection: Selection = field(default_factory=Selection)
+    fuzz: FuzzOptions = field(default_factory=FuzzOptions)
+    gate: GateOptions = field(default_factory=GateOptions)
+    limits: Limits = field(default_factory=Limits)
+    dry_run: bool = False
+    audit_log: Path | None = None
+    history: str | None = None
+    record_history: bool = False
+    source: str | None = None
+    lang: str = DEFAULT_LANGUAGE
+    environ: dict[str, str] | None = field(default=None, compare=False)
+
+    @property
+    def audit_path(self) -> Path:
+        """Where every request sent is logged (never for a dry run)."""
+        return self.audit_log or self.reports_dir / "audit.log"

@@ -66,6 +66,9 @@ def open_history(location: Location | str | Path) -> HistoryStore:
 class Recorder:
     """Records a run's results as they arrive; :meth:`finish` closes the run.
 
+    Call it with each result right after it is added to the run (the
+    engine's history listener does).
+
     A failure of the history (a full disk, a locked file) must not stop the
     checks: it is reported once on stderr and the run goes on, its reports
     written as usual.
@@ -76,7 +79,6 @@ class Recorder:
         self.run = run
         self.broken: str | None = None
         self._guard(lambda: store.begin(run))
-        run.listeners.append(self)
 
     def __call__(self, result: Result) -> None:
         if self.broken:
@@ -89,8 +91,6 @@ class Recorder:
 
     def finish(self) -> None:
         """Record the end of the run (complete or not) and everything missing."""
-        if self in self.run.listeners:
-            self.run.listeners.remove(self)
         if not self.broken:
             self._guard(lambda: self.store.finish(self.run))
 

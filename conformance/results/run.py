@@ -13,7 +13,6 @@ import enum
 import re
 import uuid
 from collections import Counter
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -77,17 +76,10 @@ class Run:
     # requirement texts it recorded, rather than today's registry's.
     provenance: list[dict[str, Any]] | None = None
     recorded_requirements: list[dict[str, Any]] = field(default_factory=list)
-    # Called with each result as it is added: the history records results
-    # as they arrive, so an interrupted run loses none of them.
-    listeners: list[Callable[[Result], None]] = field(
-        default_factory=list, repr=False, compare=False
-    )
 
     def add(self, result: Result) -> None:
-        """Record one result (and tell the listeners)."""
+        """Add one result (the engine tells its listeners)."""
         self.results.append(result)
-        for listener in self.listeners:
-            listener(result)
 
     def finish(self, *, complete: bool, interruption: str | None = None) -> None:
         """Close the run; an interrupted run stays marked incomplete."""

@@ -206,32 +206,35 @@ def run_date(run: Run) -> dt.date:
     return run.started.astimezone(dt.UTC).date()
 
 
+def waive(result: Result, waivers: Iterable[Waiver], day: dt.date) -> Result:
+    """The result with the waiver that covers it on ``day`` (or none).
+
+    Among several matching waivers, one in force wins, then the one that
+    expires last. A waiver granted after ``day`` did not exist for that run.
+    """
+    matching = [
+        w
+        for w in waivers
+        if w.covers(result) and (w.granted is None or w.granted <= day)
+    ]
+    if not matching:
+        return replace(result, waiver=None)
+    best = max(matching, key=lambda w: (w.in_force(day), w.expires))
+    return replace(result, waiver=best.note(day))
+
+
 def apply_waivers(
     run: Run, waivers: Iterable[Waiver], on: dt.date | None = None
 ) -> int:
     """Attach the matching waiver to every failed result; return how many are waived.
 
     Results that already carry a waiver (a report read back) get the one
-    from ``waivers`` instead. Among several matching waivers, one in force
-    wins, then the one that expires last.
+    from ``waivers`` instead (see :func:`waive`).
     """
     day = on or run_date(run)
     waivers = list(waivers)
-    results = []
-    for result in run.results:
-        # A waiver granted after the run's date did not exist for that run.
-        matching = [
-            w
-            for w in waivers
-            if w.covers(result) and (w.granted is None or w.granted <= day)
-        ]
-        if not matching:
-            results.append(replace(result, waiver=None))
-            continue
-        best = max(matching, key=lambda w: (w.in_force(day), w.expires))
-        results.append(replace(result, waiver=best.note(day)))
-    run.results[:] = results
-    return sum(r.waived for r in results)
+    run.results[:] = [waive(result, waivers, day) for result in run.results]
+    return sum(r.waived for r in run.results)
 
 
 def reconsider(run: Run, on: dt.date) -> int:

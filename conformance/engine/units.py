@@ -1,0 +1,187 @@
+"""Units of work: what one run checks, one result each.
+
+A payload file, the lifecycle of the standard a payload target uses, or one
+check of one service operation. A unit is planned before anything is read or
+sent (:mod:`.runner`), executed into a :class:`Result` wherever the front end
+runs it (an xdist worker, say), and recorded in the run by the engine.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from conformance.inputs.json_input import JsonLimits
+from conformance.model import Requirement, Result, outcome_for
+from conformance.probing.plan import Planned, Services, run_planned
+from conformance.probing.profiles import PayloadTarget
+from conformance.registry.manifest import StandardVersion
+from conformance.registry.standards import Registry
+from conformance.results.run import Target
+from conformance.validation.payloads import (
+    PayloadResult,
+    Validators,
+    lifecycle_findings,
+    validate_file,
+)
+
+
+def display_path(path: Path) -> str:
+    """A path relative to the working folder when it is inside it."""
+    try:
+        return os.path.relpath(path)
+    except ValueError:
+        return str(path)
+
+
+@dataclass(frozen=True, slots=True)
+class PayloadUnit:
+    """One payload file of a payload target."""
+
+    target: PayloadTarget
+    path: Path
+    shown: str
+    standard: StandardVersion | None
+    named: bool = True
+
+    @property
+    def id(self) -> str:
+        """The result id: target and file."""
+        return f"{self.target.id}:{self.shown}"
+
+
+@dataclass(frozen=True, slots=True)
+class LifecycleUnit:
+    """A payload target's standard is deprecated or retired."""
+
+    target: PayloadTarget
+    standard: StandardVersion
+
+    @property
+    def id(self) -> str:
+        """The result id: one per target."""
+        return f"{self.target.id}:standard-lifecycle"
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceUnit:
+    """One check of one service (and operation)."""
+
+    planned: Planned
+
+    @property
+    def id(self) -> str:
+        """The result id: agency:service:operation:check."""
+        return self.planned.id
+
+
+Unit = PayloadUnit | LifecycleUnit | ServiceUnit
+
+
+def payload_target(target: PayloadTarget, standard: StandardVersion | None) -> Target:
+    """How a payload target appears in a run's report."""
+    agency = target.agency
+    return Target(
+        id=target.id,
+        kind="payloads",
+        agency=agency.id if agency else None,
+        agency_name=(agency.name_az or agency.name) if agency else None,
+        location=", ".join(display_path(p) for p in target.paths),
+        standard=standard.ref if standard else None,
+    )
+
+
+def _requirement(
+    registry: Registry, standard: StandardVersion | None, result: PayloadResult
+) -> Requirement | None:
+    if standard is None:
+        return None
+    binding = standard.xml if result.format == "xml" else standard.json
+    if binding is None:
+        return None
+    return registry.requirement(standard.ref, binding.requirement)
+
+
+def payload_result(
+    registry: Registry,
+    result: PayloadResult,
+    unit: PayloadUnit,
+    standard: StandardVersion | None,
+) -> Result:
+    """A payload file's validation as a report :class:`Result`."""
+    against = result.standard or "its standard"
+    evidence: dict[str, object] = {"file": unit.shown, "format": result.format}
+    agency = unit.target.agency
+    if agency:
+        evidence["agency"] = agency.id
+    if result.format == "jsonl":
+        evidence["records"] = result.records
+        evidence["failed_records"] = result.failed_records
+    if standard is None and result.standard:
+        # XML found its standard by namespace: cite that standard's binding.
+        try:
+            standard = registry.resolve(result.standard)
+        except Exception:  # an unknown standard simply cites nothing
+            standard = None
+    return Result(
+        id=unit.id,
+        title=f"{unit.shown} conforms to {against}",
+        outcome=result.outcome,
+        target=unit.target.id,
+        standard=result.standard,
+        requirement=_requirement(registry, standard, result),
+        findings=result.findings,
+        reason=result.error,
+        evidence=evidence,
+        kind="payload",
+    )
+
+
+def check_payload(
+    unit: PayloadUnit,
+    registry: Registry,
+    validators: Validators,
+    *,
+    limits: JsonLimits,
+    max_findings: int,
+) -> Result:
+    """Validate one payload file into its result."""
+    started = time.perf_counter()
+    payload = validate_file(
+        unit.path,
+        validators,
+        standard=unit.standard,
+        limits=limits,
+        max_findings=max_findings,
+        named=unit.named,
+    )
+    result = payload_result(registry, payload, unit, unit.standard)
+    return replace(result, duration=time.perf_counter() - started)
+
+
+def check_lifecycle(unit: LifecycleUnit, registry: Registry) -> Result:
+    """The result of a deprecated (warning) or retired (failed) standard in use."""
+    notes = lifecycle_findings(unit.standard)
+    agency = unit.target.agency
+    return Result(
+        id=unit.id,
+        title=f"{unit.target.id} uses a standard version in force",
+        outcome=outcome_for(notes),
+        target=unit.target.id,
+        standard=unit.standard.ref,
+        requirement=registry.requirement(
+            notes[0].standard or "", notes[0].requirement or ""
+        )
+        if notes
+        else None,
+        findings=tuple(notes),
+        kind="lifecycle",
+        evidence={"agency": agency.id} if agency else {},
+    )
+
+
+def check_service(unit: ServiceUnit, services: Services) -> Result:
+    """Run one planned service check; never raises for a service's misbehaviour."""
+    return run_planned(services, unit.planned)

@@ -1,0 +1,115 @@
+"""The one text renderer of a result and its findings.
+
+The terminal (``conformance validate`` and ``run``), pytest's failure text,
+JUnit's failure bodies and the Markdown summary all show a finding the same
+way: ``severity: location: message``, then the rule, the schema location and
+the requirement it breaks. A service check adds how to reproduce it.
+"""
+
+from __future__ import annotations
+
+from conformance.model import Finding, Outcome, Result
+from conformance.registry.standards import Registry
+
+_SHOWN_EXCHANGES = 3
+_REPLY_EXCERPT = 300
+
+
+def finding_line(finding: Finding) -> str:
+    """One line: ``error: line 2, column 10, /fin: message``.
+
+    A finding about a whole exchange (a service check's) has no place to name.
+    """
+    placed = (finding.line, finding.pointer, finding.xpath) != (None, None, None)
+    where = f"{finding.location}: " if placed else ""
+    return f"{finding.severity.value}: {where}{finding.message}"
+
+
+def finding_detail(finding: Finding, registry: Registry | None) -> str:
+    """The rule, the schema location and the requirement (with its text)."""
+    detail = [f"rule {finding.rule}"]
+    if finding.schema_location:
+        detail.append(f"at {finding.schema_location}")
+    if finding.requirement:
+        requirement = (
+            registry.requirement(finding.standard, finding.requirement)
+            if registry is not None and finding.standard
+            else None
+        )
+        if requirement is not None:
+            detail.append(
+                f"requirement {requirement.id} ({requirement.level}):"
+                f" {requirement.text}"
+            )
+        else:
+            detail.append(f"requirement {finding.requirement}")
+    return "; ".join(detail)
+
+
+def headline(result: Result) -> str:
+    """What the result says, in one line."""
+    if result.kind != "payload":
+        return result.title
+    shown = result.evidence.get("file", result.target)
+    against = result.standard or "its standard"
+    if result.outcome is Outcome.ERROR:
+        line = f"{shown} could not be checked against {against}"
+    elif result.outcome in (Outcome.PASSED, Outcome.WARNING):
+        line = f"{shown} conforms to {against}"
+    else:
+        line = f"{shown} does not conform to {against}"
+    if "records" in result.evidence:
+        line += (
+            f"; {result.evidence['failed_records']} of"
+            f" {result.evidence['records']} records failed"
+        )
+    return line
+
+
+def render_result(
+    result: Result,
+    registry: Registry | None,
+    *,
+    max_findings: int | None = None,
+    more_hint: str = "",
+) -> list[str]:
+    """The headline, then indented lines: requirement, reason, findings, replay.
+
+    With ``max_findings`` the rest are counted, not shown; ``more_hint``
+    says where to find them.
+    """
+    lines = [headline(result)]
+    requirement = result.requirement
+    if requirement is not None and result.kind != "payload":
+        lines.append(
+            f"  requirement {requirement.id} ({requirement.level}): {requirement.text}"
+        )
+    if result.waiver is not None:
+        state = "in force" if result.waiver.active else "expired"
+        lines.append(
+            f"  waiver {result.waiver.id} ({state}, expires"
+            f" {result.waiver.expires}): {result.waiver.reason}"
+        )
+    if result.reason:
+        lines.append(f"  {result.outcome.value}: {result.reason}")
+    shown = result.findings if max_findings is None else result.findings[:max_findings]
+    for finding in shown:
+        lines.append(f"  {finding_line(finding)}")
+        lines.append(f"    {finding_detail(finding, registry)}")
+    hidden = len(result.findings) - len(shown)
+    if hidden > 0:
+        lines.append(f"  … {hidden} more findings{more_hint}")
+    lines += _replay(result)
+    return lines
+
+
+def _replay(result: Result) -> list[str]:
+    exchanges = result.evidence.get("exchanges") or []
+    if not exchanges or result.outcome is Outcome.PASSED:
+        return []
+    lines = ["  reproduce with:"]
+    lines += [f"    {e['curl']}" for e in exchanges[-_SHOWN_EXCHANGES:]]
+    last = exchanges[-1].get("response")
+    if last:
+        lines.append(f"  last reply: {last['status']} {last['body'][:_REPLY_EXCERPT]}")
+    return lines
