@@ -13,8 +13,9 @@ installed.
 
 from __future__ import annotations
 
-import importlib
 from typing import TYPE_CHECKING
+
+from conformance import lazy_face
 
 if TYPE_CHECKING:
     from conformance.engine.listeners import HistoryListener, Listener, ReportFiles
@@ -75,8 +76,4 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> object:
-    home = _HOMES.get(name)
-    if home is None:
-        raise AttributeError(f"module 'conformance.engine' has no attribute {name!r}")
-    return getattr(importlib.import_module(f"conformance.engine.{home}"), name)
+__getattr__ = lazy_face(__name__, _HOMES)
