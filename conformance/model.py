@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Required, TypedDict
 
 
 class Outcome(enum.StrEnum):
@@ -163,6 +163,68 @@ class WaiverNote:
         )
 
 
+JsonValue = bool | int | float | str | list["JsonValue"] | dict[str, "JsonValue"] | None
+"""Any value a JSON text can hold, as ``json.loads`` returns it."""
+
+
+class ExchangeRequest(TypedDict, total=False):
+    """A request as a result shows it (secrets redacted)."""
+
+    method: Required[str]
+    url: Required[str]
+    headers: Required[dict[str, str]]
+    body: str  # an excerpt
+
+
+class ExchangeResponse(TypedDict):
+    """A reply as a result shows it: status, headers, an excerpt of the body."""
+
+    status: int
+    headers: dict[str, str]
+    body: str
+
+
+class ExchangeEvidence(TypedDict, total=False):
+    """One HTTP exchange of a service check, with the curl command to repeat it."""
+
+    request: Required[ExchangeRequest]
+    curl: Required[str]
+    elapsed_ms: Required[float]
+    dry_run: bool
+    error: str
+    response: ExchangeResponse
+
+
+class Evidence(TypedDict, total=False):
+    """What a result shows besides its findings; every key is optional.
+
+    The report's JSON form (``conformance-report``) carries it as it is, and
+    the renderers read these keys and no others.
+    """
+
+    # A payload file: its path as shown, its format, JSON Lines counts.
+    file: str
+    format: str
+    records: int
+    failed_records: int
+    # The agency whose target it is.
+    agency: str
+    # A service check: which service, check, class and operation, every
+    # exchange, and what the check measured.
+    service: str
+    check: str
+    conformance_class: str
+    operation: str
+    exchanges: list[ExchangeEvidence]
+    latency_ms: dict[str, float]
+    fuzz: dict[str, JsonValue]
+    damaged_regression_cases: list[str]
+    # A standards self-test: how many documents were made and judged.
+    json: dict[str, int]
+    xml: dict[str, int]
+    breaking: dict[str, JsonValue]
+
+
 @dataclass(frozen=True, slots=True)
 class Result:
     """The outcome of one check (one pytest item) with its evidence."""
@@ -175,7 +237,7 @@ class Result:
     requirement: Requirement | None = None
     findings: tuple[Finding, ...] = ()
     reason: str | None = None
-    evidence: dict[str, Any] = field(default_factory=dict)
+    evidence: Evidence = field(default_factory=Evidence)
     duration: float = 0.0
     kind: str = "payload"
     waiver: WaiverNote | None = None

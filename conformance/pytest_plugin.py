@@ -150,6 +150,8 @@ class _State:
         self.history: str | None = config.getoption("history") or None
         if self.history is None and config.getini("conformance_history"):
             self.history = str(base / config.getini("conformance_history"))
+        if self.history is None:
+            self.history = self.settings.get("history")
         invoked = Path(config.invocation_params.dir)
         self.agency_paths = tuple(
             (invoked / p).resolve() for p in config.getoption("agency") or []
@@ -250,16 +252,13 @@ class _State:
         """Controller: begin the run the items' results are recorded in."""
         from conformance.engine import HistoryListener, Listener, ReportFiles
         from conformance.errors import UsageError
-        from conformance.history import history_location
 
         self.plan()  # a usage error here stops pytest before any test runs
         listeners: list[Listener] = []
         options = self.engine.options
         if options.record_history:
             try:
-                location = history_location(
-                    options.history, options.reports_dir, self.settings
-                )
+                location = options.history_location
             except UsageError as exc:
                 raise pytest.UsageError(str(exc)) from None
             self.history_listener = HistoryListener(
@@ -687,9 +686,10 @@ class _RunRecorder:
             complete=not interrupted,
             interruption="pytest was interrupted" if interrupted else None,
         )
-        if decision.exit_code == 1 and session.exitstatus == pytest.ExitCode.OK:
-            # A gate threshold (--max-should-failures) fails the session even
-            # though every item passed or only warned.
+        if not decision.passed and session.exitstatus == pytest.ExitCode.OK:
+            # The gate fails the session even where every item passed or only
+            # warned: a SHOULD threshold (--max-should-failures), or a run that
+            # checked nothing but waived failures, as `conformance run` does.
             session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
     def pytest_terminal_summary(

@@ -554,3 +554,47 @@ def test_standards_generate_says_what_it_cannot_make(capsys, args, message):
     assert code == 2
     assert message in err
     assert "Traceback" not in err and out == ""
+
+
+@pytest.mark.parametrize(
+    ("table", "message"),
+    [
+        ("max_byts = 10", "unknown keys in [tool.conformance]: max_byts (did you mean"),
+        ('max_bytes = "big"', "[tool.conformance] max_bytes = 'big' must be a whole"),
+        ("lang = 3", "[tool.conformance] lang = 3 must be a string"),
+        ("max_should_failures = true", "max_should_failures = True must be a whole"),
+    ],
+)
+def test_a_wrong_project_setting_is_a_usage_error_naming_it(
+    capsys, tmp_path, monkeypatch, table, message
+):
+    (tmp_path / "pyproject.toml").write_text(
+        f"[tool.conformance]\n{table}\n", encoding="utf-8"
+    )
+    monkeypatch.chdir(tmp_path)
+    code, _, err = run_cli(capsys, "validate", str(PERSON_EXAMPLES / "valid"))
+    assert code == 2
+    assert str(tmp_path / "pyproject.toml") in err
+    assert message in err
+    assert "Traceback" not in err
+
+
+def test_project_settings_choose_the_reports_folder_and_the_history(
+    capsys, tmp_path, monkeypatch
+):
+    (tmp_path / "pyproject.toml").write_text(
+        '[tool.conformance]\nreports_dir = "out"\nhistory = "runs.sqlite"\n',
+        encoding="utf-8",
+    )
+    monkeypatch.chdir(tmp_path)
+    profile = tmp_path / "mia.toml"
+    profile.write_text(
+        '[agency]\nid = "mia"\nname = "MIA"\n[[payloads]]\nid = "person"\n'
+        f'standard = "person@1.0.0"\npath = "{PERSON_EXAMPLES / "valid"}"\n',
+        encoding="utf-8",
+    )
+    code, out, _ = run_cli(capsys, "run", "--agency", str(profile))
+    assert code == 0, out
+    assert (tmp_path / "out" / "conformance-report.json").is_file()
+    assert (tmp_path / "runs.sqlite").is_file()
+    assert not (tmp_path / "out" / "history.sqlite").exists()

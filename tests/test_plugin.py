@@ -268,3 +268,41 @@ def test_service_checks_run_with_xdist(pytester):
     (summary,) = store.runs()
     assert summary.passed == outcomes["passed"]
     store.close()
+
+
+def test_project_settings_give_pytest_the_waivers_and_history(pytester, registry):
+    from conformance.history import open_history
+
+    pytester.makefile(".toml", mia=reference_profile("lose-correlation-id"))
+    pytester.makefile(
+        ".toml",
+        waivers="""
+[[waivers]]
+id = "W-7"
+agency = "mia"
+requirement = "ER-HTTP-1"
+standard = "exchange-rules@1.2.0"
+reason = "Echoed from the next release"
+granted = 2026-01-01
+expires = 2099-12-31
+""",
+    )
+    pytester.makepyprojecttoml(
+        '[tool.conformance]\nwaivers = "waivers.toml"\nhistory = "runs.sqlite"\n'
+    )
+    chosen = ("--agency", "mia.toml", "--check", "correlation-id")
+    result = pytester.runpytest(*chosen, "--check", "standard-declared")
+    result.assert_outcomes(passed=1, xfailed=1)
+    assert result.ret == pytest.ExitCode.OK
+    result.stdout.fnmatch_lines(["conformance: gate passed (conformant): *waived*"])
+    store = open_history(pytester.path / "runs.sqlite")
+    (summary, *_) = store.runs()
+    results = store.load(summary.id, registry).results
+    store.close()
+    (waived,) = [r for r in results if r.waived]
+    assert waived.waiver.id == "W-7"
+    # A waived failure alone checks nothing: incomplete, and the session fails.
+    alone = pytester.runpytest(*chosen)
+    alone.assert_outcomes(xfailed=1)
+    assert alone.ret == pytest.ExitCode.TESTS_FAILED
+    alone.stdout.fnmatch_lines(["conformance: gate failed (incomplete): *"])

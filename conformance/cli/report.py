@@ -19,13 +19,18 @@ import argparse
 import datetime as dt
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from conformance.engine.config import Settings
 from conformance.engine.flags import GATE, RECORDING, add_options
 from conformance.errors import UsageError
 from conformance.reporting.i18n import DEFAULT_LANGUAGE, LANGUAGES
 
 if TYPE_CHECKING:
+    from conformance.history import HistoryStore
+    from conformance.reporting.writers import WriterOptions
+    from conformance.results.compare import Comparison
+    from conformance.results.gating import GatePolicy
     from conformance.results.run import Run
 
 # The command line imports this module on every call: the report model, the
@@ -126,7 +131,9 @@ def add_run_options(parser: argparse.ArgumentParser) -> None:
     add_options(parser.add_argument_group("waivers and the gate").add_argument, GATE)
 
 
-def add_parser(commands: Any) -> None:
+def add_parser(
+    commands: argparse._SubParsersAction[argparse.ArgumentParser],
+) -> None:
     """Add ``conformance report`` and its subcommands."""
     report = commands.add_parser(
         "report",
@@ -251,11 +258,11 @@ def add_parser(commands: Any) -> None:
     _reports_dir_option(importing)
 
 
-def _lang(args: argparse.Namespace, settings: dict) -> str:
+def _lang(args: argparse.Namespace, settings: Settings) -> str:
     return getattr(args, "lang", None) or settings.get("lang") or DEFAULT_LANGUAGE
 
 
-def writer_options(args: argparse.Namespace, settings: dict) -> Any:
+def writer_options(args: argparse.Namespace, settings: Settings) -> WriterOptions:
     """The options of the report writers for these arguments."""
     from conformance.reporting.writers import WriterOptions
 
@@ -269,7 +276,7 @@ class _Context:
     """The registry, settings and (opened on demand) history of one command."""
 
     def __init__(
-        self, args: argparse.Namespace, registry_path: Path | None, settings: dict
+        self, args: argparse.Namespace, registry_path: Path | None, settings: Settings
     ) -> None:
         from conformance.registry.standards import Registry
 
@@ -281,15 +288,16 @@ class _Context:
             or settings.get("reports_dir")
             or _REPORTS_DIR
         )
-        self._store: Any = None
+        self._store: HistoryStore | None = None
 
     @property
-    def store(self) -> Any:
+    def store(self) -> HistoryStore:
         from conformance.history import history_location, open_history
 
         if self._store is None:
             location = history_location(
-                getattr(self.args, "history", None), self.reports_dir, self.settings
+                getattr(self.args, "history", None) or self.settings.get("history"),
+                self.reports_dir,
             )
             writes = self.args.action == "import" or getattr(self.args, "record", False)
             if not writes and location.path is not None and not location.path.exists():
@@ -316,7 +324,7 @@ class _Context:
 
 
 def dispatch(
-    args: argparse.Namespace, registry_path: Path | None, settings: dict
+    args: argparse.Namespace, registry_path: Path | None, settings: Settings
 ) -> int:
     """Run one ``conformance report`` subcommand; returns the exit code."""
     context = _Context(args, registry_path, settings)
@@ -337,7 +345,7 @@ def _apply_waivers(context: _Context, run: Run) -> None:
         reconsider(run, args.on)
 
 
-def _policy(context: _Context) -> Any:
+def _policy(context: _Context) -> GatePolicy:
     from conformance.results.gating import GatePolicy
 
     threshold = getattr(context.args, "max_should_failures", None)
@@ -464,7 +472,7 @@ def _compare(context: _Context) -> int:
     return 1 if worse else 0
 
 
-def _comparison_text(comparison: Any, *, markdown: bool) -> str:
+def _comparison_text(comparison: Comparison, *, markdown: bool) -> str:
     from conformance.results.compare import KINDS
 
     old, new = comparison.old, comparison.new

@@ -29,7 +29,6 @@ from conformance.engine import (
 )
 from conformance.engine.config import Settings
 from conformance.errors import UsageError
-from conformance.history import history_location
 from conformance.model import Outcome, Result
 from conformance.probing.http import Exchange, write_dry_run
 from conformance.probing.profiles import PayloadTarget, bundled_profiles
@@ -151,6 +150,8 @@ def run(
         ),
         dry_run=args.dry_run,
         audit_log=args.audit_log,
+        history=args.history or settings.get("history"),
+        record_history=not (args.no_history or args.dry_run),
         source=args.source,
         lang=lang,
         limits=_limits(args, settings),
@@ -167,11 +168,12 @@ def run(
             engine.start([ProgressLine()]).execute()
             return _print_dry_run(engine.exchanges(), reports_dir)
         listeners: list[Listener] = [ProgressLine()]
-        if not args.no_history:
-            location = history_location(args.history, reports_dir, settings)
+        if options.record_history:
             listeners.append(
                 HistoryListener(
-                    location, dashboard=reports_dir / "dashboard.html", lang=lang
+                    options.history_location,
+                    dashboard=reports_dir / "dashboard.html",
+                    lang=lang,
                 )
             )
         listeners.append(ReportFiles(reports_dir, lang=lang))

@@ -5,11 +5,37 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict
 
 from conformance.cli.output import EXIT_FAIL, EXIT_OK, print_json
 from conformance.model import Outcome
 from conformance.registry.standards import Registry
+
+
+class _StandardRow(TypedDict):
+    ref: str
+    status: str
+    released: str | None
+    sunset: str | None
+    bindings: list[str]
+    owner: str
+    title: str
+
+
+# "class" is a keyword: the functional form spells the JSON key as printed.
+_CheckRow = TypedDict(
+    "_CheckRow",
+    {
+        "id": str,
+        "title": str,
+        "requirement": str,
+        "level": str | None,
+        "text": str | None,
+        "class": str,
+        "roles": list[str] | None,
+        "writes": bool,
+    },
+)
 
 
 def dispatch(args: argparse.Namespace, registry_path: Path | None) -> int:
@@ -27,7 +53,7 @@ def dispatch(args: argparse.Namespace, registry_path: Path | None) -> int:
 
 
 def _list(registry: Registry, args: argparse.Namespace) -> int:
-    rows = []
+    rows: list[_StandardRow] = []
     for standard in registry:
         rows.append(
             {
@@ -133,10 +159,9 @@ def _errata(registry: Registry, standard: Any) -> dict[str, Any]:
     """The recorded binding differences of a version, for ``show``."""
     from conformance.errors import RegistryError
     from conformance.selfcheck.errata import divergences, errata_path
-    from conformance.selfcheck.registry_checks import _rel
 
     found: dict[str, Any] = {
-        "file": _rel(registry, errata_path(standard)),
+        "file": registry.relative(errata_path(standard)),
         "divergences": [],
         "problem": None,
     }
@@ -253,7 +278,7 @@ def list_checks(args: argparse.Namespace, registry_path: Path | None) -> int:
     from conformance.probing.checks import all_checks
 
     registry = Registry.open(registry_path)
-    rows = []
+    rows: list[_CheckRow] = []
     for spec in all_checks().values():
         requirement = registry.requirement(spec.standard, spec.requirement)
         rows.append(

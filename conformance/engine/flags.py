@@ -8,11 +8,10 @@ so that ``pytest --help`` stays fast wherever the plugin is installed.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
 from conformance.probing.fuzzing import DEFAULT_EXAMPLES, DEFAULT_SECONDS
 
-Option = tuple[str, dict[str, Any]]
+Option = tuple[str, dict[str, object]]
 
 SELECTION: tuple[Option, ...] = (
     ("--check", {"action": "append", "metavar": "ID", "help": "only this check"}),

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from conformance.history import Location, history_location
 from conformance.inputs.json_input import DEFAULT_LIMITS
 from conformance.probing.fuzzing import DEFAULT_EXAMPLES, DEFAULT_SECONDS
 from conformance.probing.profiles import PayloadTarget
@@ -87,6 +88,12 @@ class RunOptions:
     source: str | None = None
     lang: str = DEFAULT_LANGUAGE
     environ: dict[str, str] | None = field(default=None, compare=False)
+
+    @property
+    def history_location(self) -> Location:
+        """Where the run is recorded: ``history``, ``$CONFORMANCE_HISTORY``, or
+        ``history.sqlite`` in the reports folder."""
+        return history_location(self.history, self.reports_dir)
 
     @property
     def audit_path(self) -> Path:

@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from conformance.inputs.json_input import JsonLimits
-from conformance.model import Requirement, Result, outcome_for
+from conformance.model import Evidence, Requirement, Result, outcome_for
 from conformance.probing.plan import Planned, Services, run_planned
 from conformance.probing.profiles import PayloadTarget
 from conformance.registry.manifest import StandardVersion
@@ -112,7 +112,7 @@ def payload_result(
 ) -> Result:
     """A payload file's validation as a report :class:`Result`."""
     against = result.standard or "its standard"
-    evidence: dict[str, object] = {"file": unit.shown, "format": result.format}
+    evidence = Evidence(file=unit.shown, format=result.format)
     agency = unit.target.agency
     if agency:
         evidence["agency"] = agency.id
@@ -178,7 +178,7 @@ def check_lifecycle(unit: LifecycleUnit, registry: Registry) -> Result:
         else None,
         findings=tuple(notes),
         kind="lifecycle",
-        evidence={"agency": agency.id} if agency else {},
+        evidence=Evidence(agency=agency.id) if agency else Evidence(),
     )
 
 

@@ -227,6 +227,13 @@ class Registry:
 
     # -- identifiers and files ----------------------------------------------
 
+    def relative(self, path: Path) -> str:
+        """A path as shown to a person: relative to the registry when inside it."""
+        try:
+            return path.resolve().relative_to(self.root).as_posix()
+        except ValueError:
+            return str(path)
+
     def uri_for(self, path: Path) -> str:
         """The canonical URI of a file in the registry."""
         rel = path.resolve().relative_to(self.root)
