@@ -291,9 +291,8 @@ class _State:
         try:
             return self.registry.resolve(ref)
         except UsageError as exc:
-            raise pytest.UsageError(
-                f"--standard / conformance_payloads: {exc}"
-            ) from None
+            where = "--standard" if ref == self.standard_ref else "conformance_payloads"
+            raise pytest.UsageError(f"{where}: {exc}") from None
 
     def close(self) -> None:
         """Stop reference services, close connections."""
@@ -314,8 +313,16 @@ def pytest_configure(config: pytest.Config) -> None:
     )
     state = _State(config)
     config.stash[_STATE] = state
+    # Fail fast, one line each, on a wrong reference or a folder that is not there.
     if state.standard_ref:
-        state.resolve(state.standard_ref)  # fail fast on a wrong reference
+        state.resolve(state.standard_ref)
+    for folder, ref in state.mappings:
+        if not folder.is_dir():
+            raise pytest.UsageError(
+                f"conformance_payloads: {folder} is not a folder; name a folder of"
+                " payload files, relative to the ini file"
+            )
+        state.resolve(ref)
     if state.records:
         config.pluginmanager.register(_RunRecorder(state), "conformance-run")
 

@@ -71,6 +71,28 @@ def test_a_wrong_standard_is_a_usage_error(project):
     result.stderr.fnmatch_lines(["*did you mean 'person'*"])
 
 
+@pytest.mark.parametrize(
+    ("mapping", "message"),
+    [
+        (
+            "payloads = persn@1.1.0",
+            "ERROR: conformance_payloads: *'persn'*did you mean 'person'*",
+        ),
+        (
+            "payload = person@1.1.0",
+            "ERROR: conformance_payloads: */payload is not a folder; name a folder*",
+        ),
+    ],
+)
+def test_a_wrong_mapping_is_one_usage_error_at_start(project, mapping, message):
+    project.makeini(f"[pytest]\nconformance_payloads =\n    {mapping}\n")
+    result = project.runpytest()
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines([message])
+    assert len(result.stderr.lines) <= 2, result.stderr.lines
+    assert "Traceback" not in result.stdout.str() + result.stderr.str()
+
+
 def test_a_bad_mapping_line_is_a_usage_error(project):
     project.makeini("[pytest]\nconformance_payloads =\n    payloads person@1.0.0\n")
     result = project.runpytest()
