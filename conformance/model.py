@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 from dataclasses import dataclass, field
-from typing import Any, Required, TypedDict
+from typing import Required, TypedDict
 
 
 class Outcome(enum.StrEnum):
@@ -53,6 +53,32 @@ class Requirement:
     source: str  # the standard and clause, e.g. "person@1.1.0 §3"
 
 
+class FindingDocument(TypedDict, total=False):
+    """A finding as the JSON report holds it: empty fields left out."""
+
+    message: Required[str]
+    rule: Required[str]
+    severity: Required[str]
+    pointer: str
+    xpath: str
+    line: int
+    column: int
+    schema_location: str
+    requirement: str
+    standard: str
+
+
+class WaiverDocument(TypedDict, total=False):
+    """A waiver on a result as the JSON report holds it."""
+
+    id: Required[str]
+    reason: Required[str]
+    expires: Required[str]
+    status: Required[str]
+    granted: str
+    granted_by: str
+
+
 @dataclass(frozen=True, slots=True)
 class Finding:
     """One thing wrong (or worth a warning) in one document.
@@ -88,26 +114,42 @@ class Finding:
             parts.append(where or "/")
         return ", ".join(parts) or "document"
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> FindingDocument:
         """A JSON-ready mapping with empty fields left out."""
-        data: dict[str, Any] = {
-            "message": self.message,
-            "rule": self.rule,
-            "severity": self.severity.value,
-        }
-        for name in (
-            "pointer",
-            "xpath",
-            "line",
-            "column",
-            "schema_location",
-            "requirement",
-            "standard",
-        ):
-            value = getattr(self, name)
-            if value is not None:
-                data[name] = value
+        data = FindingDocument(
+            message=self.message, rule=self.rule, severity=self.severity.value
+        )
+        if self.pointer is not None:
+            data["pointer"] = self.pointer
+        if self.xpath is not None:
+            data["xpath"] = self.xpath
+        if self.line is not None:
+            data["line"] = self.line
+        if self.column is not None:
+            data["column"] = self.column
+        if self.schema_location is not None:
+            data["schema_location"] = self.schema_location
+        if self.requirement is not None:
+            data["requirement"] = self.requirement
+        if self.standard is not None:
+            data["standard"] = self.standard
         return data
+
+    @classmethod
+    def from_dict(cls, data: FindingDocument) -> Finding:
+        """The inverse of :meth:`to_dict`."""
+        return cls(
+            message=data["message"],
+            rule=data["rule"],
+            pointer=data.get("pointer"),
+            xpath=data.get("xpath"),
+            line=data.get("line"),
+            column=data.get("column"),
+            schema_location=data.get("schema_location"),
+            requirement=data.get("requirement"),
+            standard=data.get("standard"),
+            severity=Severity(data.get("severity", "error")),
+        )
 
 
 def outcome_for(findings: tuple[Finding, ...] | list[Finding]) -> Outcome:
@@ -135,14 +177,14 @@ class WaiverNote:
     granted: dt.date | None = None
     granted_by: str | None = None
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> WaiverDocument:
         """The report's JSON shape (``conformance-report@1.1.0``)."""
-        data: dict[str, Any] = {
-            "id": self.id,
-            "reason": self.reason,
-            "expires": self.expires.isoformat(),
-            "status": "active" if self.active else "expired",
-        }
+        data = WaiverDocument(
+            id=self.id,
+            reason=self.reason,
+            expires=self.expires.isoformat(),
+            status="active" if self.active else "expired",
+        )
         if self.granted is not None:
             data["granted"] = self.granted.isoformat()
         if self.granted_by:
@@ -150,7 +192,7 @@ class WaiverNote:
         return data
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> WaiverNote:
+    def from_dict(cls, data: WaiverDocument) -> WaiverNote:
         """The inverse of :meth:`to_dict`."""
         granted = data.get("granted")
         return cls(

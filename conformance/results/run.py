@@ -15,17 +15,108 @@ import uuid
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Required, TypedDict
 
 from conformance import __version__
 from conformance.errors import RegistryError
-from conformance.model import Finding, Level, Outcome, Result, Severity, WaiverNote
+from conformance.model import (
+    Evidence,
+    Finding,
+    FindingDocument,
+    Level,
+    Outcome,
+    Requirement,
+    Result,
+    WaiverDocument,
+    WaiverNote,
+)
 from conformance.registry.integrity import file_digest
 from conformance.registry.standards import Registry
 
 REPORT_STANDARD = "conformance-report@1.1.0"
 REPORT_FORMATS = ("conformance-report@1.0.0", REPORT_STANDARD)
 _RELATIVE_REF = re.compile(r"\.\./\.\./([a-z][a-z0-9-]*)/([0-9]+\.[0-9]+\.[0-9]+)/")
+
+
+class RequirementRecord(TypedDict):
+    """A requirement as a report records it: the text the run was judged by."""
+
+    standard: str
+    id: str
+    level: str
+    text: str
+    source: str
+
+
+class StandardProvenance(TypedDict, total=False):
+    """A standard version a run used, with the SHA-256 of each of its files."""
+
+    ref: Required[str]
+    status: Required[str]
+    files: Required[dict[str, str]]
+    owner: str
+    sunset: str
+
+
+class ResultDocument(TypedDict, total=False):
+    """One result as the JSON report holds it."""
+
+    id: Required[str]
+    title: Required[str]
+    kind: Required[str]
+    outcome: Required[str]
+    target: Required[str]
+    duration: Required[float]
+    findings: Required[list[FindingDocument]]
+    standard: str
+    requirement: str
+    level: str
+    reason: str
+    evidence: Evidence
+    waiver: WaiverDocument
+
+
+class RunInfo(TypedDict, total=False):
+    """When and how a run was made."""
+
+    id: Required[str]
+    command: Required[str]
+    started: Required[str]
+    complete: Required[bool]
+    finished: str
+    interruption: str
+    source: str
+    merged_from: list[str]
+
+
+class Summary(TypedDict):
+    """Counts of a run's results: per outcome, failed and waived per level."""
+
+    total: int
+    passed: int
+    failed: int
+    warning: int
+    skipped: int
+    not_applicable: int
+    error: int
+    failed_by_level: dict[str, int]
+    waived: int
+    waived_by_level: dict[str, int]
+
+
+class ReportDocument(TypedDict):
+    """A whole run as a ``conformance-report@1.1.0`` JSON document."""
+
+    report: str
+    run: RunInfo
+    tool: dict[str, str]
+    registry: dict[str, str]
+    verdict: str
+    summary: Summary
+    targets: list[dict[str, str]]
+    standards: list[StandardProvenance]
+    requirements: list[RequirementRecord]
+    results: list[ResultDocument]
 
 
 class Verdict(enum.StrEnum):
@@ -74,8 +165,8 @@ class Run:
     merged_from: list[str] = field(default_factory=list)
     # A run read back from a report or the history keeps the provenance and
     # requirement texts it recorded, rather than today's registry's.
-    provenance: list[dict[str, Any]] | None = None
-    recorded_requirements: list[dict[str, Any]] = field(default_factory=list)
+    provenance: list[StandardProvenance] | None = None
+    recorded_requirements: list[RequirementRecord] = field(default_factory=list)
 
     def add(self, result: Result) -> None:
         """Add one result (the engine tells its listeners)."""
@@ -151,8 +242,8 @@ def _with_dependencies(registry: Registry, refs: set[str]) -> set[str]:
     return seen
 
 
-def _provenance(registry: Registry, refs: list[str]) -> list[dict[str, Any]]:
-    items = []
+def _provenance(registry: Registry, refs: list[str]) -> list[StandardProvenance]:
+    items: list[StandardProvenance] = []
     for ref in refs:
         try:
             standard = registry.resolve(ref)
@@ -164,19 +255,16 @@ def _provenance(registry: Registry, refs: list[str]) -> list[dict[str, Any]]:
             for p in sorted(standard.folder.rglob("*"))
             if p.is_file() and "__pycache__" not in p.parts
         }
-        entry: dict[str, Any] = {
-            "ref": ref,
-            "status": standard.status.value,
-            "owner": standard.owner.id,
-            "files": files,
-        }
+        entry = StandardProvenance(
+            ref=ref, status=standard.status.value, owner=standard.owner.id, files=files
+        )
         if standard.sunset:
             entry["sunset"] = standard.sunset.isoformat()
         items.append(entry)
     return items
 
 
-def _requirements(run: Run) -> list[dict[str, Any]]:
+def _requirements(run: Run) -> list[RequirementRecord]:
     recorded = {(r["standard"], r["id"]): r for r in run.recorded_requirements}
     cited: set[tuple[str, str]] = set()
     for result in run.results:
@@ -185,7 +273,7 @@ def _requirements(run: Run) -> list[dict[str, Any]]:
         for finding in result.findings:
             if finding.requirement and finding.standard:
                 cited.add((finding.standard, finding.requirement))
-    items = []
+    items: list[RequirementRecord] = []
     for standard, requirement_id in sorted(cited):
         requirement = run.registry.requirement(standard, requirement_id)
         if requirement is None:
@@ -193,28 +281,28 @@ def _requirements(run: Run) -> list[dict[str, Any]]:
                 items.append(recorded[(standard, requirement_id)])
             continue
         items.append(
-            {
-                "standard": standard,
-                "id": requirement.id,
-                "level": requirement.level.value,
-                "text": requirement.text,
-                "source": requirement.source,
-            }
+            RequirementRecord(
+                standard=standard,
+                id=requirement.id,
+                level=requirement.level.value,
+                text=requirement.text,
+                source=requirement.source,
+            )
         )
     return items
 
 
-def result_to_dict(result: Result) -> dict[str, Any]:
+def result_to_dict(result: Result) -> ResultDocument:
     """A result as the report's JSON shape."""
-    data: dict[str, Any] = {
-        "id": result.id,
-        "title": result.title,
-        "kind": result.kind,
-        "outcome": result.outcome.value,
-        "target": result.target,
-        "duration": round(result.duration, 6),
-        "findings": [f.to_dict() for f in result.findings],
-    }
+    data = ResultDocument(
+        id=result.id,
+        title=result.title,
+        kind=result.kind,
+        outcome=result.outcome.value,
+        target=result.target,
+        duration=round(result.duration, 6),
+        findings=[f.to_dict() for f in result.findings],
+    )
     if result.standard:
         data["standard"] = result.standard
     if result.requirement:
@@ -229,7 +317,9 @@ def result_to_dict(result: Result) -> dict[str, Any]:
     return data
 
 
-def result_from_dict(data: dict[str, Any], requirement: Any = None) -> Result:
+def result_from_dict(
+    data: ResultDocument, requirement: Requirement | None = None
+) -> Result:
     """The inverse of :func:`result_to_dict`; the caller supplies the requirement."""
     return Result(
         id=data["id"],
@@ -238,23 +328,9 @@ def result_from_dict(data: dict[str, Any], requirement: Any = None) -> Result:
         target=data["target"],
         standard=data.get("standard"),
         requirement=requirement,
-        findings=tuple(
-            Finding(
-                message=f["message"],
-                rule=f["rule"],
-                pointer=f.get("pointer"),
-                xpath=f.get("xpath"),
-                line=f.get("line"),
-                column=f.get("column"),
-                schema_location=f.get("schema_location"),
-                requirement=f.get("requirement"),
-                standard=f.get("standard"),
-                severity=Severity(f.get("severity", "error")),
-            )
-            for f in data.get("findings", [])
-        ),
+        findings=tuple(Finding.from_dict(f) for f in data.get("findings", [])),
         reason=data.get("reason"),
-        evidence=data.get("evidence", {}),
+        evidence=data.get("evidence", Evidence()),
         duration=data.get("duration", 0.0),
         kind=data.get("kind", "payload"),
         waiver=WaiverNote.from_dict(data["waiver"]) if "waiver" in data else None,
@@ -266,7 +342,7 @@ def level_of(result: Result) -> str:
     return result.requirement.level.value if result.requirement else Level.MUST.value
 
 
-def to_document(run: Run) -> dict[str, Any]:
+def to_document(run: Run) -> ReportDocument:
     """The whole run as a ``conformance-report@1.1.0`` JSON document."""
     counts = run.counts()
     failed_by_level: Counter[str] = Counter(
@@ -275,53 +351,62 @@ def to_document(run: Run) -> dict[str, Any]:
     waived_by_level: Counter[str] = Counter(
         level_of(r) for r in run.results if r.waived
     )
-    document: dict[str, Any] = {
-        "report": REPORT_STANDARD,
-        "run": {
-            "id": run.id,
-            "command": run.command,
-            "started": run.started.isoformat().replace("+00:00", "Z"),
-            "complete": run.complete,
-        },
-        "tool": {"name": "egov-conformance", "version": __version__},
-        "registry": {
+    info = RunInfo(
+        id=run.id,
+        command=run.command,
+        started=_utc(run.started),
+        complete=run.complete,
+    )
+    if run.finished:
+        info["finished"] = _utc(run.finished)
+    if run.interruption:
+        info["interruption"] = run.interruption
+    if run.source:
+        info["source"] = run.source
+    if run.merged_from:
+        info["merged_from"] = list(run.merged_from)
+    return ReportDocument(
+        report=REPORT_STANDARD,
+        run=info,
+        tool={"name": "egov-conformance", "version": __version__},
+        registry={
             "name": run.registry.name,
             "base_uri": run.registry.base_uri,
             "path": str(run.registry.root),
         },
-        "verdict": run.verdict.value,
-        "summary": {
-            "total": len(run.results),
-            **{outcome.value: counts.get(outcome.value, 0) for outcome in Outcome},
-            "failed_by_level": {
-                level.value: failed_by_level.get(level.value, 0) for level in Level
+        verdict=run.verdict.value,
+        summary=Summary(
+            total=len(run.results),
+            passed=counts[Outcome.PASSED.value],
+            failed=counts[Outcome.FAILED.value],
+            warning=counts[Outcome.WARNING.value],
+            skipped=counts[Outcome.SKIPPED.value],
+            not_applicable=counts[Outcome.NOT_APPLICABLE.value],
+            error=counts[Outcome.ERROR.value],
+            failed_by_level={
+                level.value: failed_by_level[level.value] for level in Level
             },
-            "waived": sum(waived_by_level.values()),
-            "waived_by_level": {
-                level.value: waived_by_level.get(level.value, 0) for level in Level
+            waived=sum(waived_by_level.values()),
+            waived_by_level={
+                level.value: waived_by_level[level.value] for level in Level
             },
-        },
-        "targets": [
+        ),
+        targets=[
             {k: v for k, v in vars_of(t).items() if v is not None} for t in run.targets
         ],
-        "standards": run.provenance
+        standards=run.provenance
         if run.provenance is not None
         else _provenance(run.registry, standards_used(run)),
-        "requirements": _requirements(run),
-        "results": [result_to_dict(r) for r in run.results],
-    }
-    if run.finished:
-        document["run"]["finished"] = run.finished.isoformat().replace("+00:00", "Z")
-    if run.interruption:
-        document["run"]["interruption"] = run.interruption
-    if run.source:
-        document["run"]["source"] = run.source
-    if run.merged_from:
-        document["run"]["merged_from"] = list(run.merged_from)
-    return document
+        requirements=_requirements(run),
+        results=[result_to_dict(r) for r in run.results],
+    )
 
 
-def vars_of(target: Target) -> dict[str, Any]:
+def _utc(moment: dt.datetime) -> str:
+    return moment.isoformat().replace("+00:00", "Z")
+
+
+def vars_of(target: Target) -> dict[str, str | None]:
     """A target's fields as a dict."""
     return {name: getattr(target, name) for name in Target.__slots__}
 
