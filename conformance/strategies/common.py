@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+
+from conformance.model import JsonValue
 
 
 @dataclass(frozen=True)
@@ -24,7 +25,7 @@ class Violation:
 class Invalid:
     """A document that breaks exactly one rule, with the rule it breaks."""
 
-    document: Any  # a JSON value, or XML bytes
+    document: JsonValue | bytes  # a JSON value, or XML bytes
     violation: Violation
 
 
