@@ -88,12 +88,12 @@ def valid_json(
 
 def invalid_json(
     registry: Registry, standard: StandardVersion
-) -> st.SearchStrategy[Invalid]:
+) -> st.SearchStrategy[Invalid[JsonValue]]:
     """Documents that break exactly one rule of a standard's JSON Schema, labelled."""
     from conformance.strategies.mutations import invalid
     from conformance.validation.json_validation import json_validator
 
-    def build() -> st.SearchStrategy[Invalid]:
+    def build() -> st.SearchStrategy[Invalid[JsonValue]]:
         validator = json_validator(registry, standard)
         uri = registry.uri_for(_json_binding(standard).path)
         schema = validator.loader.retrieve(uri)

@@ -355,11 +355,13 @@ def confirm(findings: list[Finding], expected: Expected) -> Violation | None:
     return None
 
 
-def invalid_documents(plan: Plan, validator: XsdSchema) -> st.SearchStrategy[Invalid]:
+def invalid_documents(
+    plan: Plan, validator: XsdSchema
+) -> st.SearchStrategy[Invalid[bytes]]:
     """Invalid documents of a plan, each confirmed by ``validator``."""
 
     @st.composite
-    def build(draw: st.DrawFn) -> Invalid:
+    def build(draw: st.DrawFn) -> Invalid[bytes]:
         root = Builder(draw, plan).document()
         available = sites(root, plan)
         salt = sum(1 for _ in root.walk())

@@ -307,7 +307,7 @@ def invalid(
     base: str,
     valid: st.SearchStrategy[JsonValue],
     validator: JsonValidator,
-) -> st.SearchStrategy[Invalid]:
+) -> st.SearchStrategy[Invalid[JsonValue]]:
     """Documents that break exactly one rule, confirmed, with their violation."""
     from conformance.strategies.common import UnsupportedSchema
 
@@ -321,7 +321,7 @@ def invalid(
         raise UnsupportedSchema("the schema accepts any JSON value: nothing to break")
 
     @st.composite
-    def draw(draw_: st.DrawFn) -> Invalid:
+    def draw(draw_: st.DrawFn) -> Invalid[JsonValue]:
         document = draw_(valid)
         candidates = plan(compiler, schema, base, document)
         assume(candidates)

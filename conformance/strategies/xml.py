@@ -64,7 +64,7 @@ _BUILTIN_NAMESPACES = frozenset(
 class _Compiled:
     plan: Plan
     valid: SearchStrategy[bytes]
-    invalid: dict[int, tuple[XsdSchema, SearchStrategy[Invalid]]] = field(
+    invalid: dict[int, tuple[XsdSchema, SearchStrategy[Invalid[bytes]]]] = field(
         default_factory=dict
     )
     validator: XsdSchema | None = None
@@ -91,7 +91,7 @@ def from_xsd(model: XMLSchemaBase, root: str) -> SearchStrategy[bytes]:
 
 def invalid_from_xsd(
     model: XMLSchemaBase, root: str, *, validator: XsdSchema | None = None
-) -> SearchStrategy[Invalid]:
+) -> SearchStrategy[Invalid[bytes]]:
     """Documents that break exactly one rule, each with its :class:`Violation`.
 
     The rule is named as the suite's validator names it (``cvc-pattern-valid``,
@@ -122,7 +122,7 @@ def valid_xml(registry: Registry, standard: StandardVersion) -> SearchStrategy[b
 
 def invalid_xml(
     registry: Registry, standard: StandardVersion
-) -> SearchStrategy[Invalid]:
+) -> SearchStrategy[Invalid[bytes]]:
     """Documents that break one rule of a standard's XML binding, labelled.
 
     Each is confirmed by the standard's own validator
