@@ -29,6 +29,7 @@ $(CHROMIUM):
 test: $(STAMP) $(CHROMIUM)
 	$(BIN)/ruff check conformance tests benchmarks tools conftest.py
 	$(BIN)/ruff format --check conformance tests benchmarks tools conftest.py
+	$(BIN)/mypy
 	$(BIN)/python -m pytest -n auto
 
 bench: $(STAMP)

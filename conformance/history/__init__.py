@@ -14,6 +14,7 @@ from __future__ import annotations
 import os
 import sqlite3
 import sys
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from conformance.history.backend import DEFAULT_NAME, Location, parse_location
@@ -44,12 +45,16 @@ __all__ = [
 
 
 def history_location(
-    given: str | Path | None, reports_dir: Path, settings: dict | None = None
+    given: str | Path | None,
+    reports_dir: Path,
+    settings: Mapping[str, object] | None = None,
 ) -> Location:
     """Where the history is: the option, the setting, the variable, or the default."""
+    # [tool.conformance] history is a string (a path made absolute, or a URL).
+    configured = (settings or {}).get("history")
     chosen = (
         given
-        or (settings or {}).get("history")
+        or (str(configured) if configured else None)
         or os.environ.get(ENV_VAR)
         or reports_dir / DEFAULT_NAME
     )
@@ -94,9 +99,9 @@ class Recorder:
         if not self.broken:
             self._guard(lambda: self.store.finish(self.run))
 
-    def _guard(self, action: object) -> None:
+    def _guard(self, action: Callable[[], object]) -> None:
         try:
-            action()  # type: ignore[operator]
+            action()
         except sqlite3.Error as exc:
             self.broken = str(exc)
             print(

@@ -12,7 +12,6 @@ from __future__ import annotations
 import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 from urllib.parse import unquote, urlparse
 
 from conformance.errors import UsageError
@@ -62,7 +61,7 @@ class Backend:
 
     placeholder = "?"
 
-    def __init__(self, connection: Any, location: Location) -> None:
+    def __init__(self, connection: sqlite3.Connection, location: Location) -> None:
         self.connection = connection
         self.location = location
 

@@ -17,7 +17,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from importlib import resources
-from typing import Any
 
 from conformance import __version__
 from conformance.errors import UsageError
@@ -28,6 +27,28 @@ from conformance.results.report_io import requirement_for
 from conformance.results.run import Run, Target, level_of, to_document
 
 _MIGRATION_NAME = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")
+
+# A row of results as load() selects it: seq, id, title, kind, outcome,
+# target, agency, standard, requirement, level, conformance_class, check_id,
+# reason, duration, evidence, waiver.
+_ResultRow = tuple[
+    int,
+    str,
+    str,
+    str,
+    str,
+    str,
+    str | None,
+    str | None,
+    str | None,
+    str | None,
+    str | None,
+    str | None,
+    str | None,
+    float,
+    str,
+    str | None,
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,7 +122,7 @@ class HistoryStore:
 
     # -- schema ---------------------------------------------------------------
 
-    def _execute(self, sql: str, params: tuple[Any, ...] = ()) -> Any:
+    def _execute(self, sql: str, params: tuple[object, ...] = ()) -> sqlite3.Cursor:
         return self.backend.connection.execute(self.backend.sql(sql), params)
 
     @contextmanager
@@ -350,7 +371,7 @@ class HistoryStore:
             " r.verdict, r.source, r.recorded"
             " ORDER BY r.started DESC, r.recorded DESC"
         )
-        params: tuple[Any, ...] = ()
+        params: tuple[object, ...] = ()
         if limit is not None:
             sql += " LIMIT ?"
             params = (limit,)
@@ -514,8 +535,8 @@ class HistoryStore:
 
     @staticmethod
     def _result(
-        row: Any,
-        recorded: dict[tuple[str, str], dict[str, Any]],
+        row: _ResultRow,
+        recorded: dict[tuple[str, str], dict[str, str]],
         findings: dict[int, list[Finding]],
         registry: Registry,
         with_evidence: bool,

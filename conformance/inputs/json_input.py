@@ -7,10 +7,12 @@ size are reported with their position; nothing here raises on bad input.
 
 from __future__ import annotations
 
+import enum
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Final, Literal, TypeAlias
 
 import orjson
 
@@ -26,14 +28,20 @@ from conformance.inputs.rules import (
     JSON_SIZE,
     JSON_SYNTAX,
 )
-from conformance.model import Finding, Severity
+from conformance.model import Finding, JsonValue, Severity
 
 _MAX_SAFE_INTEGER = 2**53 - 1
 _INFINITIES = (float("inf"), float("-inf"))
 _LEADING_SPACE = re.compile(r"[ \t\n\r]*")
 _SPACE = frozenset(" \t\n\r")
 _BOM = b"\xef\xbb\xbf"
-NEEDS_FINDINGS = object()
+
+
+class _Sentinel(enum.Enum):
+    NEEDS_FINDINGS = enum.auto()
+
+
+NEEDS_FINDINGS: Final = _Sentinel.NEEDS_FINDINGS
 """Returned by :func:`read_fast` when only :func:`parse_json` can say what is wrong."""
 
 
@@ -57,7 +65,7 @@ class ParsedJson:
     """
 
     ok: bool
-    value: Any = None
+    value: JsonValue = None
     text: str = ""
     findings: tuple[Finding, ...] = ()
 
@@ -74,14 +82,14 @@ class _Suspicious(ValueError):
     """A number that may be out of binary64 range or precision."""
 
 
-def _unique_pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+def _unique_pairs(pairs: list[tuple[str, JsonValue]]) -> dict[str, JsonValue]:
     result = dict(pairs)
     if len(result) != len(pairs):
         raise _Duplicate
     return result
 
 
-def _reject_constant(name: str) -> Any:
+def _reject_constant(name: str) -> float:
     raise _NotANumber(name)
 
 
@@ -99,23 +107,29 @@ def _parse_int(text: str) -> int:
     return int(text)
 
 
+# The C scanner a decoder runs: from a text and a start index, the value
+# and the index just past it.
+_Scan: TypeAlias = Callable[[str, int], tuple[JsonValue, int]]
+
 # The fast decoder refuses anything unusual; the careful one reads big
 # numbers as they are so that they can be reported with their place.
-_FAST = json.JSONDecoder(
+# typeshed's JSONDecoder omits scan_once, which JSONDecoder.__init__ sets.
+_FAST: _Scan = json.JSONDecoder(  # type: ignore[attr-defined]
     object_pairs_hook=_unique_pairs,
     parse_constant=_reject_constant,
     parse_float=_parse_float,
     parse_int=_parse_int,
 ).scan_once
-_CAREFUL = json.JSONDecoder(
+_CAREFUL: _Scan = json.JSONDecoder(  # type: ignore[attr-defined]
     object_pairs_hook=_unique_pairs, parse_constant=_reject_constant
 ).scan_once
 _BIG_NUMBER_HINT = re.compile(r"[0-9]{16,}|[eE][+-]?[0-9]{3,}")
 
 
-def _decode(text: str, scan: Any = _FAST) -> Any:
+def _decode(text: str, scan: _Scan = _FAST) -> JsonValue:
     """Decode one JSON text with the C scanner; raises like ``json.loads``."""
-    start = _LEADING_SPACE.match(text).end() if text[:1] in _SPACE else 0
+    leading = _LEADING_SPACE.match(text) if text[:1] in _SPACE else None
+    start = leading.end() if leading else 0
     try:
         value, end = scan(text, start)
     except StopIteration as stop:
@@ -125,16 +139,25 @@ def _decode(text: str, scan: Any = _FAST) -> Any:
     return value
 
 
-def _finding(rule: tuple[str, str], message: str, **where: Any) -> Finding:
+def _finding(
+    rule: tuple[str, str],
+    message: str,
+    *,
+    pointer: str | None = None,
+    line: int | None = None,
+    column: int | None = None,
+    severity: Severity = Severity.ERROR,
+) -> Finding:
     requirement, code = rule
-    severity = where.pop("severity", Severity.ERROR)
     return Finding(
         message=message,
         rule=code,
+        pointer=pointer,
+        line=line,
+        column=column,
         requirement=requirement,
         standard=EXCHANGE_RULES,
         severity=severity,
-        **where,
     )
 
 
@@ -149,7 +172,9 @@ _FOLD = bytes.maketrans(b"123456789{", b"000000000[")
 _SIXTEEN_DIGITS = b"0" * 16
 
 
-def read_fast(data: bytes | str, limits: JsonLimits = DEFAULT_LIMITS) -> Any:
+def read_fast(
+    data: bytes | str, limits: JsonLimits = DEFAULT_LIMITS
+) -> tuple[JsonValue, str | None] | Literal[_Sentinel.NEEDS_FINDINGS]:
     """``(value, text)`` of a sound JSON text, or :data:`NEEDS_FINDINGS`.
 
     The common case costs one C-level parse. Bytes go to orjson, but only
@@ -340,10 +365,10 @@ def _split(json_pointer: str) -> list[str]:
     ]
 
 
-def _number_findings(value: Any, text: str, first_line: int) -> list[Finding]:
+def _number_findings(value: JsonValue, text: str, first_line: int) -> list[Finding]:
     """Numbers that overflow binary64 (errors) or lose integer precision (warnings)."""
-    found: list[tuple[str, Any]] = []
-    stack: list[tuple[list[str | int], Any]] = [([], value)]
+    found: list[tuple[str, int | float]] = []
+    stack: list[tuple[list[str | int], JsonValue]] = [([], value)]
     while stack:
         path, item = stack.pop()
         if isinstance(item, dict):

@@ -108,6 +108,17 @@ def _by_unique_key(text: str, json_pointer: str) -> int | None:
     return after
 
 
+@dataclass(slots=True)
+class _Frame:
+    """One open object or array: its pointer and the current key or next index."""
+
+    is_object: bool
+    pointer: str
+    key: str = ""
+    index: int = 0
+    seen: set[str] = field(default_factory=set)
+
+
 _VALUE, _VALUE_OR_END, _KEY, _KEY_OR_END, _COLON, _AFTER = range(6)
 _TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"|[{}\[\]:,]|[^ \t\n\r{}\[\]:,"]+', re.DOTALL)
 
@@ -125,8 +136,7 @@ def scan(
     result = Scan()
     values = result.values
     remaining = set(wanted) if wanted is not None else None
-    # A frame is [is_object, pointer, current key or next index, seen keys].
-    stack: list[list] = []
+    stack: list[_Frame] = []
     state = _VALUE
     for match in _TOKEN.finditer(text):
         token = match.group()
@@ -141,14 +151,14 @@ def scan(
                 here = ""
             else:
                 frame = stack[-1]
-                if frame[0]:
-                    key = frame[2]
+                if frame.is_object:
+                    key = frame.key
                     if "~" in key or "/" in key:
                         key = escape_pointer_token(key)
-                    here = frame[1] + "/" + key
+                    here = frame.pointer + "/" + key
                 else:
-                    here = frame[1] + "/" + str(frame[2])
-                    frame[2] += 1
+                    here = frame.pointer + "/" + str(frame.index)
+                    frame.index += 1
             if here not in values:
                 values[here] = pos
                 if remaining is not None:
@@ -159,7 +169,7 @@ def scan(
                 if len(stack) >= max_depth:
                     result.too_deep_at = pos
                     break
-                stack.append([first == "{", here, "" if first == "{" else 0, set()])
+                stack.append(_Frame(first == "{", here))
                 result.depth = max(result.depth, len(stack))
                 state = _KEY_OR_END if first == "{" else _VALUE_OR_END
                 continue
@@ -183,10 +193,10 @@ def scan(
             else:
                 key = token[1:-1]
             frame = stack[-1]
-            if key in frame[3]:
-                result.duplicates.append((frame[1], key, pos))
-            frame[3].add(key)
-            frame[2] = key
+            if key in frame.seen:
+                result.duplicates.append((frame.pointer, key, pos))
+            frame.seen.add(key)
+            frame.key = key
             state = _COLON
         elif state == _COLON:
             if first != ":":
@@ -196,8 +206,8 @@ def scan(
             if not stack:
                 break
             if first == ",":
-                state = _KEY if stack[-1][0] else _VALUE
-            elif first == ("}" if stack[-1][0] else "]"):
+                state = _KEY if stack[-1].is_object else _VALUE
+            elif first == ("}" if stack[-1].is_object else "]"):
                 stack.pop()
             else:
                 break

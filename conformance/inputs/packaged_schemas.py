@@ -12,11 +12,30 @@ import json
 from collections.abc import Callable
 from functools import cache
 from importlib import resources
-from typing import Any
+from typing import TYPE_CHECKING
+
+from conformance.model import JsonValue
+
+if TYPE_CHECKING:
+    from jsonschema import Draft202012Validator
+    from jsonschema.exceptions import ValidationError
+
+TomlValue = (
+    str
+    | int
+    | float
+    | bool
+    | dt.date
+    | dt.datetime
+    | dt.time
+    | list["TomlValue"]
+    | dict[str, "TomlValue"]
+)
+"""Any value a TOML document holds, as ``tomllib.loads`` returns it."""
 
 
 @cache
-def packaged_validator(name: str) -> Any:
+def packaged_validator(name: str) -> Draft202012Validator:
     """The validator of ``conformance/schemas/<name>``, built once."""
     import jsonschema
 
@@ -27,7 +46,11 @@ def packaged_validator(name: str) -> Any:
     )
 
 
-def schema_problems(name: str, data: Any, describe: Callable[[Any], str]) -> list[str]:
+def schema_problems(
+    name: str,
+    data: TomlValue | JsonValue,
+    describe: Callable[[ValidationError], str],
+) -> list[str]:
     """Each error of ``data`` against a packaged schema, described, in
     document order."""
     errors = sorted(
@@ -37,7 +60,7 @@ def schema_problems(name: str, data: Any, describe: Callable[[Any], str]) -> lis
     return [describe(e) for e in errors]
 
 
-def toml_as_json(value: Any) -> Any:
+def toml_as_json(value: TomlValue) -> JsonValue:
     """A TOML document as JSON: dates and times become ISO 8601 strings.
 
     A date-time where a date belongs becomes a string that fails
@@ -52,7 +75,7 @@ def toml_as_json(value: Any) -> Any:
     return value
 
 
-def described(error: Any) -> str:
+def described(error: ValidationError) -> str:
     """A schema error of a TOML file as its author reads it:
     ``waivers[0].expires: ...``, unknown keys with a "did you mean"."""
     where = "".join(
@@ -66,12 +89,16 @@ def described(error: Any) -> str:
     return f"{where}: {error.message}"
 
 
-def unknown_keys(error: Any) -> str:
+def unknown_keys(error: ValidationError) -> str:
     """For an ``additionalProperties`` error: each unknown key, with a
     "did you mean" where a known key is close, and the keys allowed."""
-    allowed = list(error.schema.get("properties", {}))
+    # An additionalProperties error is always about an object, under a schema
+    # that is an object too.
+    schema = error.schema if isinstance(error.schema, dict) else {}
+    instance = error.instance if isinstance(error.instance, dict) else {}
+    allowed = list(schema.get("properties", {}))
     hints = []
-    for key in (k for k in error.instance if k not in allowed):
+    for key in (k for k in instance if k not in allowed):
         close = difflib.get_close_matches(key, allowed, n=1)
         hint = f" (did you mean {close[0]!r}?)" if close else ""
         hints.append(f"unknown key {key!r}{hint}")

@@ -12,7 +12,7 @@ from __future__ import annotations
 import xml.parsers.expat
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TypedDict, Unpack
 
 from lxml import etree
 
@@ -40,7 +40,22 @@ class XmlLimits:
 DEFAULT_LIMITS = XmlLimits()
 
 
-def safe_parser(**extra: Any) -> etree.XMLParser:
+class ParserOptions(TypedDict, total=False):
+    """The options of lxml's ``XMLParser`` that :func:`safe_parser` leaves open."""
+
+    encoding: str | None
+    attribute_defaults: bool
+    ns_clean: bool
+    recover: bool
+    schema: etree.XMLSchema | None
+    remove_blank_text: bool
+    remove_comments: bool
+    remove_pis: bool
+    strip_cdata: bool
+    compact: bool
+
+
+def safe_parser(**extra: Unpack[ParserOptions]) -> etree.XMLParser:
     """An lxml parser that expands nothing and loads nothing."""
     return etree.XMLParser(
         resolve_entities=False,
@@ -61,7 +76,7 @@ class ParsedXml:
     """The outcome of reading one XML document."""
 
     ok: bool
-    tree: Any = None
+    tree: etree._ElementTree[etree._Element] | None = None
     findings: tuple[Finding, ...] = ()
 
 
@@ -76,10 +91,10 @@ def doctype_position(data: bytes | Path) -> tuple[int, int] | None:
     """Where a ``<!DOCTYPE`` starts, if the document has one; reads only the prolog."""
     parser = xml.parsers.expat.ParserCreate()
 
-    def on_doctype(*_: Any) -> None:
+    def on_doctype(*_: object) -> None:
         raise _Stop(True, parser.CurrentLineNumber, parser.CurrentColumnNumber + 1)
 
-    def on_element(*_: Any) -> None:
+    def on_element(*_: object) -> None:
         raise _Stop(False)
 
     parser.StartDoctypeDeclHandler = on_doctype
@@ -101,16 +116,25 @@ def doctype_position(data: bytes | Path) -> tuple[int, int] | None:
     return None
 
 
-def _finding(rule: tuple[str, str], message: str, **where: Any) -> Finding:
+def _finding(
+    rule: tuple[str, str],
+    message: str,
+    *,
+    xpath: str | None = None,
+    line: int | None = None,
+    column: int | None = None,
+    severity: Severity = Severity.ERROR,
+) -> Finding:
     requirement, code = rule
-    severity = where.pop("severity", Severity.ERROR)
     return Finding(
         message=message,
         rule=code,
+        xpath=xpath,
+        line=line,
+        column=column,
         requirement=requirement,
         standard=EXCHANGE_RULES,
         severity=severity,
-        **where,
     )
 
 
@@ -169,7 +193,7 @@ def parse_xml(data: bytes, *, limits: XmlLimits = DEFAULT_LIMITS) -> ParsedXml:
     return ParsedXml(ok=True, tree=tree, findings=tuple(schema_location_notes(root)))
 
 
-def schema_location_notes(root: Any) -> list[Finding]:
+def schema_location_notes(root: etree._Element) -> list[Finding]:
     """A warning for each ``xsi:schemaLocation`` hint on the root: it is ignored."""
     notes = []
     for attribute in ("schemaLocation", "noNamespaceSchemaLocation"):
@@ -202,7 +226,7 @@ def root_identity(data: bytes | Path) -> tuple[str | None, str | None, str | Non
         found.append((namespace or None, local, attributes.get("version")))
         raise _Stop(False)
 
-    def on_doctype(*_: Any) -> None:
+    def on_doctype(*_: object) -> None:
         raise _Stop(True)
 
     parser.StartElementHandler = on_element
@@ -230,10 +254,10 @@ def target_namespace(xsd: Path) -> str | None:
     return root.get("targetNamespace")
 
 
-def readable_path(element: Any) -> str:
+def readable_path(element: etree._Element) -> str:
     """An XPath of local names (``/Persons/Person[3]/BirthDate``) for an element."""
     steps = []
-    node = element
+    node: etree._Element | None = element
     while node is not None:
         if not isinstance(node.tag, str):
             node = node.getparent()

@@ -16,10 +16,11 @@ import os
 import random
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import NotRequired, TypedDict
 
 from conformance.atomic import write_text_atomic
 from conformance.errors import UsageError
+from conformance.model import JsonValue
 
 CI_SEED = 20261201
 DEFAULT_EXAMPLES = 50
@@ -67,18 +68,27 @@ def remember_seed(seed: int, state: Path) -> None:
     write_text_atomic(state / _LAST_SEED, f"{seed}\n")
 
 
+class RequestData(TypedDict):
+    """A :class:`Request` as a regression case saves it."""
+
+    method: str
+    path: str
+    params: NotRequired[dict[str, JsonValue]]
+    body: NotRequired[JsonValue]
+
+
 @dataclass(frozen=True)
 class Request:
     """One request a fuzz check sends (and a regression case replays)."""
 
     method: str
     path: str
-    params: dict[str, Any] | None = None
-    body: Any = None
+    params: dict[str, JsonValue] | None = None
+    body: JsonValue = None
     has_body: bool = False
 
-    def to_dict(self) -> dict[str, Any]:
-        data: dict[str, Any] = {"method": self.method, "path": self.path}
+    def to_dict(self) -> RequestData:
+        data: RequestData = {"method": self.method, "path": self.path}
         if self.params:
             data["params"] = self.params
         if self.has_body:
@@ -86,7 +96,7 @@ class Request:
         return data
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> Request:
+    def from_dict(cls, data: RequestData) -> Request:
         return cls(
             method=data["method"],
             path=data["path"],

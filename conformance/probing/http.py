@@ -21,13 +21,14 @@ import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TypedDict
 from urllib.parse import urlencode, urljoin, urlsplit
 
 import requests
 import urllib3
 
 from conformance.atomic import write_text_atomic
+from conformance.model import JsonValue
 
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 _EXCERPT = 4096
@@ -36,6 +37,18 @@ LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1", "[::1]"})
 
 class WriteRefused(Exception):
     """A write request on a service whose profile does not allow writes."""
+
+
+class RequestOptions(TypedDict, total=False):
+    """The keyword options of :meth:`ServiceClient.request`."""
+
+    params: Mapping[str, object] | None
+    headers: Mapping[str, str] | None
+    json_body: JsonValue
+    body: bytes | None
+    accept: str | None
+    auth: bool | str
+    correlation_id: str | None
 
 
 @dataclass(frozen=True)
@@ -80,9 +93,10 @@ class Exchange:
         value = self.header("Content-Type")
         return value.split(";", 1)[0].strip().lower() if value else None
 
-    def json(self) -> Any:
+    def json(self) -> JsonValue:
         """The body as JSON; ``ValueError`` if it is not."""
-        return json.loads(self.body.decode("utf-8"))
+        value: JsonValue = json.loads(self.body.decode("utf-8"))
+        return value
 
     def curl(self) -> str:
         """A curl command that reproduces the request (secrets already redacted)."""
@@ -94,19 +108,20 @@ class Exchange:
         parts.append(self.url)
         return " ".join(shlex.quote(p) for p in parts)
 
-    def to_evidence(self) -> dict[str, Any]:
+    def to_evidence(self) -> dict[str, JsonValue]:
         """A JSON-ready record: request, reply excerpt, timing, curl command."""
-        data: dict[str, Any] = {
-            "request": {
-                "method": self.method,
-                "url": self.url,
-                "headers": self.request_headers,
-            },
+        request: dict[str, JsonValue] = {
+            "method": self.method,
+            "url": self.url,
+            "headers": dict(self.request_headers),
+        }
+        data: dict[str, JsonValue] = {
+            "request": request,
             "curl": self.curl(),
             "elapsed_ms": round(self.elapsed * 1000, 1),
         }
         if self.request_body is not None:
-            data["request"]["body"] = _excerpt(self.request_body)
+            request["body"] = _excerpt(self.request_body)
         if self.dry_run:
             data["dry_run"] = True
         if self.error:
@@ -114,7 +129,7 @@ class Exchange:
         if self.status is not None:
             data["response"] = {
                 "status": self.status,
-                "headers": self.response_headers,
+                "headers": dict(self.response_headers),
                 "body": _excerpt(self.body),
             }
         return data
@@ -234,7 +249,7 @@ class ServiceClient:
         """Release connections."""
         self._session.close()
 
-    def url(self, path: str, params: Mapping[str, Any] | None = None) -> str:
+    def url(self, path: str, params: Mapping[str, object] | None = None) -> str:
         """An absolute URL on this service."""
         url = path if "://" in path else self.base_url + "/" + path.lstrip("/")
         if params:
@@ -246,9 +261,9 @@ class ServiceClient:
         method: str,
         path: str,
         *,
-        params: Mapping[str, Any] | None = None,
+        params: Mapping[str, object] | None = None,
         headers: Mapping[str, str] | None = None,
-        json_body: Any = None,
+        json_body: JsonValue = None,
         body: bytes | None = None,
         accept: str | None = "application/json",
         auth: bool | str = True,
@@ -401,7 +416,9 @@ class ServiceClient:
         finally:
             exchange.elapsed = time.monotonic() - started
 
-    def _read_capped(self, response: Any, started: float, exchange: Exchange) -> bytes:
+    def _read_capped(
+        self, response: requests.Response, started: float, exchange: Exchange
+    ) -> bytes:
         """Read the body, stopping at the size cap or the total deadline.
 
         ``read1`` returns whatever has arrived, so a body that trickles in a

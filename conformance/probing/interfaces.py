@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import quote
 
 from conformance.errors import RegistryError, SchemaError
 from conformance.inputs.json_locate import escape_pointer_token
+from conformance.model import JsonValue
 from conformance.registry.manifest import StandardVersion
 from conformance.registry.standards import Registry
 from conformance.validation.json_schemas import native_validator
@@ -22,6 +23,7 @@ from conformance.validation.json_validation import JsonValidator, registry_loade
 METHODS = ("get", "put", "post", "delete", "patch", "head", "options")
 ROLES = ("read", "list", "create")
 _CLARK = re.compile(r"\{([^}]*)\}(.+)")
+_J = TypeVar("_J", bound=JsonValue)
 
 
 @dataclass(frozen=True)
@@ -57,7 +59,7 @@ class Operation:
     request: dict[str, Media] = field(default_factory=dict)
     responses: dict[str, dict[str, Media]] = field(default_factory=dict)
 
-    def documented(self, status: int) -> dict[str, Media] | None:
+    def documented(self, status: int | None) -> dict[str, Media] | None:
         """The media documented for a status (exact, ``4XX``-style, or default)."""
         for key in (str(status), f"{str(status)[0]}XX", "default"):
             if key in self.responses:
@@ -83,10 +85,13 @@ class Interface:
         self.standard = standard
         self.loader = registry_loader(registry)
         self.uri = registry.uri_for(standard.interface)
-        self.document = self.loader.retrieve(self.uri)
-        if not isinstance(self.document, dict):
+        document = self.loader.retrieve(self.uri)
+        if not isinstance(document, dict):
             raise SchemaError(f"{standard.interface}: not an OpenAPI document")
-        servers = self.document.get("servers") or [{"url": ""}]
+        self.document = document
+        # The OpenAPI document is read as its schema shapes it (private
+        # helpers below walk it as any JSON).
+        servers: Any = self.document.get("servers") or [{"url": ""}]
         self.prefix = str(servers[0].get("url", "")).rstrip("/")
         self.operations = tuple(self._operations())
         self._validators: dict[str, JsonValidator] = {}
@@ -119,8 +124,9 @@ class Interface:
 
     def _operations(self) -> list[Operation]:
         found = []
-        global_security = self.document.get("security", [])
-        for path, raw in (self.document.get("paths") or {}).items():
+        document: dict[str, Any] = self.document
+        global_security = document.get("security", [])
+        for path, raw in (document.get("paths") or {}).items():
             item = self._resolve(raw)
             shared = item.get("parameters", [])
             for method in METHODS:
@@ -197,7 +203,7 @@ class Interface:
     def validator(self, pointer: str) -> JsonValidator:
         """A compiled validator for the schema at ``pointer`` in the document."""
         if pointer not in self._validators:
-            schema = {
+            schema: dict[str, JsonValue] = {
                 "$schema": "https://json-schema.org/draft/2020-12/schema",
                 # A fragment is a URI part: braces of path templates are escaped.
                 "$ref": f"{self.uri}#{quote(pointer, safe='/~-._')}",
@@ -213,12 +219,13 @@ class Interface:
             )
         return self._validators[pointer]
 
-    def schema_at(self, pointer: str) -> Any:
+    def schema_at(self, pointer: str) -> JsonValue:
         """The raw schema object at a pointer (for generating request values)."""
-        return self._resolve(self._at(pointer))
+        schema: JsonValue = self._resolve(self._at(pointer))
+        return schema
 
 
-def member_at(value: Any, pointer: str) -> Any:
+def member_at(value: JsonValue, pointer: str) -> JsonValue:
     """The member of a JSON value at a JSON Pointer, or ``None``."""
     for raw in pointer.split("/")[1:]:
         token = raw.replace("~1", "/").replace("~0", "~")
@@ -231,7 +238,7 @@ def member_at(value: Any, pointer: str) -> Any:
     return value
 
 
-def with_member(value: Any, pointer: str, new: Any) -> Any:
+def with_member(value: _J, pointer: str, new: JsonValue) -> _J:
     """A copy of ``value`` with the member at ``pointer`` replaced."""
     import copy
 

@@ -14,9 +14,10 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, TypedDict, Unpack
 
 from conformance.errors import ConformanceError, UsageError
-from conformance.model import Outcome, Result, outcome_for
+from conformance.model import Finding, Outcome, Result, outcome_for
 from conformance.probing.checks import (
     SERVICE_RULES,
     CheckContext,
@@ -26,11 +27,21 @@ from conformance.probing.checks import (
     Unavailable,
     all_checks,
 )
+from conformance.probing.checks.context import ServiceContext
 from conformance.probing.fuzzing import CI_SEED, FuzzSettings
-from conformance.probing.http import AuditLog, HttpLimits, ServiceClient, WriteRefused
+from conformance.probing.http import (
+    AuditLog,
+    Exchange,
+    HttpLimits,
+    ServiceClient,
+    WriteRefused,
+)
 from conformance.probing.interfaces import Operation, interface_for
-from conformance.probing.profiles import ServiceTarget
+from conformance.probing.profiles import Profile, ServiceTarget
 from conformance.registry.standards import Registry
+
+if TYPE_CHECKING:
+    from conformance.probing.reference import ReferenceService
 
 
 @dataclass(frozen=True)
@@ -93,6 +104,15 @@ def require_credentials(
         )
 
 
+class ServicesOptions(TypedDict, total=False):
+    """The keyword options of :class:`Services` (and :func:`opened`)."""
+
+    audit: Path | None
+    dry_run: bool
+    environ: dict[str, str] | None
+    fuzz: FuzzSettings | None
+
+
 class Services:
     """Clients (and reference services) for the targets of one run."""
 
@@ -110,13 +130,11 @@ class Services:
         self.audit = AuditLog(audit) if audit else None
         self.dry_run = dry_run
         self.environ = environ if environ is not None else dict(os.environ)
-        self._contexts: dict[str, object] = {}
-        self._references: list[object] = []
+        self._contexts: dict[str, ServiceContext] = {}
+        self._references: list[ReferenceService] = []
 
-    def context(self, target: ServiceTarget) -> object:
+    def context(self, target: ServiceTarget) -> ServiceContext:
         """The shared context of one service: client, interface, standard."""
-        from conformance.probing.checks.context import ServiceContext
-
         if target.id in self._contexts:
             return self._contexts[target.id]
         standard = self.registry.resolve(target.standard)
@@ -173,16 +191,16 @@ class Services:
     def close(self) -> None:
         """Close clients and stop reference services."""
         for context in self._contexts.values():
-            context.client.close()  # type: ignore[attr-defined]
+            context.client.close()
         for service in self._references:
-            service.stop()  # type: ignore[attr-defined]
+            service.stop()
         self._contexts.clear()
         self._references.clear()
 
-    def exchanges(self) -> Iterator[object]:
+    def exchanges(self) -> Iterator[Exchange]:
         """Every exchange of every client, in order per service."""
         for context in self._contexts.values():
-            yield from context.client.exchanges  # type: ignore[attr-defined]
+            yield from context.client.exchanges
 
 
 def run_planned(services: Services, item: Planned) -> Result:
@@ -192,13 +210,13 @@ def run_planned(services: Services, item: Planned) -> Result:
     requirement = registry.requirement(spec.standard, spec.requirement)
     started = time.perf_counter()
     reason = None
-    findings: list = []
+    findings: list[Finding] = []
     outcome: Outcome
     context = None
     try:
         service = services.context(item.target)
         context = CheckContext(
-            service,  # type: ignore[arg-type]
+            service,
             item.operation,
             requirement=spec.requirement,
             rule=spec.id,
@@ -262,15 +280,17 @@ def run_planned(services: Services, item: Planned) -> Result:
     )
 
 
-def targets_of(profiles: list) -> list[ServiceTarget]:
+def targets_of(profiles: list[Profile]) -> list[ServiceTarget]:
     """The service targets of some profiles."""
     return [service for profile in profiles for service in profile.services]
 
 
 @contextlib.contextmanager
-def opened(registry: Registry, **options: object) -> Iterator[Services]:
+def opened(
+    registry: Registry, **options: Unpack[ServicesOptions]
+) -> Iterator[Services]:
     """Services for one run, closed (reference services stopped) at the end."""
-    services = Services(registry, **options)  # type: ignore[arg-type]
+    services = Services(registry, **options)
     try:
         yield services
     finally:

@@ -17,12 +17,15 @@ from __future__ import annotations
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, NotRequired, TypedDict
 
 from conformance.errors import UsageError
 from conformance.inputs.packaged_schemas import schema_problems, unknown_keys
 from conformance.registry.locations import bundled
 from conformance.registry.manifest import Agency
+
+if TYPE_CHECKING:
+    from jsonschema.exceptions import ValidationError
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,7 +73,29 @@ class Profile:
     services: tuple[ServiceTarget, ...] = ()
 
 
-def _problem(error: Any) -> str:
+class _TestData(TypedDict, total=False):
+    existing: dict[str, list[str | int]]
+    missing: dict[str, list[str | int]]
+
+
+class _ServiceEntry(TypedDict):
+    """One [[services]] entry, once profile.schema.json has checked it."""
+
+    id: str
+    standard: str
+    base_url: str
+    token_env: NotRequired[str]
+    timeout: NotRequired[float]
+    rate_limit: NotRequired[float]
+    latency_objective_ms: NotRequired[float]
+    latency_samples: NotRequired[int]
+    allow_writes: NotRequired[bool]
+    ca_bundle: NotRequired[str]
+    faults: NotRequired[list[str]]
+    test_data: NotRequired[_TestData]
+
+
+def _problem(error: ValidationError) -> str:
     where = ".".join(str(p) for p in error.absolute_path) or "(top level)"
     if error.validator == "additionalProperties":
         return f"{where}: {unknown_keys(error)}"
@@ -123,7 +148,7 @@ def load_profile(path: Path) -> Profile:
     return Profile(path=path, agency=agency, payloads=tuple(targets), services=services)
 
 
-def _service(path: Path, agency: Agency, entry: dict[str, Any]) -> ServiceTarget:
+def _service(path: Path, agency: Agency, entry: _ServiceEntry) -> ServiceTarget:
     from conformance.probing.http import is_loopback
 
     base_url = entry["base_url"].rstrip("/")

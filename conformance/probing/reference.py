@@ -19,11 +19,11 @@ import ssl
 import threading
 import time
 import traceback
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from conformance.probing.interfaces import (
@@ -36,6 +36,9 @@ from conformance.registry.locations import bundled
 from conformance.registry.manifest import StandardVersion, Status
 from conformance.registry.standards import Registry
 from conformance.registry.versions import StandardRef
+
+if TYPE_CHECKING:
+    from conformance.model import Finding, JsonValue
 
 FAULTS: dict[str, str] = {
     "slow": "every reply waits several seconds, past the client's timeout",
@@ -78,7 +81,7 @@ class Collection:
     interface: Interface
     key: str  # the read operation's path parameter
     pointer: str  # where that key is in a resource
-    records: dict[str, dict[str, Any]] = field(default_factory=dict)
+    records: dict[str, JsonValue] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
@@ -141,7 +144,7 @@ class ReferenceService:
         assert self._server is not None, "the service is not started"
         host, port = self._server.server_address[:2]
         scheme = "https" if self.ssl_context else "http"
-        return f"{scheme}://{host}:{port}"
+        return f"{scheme}://{host!s}:{port}"
 
     def start(self) -> str:
         """Listen on a free loopback port; returns the base URL."""
@@ -229,7 +232,7 @@ class _Handler(BaseHTTPRequestHandler):
     server_version = "reference-agency-service"
     sys_version = ""
 
-    def log_message(self, format: str, *args: Any) -> None:
+    def log_message(self, format: str, *args: object) -> None:
         return  # the suite keeps its own evidence; stderr stays quiet
 
     def do_GET(self) -> None:
@@ -325,7 +328,9 @@ class _Handler(BaseHTTPRequestHandler):
 
     # -- roles ------------------------------------------------------------------
 
-    def _read(self, collection: Collection, operation: Operation, params: dict) -> None:
+    def _read(
+        self, collection: Collection, operation: Operation, params: dict[str, str]
+    ) -> None:
         key = params.get(collection.key, "")
         with collection.lock:
             record = collection.records.get(key)
@@ -338,7 +343,7 @@ class _Handler(BaseHTTPRequestHandler):
             return
         status = 203 if self._fault("undocumented-status") else 200
         if self._wants_xml(operation):
-            shown = record
+            shown: JsonValue = record
             if self._fault("xml-json-mismatch"):
                 shown = next((r for r in others if r is not record), record)
             self._send_xml(status, collection, shown)
@@ -391,7 +396,7 @@ class _Handler(BaseHTTPRequestHandler):
         if self._fault("accept-long-fin") and _only_long_fin(findings, body):
             findings = []
         if findings and not self._fault("accept-invalid-body"):
-            errors = [
+            errors: list[JsonValue] = [
                 {
                     "pointer": ""
                     if self._fault("problem-without-pointer")
@@ -409,6 +414,7 @@ class _Handler(BaseHTTPRequestHandler):
                 errors=errors,
             )
             return
+        record: JsonValue
         try:
             record = json.loads(body)
         except ValueError:
@@ -443,13 +449,15 @@ class _Handler(BaseHTTPRequestHandler):
             return any(len(s) >= 100 for s in _strings(value))
         return False
 
-    def _resource(
-        self, collection: Collection, record: dict[str, Any]
-    ) -> dict[str, Any]:
+    def _resource(self, collection: Collection, record: JsonValue) -> JsonValue:
         if not self._fault("missing-required-field"):
             return record
+        if not isinstance(record, dict):  # answered with a 500, as any failure
+            raise TypeError(f"the stored resource is not an object: {record!r}")
+        binding = collection.standard.json
+        assert binding is not None  # a served standard has a JSON binding
         schema = collection.interface.loader.retrieve(
-            self.service.registry.uri_for(collection.standard.json.path)  # type: ignore[union-attr]
+            self.service.registry.uri_for(binding.path)
         )
         required = _required_members(collection, schema)
         return {k: v for k, v in record.items() if not required or k != required[0]}
@@ -480,7 +488,11 @@ class _Handler(BaseHTTPRequestHandler):
         return headers
 
     def _send(
-        self, status: int, body: bytes, content_type: str, extra: dict | None = None
+        self,
+        status: int,
+        body: bytes,
+        content_type: str,
+        extra: Mapping[str, str] | None = None,
     ) -> None:
         self.send_response(status)
         self.send_header("Content-Type", content_type)
@@ -490,16 +502,16 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(body)
 
-    def _send_json(self, status: int, value: Any, extra: dict | None = None) -> None:
+    def _send_json(
+        self, status: int, value: JsonValue, extra: Mapping[str, str] | None = None
+    ) -> None:
         content_type = (
             "text/plain" if self._fault("wrong-content-type") else "application/json"
         )
         body = json.dumps(value, ensure_ascii=False).encode("utf-8")
         self._send(status, body, content_type, extra)
 
-    def _send_xml(
-        self, status: int, collection: Collection, record: dict[str, Any]
-    ) -> None:
+    def _send_xml(self, status: int, collection: Collection, record: JsonValue) -> None:
         from conformance.validation.bindings import json_to_xml, xsd_model
 
         standard = collection.standard
@@ -524,7 +536,7 @@ class _Handler(BaseHTTPRequestHandler):
         title: str,
         detail: str,
         *,
-        errors: list[dict[str, str]] | None = None,
+        errors: list[JsonValue] | None = None,
         auth: bool = False,
     ) -> None:
         extra = {"WWW-Authenticate": 'Bearer realm="reference"'} if auth else {}
@@ -532,7 +544,7 @@ class _Handler(BaseHTTPRequestHandler):
             body = json.dumps({"error": detail}).encode("utf-8")
             self._send(status, body, "application/json", extra)
             return
-        problem: dict[str, Any] = {
+        problem: dict[str, JsonValue] = {
             "type": "https://standards.e-gov.az/problems/"
             + title.lower().replace(" ", "-"),
             "title": title,
@@ -566,7 +578,7 @@ def _shorten(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def _strings(value: Any) -> Iterable[str]:
+def _strings(value: JsonValue) -> Iterable[str]:
     if isinstance(value, str):
         yield value
     elif isinstance(value, dict):
@@ -577,7 +589,7 @@ def _strings(value: Any) -> Iterable[str]:
             yield from _strings(item)
 
 
-def _only_long_fin(findings: list[Any], body: bytes) -> bool:
+def _only_long_fin(findings: list[Finding], body: bytes) -> bool:
     try:
         fin = json.loads(body).get("fin")
     except (ValueError, AttributeError):
@@ -600,8 +612,9 @@ def _is_uuid(value: str) -> bool:
     )
 
 
-def _required_members(collection: Collection, schema: Any) -> list[str]:
+def _required_members(collection: Collection, document: JsonValue) -> list[str]:
     # The wrapper schemas of interface versions $ref the previous version.
+    schema: Any = document  # any JSON, followed through its $refs
     seen = 0
     while (
         isinstance(schema, dict)

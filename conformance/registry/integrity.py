@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 from pathlib import Path
-from typing import Any
+from typing import TypedDict
 
 from conformance.atomic import write_text_atomic
 from conformance.errors import RegistryError
@@ -23,6 +23,13 @@ from conformance.registry.manifest import (
 from conformance.registry.standards import INTEGRITY_FILE, Registry
 
 _LIFECYCLE_KEYS = ("status", "sunset")
+
+
+class VersionDigest(TypedDict):
+    """The recorded hashes of one version: overall, and per file."""
+
+    sha256: str
+    files: dict[str, str]
 
 
 def _files(folder: Path) -> list[Path]:
@@ -41,13 +48,12 @@ def file_digest(path: Path) -> str:
 
 def _manifest_digest(path: Path) -> str:
     data = read_manifest(path)
-    for key in _LIFECYCLE_KEYS:
-        data.pop(key, None)
-    canonical = json.dumps(data, sort_keys=True, ensure_ascii=False)
+    fixed = {key: value for key, value in data.items() if key not in _LIFECYCLE_KEYS}
+    canonical = json.dumps(fixed, sort_keys=True, ensure_ascii=False)
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
-def version_digest(standard: StandardVersion) -> dict[str, Any]:
+def version_digest(standard: StandardVersion) -> VersionDigest:
     """Per-file hashes and the version's overall hash."""
     files = {}
     for path in _files(standard.folder):
@@ -61,7 +67,7 @@ def version_digest(standard: StandardVersion) -> dict[str, Any]:
     return {"sha256": overall, "files": files}
 
 
-def read_lock(registry: Registry) -> dict[str, Any]:
+def read_lock(registry: Registry) -> dict[str, VersionDigest]:
     """The recorded hashes, ``{}`` when the registry has no ``integrity.json``."""
     path = registry.root / INTEGRITY_FILE
     if not path.is_file():
@@ -72,7 +78,10 @@ def read_lock(registry: Registry) -> dict[str, Any]:
         raise RegistryError(
             f"{path}: cannot read the integrity record: {exc}"
         ) from None
-    return data.get("versions", {}) if isinstance(data, dict) else {}
+    versions: dict[str, VersionDigest] = (
+        data.get("versions", {}) if isinstance(data, dict) else {}
+    )
+    return versions
 
 
 def integrity_problems(registry: Registry, standard: StandardVersion) -> list[str]:

@@ -7,7 +7,7 @@ import enum
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, NotRequired, TypedDict, cast
 
 from conformance.errors import RegistryError
 from conformance.inputs.packaged_schemas import (
@@ -18,7 +18,69 @@ from conformance.inputs.packaged_schemas import (
 from conformance.model import Level, Requirement
 from conformance.registry.versions import Version
 
+if TYPE_CHECKING:
+    from jsonschema.exceptions import ValidationError
+
 MANIFEST_NAME = "standard.toml"
+
+
+# The shape of a manifest once it has passed manifest.schema.json.
+
+
+class OwnerData(TypedDict):
+    """``[owner]``: the agency that is the primary source of the data."""
+
+    id: str
+    name: str
+    name_az: NotRequired[str]
+
+
+class BindingData(TypedDict):
+    """``[json]`` or ``[xml]``; the schema requires the last two for XML."""
+
+    schema: str
+    requirement: str
+    xsd_version: NotRequired[str]
+    root: NotRequired[str]
+
+
+class RequirementData(TypedDict):
+    """One ``[[requirements]]`` entry."""
+
+    id: str
+    level: str
+    text: str
+    clause: NotRequired[str]
+
+
+class ExampleData(TypedDict):
+    """One ``[[examples]]`` entry; invalid ones also have a rule and location."""
+
+    file: str
+    valid: bool
+    title: str
+    rule: NotRequired[str]
+    location: NotRequired[str]
+
+
+class ManifestData(TypedDict):
+    """A whole ``standard.toml``, dates as ISO 8601 strings."""
+
+    id: str
+    version: str
+    title: str
+    status: str
+    owner: OwnerData
+    title_az: NotRequired[str]
+    description: NotRequired[str]
+    changes: NotRequired[str]
+    released: NotRequired[str]
+    sunset: NotRequired[str]
+    json: NotRequired[BindingData]
+    xml: NotRequired[BindingData]
+    interface: NotRequired[str]
+    requirements: NotRequired[list[RequirementData]]
+    examples: NotRequired[list[ExampleData]]
 
 
 class Status(enum.StrEnum):
@@ -109,14 +171,14 @@ class StandardVersion:
         return self.ref
 
 
-def _explain(error: Any, data: dict[str, Any]) -> str:
+def _explain(error: ValidationError) -> str:
     where = "/".join(str(p) for p in error.absolute_path) or "(top level)"
     if error.validator == "additionalProperties":
         return f"at {where}: {unknown_keys(error)}"
     return f"at {where}: {error.message}"
 
 
-def read_manifest(path: Path) -> dict[str, Any]:
+def read_manifest(path: Path) -> ManifestData:
     """Read and check a manifest file; a :class:`RegistryError` names every problem."""
     try:
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
@@ -130,12 +192,13 @@ def read_manifest(path: Path) -> dict[str, Any]:
         key=lambda e: list(e.absolute_path),
     )
     if errors:
-        lines = "\n  ".join(_explain(e, data) for e in errors)
+        lines = "\n  ".join(_explain(e) for e in errors)
         raise RegistryError(
             f"{path}: the manifest does not follow the format in"
             f" docs/standards.md:\n  {lines}"
         )
-    return data
+    # The schema has checked every key and type that ManifestData names.
+    return cast("ManifestData", data)
 
 
 def parse_manifest(path: Path) -> StandardVersion:
@@ -177,8 +240,7 @@ def parse_manifest(path: Path) -> StandardVersion:
             problems.append(f"{what} {rel!r} does not exist in {folder}")
         return target
 
-    def binding(fmt: str) -> Binding | None:
-        spec = data.get(fmt)
+    def binding(fmt: str, spec: BindingData | None) -> Binding | None:
         if spec is None:
             return None
         if spec["requirement"] not in known:
@@ -194,8 +256,8 @@ def parse_manifest(path: Path) -> StandardVersion:
             root=spec.get("root"),
         )
 
-    json_binding = binding("json")
-    xml_binding = binding("xml")
+    json_binding = binding("json", data.get("json"))
+    xml_binding = binding("xml", data.get("xml"))
     examples = []
     for ex in data.get("examples", []):
         ex_path = file(ex["file"], "example")

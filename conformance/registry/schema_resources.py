@@ -12,9 +12,9 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
 from conformance.errors import SchemaError
+from conformance.model import JsonValue
 
 
 class RefOutsideRegistryError(SchemaError):
@@ -26,7 +26,7 @@ class ResourceLoader:
 
     def __init__(self, mounts: Sequence[tuple[str, Path]]) -> None:
         self.mounts = tuple((prefix, folder.resolve()) for prefix, folder in mounts)
-        self._documents: dict[str, Any] = {}
+        self._documents: dict[str, JsonValue] = {}
 
     def path_for(self, uri: str) -> Path | None:
         """The file a URI stands for, if it is inside a mount and exists."""
@@ -38,7 +38,7 @@ class ResourceLoader:
                     return candidate
         return None
 
-    def retrieve(self, uri: str) -> Any:
+    def retrieve(self, uri: str) -> JsonValue:
         """The JSON document at ``uri``; :class:`RefOutsideRegistryError` if outside."""
         uri = uri.split("#", 1)[0]
         if uri in self._documents:
@@ -54,16 +54,16 @@ class ResourceLoader:
         document = self._documents[uri] = load_json_file(path)
         return document
 
-    def cached(self, uri: str) -> Any | None:
+    def cached(self, uri: str) -> JsonValue:
         """A document already loaded, if any (no disk access)."""
         return self._documents.get(uri.split("#", 1)[0])
 
-    def register(self, uri: str, document: Any) -> None:
+    def register(self, uri: str, document: JsonValue) -> None:
         """Make an in-memory document available at ``uri``."""
         self._documents[uri.split("#", 1)[0]] = document
 
 
-def load_json_file(path: Path) -> Any:
+def load_json_file(path: Path) -> JsonValue:
     """Read a JSON (or YAML) document strictly; a :class:`SchemaError` if it is not."""
     from conformance.inputs.json_input import parse_json
 
@@ -86,12 +86,12 @@ def file_uri(path: Path) -> str:
     return uri + "/" if path.is_dir() and not uri.endswith("/") else uri
 
 
-def json_dumps(value: Any) -> str:
+def json_dumps(value: object) -> str:
     """Compact, stable JSON for messages."""
     return json.dumps(value, ensure_ascii=False, sort_keys=True)
 
 
-def _load_yaml(path: Path, data: bytes) -> Any:
+def _load_yaml(path: Path, data: bytes) -> JsonValue:
     import yaml
 
     class JsonLikeLoader(yaml.SafeLoader):
@@ -102,6 +102,7 @@ def _load_yaml(path: Path, data: bytes) -> Any:
         for key, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
     }
     try:
-        return yaml.load(data.decode("utf-8"), Loader=JsonLikeLoader)
+        document: JsonValue = yaml.load(data.decode("utf-8"), Loader=JsonLikeLoader)
     except (UnicodeDecodeError, yaml.YAMLError) as exc:
         raise SchemaError(f"{path}: not a readable YAML document: {exc}") from None
+    return document

@@ -10,10 +10,10 @@ from __future__ import annotations
 import difflib
 import os
 import tomllib
-from collections.abc import Iterator
+from collections.abc import Callable, Hashable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TypeVar, cast
 
 from conformance.errors import RegistryError, UnknownStandardError, UsageError
 from conformance.model import Requirement
@@ -30,6 +30,8 @@ REGISTRY_FILE = "registry.toml"
 INTEGRITY_FILE = "integrity.json"
 ENV_VAR = "CONFORMANCE_REGISTRY"
 DEFAULT_BASE_URI = "https://standards.e-gov.az/"
+
+_T = TypeVar("_T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,7 +70,7 @@ class Registry:
         self.base_uri = base_uri
         self._versions = versions
         self.problems = tuple(problems)
-        self._cache: dict[Any, Any] = {}
+        self._cache: dict[Hashable, object] = {}
         self._namespaces: dict[str, list[StandardVersion]] | None = None
 
     @classmethod
@@ -249,10 +251,11 @@ class Registry:
             return None
         return candidate
 
-    def cached(self, key: Any, build: Any) -> Any:
+    def cached(self, key: Hashable, build: Callable[[], _T]) -> _T:
         """Per-registry memo for compiled validators: each is built once per process."""
         try:
-            return self._cache[key]
+            # Each key names one kind of thing, always made by the same builder.
+            return cast("_T", self._cache[key])
         except KeyError:
             value = self._cache[key] = build()
             return value

@@ -175,7 +175,9 @@ def _chart(title: str, runs: list[RunSummary], scores: list[Tally | None]) -> Ch
     inner_w = _CHART_WIDTH - 2 * _PAD
     inner_h = _CHART_HEIGHT - 2 * _PAD
     step = inner_w / max(len(runs) - 1, 1)
-    points, lines, current = [], [], []
+    points: list[tuple[float, float, str, bool]] = []
+    lines: list[str] = []
+    current: list[str] = []
     for index, (summary, counted) in enumerate(zip(runs, scores, strict=True)):
         x = _PAD + index * step if len(runs) > 1 else _PAD + inner_w / 2
         score = counted.score if counted is not None else None

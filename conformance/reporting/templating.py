@@ -14,7 +14,6 @@ import datetime as dt
 import hashlib
 import secrets
 from functools import cache
-from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup, escape
@@ -75,7 +74,7 @@ def environment() -> Environment:
     return env
 
 
-def render(template: str, *, lang: str = DEFAULT_LANGUAGE, **context: Any) -> str:
+def render(template: str, *, lang: str = DEFAULT_LANGUAGE, **context: object) -> str:
     """Render a page in its initial language, with a fresh nonce."""
     if lang not in LANGUAGES:
         raise UsageError(f"unknown language {lang!r}; known: {', '.join(LANGUAGES)}")

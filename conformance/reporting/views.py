@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import shlex
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypedDict
 
 from conformance.model import Finding, Level, Outcome, Requirement, Result
 from conformance.reporting.templating import anchor
@@ -39,6 +39,32 @@ class ResultRow:
     anchor: str | None
 
 
+class RequestView(TypedDict):
+    """The request of an exchange, as a page shows it."""
+
+    method: str
+    url: str
+    headers: dict[str, str]
+    body: str | None
+
+
+class ResponseView(TypedDict):
+    """The reply of an exchange, as a page shows it."""
+
+    status: int | str
+    headers: dict[str, str]
+    body: str
+
+
+class ExchangeView(TypedDict):
+    """One recorded exchange, every key present (templates are strict)."""
+
+    request: RequestView
+    response: ResponseView | None
+    error: str | None
+    curl: str | None
+
+
 @dataclass(frozen=True, slots=True)
 class FailureView:
     """A failed (or unchecked) result with everything a reviewer needs."""
@@ -53,7 +79,7 @@ class FailureView:
     outcomes: str
     findings: list[tuple[Finding, Requirement | None]]
     hidden_findings: int
-    exchanges: list[dict[str, Any]]
+    exchanges: list[ExchangeView]
     other_evidence: list[tuple[str, str]]
     reproduce: list[str]
 
@@ -68,8 +94,9 @@ def result_anchor(run: Run, result: Result) -> str:
     return anchor(run.id, result.id)
 
 
-def _exchange(data: dict[str, Any]) -> dict[str, Any]:
+def _exchange(data: dict[str, Any]) -> ExchangeView:
     # Templates are strict about missing keys; evidence may lack any of them.
+    # Evidence is any JSON a check recorded (ServiceClient's to_evidence).
     request = data.get("request") or {}
     response = data.get("response")
     return {
@@ -91,7 +118,7 @@ def _exchange(data: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _plain(value: Any) -> str:
+def _plain(value: object) -> str:
     text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
     if len(text) > _VALUE_LIMIT:
         text = text[:_VALUE_LIMIT] + f"… ({len(text):,} characters)"
@@ -112,8 +139,8 @@ def _cited(run: Run, finding: Finding) -> Requirement | None:
     return None
 
 
-def _reproduce(result: Result, exchanges: list[dict[str, Any]]) -> list[str]:
-    commands = [e["curl"] for e in exchanges if e.get("curl")]
+def _reproduce(result: Result, exchanges: list[ExchangeView]) -> list[str]:
+    commands = [curl for e in exchanges if (curl := e["curl"])]
     if commands:
         return commands
     path = result.evidence.get("file")

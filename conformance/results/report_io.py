@@ -10,15 +10,55 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import NotRequired, TypedDict
 
 from conformance.errors import UsageError
-from conformance.model import Level, Requirement
+from conformance.model import JsonValue, Level, Requirement, Result
 from conformance.registry.standards import Registry
 from conformance.results.run import REPORT_FORMATS, Run, Target, result_from_dict
 
 _SHOWN_PROBLEMS = 5
+
+
+# A report document, in the parts read back, as conformance-report@1.x
+# describes them.
+
+
+class RunData(TypedDict):
+    """The report's ``run`` member."""
+
+    id: str
+    command: str
+    started: str
+    complete: bool
+    finished: NotRequired[str]
+    interruption: NotRequired[str]
+    source: NotRequired[str]
+    merged_from: NotRequired[list[str]]
+
+
+class TargetData(TypedDict):
+    """One of the report's ``targets``."""
+
+    id: str
+    kind: str
+    agency: NotRequired[str]
+    agency_name: NotRequired[str]
+    location: NotRequired[str]
+    standard: NotRequired[str]
+
+
+class ReportDocument(TypedDict):
+    """A conformance report, as far as :func:`run_from_document` reads it."""
+
+    report: str
+    run: RunData
+    targets: list[TargetData]
+    standards: list[dict[str, JsonValue]]
+    requirements: list[dict[str, str]]
+    results: list[dict[str, JsonValue]]
 
 
 def load_report(path: Path, registry: Registry) -> Run:
@@ -75,7 +115,7 @@ def _time(text: str | None) -> dt.datetime | None:
     return dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
 
 
-def run_from_document(document: dict[str, Any], registry: Registry) -> Run:
+def run_from_document(document: ReportDocument, registry: Registry) -> Run:
     """A report document (already checked) as a :class:`Run`."""
     meta = document["run"]
     recorded = {(r["standard"], r["id"]): r for r in document.get("requirements", [])}
@@ -83,12 +123,19 @@ def run_from_document(document: dict[str, Any], registry: Registry) -> Run:
     for data in document["results"]:
         requirement = None
         if data.get("requirement"):
-            requirement = requirement_for(
-                registry,
-                recorded,
+            # The report schema makes these strings.
+            standard, requirement_id, level = (
                 data.get("standard"),
                 data["requirement"],
                 data.get("level"),
+            )
+            assert isinstance(requirement_id, str)
+            requirement = requirement_for(
+                registry,
+                recorded,
+                standard if isinstance(standard, str) else None,
+                requirement_id,
+                level if isinstance(level, str) else None,
             )
         results.append(result_from_dict(data, requirement))
     started = _time(meta["started"])
@@ -112,7 +159,7 @@ def run_from_document(document: dict[str, Any], registry: Registry) -> Run:
 
 def requirement_for(
     registry: Registry,
-    recorded: dict[tuple[str, str], dict[str, Any]],
+    recorded: Mapping[tuple[str, str], Mapping[str, str]],
     standard: str | None,
     requirement_id: str,
     level: str | None,
@@ -147,10 +194,10 @@ def merge_runs(runs: list[Run], registry: Registry, *, source: str = "merged") -
     if not runs:
         raise UsageError("nothing to merge: name two or more reports or runs")
     ordered = sorted(runs, key=lambda r: r.started)
-    results: dict[str, Any] = {}
+    results: dict[str, Result] = {}
     targets: dict[str, Target] = {}
-    provenance: dict[str, dict[str, Any]] = {}
-    requirements: dict[tuple[str, str], dict[str, Any]] = {}
+    provenance: dict[str, dict[str, JsonValue]] = {}
+    requirements: dict[tuple[str, str], dict[str, JsonValue]] = {}
     for run in ordered:
         for result in run.results:
             results.pop(result.id, None)  # keep the newer result, in its place

@@ -29,12 +29,33 @@ import tomllib
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import NotRequired, TypedDict, cast
 
 from conformance.errors import UsageError
 from conformance.inputs.packaged_schemas import described, schema_problems, toml_as_json
 from conformance.model import Outcome, Result, Severity, WaiverNote
+from conformance.registry.standards import Registry
 from conformance.results.run import Run
+
+# The shape of a waivers file once waivers.schema.json has checked it (dates
+# as ISO 8601 strings).
+
+
+class _WaiverEntry(TypedDict):
+    id: str
+    agency: str
+    requirement: str
+    reason: str
+    expires: str
+    standard: NotRequired[str]
+    target: NotRequired[str]
+    check: NotRequired[str]
+    granted: NotRequired[str]
+    granted_by: NotRequired[str]
+
+
+class _WaiversFile(TypedDict, total=False):
+    waivers: list[_WaiverEntry]
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,7 +145,7 @@ def _standard_matches(pattern: str | None, ref: str | None) -> bool:
     return (ref_version + ".").startswith(wanted_version + ".")
 
 
-def load_waivers(path: Path, registry: Any = None) -> list[Waiver]:
+def load_waivers(path: Path, registry: Registry | None = None) -> list[Waiver]:
     """Read and check a waivers file; a :class:`UsageError` names every problem.
 
     With a ``registry``, a waiver that names a standard must name a
@@ -146,14 +167,15 @@ def load_waivers(path: Path, registry: Any = None) -> list[Waiver]:
             f"{path}: the waivers file does not follow the format in"
             f" docs/reports.md:\n  {listed}"
         )
-    waivers = [_waiver(entry) for entry in plain.get("waivers", [])]
+    checked = cast("_WaiversFile", plain)  # as the schema has just said
+    waivers = [_waiver(entry) for entry in checked.get("waivers", [])]
     problems = _consistency(waivers, registry)
     if problems:
         raise UsageError(f"{path}: " + "\n  ".join(problems))
     return waivers
 
 
-def _waiver(entry: dict[str, Any]) -> Waiver:
+def _waiver(entry: _WaiverEntry) -> Waiver:
     granted = entry.get("granted")
     return Waiver(
         id=entry["id"],
@@ -169,7 +191,7 @@ def _waiver(entry: dict[str, Any]) -> Waiver:
     )
 
 
-def _consistency(waivers: list[Waiver], registry: Any) -> list[str]:
+def _consistency(waivers: list[Waiver], registry: Registry | None) -> list[str]:
     problems = []
     seen: set[str] = set()
     for index, waiver in enumerate(waivers):
@@ -182,17 +204,21 @@ def _consistency(waivers: list[Waiver], registry: Any) -> list[str]:
                 f"{where}: expires {waiver.expires} is before granted {waiver.granted}"
             )
         if registry is not None and waiver.standard and "@" in waiver.standard:
-            problems.extend(_unknown_requirement(where, waiver, registry))
+            problems.extend(
+                _unknown_requirement(where, waiver, waiver.standard, registry)
+            )
     return problems
 
 
-def _unknown_requirement(where: str, waiver: Waiver, registry: Any) -> list[str]:
+def _unknown_requirement(
+    where: str, waiver: Waiver, ref: str, registry: Registry
+) -> list[str]:
     from conformance.errors import RegistryError
 
     try:
-        standard = registry.resolve(waiver.standard)
+        standard = registry.resolve(ref)
     except RegistryError as exc:
-        return [f"{where}: standard {waiver.standard!r}: {exc}"]
+        return [f"{where}: standard {ref!r}: {exc}"]
     known = [r.id for r in standard.requirements]
     if waiver.requirement in known:
         return []

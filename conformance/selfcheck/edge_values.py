@@ -19,12 +19,12 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any
 
 from lxml import etree
 
 from conformance.inputs.json_locate import pointer
 from conformance.inputs.xml_input import parse_xml, readable_path
+from conformance.model import JsonValue
 from conformance.probing.interfaces import with_member
 
 
@@ -36,7 +36,7 @@ class Edge:
     """What was done, for a person and for errata: ``a leap second``."""
     location: str
     """Where: an XPath in an XML document, a JSON Pointer in a JSON one."""
-    document: Any
+    document: JsonValue | bytes
     """The changed document: XML bytes, or a JSON value."""
     value: str | None = None
     """The value put in, where it is one fixed value (``2016-12-31T23:59:60Z``)."""
@@ -146,9 +146,9 @@ def _changes(value: str) -> Iterator[tuple[str, str, str | None]]:
 def xml_edges(xml: bytes) -> Iterator[Edge]:
     """Each text value of an XML document changed, one at a time."""
     parsed = parse_xml(xml)
-    if not parsed.ok:
-        return
     tree = parsed.tree
+    if not parsed.ok or tree is None:  # a document read (ok) has its tree
+        return
     for element in tree.getroot().iter():
         if not isinstance(element.tag, str) or len(element) or element.text is None:
             continue
@@ -160,7 +160,7 @@ def xml_edges(xml: bytes) -> Iterator[Edge]:
         element.text = original
 
 
-def json_edges(document: Any) -> Iterator[Edge]:
+def json_edges(document: JsonValue) -> Iterator[Edge]:
     """Each string of a JSON document changed, one at a time."""
     for path, value in _strings(document, ()):
         where = pointer(path)
@@ -170,7 +170,9 @@ def json_edges(document: Any) -> Iterator[Edge]:
             yield Edge(name, where, whole, fixed)
 
 
-def _strings(node: Any, path: tuple[Any, ...]) -> Iterator[tuple[tuple[Any, ...], str]]:
+def _strings(
+    node: JsonValue, path: tuple[str | int, ...]
+) -> Iterator[tuple[tuple[str | int, ...], str]]:
     if isinstance(node, dict):
         for key, member in node.items():
             yield from _strings(member, (*path, key))

@@ -14,13 +14,29 @@ from __future__ import annotations
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import NotRequired, TypedDict, cast
 
 from conformance.errors import RegistryError
 from conformance.inputs.packaged_schemas import described, schema_problems, toml_as_json
 from conformance.registry.manifest import StandardVersion
+from conformance.registry.standards import Registry
 
 ERRATA_FILE = "errata.toml"
+
+
+# The shape of an errata file once errata.schema.json has checked it.
+
+
+class _DivergenceEntry(TypedDict):
+    versions: list[str]
+    accepted_by: str
+    locations: list[str]
+    reason: str
+    edges: NotRequired[list[str]]
+
+
+class _ErrataFile(TypedDict, total=False):
+    divergences: list[_DivergenceEntry]
 
 
 @dataclass(frozen=True)
@@ -56,14 +72,14 @@ def errata_path(standard: StandardVersion) -> Path:
     return standard.folder.parent / ERRATA_FILE
 
 
-def divergences(registry: Any, standard: StandardVersion) -> list[Divergence]:
+def divergences(registry: Registry, standard: StandardVersion) -> list[Divergence]:
     """The recorded divergences that concern this version (read once)."""
     path = errata_path(standard)
     every = registry.cached(("errata", str(path)), lambda: _load(path))
     return [d for d in every if str(standard.version) in d.versions]
 
 
-def errata_problems(registry: Any, standard: StandardVersion) -> list[str]:
+def errata_problems(registry: Registry, standard: StandardVersion) -> list[str]:
     """What is wrong with a standard's errata: the format, a version the
     registry does not have, or an edge value the self-test does not make."""
     path = errata_path(standard)
@@ -110,6 +126,7 @@ def _load(path: Path) -> list[Divergence]:
             f"{path}: the errata do not follow the format in docs/fuzzing.md:"
             f"\n  {listed}"
         )
+    checked = cast("_ErrataFile", data)  # as the schema has just said
     return [
         Divergence(
             versions=tuple(entry["versions"]),
@@ -118,5 +135,5 @@ def _load(path: Path) -> list[Divergence]:
             reason=entry["reason"],
             edges=tuple(entry.get("edges", ())),
         )
-        for entry in data.get("divergences", [])
+        for entry in checked.get("divergences", [])
     ]

@@ -12,11 +12,12 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import cast
 
 from conformance.errors import ConformanceError, SchemaError
-from conformance.model import Finding, Outcome, Result, Severity
+from conformance.model import Finding, JsonValue, Outcome, Result, Severity
 from conformance.registry.integrity import integrity_problems
 from conformance.registry.manifest import MANIFEST_NAME, Example, StandardVersion
 from conformance.registry.standards import Registry
@@ -182,7 +183,9 @@ def interface_problems(registry: Registry, standard: StandardVersion) -> list[st
     for error in sorted(checker.iter_errors(document), key=lambda e: list(e.path)):
         where = "/".join(str(p) for p in error.path) or "(top level)"
         problems.append(f"{name}: at {where}: {error.message[:300]}")
-    if document.get("info", {}).get("x-standard") != standard.ref:
+    # OpenAPI's info is an object (a malformed one fails here, as it did).
+    info = cast("dict[str, JsonValue]", document.get("info", {}))
+    if info.get("x-standard") != standard.ref:
         problems.append(f"{name}: info.x-standard must be {standard.ref!r}")
     pointers = []
     for operation in interface.operations:
@@ -222,14 +225,15 @@ def interface_problems(registry: Registry, standard: StandardVersion) -> list[st
     return problems
 
 
-def _oas31_schema() -> Any:
+def _oas31_schema() -> dict[str, JsonValue]:
     import json
     from importlib import resources
 
     text = resources.files("openapi_spec_validator").joinpath(
         "resources/schemas/v3.1/schema.json"
     )
-    return json.loads(text.read_text(encoding="utf-8"))
+    schema: dict[str, JsonValue] = json.loads(text.read_text(encoding="utf-8"))
+    return schema
 
 
 def check_interface(registry: Registry, standard: StandardVersion) -> Result:
@@ -371,12 +375,13 @@ def _errata_checks(
                 f"registry::{rel}",
                 f"{rel} reads",
                 standard.id,
-                lambda s=standard, rel=rel: _guarded(
+                partial(
+                    _guarded,
                     f"registry::{rel}",
                     title=f"{rel} reads",
                     target=rel,
                     standard=None,
-                    problems_of=lambda: errata_problems(registry, s),
+                    problems_of=partial(errata_problems, registry, standard),
                 ),
             )
         )
@@ -415,7 +420,7 @@ def registry_checks(
                 f"{ref}::json-schema",
                 f"{ref}: JSON Schema",
                 ref,
-                lambda s=standard: check_json_schemas(registry, s),
+                partial(check_json_schemas, registry, standard),
             )
         )
         if standard.interface is not None:
@@ -424,7 +429,7 @@ def registry_checks(
                     f"{ref}::interface",
                     f"{ref}: interface",
                     ref,
-                    lambda s=standard: check_interface(registry, s),
+                    partial(check_interface, registry, standard),
                 )
             )
         if standard.xml is not None:
@@ -433,7 +438,7 @@ def registry_checks(
                     f"{ref}::xsd",
                     f"{ref}: XSD",
                     ref,
-                    lambda s=standard: check_xsd(registry, s),
+                    partial(check_xsd, registry, standard),
                 )
             )
         checks.append(
@@ -441,7 +446,7 @@ def registry_checks(
                 f"{ref}::examples",
                 f"{ref}: examples",
                 ref,
-                lambda s=standard: check_example_set(registry, s),
+                partial(check_example_set, registry, standard),
             )
         )
         for example in standard.examples:
@@ -451,7 +456,7 @@ def registry_checks(
                     f"{ref}::example::{rel}",
                     f"{ref}: example {rel}",
                     ref,
-                    lambda s=standard, e=example: check_example(registry, s, e),
+                    partial(check_example, registry, standard, example),
                 )
             )
         checks.append(
@@ -459,7 +464,7 @@ def registry_checks(
                 f"{ref}::integrity",
                 f"{ref}: integrity",
                 ref,
-                lambda s=standard: check_integrity(registry, s),
+                partial(check_integrity, registry, standard),
             )
         )
     return checks

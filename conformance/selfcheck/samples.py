@@ -11,12 +11,18 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING
 
 from conformance.errors import UsageError
+from conformance.model import JsonValue
 from conformance.registry.manifest import StandardVersion
 from conformance.registry.standards import Registry
 from conformance.selfcheck.selftest import SEED
+
+if TYPE_CHECKING:
+    from hypothesis.strategies import SearchStrategy
+
+    from conformance.strategies import Invalid
 
 KINDS = ("valid", "invalid", "boundary")
 DEFAULT_SEED = SEED
@@ -33,7 +39,7 @@ class Sample:
     label: str
     """Why it is valid or not: ``generated``, ``given at maxLength 100``,
     ``pattern at /fin: ...``."""
-    document: Any
+    document: JsonValue | bytes
     """A JSON value, or XML bytes."""
     rule: str | None = None
     location: str | None = None
@@ -44,7 +50,7 @@ class Sample:
             return self.document.decode("utf-8", "replace")
         return json.dumps(self.document, ensure_ascii=False, indent=2)
 
-    def as_dict(self) -> dict[str, Any]:
+    def as_dict(self) -> dict[str, JsonValue]:
         """For ``--format json``: the document as a JSON value or XML text."""
         return {
             "binding": self.binding,
@@ -52,7 +58,10 @@ class Sample:
             "label": self.label,
             "rule": self.rule,
             "location": self.location,
-            "document": self.text() if self.binding == "xml" else self.document,
+            # An XML document is bytes (and a JSON one never is).
+            "document": self.text()
+            if self.binding == "xml" or isinstance(self.document, bytes)
+            else self.document,
         }
 
 
@@ -74,6 +83,7 @@ def samples(
     the version cannot give (no such binding, a schema with nothing to break).
     """
     from conformance.strategies import (
+        Invalid,
         UnsupportedSchema,
         boundary_cases,
         fixed_examples,
@@ -109,6 +119,7 @@ def samples(
             )
             for case in boundary_cases(registry, standard)
         ]
+    strategy: SearchStrategy[JsonValue | bytes | Invalid[JsonValue] | Invalid[bytes]]
     try:
         if kind == "valid":
             strategy = (valid_json if binding == "json" else valid_xml)(
@@ -124,7 +135,7 @@ def samples(
     # starts simple), and a person wants different documents.
     distinct: dict[str, Sample] = {}
     for made in fixed_examples(strategy, count * 4, seed):
-        if kind == "valid":
+        if not isinstance(made, Invalid):  # kind is "valid"
             sample = Sample(binding, True, "generated", made)
         else:
             violation = made.violation

@@ -18,29 +18,44 @@ import json
 import re
 import time
 from collections.abc import Callable, Iterator
-from typing import Any
+from functools import partial
+from typing import TYPE_CHECKING, TypeVar, cast
 
 from hypothesis.errors import Unsatisfiable
 
 from conformance.errors import ConformanceError
-from conformance.model import Finding, Result, Severity, outcome_for
+from conformance.model import Finding, JsonValue, Result, Severity, outcome_for
 from conformance.registry.manifest import StandardVersion, Status
 from conformance.registry.standards import Registry
 from conformance.selfcheck.errata import Divergence, divergences, errata_path
 from conformance.selfcheck.registry_checks import RegistryCheck, _rel
 
+if TYPE_CHECKING:
+    from hypothesis.strategies import SearchStrategy
+    from xmlschema import XMLSchemaBase
+
+    from conformance.selfcheck.edge_values import Edge
+    from conformance.validation.json_validation import JsonValidator
+
+_T = TypeVar("_T")
+# Whether an earlier version accepts a document, and why this one does not
+# (None: it does); a JSON edge's document is JSON, an XML edge's bytes.
+_Checks = tuple[
+    Callable[["JsonValue | bytes"], bool], Callable[["JsonValue | bytes"], "str | None"]
+]
+
 SEED = 20261201
 EXAMPLES = 40
 
 
-def _examples(strategy: Any, count: int = EXAMPLES) -> list[Any]:
+def _examples(strategy: SearchStrategy[_T], count: int = EXAMPLES) -> list[_T]:
     """A fixed list of examples from a strategy: same seed, same list."""
     from conformance.strategies import fixed_examples
 
     return fixed_examples(strategy, count, SEED)
 
 
-def _json_examples(registry: Registry, standard: StandardVersion) -> list[Any]:
+def _json_examples(registry: Registry, standard: StandardVersion) -> list[JsonValue]:
     """The fixed list of valid JSON documents of a version, made once per run:
     a version's documents serve its own bindings test and the compatibility
     tests of every later version."""
@@ -52,7 +67,7 @@ def _json_examples(registry: Registry, standard: StandardVersion) -> list[Any]:
     )
 
 
-def _xml_examples(registry: Registry, standard: StandardVersion) -> list[Any]:
+def _xml_examples(registry: Registry, standard: StandardVersion) -> list[bytes]:
     """The fixed list of valid XML documents of a version, made once per run."""
     from conformance.strategies.xml import valid_xml
 
@@ -70,7 +85,7 @@ def _result(
     registry: Registry,
     findings: list[Finding],
     started: float,
-    evidence: dict[str, Any] | None = None,
+    evidence: dict[str, JsonValue] | None = None,
 ) -> Result:
     return Result(
         id=check_id,
@@ -91,7 +106,7 @@ def _finding(
     return Finding(message=message, rule=rule, severity=severity)
 
 
-def _shown(value: Any) -> str:
+def _shown(value: object) -> str:
     text = (
         value.decode("utf-8", "replace")
         if isinstance(value, bytes)
@@ -111,11 +126,12 @@ def soundness(registry: Registry, standard: StandardVersion) -> Result:
 
     started = time.perf_counter()
     findings: list[Finding] = []
-    evidence: dict[str, Any] = {}
+    evidence: dict[str, JsonValue] = {}
     if standard.json is not None:
         validator = json_validator(registry, standard)
         uri = registry.uri_for(standard.json.path)
         raw = _compiler(registry).strategy(validator.loader.retrieve(uri), uri)
+        made: list[JsonValue]
         try:
             made = _examples(raw)
         except Unsatisfiable:
@@ -193,6 +209,7 @@ def bindings(registry: Registry, standard: StandardVersion) -> Result:
     started = time.perf_counter()
     assert standard.json is not None
     assert standard.xml is not None
+    json_binding = standard.json
     model = xsd_model(registry, standard)
     schema = xml_validator(registry, standard)
     validator = json_validator(registry, standard)
@@ -219,7 +236,7 @@ def bindings(registry: Registry, standard: StandardVersion) -> Result:
     # What was observed: (divergence index, accepted_by, place, edge or None).
     seen: set[tuple[int, str, str, str | None]] = set()
 
-    def as_xml(document: Any) -> tuple[str, str | None] | None:
+    def as_xml(document: JsonValue) -> tuple[str, str | None] | None:
         """Why a valid JSON document is not valid XML, and where (None: it
         is, or a requirement only one binding states explains it, noted)."""
         try:
@@ -267,7 +284,7 @@ def bindings(registry: Registry, standard: StandardVersion) -> Result:
         requirement = first.requirement
         if (
             requirement is not None
-            and requirement != standard.json.requirement
+            and requirement != json_binding.requirement
             and requirement not in in_xsd
             and first.rule in _RELATING
         ):
@@ -339,14 +356,15 @@ def bindings(registry: Registry, standard: StandardVersion) -> Result:
         if (accepted_by, place, edge.name) in probed:
             continue
         probed.add((accepted_by, place, edge.name))
-        if accepted_by == "xml":
-            if validate_xml(edge.document, schema):
+        changed = edge.document
+        if isinstance(changed, bytes):  # accepted_by is "xml"
+            if validate_xml(changed, schema):
                 continue  # the XSD refuses it too
-            outcome = as_json(edge.document)
+            outcome = as_json(changed)
         else:
-            if not validator.native.is_valid(edge.document):
+            if not validator.native.is_valid(changed):
                 continue
-            outcome = as_xml(edge.document)
+            outcome = as_xml(changed)
         if outcome is None:
             continue
         problem, where = outcome
@@ -419,7 +437,7 @@ def _member_path(where: str | None, *, xml: bool) -> str | None:
     return "/" + "/".join(steps)
 
 
-def _edges(registry: Registry, standard: StandardVersion) -> Iterator[tuple[str, Any]]:
+def _edges(registry: Registry, standard: StandardVersion) -> Iterator[tuple[str, Edge]]:
     """Edge values of the valid examples, then of the generated documents."""
     from conformance.selfcheck.edge_values import json_edges, xml_edges
 
@@ -453,7 +471,7 @@ _XSD = "http://www.w3.org/2001/XMLSchema"
 _IDENTITY = re.compile(r"for Xsd(?:11)?(?:Unique|Key|Keyref)\(name='([^']+)'\)")
 
 
-def _json_requirements(validator: Any, uri: str) -> set[str]:
+def _json_requirements(validator: JsonValidator, uri: str) -> set[str]:
     """Every ``x-requirement`` of a schema and the documents it refers to."""
     from urllib.parse import urldefrag, urljoin
 
@@ -468,17 +486,19 @@ def _json_requirements(validator: Any, uri: str) -> set[str]:
         while stack:
             node = stack.pop()
             if isinstance(node, dict):
-                if isinstance(node.get("x-requirement"), str):
-                    found.add(node["x-requirement"])
-                if isinstance(node.get("$ref"), str):
-                    pending.append(urldefrag(urljoin(current, node["$ref"])).url)
+                requirement = node.get("x-requirement")
+                if isinstance(requirement, str):
+                    found.add(requirement)
+                ref = node.get("$ref")
+                if isinstance(ref, str):
+                    pending.append(urldefrag(urljoin(current, ref)).url)
                 stack.extend(node.values())
             elif isinstance(node, list):
                 stack.extend(node)
     return found
 
 
-def _xsd_requirements(model: Any) -> set[str]:
+def _xsd_requirements(model: XMLSchemaBase) -> set[str]:
     """Requirement ids that open an ``xs:documentation`` of the XSD or its imports."""
     found: set[str] = set()
     for schema in model.maps.iter_schemas():
@@ -489,7 +509,7 @@ def _xsd_requirements(model: Any) -> set[str]:
     return found
 
 
-def _xsd_rule_of(model: Any, xml: bytes) -> tuple[str | None, str | None]:
+def _xsd_rule_of(model: XMLSchemaBase, xml: bytes) -> tuple[str | None, str | None]:
     """What first rejects ``xml``: the requirement its XSD component documents,
     and the name of the identity constraint, if it is one."""
     for error in model.iter_errors(xml):
@@ -517,7 +537,7 @@ def compatibility(registry: Registry, standard: StandardVersion) -> Result:
 
     started = time.perf_counter()
     findings: list[Finding] = []
-    evidence: dict[str, Any] = {}
+    evidence: dict[str, JsonValue] = {}
     earlier = [
         s
         for s in registry.versions(standard.id)
@@ -567,13 +587,13 @@ def _major_break(
     registry: Registry,
     standard: StandardVersion,
     older: StandardVersion,
-    evidence: dict[str, Any],
+    evidence: dict[str, JsonValue],
 ) -> list[Finding]:
     """What a major version no longer accepts of the previous major: its
     generated documents, or where it rejects none, their edge values."""
     from conformance.validation.json_validation import json_validator
 
-    breaking: dict[str, Any] = {"from": older.ref, "tried": 0, "rejected": 0}
+    breaking: dict[str, JsonValue] = {"from": older.ref, "tried": 0, "rejected": 0}
     evidence["breaking"] = breaking
     if standard.json is not None and older.json is not None:
         validator = json_validator(registry, standard)
@@ -622,12 +642,16 @@ def _xml_compatibility(
     return []
 
 
-def _why_not(validator: Any, document: Any) -> str | None:
+def _why_not(validator: JsonValidator, document: JsonValue) -> str | None:
     """None when the validator accepts the document, else its first finding."""
     if validator.native.is_valid(document):
         return None
     first = validator.findings(document)[0]
     return f"{first.location}: {first.message}"
+
+
+def _json_why_not(validator: JsonValidator, document: JsonValue | bytes) -> str | None:
+    return _why_not(validator, cast("JsonValue", document))  # a JSON edge's
 
 
 def _errors(findings: list[Finding]) -> list[Finding]:
@@ -697,7 +721,7 @@ def _edge_refusals(
     earlier: list[StandardVersion],
     *,
     move_namespace: bool = False,
-) -> Iterator[tuple[str, Any, StandardVersion, str]]:
+) -> Iterator[tuple[str, Edge, StandardVersion, str]]:
     """``(kind, edge, version, why)`` for each edge value of an earlier
     version's documents that version accepts and this one refuses, once per
     format, member and edge."""
@@ -705,17 +729,13 @@ def _edge_refusals(
 
     tried: set[tuple[str, str | None, str]] = set()
     for older in earlier:
-        checks: dict[str, tuple[Callable[[Any], bool], Callable[[Any], str | None]]]
-        checks = {}
+        checks: dict[str, _Checks] = {}
         if older.json is not None and standard.json is not None:
             before, now = (
                 json_validator(registry, older),
                 json_validator(registry, standard),
             )
-            checks["json"] = (
-                before.native.is_valid,
-                lambda d, now=now: _why_not(now, d),
-            )
+            checks["json"] = (before.native.is_valid, partial(_json_why_not, now))
         if older.xml is not None and standard.xml is not None:
             checks["xml"] = _xml_checks(registry, older, standard, move_namespace)
         for kind, edge in _edges(registry, older):
@@ -738,7 +758,7 @@ def _xml_checks(
     older: StandardVersion,
     standard: StandardVersion,
     move_namespace: bool,
-) -> tuple[Callable[[Any], bool], Callable[[Any], str | None]]:
+) -> _Checks:
     """Whether the earlier XSD accepts a document, and why this one does not."""
     from conformance.validation.bindings import xsd_model
     from conformance.validation.xml_validation import validate_xml, xml_validator
@@ -748,13 +768,18 @@ def _xml_checks(
     new_ns = xsd_model(registry, standard).target_namespace
     move = move_namespace and old_ns != new_ns
 
-    def refused(document: bytes) -> str | None:
+    # An XML edge's document is bytes.
+    def accepted(document: JsonValue | bytes) -> bool:
+        return not _errors(validate_xml(cast("bytes", document), before))
+
+    def refused(document: JsonValue | bytes) -> str | None:
+        xml = cast("bytes", document)
         if move:
-            document = _moved(document, old_ns, new_ns)
-        problems = _errors(validate_xml(document, now))
+            xml = _moved(xml, old_ns, new_ns)
+        problems = _errors(validate_xml(xml, now))
         return f"{problems[0].location}: {problems[0].message}" if problems else None
 
-    return (lambda d: not _errors(validate_xml(d, before))), refused
+    return accepted, refused
 
 
 def _moved(document: bytes, old_ns: str, new_ns: str) -> bytes:
@@ -764,6 +789,7 @@ def _moved(document: bytes, old_ns: str, new_ns: str) -> bytes:
     from conformance.inputs.xml_input import parse_xml
 
     tree = parse_xml(document).tree
+    assert tree is not None  # the document is valid under the earlier XSD
     for element in tree.iter():
         if isinstance(element.tag, str) and element.tag.startswith(f"{{{old_ns}}}"):
             element.tag = f"{{{new_ns}}}{element.tag[len(old_ns) + 2 :]}"
@@ -808,9 +834,7 @@ def selftests(
                     f"{standard.ref}::{name}",
                     f"{standard.ref}: {title}",
                     standard.ref,
-                    lambda s=standard, run=run, name=name: _safely(
-                        registry, s, run, name
-                    ),
+                    partial(_safely, registry, standard, run, name),
                 )
             )
     return checks

@@ -8,11 +8,25 @@ Everything a strategy yields has been checked by the suite's validator.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, TypeVar
 
 from hypothesis import strategies as st
 
+from conformance.errors import SchemaError
+from conformance.model import JsonValue
 from conformance.strategies.common import Invalid, UnsupportedSchema, Violation
+
+if TYPE_CHECKING:
+    from conformance.registry.manifest import Binding, StandardVersion
+    from conformance.registry.standards import Registry
+    from conformance.strategies.json import Compiler
+    from conformance.strategies.mutations import Case
+    from conformance.strategies.xml import (
+        from_xsd,
+        invalid_from_xsd,
+        invalid_xml,
+        valid_xml,
+    )
 
 __all__ = [
     "Invalid",
@@ -30,7 +44,10 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
+_T = TypeVar("_T")
+
+
+def __getattr__(name: str) -> object:
     # The XML strategies load xmlschema's component model: only on first use.
     if name in ("from_xsd", "invalid_from_xsd", "valid_xml", "invalid_xml"):
         from conformance.strategies import xml
@@ -39,7 +56,7 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-def _compiler(registry: Any) -> Any:
+def _compiler(registry: Registry) -> Compiler:
     from conformance.strategies.json import Compiler
     from conformance.validation.json_validation import registry_loader
 
@@ -48,16 +65,19 @@ def _compiler(registry: Any) -> Any:
     )
 
 
-def valid_json(registry: Any, standard: Any) -> st.SearchStrategy[Any]:
+def valid_json(
+    registry: Registry, standard: StandardVersion
+) -> st.SearchStrategy[JsonValue]:
     """Documents valid against a standard version's JSON Schema."""
     from conformance.validation.json_validation import json_validator
 
     if standard.json is None:
         raise UnsupportedSchema(f"{standard.ref} has no JSON binding")
+    binding = standard.json
 
-    def build() -> st.SearchStrategy[Any]:
+    def build() -> st.SearchStrategy[JsonValue]:
         validator = json_validator(registry, standard)
-        uri = registry.uri_for(standard.json.path)
+        uri = registry.uri_for(binding.path)
         schema = validator.loader.retrieve(uri)
         return (
             _compiler(registry).strategy(schema, uri).filter(validator.native.is_valid)
@@ -66,14 +86,16 @@ def valid_json(registry: Any, standard: Any) -> st.SearchStrategy[Any]:
     return registry.cached(("valid-json", standard.ref), build)
 
 
-def invalid_json(registry: Any, standard: Any) -> st.SearchStrategy[Invalid]:
+def invalid_json(
+    registry: Registry, standard: StandardVersion
+) -> st.SearchStrategy[Invalid[JsonValue]]:
     """Documents that break exactly one rule of a standard's JSON Schema, labelled."""
     from conformance.strategies.mutations import invalid
     from conformance.validation.json_validation import json_validator
 
-    def build() -> st.SearchStrategy[Invalid]:
+    def build() -> st.SearchStrategy[Invalid[JsonValue]]:
         validator = json_validator(registry, standard)
-        uri = registry.uri_for(standard.json.path)
+        uri = registry.uri_for(_json_binding(standard).path)
         schema = validator.loader.retrieve(uri)
         return invalid(
             _compiler(registry), schema, uri, valid_json(registry, standard), validator
@@ -82,7 +104,9 @@ def invalid_json(registry: Any, standard: Any) -> st.SearchStrategy[Invalid]:
     return registry.cached(("invalid-json", standard.ref), build)
 
 
-def boundary_cases(registry: Any, standard: Any, document: Any = None) -> list[Any]:
+def boundary_cases(
+    registry: Registry, standard: StandardVersion, document: JsonValue = None
+) -> list[Case]:
     """Deterministic boundary cases of a standard's JSON Schema, each confirmed.
 
     One document per branch of a top-level oneOf/anyOf; then, around
@@ -101,7 +125,9 @@ def boundary_cases(registry: Any, standard: Any, document: Any = None) -> list[A
     return _boundary_cases(registry, standard, document)
 
 
-def _boundary_cases(registry: Any, standard: Any, document: Any) -> list[Any]:
+def _boundary_cases(
+    registry: Registry, standard: StandardVersion, document: JsonValue
+) -> list[Case]:
     import json as _json
 
     from conformance.strategies.mutations import boundary_cases as cases
@@ -109,7 +135,7 @@ def _boundary_cases(registry: Any, standard: Any, document: Any) -> list[Any]:
     from conformance.validation.json_validation import json_validator
 
     validator = json_validator(registry, standard)
-    uri = registry.uri_for(standard.json.path)
+    uri = registry.uri_for(_json_binding(standard).path)
     schema = validator.loader.retrieve(uri)
     if document is None:
         document = next(
@@ -129,9 +155,13 @@ def _boundary_cases(registry: Any, standard: Any, document: Any) -> list[Any]:
     return found
 
 
-def fixed_examples(
-    strategy: st.SearchStrategy[Any], count: int, seed: int
-) -> list[Any]:
+def _json_binding(standard: StandardVersion) -> Binding:
+    if standard.json is None:  # json_validator has already said so
+        raise SchemaError(f"{standard.ref} has no JSON binding")
+    return standard.json
+
+
+def fixed_examples(strategy: st.SearchStrategy[_T], count: int, seed: int) -> list[_T]:
     """``count`` examples of a strategy, the same list for the same seed.
 
     Generation only (no shrinking) and quiet: for self-tests and for showing
@@ -140,7 +170,7 @@ def fixed_examples(
     from hypothesis import HealthCheck, Phase, Verbosity, given, settings
     from hypothesis import seed as with_seed
 
-    found: list[Any] = []
+    found: list[_T] = []
 
     @settings(
         max_examples=count,
@@ -152,14 +182,14 @@ def fixed_examples(
     )
     @with_seed(seed)
     @given(strategy)
-    def collect(value: Any) -> None:
+    def collect(value: _T) -> None:
         found.append(value)
 
     collect()
     return found
 
 
-def _simplest(strategy: st.SearchStrategy[Any]) -> Any:
+def _simplest(strategy: st.SearchStrategy[_T]) -> _T | None:
     """The simplest value of a strategy: the same on every run."""
     from hypothesis import HealthCheck, find, settings
     from hypothesis.errors import NoSuchExample, Unsatisfiable
@@ -179,8 +209,8 @@ def _simplest(strategy: st.SearchStrategy[Any]) -> Any:
 
 
 def from_schema(
-    schema: dict[str, Any], *, registry: Any = None
-) -> st.SearchStrategy[Any]:
+    schema: dict[str, JsonValue], *, registry: Registry | None = None
+) -> st.SearchStrategy[JsonValue]:
     """Documents valid against a JSON Schema that may refer into the registry."""
     from conformance.registry.schema_resources import ResourceLoader
     from conformance.strategies.json import Compiler
@@ -188,6 +218,7 @@ def from_schema(
     from conformance.validation.json_validation import registry_loader
 
     loader = registry_loader(registry) if registry is not None else ResourceLoader([])
-    base = schema.get("$id", "") if isinstance(schema, dict) else ""
+    declared = schema.get("$id", "") if isinstance(schema, dict) else ""
+    base = declared if isinstance(declared, str) else ""
     native = native_validator(schema, loader)
     return Compiler(loader).strategy(schema, base).filter(native.is_valid)

@@ -14,7 +14,7 @@ import base64
 import math
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import Literal, SupportsFloat, cast
 
 from hypothesis import strategies as st
 
@@ -99,9 +99,10 @@ class Facets:
 
     min_length: int = 0
     max_length: int | None = None
-    lower: Any = None
+    # Bounds are values of the type: numbers, or dates and times.
+    lower: object = None
     lower_open: bool = False
-    upper: Any = None
+    upper: object = None
     upper_open: bool = False
     total_digits: int | None = None
     fraction_digits: int | None = None
@@ -153,21 +154,20 @@ def _strings(name: str, facets: Facets) -> st.SearchStrategy[str]:
     return st.one_of([st.text(a, min_size=low, max_size=high) for a in alphabets])
 
 
+def _number(bound: object) -> SupportsFloat:
+    # The bounds of a numeric type are numbers (int, Decimal, float).
+    return cast("SupportsFloat", bound)
+
+
 def _integer_range(name: str, facets: Facets) -> tuple[int | None, int | None]:
     low, high = INTEGERS.get(name, (None, None))
     if facets.lower is not None:
-        bound = (
-            math.floor(facets.lower) + 1
-            if facets.lower_open
-            else math.ceil(facets.lower)
-        )
+        lower = _number(facets.lower)
+        bound = math.floor(lower) + 1 if facets.lower_open else math.ceil(lower)
         low = bound if low is None else max(low, bound)
     if facets.upper is not None:
-        bound = (
-            math.ceil(facets.upper) - 1
-            if facets.upper_open
-            else math.floor(facets.upper)
-        )
+        upper = _number(facets.upper)
+        bound = math.ceil(upper) - 1 if facets.upper_open else math.floor(upper)
         high = bound if high is None else min(high, bound)
     if facets.total_digits is not None:
         most = 10**facets.total_digits - 1
@@ -195,7 +195,7 @@ def _integer_text(pair: tuple[int, str]) -> str:
 
 
 @st.composite
-def _decimals(draw: Any, facets: Facets) -> str:
+def _decimals(draw: st.DrawFn, facets: Facets) -> str:
     most_scale = facets.fraction_digits if facets.fraction_digits is not None else 6
     if facets.total_digits is not None:
         most_scale = min(most_scale, facets.total_digits)
@@ -225,9 +225,9 @@ def _decimals(draw: Any, facets: Facets) -> str:
     return text
 
 
-def _floats(facets: Facets, width: int) -> st.SearchStrategy[str]:
-    def bound(value: Any) -> float | None:
-        return None if value is None else float(value)
+def _floats(facets: Facets, width: Literal[32, 64]) -> st.SearchStrategy[str]:
+    def bound(value: object) -> float | None:
+        return None if value is None else float(_number(value))
 
     numbers = st.floats(
         min_value=bound(facets.lower),
@@ -305,7 +305,7 @@ SAMPLES = {
 
 
 @st.composite
-def _date(draw: Any, years: tuple[int, int]) -> str:
+def _date(draw: st.DrawFn, years: tuple[int, int]) -> str:
     year = draw(st.integers(*years))
     month = draw(st.integers(1, 12))
     day = draw(st.integers(1, _days_in(year, month)))
@@ -313,7 +313,7 @@ def _date(draw: Any, years: tuple[int, int]) -> str:
 
 
 @st.composite
-def _time(draw: Any, fractions: bool) -> str:
+def _time(draw: st.DrawFn, fractions: bool) -> str:
     if draw(st.integers(0, 15)) == 0:
         return "24:00:00"  # the end of the day, allowed by both XSD versions
     hour, minute, second = (
@@ -328,7 +328,7 @@ def _time(draw: Any, fractions: bool) -> str:
 
 
 @st.composite
-def _duration(draw: Any, parts: str) -> str:
+def _duration(draw: st.DrawFn, parts: str) -> str:
     values = {p: draw(st.none() | st.integers(0, 400)) for p in parts}
     if all(v is None for v in values.values()):
         values[parts[0]] = draw(st.integers(0, 400))

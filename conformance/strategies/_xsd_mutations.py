@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, cast
 
 from hypothesis import reject
 from hypothesis import strategies as st
@@ -36,6 +36,12 @@ from conformance.strategies._xsd_tree import (
 from conformance.strategies._xsd_values import ValuePlan, type_label
 from conformance.strategies.common import Invalid, Violation
 from conformance.validation.xml_validation import validate_xml
+
+if TYPE_CHECKING:
+    from xmlschema import XMLSchemaValidationError
+
+    from conformance.model import Finding
+    from conformance.validation.xml_schemas import XsdSchema
 
 ATTEMPTS = 6
 """Mutations tried on one valid document before the example is given up."""
@@ -175,7 +181,7 @@ def _occurrence_sites(
 # -- carrying a mutation out -------------------------------------------------------
 
 
-def realize(draw: Any, plan: Plan, root: Node, site: Site) -> Expected | None:
+def realize(draw: st.DrawFn, plan: Plan, root: Node, site: Site) -> Expected | None:
     """Apply ``site`` to ``root`` (a copy); ``None`` when no candidate fits."""
     node = root.at(site.path)
     where = location(root, site.path)
@@ -189,6 +195,7 @@ def realize(draw: Any, plan: Plan, root: Node, site: Site) -> Expected | None:
             (MISSING_ATTRIBUTE,), (where,), f"{where}: the required @{name} removed"
         )
     if site.kind == "undeclared-attribute":
+        assert node.plan is not None
         name = _unused("undeclared", {_local(a.tag) for a in node.plan.type.attributes})
         node.attrs[name] = "x"
         return Expected(UNDECLARED_ATTRIBUTE, (where,), f"{where}: @{name} added")
@@ -220,7 +227,7 @@ def realize(draw: Any, plan: Plan, root: Node, site: Site) -> Expected | None:
     raise ValueError(f"unknown mutation {site.kind}")
 
 
-def _value(draw: Any, node: Node, where: str, site: Site) -> Expected | None:
+def _value(draw: st.DrawFn, node: Node, where: str, site: Site) -> Expected | None:
     assert site.rule is not None
     if site.attribute is not None:
         value_plan = site.attribute.value
@@ -260,7 +267,7 @@ def _drop(root: Node, path: tuple[int, ...]) -> Expected:
 
 
 def _constraint(
-    draw: Any, plan: Plan, root: Node, path: tuple[int, ...]
+    draw: st.DrawFn, plan: Plan, root: Node, path: tuple[int, ...]
 ) -> Expected | None:
     node = root.at(path)
     element = node.plan
@@ -268,7 +275,9 @@ def _constraint(
     builder = Builder(draw, plan, echo=True)
     for _ in range(CHECK_TRIES):
         fresh = builder.fresh(element, len(path))
-        errors = list(element.decl.iter_errors(to_lxml(fresh)))
+        # xmlschema validates lxml elements, though its methods are
+        # annotated with ElementTree's Element only.
+        errors = list(element.decl.iter_errors(to_lxml(fresh)))  # type: ignore[arg-type]
         broken = {id(e.validator) for e in errors}
         kinds = {_constraint_rule(e) for e in errors}
         if len(broken) == 1 and len(kinds) == 1 and None not in kinds:
@@ -282,8 +291,10 @@ def _constraint(
     rule = kinds.pop()
     assert rule is not None
     where = location(root, path)
+    why: str | None
     if rule == "cvc-assertion":
-        why = f"the assertion {errors[0].validator.path!r} is false"
+        assertion = cast("XsdAssert", errors[0].validator)  # see _constraint_rule
+        why = f"the assertion {assertion.path!r} is false"
     else:
         why = errors[0].reason  # names the value and the constraint
     # libxml2 reports a repeated key at the element that repeats it.
@@ -297,7 +308,7 @@ def _constraint(
 _IDENTITY_REASON = re.compile(r"(duplicated value|missing key field) .* for Xsd\w+\(")
 
 
-def _constraint_rule(error: Any) -> str | None:
+def _constraint_rule(error: XMLSchemaValidationError) -> str | None:
     """``cvc-assertion`` or ``cvc-identity-constraint`` for a constraint's error."""
     if isinstance(error.validator, XsdAssert):
         return "cvc-assertion"
@@ -321,7 +332,7 @@ def _unused(name: str, taken: set[str]) -> str:
 # -- confirming --------------------------------------------------------------------
 
 
-def confirm(findings: list[Any], expected: Expected) -> Violation | None:
+def confirm(findings: list[Finding], expected: Expected) -> Violation | None:
     """The violation the findings show, if they show exactly the expected one."""
     if not findings:
         return None
@@ -339,16 +350,18 @@ def confirm(findings: list[Any], expected: Expected) -> Violation | None:
         return None
     for rule in expected.rules:
         for finding in findings:
-            if finding.rule == rule:
+            if finding.rule == rule and finding.xpath is not None:  # placed()
                 return Violation(rule, finding.xpath, expected.description)
     return None
 
 
-def invalid_documents(plan: Plan, validator: Any) -> st.SearchStrategy[Invalid]:
+def invalid_documents(
+    plan: Plan, validator: XsdSchema
+) -> st.SearchStrategy[Invalid[bytes]]:
     """Invalid documents of a plan, each confirmed by ``validator``."""
 
     @st.composite
-    def build(draw: Any) -> Invalid:
+    def build(draw: st.DrawFn) -> Invalid[bytes]:
         root = Builder(draw, plan).document()
         available = sites(root, plan)
         salt = sum(1 for _ in root.walk())

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, cast
 
 from xmlschema.validators import (
     XsdAnyAttribute,
@@ -25,6 +25,11 @@ from xmlschema.validators import (
 
 from conformance.strategies._xsd_values import ValuePlan, ValuePlans
 from conformance.strategies.common import UnsupportedSchema
+
+if TYPE_CHECKING:
+    from xmlschema import XMLSchemaBase
+    from xmlschema.aliases import BaseXsdType
+    from xmlschema.validators import XsdComplexType, XsdSimpleType
 
 EXTRA_OCCURS = 3
 """How many occurrences past minOccurs are generated (unbounded included)."""
@@ -59,7 +64,7 @@ class GroupPlan:
 class TypePlan:
     """A type: its attributes, and a simple value or a content model (or neither)."""
 
-    xsd_type: Any
+    xsd_type: BaseXsdType
     attributes: list[AttributePlan] = field(default_factory=list)
     value: ValuePlan | None = None
     content: GroupPlan | None = None
@@ -76,7 +81,7 @@ class ElementPlan:
     as they are built.
     """
 
-    decl: Any
+    decl: XsdElement
     tag: str
     min_occurs: int
     max_occurs: int | None
@@ -95,7 +100,7 @@ class ElementPlan:
 class Plan:
     """The compiled plan of one global element of a schema."""
 
-    model: Any
+    model: XMLSchemaBase
     root: ElementPlan
     version: str
     prefixes: dict[str, str]
@@ -105,7 +110,7 @@ class Plan:
 class Compiler:
     """Builds the plan of a schema's global element."""
 
-    def __init__(self, model: Any) -> None:
+    def __init__(self, model: XMLSchemaBase) -> None:
         self.model = model
         self.version = "1.1" if model.XSD_VERSION == "1.1" else "1.0"
         self.values = ValuePlans(self.version)
@@ -136,7 +141,7 @@ class Compiler:
 
     # -- elements and types -------------------------------------------------
 
-    def _element(self, decl: Any, low: int, high: int | None) -> ElementPlan:
+    def _element(self, decl: XsdElement, low: int, high: int | None) -> ElementPlan:
         where = decl.prefixed_name
         if decl.abstract:
             raise UnsupportedSchema(
@@ -168,7 +173,7 @@ class Compiler:
         self._elements.append(plan)
         return plan
 
-    def _type(self, xsd_type: Any, where: str) -> TypePlan:
+    def _type(self, xsd_type: BaseXsdType, where: str) -> TypePlan:
         key = id(xsd_type)
         if key in self._types:
             return self._types[key]  # shared, and how recursion is tied
@@ -180,8 +185,9 @@ class Compiler:
                 " xsi:type is not generated"
             )
         if xsd_type.is_simple():
-            plan.value = self._value(xsd_type, where)
+            plan.value = self._value(cast("XsdSimpleType", xsd_type), where)
             return plan
+        xsd_type = cast("XsdComplexType", xsd_type)  # as is_simple() says
         plan.open_attributes = None in xsd_type.attributes
         for name, attribute in xsd_type.attributes.items():
             if name is None or isinstance(attribute, XsdAnyAttribute):
@@ -203,18 +209,21 @@ class Compiler:
             open_content is not None and getattr(open_content, "mode", "") != "none"
         )
         if xsd_type.has_simple_content():
-            plan.value = self._value(xsd_type.content, where)
+            # Simple content: the content is a simple type.
+            plan.value = self._value(cast("XsdSimpleType", xsd_type.content), where)
         elif isinstance(xsd_type.content, XsdGroup):
             plan.content = self._group(xsd_type.content, where, 1, 1)
         return plan
 
-    def _value(self, xsd_type: Any, where: str) -> ValuePlan:
+    def _value(self, xsd_type: XsdSimpleType, where: str) -> ValuePlan:
         try:
             return self.values.plan(xsd_type)
         except UnsupportedSchema as exc:
             raise UnsupportedSchema(f"the value of {where}: {exc}") from None
 
-    def _group(self, group: Any, where: str, low: int, high: int | None) -> GroupPlan:
+    def _group(
+        self, group: XsdGroup, where: str, low: int, high: int | None
+    ) -> GroupPlan:
         plan = GroupPlan(group.model, low, high)
         self._groups.append(plan)
         for particle in group:
@@ -280,7 +289,7 @@ def _group_once(group: GroupPlan) -> float:
     return sum(sizes)
 
 
-def _global(model: Any, root: str) -> Any:
+def _global(model: XMLSchemaBase, root: str) -> XsdElement:
     if root.startswith("{"):
         decl = model.maps.elements.get(root)
     else:
@@ -291,7 +300,7 @@ def _global(model: Any, root: str) -> Any:
     return decl
 
 
-def _prefixes(model: Any, namespaces: set[str]) -> dict[str, str]:
+def _prefixes(model: XMLSchemaBase, namespaces: set[str]) -> dict[str, str]:
     """A prefix for every namespace a document may use (the schema's own first)."""
     known: dict[str, str] = {}
     for schema in [model, *model.maps.iter_schemas()]:

@@ -18,8 +18,9 @@ return, no unassigned code points.
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Callable
 from functools import cache, lru_cache
-from typing import Any
+from typing import cast
 
 from hypothesis import strategies as st
 
@@ -57,7 +58,9 @@ def matching(regex: str) -> st.SearchStrategy[str]:
         return st.from_regex(regex, fullmatch=True, alphabet=TEXT_WS)
 
 
-def _classes(op: Any, arg: Any) -> str | regex_runs.Wide | None:
+def _classes(
+    op: regex_runs.Opcode, arg: regex_runs.Argument
+) -> str | regex_runs.Wide | None:
     alphabet = _alphabet(op, arg)
     if isinstance(alphabet, frozenset):
         return _wide(alphabet)
@@ -88,27 +91,35 @@ def _wide(excluded: frozenset[str]) -> regex_runs.Wide:
     return run
 
 
-def _alphabet(op: Any, arg: Any) -> Any:
-    """The characters one single-character item stands for, or ``None``."""
+def _alphabet(
+    op: regex_runs.Opcode, arg: regex_runs.Argument
+) -> str | frozenset[str] | None:
+    """The characters one single-character item stands for, or ``None``.
+
+    A string lists them; a frozenset names the only ones excluded.
+    """
+    # Each opcode has its own shape of argument (see re._parser).
     if op is _c.LITERAL:
-        return _positive({chr(arg)})
+        return _positive({chr(cast("int", arg))})
     if op is _c.NOT_LITERAL:
-        return _negative({chr(arg)})
+        return _negative({chr(cast("int", arg))})
     if op is _c.ANY:  # Python's "." (xmlschema spells XSD's as a class)
         return _negative({"\n"})
     if op is _c.IN:
-        if len(arg) == 1 and arg[0][0] is _c.CATEGORY and arg[0][1] in _NEGATED:
+        items = cast("list[tuple[regex_runs.Opcode, object]]", arg)
+        if len(items) == 1 and items[0][0] is _c.CATEGORY and items[0][1] in _NEGATED:
             # \S, \D or \W alone: everything but the category.
-            return _negative(set(_category(_NEGATED[arg[0][1]])))
+            return _negative(set(_category(_NEGATED[items[0][1]])))
         chars: set[str] = set()
         negated = False
-        for kind, value in arg:
+        for kind, value in items:
             if kind is _c.NEGATE:
                 negated = True
             elif kind is _c.LITERAL:
-                chars.add(chr(value))
+                chars.add(chr(cast("int", value)))
             elif kind is _c.RANGE:
-                chars.update(map(chr, range(value[0], value[1] + 1)))
+                low, high = cast("tuple[int, int]", value)
+                chars.update(map(chr, range(low, high + 1)))
             elif kind is _c.CATEGORY and value in _CATEGORIES:
                 chars.update(_category(value))
             else:
@@ -117,7 +128,9 @@ def _alphabet(op: Any, arg: Any) -> Any:
     return None
 
 
-_CATEGORIES = {}
+# A category opcode (re._constants.CATEGORY_DIGIT...).
+_Category = regex_runs.Opcode
+_CATEGORIES: dict[_Category, Callable[[str], bool]] = {}
 if _c is not None:
     # Python's meaning of \d, \s and \w in a str pattern, which is what
     # xmlschema's translation relies on.
@@ -128,7 +141,7 @@ if _c is not None:
     }
 
 
-_NEGATED = {}
+_NEGATED: dict[_Category, _Category] = {}
 if _c is not None:
     _NEGATED = {
         _c.CATEGORY_NOT_DIGIT: _c.CATEGORY_DIGIT,
@@ -138,7 +151,7 @@ if _c is not None:
 
 
 @cache
-def _category(name: Any) -> frozenset[str]:
+def _category(name: _Category) -> frozenset[str]:
     test = _CATEGORIES[name]
     return frozenset(
         c

@@ -9,17 +9,20 @@ Nodes remember their plan, so that mutations know what each node is.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Iterator, Sequence
+from typing import TypeVar
 
 from hypothesis import reject
 from hypothesis import strategies as st
 from lxml import etree
+from xmlschema.validators import XsdList
 
 from conformance.strategies._xsd_plan import MAX_DEPTH, ElementPlan, GroupPlan, Plan
-from conformance.strategies._xsd_values import XsdList, variety_of
+from conformance.strategies._xsd_values import ValuePlan, variety_of
 
 CHECK_TRIES = 24
 """Attempts at a subtree that satisfies its assertions or identity constraints."""
+_T = TypeVar("_T")
 
 
 class Node:
@@ -63,7 +66,9 @@ class Node:
             node = node.children[index]
         return node
 
-    def walk(self, path: tuple[int, ...] = ()) -> Any:
+    def walk(
+        self, path: tuple[int, ...] = ()
+    ) -> Iterator[tuple[tuple[int, ...], Node]]:
         """Every node with its path, document order."""
         yield path, self
         for index, child in enumerate(self.children):
@@ -78,7 +83,7 @@ class Builder:
     constraints and assertions forbid, get generated on purpose.
     """
 
-    def __init__(self, draw: Any, plan: Plan, *, echo: bool = False) -> None:
+    def __init__(self, draw: st.DrawFn, plan: Plan, *, echo: bool = False) -> None:
         self.draw = draw
         self.plan = plan
         self.echo = echo
@@ -95,7 +100,9 @@ class Builder:
             return self.fresh(plan, depth)
         for _ in range(CHECK_TRIES):
             node = self.fresh(plan, depth)
-            if plan.decl.is_valid(to_lxml(node)):
+            # xmlschema validates lxml elements, though its methods are
+            # annotated with ElementTree's Element only.
+            if plan.decl.is_valid(to_lxml(node)):  # type: ignore[arg-type]
                 return node
         reject()
         raise AssertionError("unreachable")  # reject() raises
@@ -163,7 +170,7 @@ class Builder:
         return self.draw(st.integers(low, most)) if most > low else low
 
 
-def pick(draw: Any, items: list[Any], salt: int = 0) -> Any:
+def pick(draw: st.DrawFn, items: Sequence[_T], salt: int = 0) -> _T:
     """One of ``items``, near uniformly.
 
     ``st.sampled_from`` favours the first and the last item (hypothesis
@@ -182,9 +189,9 @@ def _smallest(particle: ElementPlan | GroupPlan) -> float:
 # -- ID and IDREF ---------------------------------------------------------------
 
 
-def _identify(draw: Any, root: Node) -> None:
+def _identify(draw: st.DrawFn, root: Node) -> None:
     """Make xs:ID values unique and point xs:IDREF(S) values at them."""
-    slots = []
+    slots: list[tuple[Node, str | None, ValuePlan]] = []
     for _, node in root.walk():
         plan = node.plan
         if plan is None:
@@ -202,7 +209,7 @@ def _identify(draw: Any, root: Node) -> None:
             continue
         text = _get(node, tag)
         if text in seen:
-            text = next(
+            renamed = next(
                 (
                     f"{text}{n}"
                     for n in range(1, 10)
@@ -210,8 +217,9 @@ def _identify(draw: Any, root: Node) -> None:
                 ),
                 None,
             )
-            if text is None:
+            if renamed is None:
                 reject()
+            text = renamed
             _set(node, tag, text)
         seen.append(text)
     for node, tag, value in slots:
@@ -303,7 +311,7 @@ def _write(node: Node, prefixes: dict[str, str], out: list[str], level: int) -> 
     out.append(f"</{name}>")
 
 
-def to_lxml(node: Node) -> Any:
+def to_lxml(node: Node) -> etree._Element:
     """The subtree as an lxml element, for xmlschema to check."""
     element = etree.Element(node.tag, node.attrs)
     element.text = node.text

@@ -15,11 +15,11 @@ names the rule each failure breaks the way the suite's validators name it.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Literal, Protocol, Self, cast, overload
 
 from hypothesis import reject
 from hypothesis import strategies as st
@@ -34,8 +34,30 @@ from xmlschema.validators import (
 )
 
 from conformance.strategies import _xsd_lexical as lex
+from conformance.strategies import regex_runs
 from conformance.strategies._xsd_regex import matching
 from conformance.validation.xml_schemas import xmlschema_rule
+
+if TYPE_CHECKING:
+    from xmlschema.validators.facets import (
+        XsdEnumerationFacets,
+        XsdFacet,
+        XsdFractionDigitsFacet,
+        XsdLengthFacet,
+        XsdMaxLengthFacet,
+        XsdMinLengthFacet,
+        XsdPatternFacets,
+        XsdTotalDigitsFacet,
+    )
+
+    # Facets whose value is a count of characters, items or digits.
+    _CountFacet = (
+        XsdLengthFacet
+        | XsdMinLengthFacet
+        | XsdMaxLengthFacet
+        | XsdTotalDigitsFacet
+        | XsdFractionDigitsFacet
+    )
 
 PATTERN = "cvc-pattern-valid"
 ENUMERATION = "cvc-enumeration-valid"
@@ -63,23 +85,44 @@ _NOTHING: frozenset[str] = frozenset()
 LABELS = {LIST: (LIST, ATOMIC)}
 
 
-def facet(xsd_type: Any, name: str) -> Any:
+@overload
+def facet(
+    xsd_type: object, name: Literal["enumeration"]
+) -> XsdEnumerationFacets | None: ...
+
+
+@overload
+def facet(
+    xsd_type: object,
+    name: Literal["length", "minLength", "maxLength", "totalDigits", "fractionDigits"],
+) -> _CountFacet | None: ...
+
+
+@overload
+def facet(xsd_type: object, name: str) -> XsdFacet | None: ...
+
+
+def facet(xsd_type: object, name: str) -> XsdFacet | None:
     """The effective facet ``name`` of a simple type (the nearest in its chain)."""
     getter = getattr(xsd_type, "get_facet", None)
-    return getter(f"{{{lex.XSD}}}{name}") if getter is not None else None
+    found: XsdFacet | None = (
+        getter(f"{{{lex.XSD}}}{name}") if getter is not None else None
+    )
+    return found
 
 
-def base_of(xsd_type: Any) -> Any:
+def base_of(xsd_type: XsdAtomicRestriction) -> XsdSimpleType:
     """The simple base type of a restriction (of a complex type's content too)."""
     base = xsd_type.base_type
     if isinstance(base, XsdSimpleType):
         return base
-    return base.content
+    # A complex type with simple content: its content is a simple type.
+    return cast("XsdSimpleType", base.content)
 
 
-def builtin_of(xsd_type: Any) -> Any:
+def builtin_of(xsd_type: XsdSimpleType) -> XsdAtomicBuiltin | None:
     """The nearest built-in ancestor of an atomic type."""
-    current = xsd_type
+    current: XsdSimpleType | None = xsd_type
     while current is not None and not isinstance(current, XsdAtomicBuiltin):
         if not isinstance(current, XsdAtomicRestriction):
             return None
@@ -87,7 +130,7 @@ def builtin_of(xsd_type: Any) -> Any:
     return current
 
 
-def variety_of(xsd_type: Any) -> Any:
+def variety_of(xsd_type: XsdSimpleType) -> XsdList | XsdUnion | None:
     """The list or union type under a chain of restrictions, or ``None``."""
     current = xsd_type
     while isinstance(current, XsdAtomicRestriction):
@@ -95,9 +138,9 @@ def variety_of(xsd_type: Any) -> Any:
     return current if isinstance(current, XsdList | XsdUnion) else None
 
 
-def derives_from(xsd_type: Any, local_name: str) -> bool:
+def derives_from(xsd_type: XsdSimpleType, local_name: str) -> bool:
     """Whether a simple type is, or restricts, the built-in ``xs:<local_name>``."""
-    current = xsd_type
+    current: XsdSimpleType | None = xsd_type
     while current is not None:
         if current.name == f"{{{lex.XSD}}}{local_name}":
             return True
@@ -108,22 +151,23 @@ def derives_from(xsd_type: Any, local_name: str) -> bool:
     return False
 
 
-def type_label(xsd_type: Any) -> str:
+def type_label(xsd_type: object) -> str:
     """A readable name for a type, for descriptions."""
-    name = getattr(xsd_type, "prefixed_name", None)
+    name: str | None = getattr(xsd_type, "prefixed_name", None)
     return name if name else "an anonymous type"
 
 
 # -- auditing a lexical form ---------------------------------------------------
 
 
-def audit(xsd_type: Any, text: str) -> frozenset[str]:
+def audit(xsd_type: XsdSimpleType, text: str) -> frozenset[str]:
     """The rules a lexical form breaks (none when it is valid)."""
     return _audit(xsd_type, text)[0]
 
 
-def _audit(xsd_type: Any, text: str) -> tuple[frozenset[str], Any]:
+def _audit(xsd_type: XsdSimpleType, text: str) -> tuple[frozenset[str], object]:
     """The rules broken, and the value (``None`` when the datatype failed)."""
+    value: object
     if isinstance(xsd_type, XsdAtomicBuiltin):
         try:
             value = xsd_type.text_decode(text, "strict")
@@ -133,7 +177,7 @@ def _audit(xsd_type: Any, text: str) -> tuple[frozenset[str], Any]:
             return frozenset({ATOMIC}), None
         return _NOTHING, value
     if isinstance(xsd_type, XsdList):
-        values = []
+        values: list[object] = []
         for item in xsd_type.normalize(text).split():
             broken, value = _audit(xsd_type.item_type, item)
             if broken:
@@ -149,14 +193,14 @@ def _audit(xsd_type: Any, text: str) -> tuple[frozenset[str], Any]:
     if not isinstance(xsd_type, XsdAtomicRestriction):
         return _NOTHING, text  # xs:anySimpleType and the like
     text = xsd_type.normalize(text)
-    broken = set()
+    rules: set[str] = set()
     # Only this step's own patterns: xmlschema's ``patterns`` falls back to
     # the base's, and a built-in's pattern is part of its datatype.
-    patterns = xsd_type.facets.get(_PATTERN)
+    patterns = cast("XsdPatternFacets | None", xsd_type.facets.get(_PATTERN))
     if patterns is not None and patterns.re_match(text) is None:
-        broken.add(PATTERN)
+        rules.add(PATTERN)
     base_broken, value = _audit(base_of(xsd_type), text)
-    broken |= base_broken
+    rules |= base_broken
     if value is not None:
         # The value is known unless its datatype failed: every step's facets
         # judge it, as each validator does (11 breaks both maxInclusive 10
@@ -165,11 +209,11 @@ def _audit(xsd_type: Any, text: str) -> tuple[frozenset[str], Any]:
             try:
                 validator(value)
             except XMLSchemaValidationError as error:
-                broken.add(xmlschema_rule(error))
+                rules.add(xmlschema_rule(error))
             except (TypeError, ValueError, InvalidOperation):
-                broken.add(ATOMIC)
+                rules.add(ATOMIC)
                 value = None
-    return frozenset(broken), value
+    return frozenset(rules), value
 
 
 _ANY_URI = f"{{{lex.XSD}}}anyURI"
@@ -177,7 +221,7 @@ _PATTERN = f"{{{lex.XSD}}}pattern"
 
 
 @lru_cache(maxsize=1)
-def _uri_checker() -> Any:
+def _uri_checker() -> etree.XMLSchema:
     schema = f'<xs:schema xmlns:xs="{lex.XSD}"><xs:element name="u" type="xs:anyURI"/>'
     return etree.XMLSchema(etree.fromstring(schema + "</xs:schema>"))
 
@@ -199,7 +243,7 @@ def _libxml_uri(text: str) -> bool:
 
 @st.composite
 def satisfying(
-    draw: Any,
+    draw: st.DrawFn,
     candidates: st.SearchStrategy[str],
     accept: Callable[[str], bool],
     tries: int = TRIES,
@@ -212,7 +256,7 @@ def satisfying(
 
 
 def first(
-    draw: Any,
+    draw: st.DrawFn,
     candidates: st.SearchStrategy[str],
     accept: Callable[[str], bool],
     tries: int = TRIES,
@@ -232,7 +276,7 @@ def first(
 class ValuePlan:
     """What the strategies know about one simple type."""
 
-    xsd_type: Any
+    xsd_type: XsdSimpleType
     valid: st.SearchStrategy[str]
     breakable: dict[str, list[st.SearchStrategy[str]]] = field(default_factory=dict)
     is_id: bool = False
@@ -242,7 +286,7 @@ class ValuePlan:
         """The rules ``text`` breaks as a value of this type."""
         return audit(self.xsd_type, text)
 
-    def breaking(self, draw: Any, rule: str) -> str | None:
+    def breaking(self, draw: st.DrawFn, rule: str) -> str | None:
         """A value that breaks ``rule`` and nothing else, or ``None`` if none found.
 
         Each try draws from the next source of candidates in turn: hypothesis
@@ -277,14 +321,14 @@ class ValuePlans:
         self.version = version
         self._plans: dict[int, ValuePlan] = {}
 
-    def plan(self, xsd_type: Any) -> ValuePlan:
+    def plan(self, xsd_type: XsdSimpleType) -> ValuePlan:
         """The plan of a simple type, compiled once."""
         key = id(xsd_type)
         if key not in self._plans:
             self._plans[key] = self._compile(xsd_type)
         return self._plans[key]
 
-    def _compile(self, xsd_type: Any) -> ValuePlan:
+    def _compile(self, xsd_type: XsdSimpleType) -> ValuePlan:
         candidates = self._candidates(xsd_type)
         normalize = xsd_type.normalize
         valid = satisfying(
@@ -305,7 +349,7 @@ class ValuePlans:
 
     # -- valid candidates ------------------------------------------------------
 
-    def _candidates(self, xsd_type: Any) -> st.SearchStrategy[str]:
+    def _candidates(self, xsd_type: XsdSimpleType) -> st.SearchStrategy[str]:
         if isinstance(xsd_type, XsdUnion):
             return st.one_of([self.plan(m).valid for m in xsd_type.member_types])
         if isinstance(xsd_type, XsdList):
@@ -330,11 +374,11 @@ class ValuePlans:
             return st.one_of(own, self.plan(base_of(xsd_type)).valid)
         return own
 
-    def _own_candidates(self, xsd_type: Any) -> st.SearchStrategy[str]:
+    def _own_candidates(self, xsd_type: XsdSimpleType) -> st.SearchStrategy[str]:
         builtin = builtin_of(xsd_type)
         if builtin is None:
             return lex.lexical("string", lex.Facets(), self.version)
-        name = builtin.local_name
+        name = cast("str", builtin.local_name)  # built-in types have names
         regexes = _regexes(xsd_type)
         if not regexes:
             return lex.lexical(name, _facets(xsd_type), self.version)
@@ -353,7 +397,7 @@ class ValuePlans:
         return from_pattern
 
     def _list(
-        self, list_type: Any, low: int, high: int | None
+        self, list_type: XsdList, low: int, high: int | None
     ) -> st.SearchStrategy[str]:
         item = self.plan(list_type.item_type).valid
         # Items are separated by whitespace, so none may contain any.
@@ -365,7 +409,7 @@ class ValuePlans:
     # -- candidates that break one rule ---------------------------------------------
 
     def _breakable(
-        self, xsd_type: Any, plan: ValuePlan
+        self, xsd_type: XsdSimpleType, plan: ValuePlan
     ) -> dict[str, list[st.SearchStrategy[str]]]:
         """Sources of candidates for each rule the type can break on its own."""
         valid = plan.valid
@@ -388,7 +432,7 @@ class ValuePlans:
         return found
 
     def _bad_datatype(
-        self, xsd_type: Any, valid: st.SearchStrategy[str]
+        self, xsd_type: XsdSimpleType, valid: st.SearchStrategy[str]
     ) -> tuple[str, list[st.SearchStrategy[str]]] | None:
         variety = (
             variety_of(xsd_type)
@@ -412,15 +456,15 @@ class ValuePlans:
         builtin = builtin_of(xsd_type)
         if builtin is None:
             return None
-        bad = lex.bad_lexical(builtin.local_name)
-        if not bad:
+        samples = lex.bad_lexical(cast("str", builtin.local_name))
+        if not samples:
             return None
         # A changed digit keeps a date's pattern (2021-02-33); strings no
         # datatype takes; any single edit.
-        return ATOMIC, [digit_swaps(valid), st.sampled_from(bad), edits(valid)]
+        return ATOMIC, [digit_swaps(valid), st.sampled_from(samples), edits(valid)]
 
     def _lengths(
-        self, xsd_type: Any, valid: st.SearchStrategy[str]
+        self, xsd_type: XsdSimpleType, valid: st.SearchStrategy[str]
     ) -> dict[str, list[st.SearchStrategy[str]]]:
         found: dict[str, list[st.SearchStrategy[str]]] = {}
         low, high = _counts(xsd_type)
@@ -430,7 +474,11 @@ class ValuePlans:
         longer = high is not None and all(w[1] > high for w in widths)
         shorter = low > 0 and all(w[0] < low for w in widths)
         if isinstance(variety, XsdList):
-            too_long = self._list(variety, high + 1, high + 3) if longer else None
+            too_long = (
+                self._list(variety, high + 1, high + 3)
+                if longer and high is not None
+                else None
+            )
             too_short = self._list(variety, 0, low - 1) if shorter else None
         else:
             too_long = pumped(valid, high + 1) if longer and high is not None else None
@@ -450,7 +498,7 @@ class ValuePlans:
 # -- facets as generators need them --------------------------------------------
 
 
-def _facets(xsd_type: Any) -> lex.Facets:
+def _facets(xsd_type: XsdSimpleType) -> lex.Facets:
     low, high = _counts(xsd_type)
     lower, lower_open = _bound(xsd_type, "minInclusive", "minExclusive")
     upper, upper_open = _bound(xsd_type, "maxInclusive", "maxExclusive")
@@ -468,25 +516,37 @@ def _facets(xsd_type: Any) -> lex.Facets:
     )
 
 
-def _bound(xsd_type: Any, inclusive: str, exclusive: str) -> tuple[Any, bool]:
+class _Ordered(Protocol):
+    """A bound's value: compared with the other bound, a value of its type."""
+
+    def __ge__(self, other: Self, /) -> bool: ...
+
+    def __le__(self, other: Self, /) -> bool: ...
+
+
+def _bound(
+    xsd_type: XsdSimpleType, inclusive: str, exclusive: str
+) -> tuple[object, bool]:
     """The tighter of the inclusive and exclusive bound, and whether it is open."""
     closed, opened = facet(xsd_type, inclusive), facet(xsd_type, exclusive)
     if opened is None:
         return (closed.value if closed is not None else None), False
     if closed is None:
         return opened.value, True
+    open_value = cast("_Ordered", opened.value)
+    closed_value = cast("_Ordered", closed.value)
     try:
         tighter = (
-            opened.value >= closed.value
+            open_value >= closed_value
             if inclusive.startswith("min")
-            else opened.value <= closed.value
+            else open_value <= closed_value
         )
     except TypeError:
         tighter = True
     return (opened.value, True) if tighter else (closed.value, False)
 
 
-def _counts(xsd_type: Any) -> tuple[int, int | None]:
+def _counts(xsd_type: XsdSimpleType) -> tuple[int, int | None]:
     length = facet(xsd_type, "length")
     if length is not None:
         return length.value, length.value
@@ -506,12 +566,12 @@ def _inner(pattern: re.Pattern[str]) -> str:
     return text
 
 
-def _regexes(xsd_type: Any, *, anywhere: bool = False) -> list[str]:
+def _regexes(xsd_type: XsdSimpleType, *, anywhere: bool = False) -> list[str]:
     """The Python regexes of the nearest pattern facet (or of any, if asked)."""
     found: list[str] = []
     current = xsd_type
     while isinstance(current, XsdAtomicRestriction):
-        own = current.facets.get(f"{{{lex.XSD}}}pattern")
+        own = cast("XsdPatternFacets | None", current.facets.get(_PATTERN))
         if own is not None:
             found.extend(_inner(p) for p in own.patterns)
             if not anywhere:
@@ -535,12 +595,12 @@ def _shapes(name: str, regexes: list[str]) -> tuple[frozenset[str], bool]:
     return zones, fractions
 
 
-def _widths(xsd_type: Any) -> list[tuple[int, int]]:
+def _widths(xsd_type: XsdSimpleType) -> list[tuple[int, int]]:
     """For each restriction step with patterns, the shortest and longest match."""
     widths = []
     current = xsd_type
     while isinstance(current, XsdAtomicRestriction):
-        own = current.facets.get(f"{{{lex.XSD}}}pattern")
+        own = cast("XsdPatternFacets | None", current.facets.get(_PATTERN))
         if own is not None:
             spans = [_width(_inner(p)) for p in own.patterns]
             widths.append((min(s[0] for s in spans), max(s[1] for s in spans)))
@@ -550,15 +610,14 @@ def _widths(xsd_type: Any) -> list[tuple[int, int]]:
 
 def _width(regex: str) -> tuple[int, int]:
     try:
-        from re import _parser  # type: ignore[attr-defined]
-
-        low, high = _parser.parse(regex).getwidth()
-    except (ImportError, re.error, AttributeError):
+        # AttributeError: re._parser is missing (regex_runs.parser is None).
+        low, high = regex_runs.parser.parse(regex).getwidth()
+    except (re.error, AttributeError):
         return 0, 2**31
     return int(low), int(high)
 
 
-def _texts(xsd_type: Any) -> st.SearchStrategy[str]:
+def _texts(xsd_type: XsdSimpleType) -> st.SearchStrategy[str]:
     low, high = _counts(xsd_type)
     most = high if high is not None else low + 12
     return st.text(lex.TEXT, min_size=low, max_size=min(most, low + 12))
@@ -626,7 +685,7 @@ def truncated(valid: st.SearchStrategy[str], most: int) -> st.SearchStrategy[str
 
 
 def _numbers(
-    xsd_type: Any, valid: st.SearchStrategy[str]
+    xsd_type: XsdSimpleType, valid: st.SearchStrategy[str]
 ) -> dict[str, list[st.SearchStrategy[str]]]:
     builtin = builtin_of(xsd_type)
     if builtin is None or builtin.local_name not in lex.NUMBERS:
@@ -646,7 +705,11 @@ def _numbers(
     fraction = facet(xsd_type, "fractionDigits")
     most = total.value if total is not None else None
     places = fraction.value if fraction is not None else None
-    if most is not None and not isinstance(total.parent, XsdAtomicBuiltin):
+    if (
+        most is not None
+        and total is not None
+        and not isinstance(total.parent, XsdAtomicBuiltin)
+    ):
         scales = range(1) if integral else range(min(most, places or most) + 1)
         found[TOTAL_DIGITS] = [_digits(most + 1, most + 1, scales)]
     if places is not None and not integral and (most is None or places < most):
@@ -659,7 +722,7 @@ def _numbers(
     return found
 
 
-def _beyond(value: Any, name: str, integral: bool) -> list[str]:
+def _beyond(value: object, name: str, integral: bool) -> list[str]:
     """Numbers just past (or, for an exclusive bound, at) a bound."""
     try:
         number = Decimal(str(value))
@@ -675,7 +738,7 @@ def _beyond(value: Any, name: str, integral: bool) -> list[str]:
     return [_number_text(n, integral) for n in found]
 
 
-def _digits(fewest: int, most: int, scales: Any) -> st.SearchStrategy[str]:
+def _digits(fewest: int, most: int, scales: Iterable[int]) -> st.SearchStrategy[str]:
     """Decimals of ``fewest`` to ``most`` digits, the point ``scale`` from the end."""
     # The last digit is never 0: a trailing zero after the point would not
     # count, and the number would have a digit fewer than meant.

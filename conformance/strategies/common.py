@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Generic, TypeVar
+
+from conformance.model import JsonValue
+
+_D = TypeVar("_D", JsonValue, bytes)
 
 
 @dataclass(frozen=True)
@@ -21,10 +25,10 @@ class Violation:
 
 
 @dataclass(frozen=True)
-class Invalid:
+class Invalid(Generic[_D]):
     """A document that breaks exactly one rule, with the rule it breaks."""
 
-    document: Any  # a JSON value, or XML bytes
+    document: _D  # a JSON value, or XML bytes
     violation: Violation
 
 

@@ -18,17 +18,22 @@ import datetime as dt
 import json
 import math
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeAlias, TypeVar, cast
 from urllib.parse import urljoin
 
 from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument
 
 from conformance.inputs.json_locate import escape_pointer_token
+from conformance.model import JsonValue
+from conformance.registry.schema_resources import ResourceLoader
 from conformance.strategies import regex_runs
 from conformance.strategies.common import UnsupportedSchema
 from conformance.strategies.primitives import members
 from conformance.validation.patterns import search, to_python
+
+if TYPE_CHECKING:
+    from hypothesis.internal.charmap import CategoryName
 
 SUPPORTED = frozenset(
     {
@@ -93,11 +98,15 @@ _TEXT = st.characters(
 # What a pattern's "." or negated class may produce: text a person could
 # type, in any script. Control characters, unassigned and private code points
 # are the hostile fixtures' business, and XML cannot carry most of them.
-_UNPRINTABLE = ("Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp")
+_UNPRINTABLE: tuple[CategoryName, ...] = ("Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp")
 _PRINTABLE = st.characters(codec="utf-8", exclude_categories=_UNPRINTABLE)
 
+SchemaNode: TypeAlias = tuple[JsonValue, str]
+"""A schema node and the base URI its references resolve against."""
+_N = TypeVar("_N", int, float)
 
-def unsupported(schema: Any, where: str = "") -> list[str]:
+
+def unsupported(schema: JsonValue, where: str = "") -> list[str]:
     """Keywords in ``schema`` the compiler cannot generate, as ``pointer: keyword``."""
     from conformance.validation.json_schemas import iter_subschemas
 
@@ -117,7 +126,7 @@ class View:
     """The merged constraints of one or more schema nodes."""
 
     types: set[str] | None = None
-    values: list[Any] | None = None  # from enum/const: the only values allowed
+    values: list[JsonValue] | None = None  # from enum/const: the only values allowed
     patterns: list[str] = field(default_factory=list)
     formats: list[str] = field(default_factory=list)
     min_length: int = 0
@@ -127,22 +136,20 @@ class View:
     exclusive_minimum: float | None = None
     exclusive_maximum: float | None = None
     multiple_of: float | None = None
-    properties: dict[str, list[tuple[Any, str]]] = field(default_factory=dict)
+    properties: dict[str, list[SchemaNode]] = field(default_factory=dict)
     required: set[str] = field(default_factory=set)
     closed: list[set[str]] = field(
         default_factory=list
     )  # allowed names per closed node
-    additional: list[tuple[Any, str]] = field(default_factory=list)
+    additional: list[SchemaNode] = field(default_factory=list)
     min_properties: int = 0
     max_properties: int | None = None
-    items: list[tuple[Any, str]] = field(default_factory=list)
-    prefix_items: list[list[tuple[Any, str]]] = field(default_factory=list)
+    items: list[SchemaNode] = field(default_factory=list)
+    prefix_items: list[list[SchemaNode]] = field(default_factory=list)
     min_items: int = 0
     max_items: int | None = None
     unique: bool = False
-    branches: list[tuple[str, list[list[tuple[Any, str]]]]] = field(
-        default_factory=list
-    )
+    branches: list[tuple[str, list[list[SchemaNode]]]] = field(default_factory=list)
     impossible: bool = False
     forbidden: set[str] = field(default_factory=set)  # from not: {required: [...]}
 
@@ -150,18 +157,18 @@ class View:
 class Compiler:
     """Turns schemas into strategies; one per loader, reused for every standard."""
 
-    def __init__(self, loader: Any) -> None:
+    def __init__(self, loader: ResourceLoader) -> None:
         self.loader = loader
-        self._cache: dict[tuple[str, str], st.SearchStrategy[Any]] = {}
+        self._cache: dict[tuple[str, str], st.SearchStrategy[JsonValue]] = {}
         self._stack: list[tuple[str, str]] = []
 
     # -- resolution ----------------------------------------------------------
 
-    def _resolve(self, ref: str, base: str) -> tuple[Any, str]:
+    def _resolve(self, ref: str, base: str) -> SchemaNode:
         target = urljoin(base, ref)
         uri, _, fragment = target.partition("#")
         document = self.loader.retrieve(uri)
-        node = document
+        node: Any = document  # any JSON, walked by the pointer's tokens
         for raw in fragment.split("/")[1:] if fragment else []:
             token = raw.replace("~1", "/").replace("~0", "~")
             from urllib.parse import unquote
@@ -172,7 +179,7 @@ class Compiler:
 
     # -- merging ----------------------------------------------------------------
 
-    def merge(self, nodes: list[tuple[Any, str]]) -> View:
+    def merge(self, nodes: list[SchemaNode]) -> View:
         """The merged view of schema nodes that must all hold."""
         view = View()
         pending = list(nodes)
@@ -189,14 +196,19 @@ class Compiler:
                 continue
             if not isinstance(node, dict):
                 raise UnsupportedSchema(f"not a schema: {node!r}")
+            # Keywords are read as the meta-schema shapes them: the schema
+            # has been compiled by the validator before it gets here.
+            schema: dict[str, Any] = node
             base = (
-                urljoin(base, node["$id"]) if isinstance(node.get("$id"), str) else base
+                urljoin(base, schema["$id"])
+                if isinstance(schema.get("$id"), str)
+                else base
             )
-            if "$ref" in node:
-                pending.append(self._resolve(node["$ref"], base))
-            for sub in node.get("allOf", []):
+            if "$ref" in schema:
+                pending.append(self._resolve(schema["$ref"], base))
+            for sub in schema.get("allOf", []):
                 pending.append((sub, base))
-            self._merge_one(view, node, base)
+            self._merge_one(view, schema, base)
         return view
 
     def _merge_one(self, view: View, node: dict[str, Any], base: str) -> None:
@@ -255,7 +267,7 @@ class Compiler:
         if "if" in node:
             condition = (node["if"], base)
             then = [condition] + ([(node["then"], base)] if "then" in node else [])
-            otherwise = [({"not": node["if"]}, base)]
+            otherwise: list[SchemaNode] = [({"not": node["if"]}, base)]
             if "else" in node:
                 otherwise.append((node["else"], base))
             view.branches.append(("if", [then, otherwise]))
@@ -270,13 +282,13 @@ class Compiler:
 
     # -- building ------------------------------------------------------------
 
-    def strategy(self, schema: Any, base: str) -> st.SearchStrategy[Any]:
+    def strategy(self, schema: JsonValue, base: str) -> st.SearchStrategy[JsonValue]:
         """A strategy for ``schema`` (not yet filtered: see :func:`valid_values`)."""
         return self._build([(schema, base)], "")
 
     def _build(
-        self, nodes: list[tuple[Any, str]], where: str
-    ) -> st.SearchStrategy[Any]:
+        self, nodes: list[SchemaNode], where: str
+    ) -> st.SearchStrategy[JsonValue]:
         key = (
             json.dumps([n for n, _ in nodes], sort_keys=True, default=str),
             nodes[0][1],
@@ -297,10 +309,10 @@ class Compiler:
     def _build_view(
         self,
         view: View,
-        nodes: list[tuple[Any, str]],
+        nodes: list[SchemaNode],
         where: str,
         decided: frozenset[str] = frozenset(),
-    ) -> st.SearchStrategy[Any]:
+    ) -> st.SearchStrategy[JsonValue]:
         if view.impossible:
             return st.nothing()
         open_groups = [
@@ -314,7 +326,7 @@ class Compiler:
             # Expand one branching keyword: one strategy per branch, each the
             # whole node merged with that branch; the other groups are expanded
             # in turn. Exclusivity (oneOf, else) is the final filter's job.
-            options = []
+            options: list[st.SearchStrategy[JsonValue]] = []
             for index, branch in enumerate(group[1]):
                 chosen = nodes + branch
                 if group[0] == "oneOf":
@@ -335,7 +347,9 @@ class Compiler:
         options = [self._of_type(kind, view, where) for kind in sorted(kinds)]
         return st.one_of(options) if options else st.nothing()
 
-    def _of_type(self, kind: str, view: View, where: str) -> st.SearchStrategy[Any]:
+    def _of_type(
+        self, kind: str, view: View, where: str
+    ) -> st.SearchStrategy[JsonValue]:
         if kind == "null":
             return st.none()
         if kind == "boolean":
@@ -436,7 +450,7 @@ class Compiler:
 
     # -- containers -------------------------------------------------------------
 
-    def _arrays(self, view: View, where: str) -> st.SearchStrategy[list[Any]]:
+    def _arrays(self, view: View, where: str) -> st.SearchStrategy[list[JsonValue]]:
         items = self._build(view.items, f"{where}/items") if view.items else _any_json()
         prefixes = []
         if view.prefix_items:
@@ -466,7 +480,9 @@ class Compiler:
             lambda pair: [*pair[0], *pair[1]]
         )
 
-    def _objects(self, view: View, where: str) -> st.SearchStrategy[dict[str, Any]]:
+    def _objects(
+        self, view: View, where: str
+    ) -> st.SearchStrategy[dict[str, JsonValue]]:
         allowed: set[str] | None = None
         for names in view.closed:
             allowed = set(names) if allowed is None else allowed & names
@@ -477,8 +493,8 @@ class Compiler:
             if not view.required <= allowed:
                 return st.nothing()
             names &= allowed
-        required: dict[str, st.SearchStrategy[Any]] = {}
-        optional: dict[str, st.SearchStrategy[Any]] = {}
+        required: dict[str, st.SearchStrategy[JsonValue]] = {}
+        optional: dict[str, st.SearchStrategy[JsonValue]] = {}
         for name in sorted(names):
             nodes = list(view.properties.get(name, []))
             if name not in view.properties:
@@ -538,24 +554,28 @@ def _matching(regex: str, *, fullmatch: bool) -> st.SearchStrategy[str]:
     return strategy
 
 
-def _classes(op: Any, arg: Any) -> str | regex_runs.Wide | None:
+def _classes(
+    op: regex_runs.Opcode, arg: regex_runs.Argument
+) -> str | regex_runs.Wide | None:
     """The characters one regex item matches (see :mod:`.regex_runs`).
 
     ``.`` and negated classes become printable characters minus the
     excluded ones: text a person could type, in any script.
     """
+    # Each opcode has its own shape of argument (see re._parser).
     c = regex_runs.constants
     if op is c.LITERAL:
-        return chr(arg)
+        return chr(cast("int", arg))
     if op is c.ANY:
         return _wide("")
     if op is c.NOT_LITERAL:
-        return _wide(chr(arg))
+        return _wide(chr(cast("int", arg)))
     if op is not c.IN:
         return None
-    if arg and arg[0][0] is c.NEGATE:
-        return _wide(_class_chars(arg[1:], c))
-    return _class_chars(arg, c)
+    items = cast("list[tuple[regex_runs.Opcode, object]]", arg)
+    if items and items[0][0] is c.NEGATE:
+        return _wide(_class_chars(items[1:]))
+    return _class_chars(items)
 
 
 def _wide(excluded: str) -> regex_runs.Wide:
@@ -569,33 +589,36 @@ def _wide(excluded: str) -> regex_runs.Wide:
     return lambda low, high: st.text(alphabet, min_size=low, max_size=high)
 
 
-def _class_chars(items: Any, c: Any) -> str:
+def _class_chars(items: list[tuple[regex_runs.Opcode, object]]) -> str:
+    c = regex_runs.constants
     chars: list[str] = []
     for op, arg in items:
         if op is c.LITERAL:
-            chars.append(chr(arg))
-        elif op is c.RANGE and arg[1] - arg[0] < 2000:
-            chars.extend(chr(x) for x in range(arg[0], arg[1] + 1))
-        else:
-            raise regex_runs.Unsupported(f"class item {op}")
+            chars.append(chr(cast("int", arg)))
+            continue
+        if op is c.RANGE:
+            low, high = cast("tuple[int, int]", arg)
+            if high - low < 2000:
+                chars.extend(chr(x) for x in range(low, high + 1))
+                continue
+        raise regex_runs.Unsupported(f"class item {op}")
     if not chars:
         raise regex_runs.Unsupported("an empty class")
     return "".join(dict.fromkeys(chars))
 
 
-def _absent_members(schema: Any) -> set[str] | None:
+def _absent_members(schema: JsonValue) -> set[str] | None:
     """The members a ``not`` of ``schema`` forbids, if that is all it says."""
-    if (
-        isinstance(schema, dict)
-        and set(schema) == {"required"}
-        and isinstance(schema["required"], list)
-        and len(schema["required"]) == 1
-    ):
-        return set(schema["required"])
+    if isinstance(schema, dict) and set(schema) == {"required"}:
+        required = schema["required"]
+        if isinstance(required, list) and len(required) == 1:
+            name = required[0]
+            if isinstance(name, str):  # as the meta-schema requires
+                return {name}
     return None
 
 
-def _group_key(group: tuple[str, list[Any]]) -> str:
+def _group_key(group: tuple[str, list[list[SchemaNode]]]) -> str:
     return json.dumps([group[0], [[n for n, _ in b] for b in group[1]]], default=str)
 
 
@@ -620,7 +643,7 @@ def _inferred(view: View) -> set[str]:
     return kinds or {"null", "boolean", "integer", "string"}
 
 
-def _any_json() -> st.SearchStrategy[Any]:
+def _any_json() -> st.SearchStrategy[JsonValue]:
     leaves = (
         st.none()
         | st.booleans()
@@ -637,20 +660,20 @@ def _any_json() -> st.SearchStrategy[Any]:
     )
 
 
-def _contains(values: list[Any], value: Any) -> bool:
+def _contains(values: list[JsonValue], value: JsonValue) -> bool:
     return any(
         json.dumps(v, sort_keys=True) == json.dumps(value, sort_keys=True)
         for v in values
     )
 
 
-def _low(current: Any, new: Any) -> Any:
+def _low(current: _N | None, new: _N | None) -> _N | None:
     if new is None:
         return current
     return new if current is None else min(current, new)
 
 
-def _high(current: Any, new: Any) -> Any:
+def _high(current: _N | None, new: _N | None) -> _N | None:
     if new is None:
         return current
     return new if current is None else max(current, new)
@@ -729,5 +752,5 @@ def _format_strategy(name: str) -> st.SearchStrategy[str]:
     raise UnsupportedSchema(f"format {name!r} cannot be generated")
 
 
-def _finite(value: Any) -> bool:
+def _finite(value: object) -> bool:
     return not (isinstance(value, float) and not math.isfinite(value))

@@ -14,15 +14,23 @@ import copy
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from hypothesis import assume
 from hypothesis import strategies as st
 
 from conformance.inputs.json_locate import pointer as json_pointer
+from conformance.model import JsonValue
 from conformance.strategies.common import Invalid, Violation
-from conformance.strategies.json import Compiler, View, _group_key
+from conformance.strategies.json import Compiler, SchemaNode, View, _group_key
 from conformance.validation.patterns import to_python
+
+if TYPE_CHECKING:
+    from conformance.validation.json_validation import JsonValidator
+
+# A change at a path: the new value, whether the result is valid, the rule
+# and a label.
+_Edit = tuple[tuple[str | int, ...], JsonValue, bool, str, str]
 
 
 @dataclass(frozen=True)
@@ -31,7 +39,7 @@ class Mutation:
 
     path: tuple[str | int, ...]
     action: str  # "remove", "add", "set"
-    value: Any
+    value: JsonValue
     rule: str
     description: str
 
@@ -42,7 +50,9 @@ class Mutation:
         return json_pointer(parent)
 
 
-def plan(compiler: Compiler, schema: Any, base: str, document: Any) -> list[Mutation]:
+def plan(
+    compiler: Compiler, schema: JsonValue, base: str, document: JsonValue
+) -> list[Mutation]:
     """Every single-rule mutation the schema suggests for this document."""
     found: list[Mutation] = []
     _walk(compiler, [(schema, base)], document, (), found)
@@ -51,8 +61,8 @@ def plan(compiler: Compiler, schema: Any, base: str, document: Any) -> list[Muta
 
 def _walk(
     compiler: Compiler,
-    nodes: list[tuple[Any, str]],
-    value: Any,
+    nodes: list[SchemaNode],
+    value: JsonValue,
     path: tuple[str | int, ...],
     found: list[Mutation],
 ) -> None:
@@ -70,7 +80,9 @@ def _walk(
             _walk(compiler, view.items, item, (*path, index), found)
 
 
-def _meant(compiler: Compiler, nodes: list[tuple[Any, str]], value: Any) -> View | None:
+def _meant(
+    compiler: Compiler, nodes: list[SchemaNode], value: JsonValue
+) -> View | None:
     """The view of the branches a valid value meant (None when none fits plainly).
 
     Each oneOf/anyOf/if is settled by the first branch the value plainly
@@ -96,7 +108,7 @@ def _meant(compiler: Compiler, nodes: list[tuple[Any, str]], value: Any) -> View
         view = compiler.merge(nodes)
 
 
-def _consistent(compiler: Compiler, view: View, value: Any) -> bool:
+def _consistent(compiler: Compiler, view: View, value: JsonValue) -> bool:
     """Whether a value plainly fits a view: its type, its codes, its members."""
     if view.impossible:
         return False
@@ -118,7 +130,7 @@ def _consistent(compiler: Compiler, view: View, value: Any) -> bool:
     return True
 
 
-def _kind(value: Any) -> str:
+def _kind(value: JsonValue) -> str:
     if value is None:
         return "null"
     if isinstance(value, bool):
@@ -132,7 +144,9 @@ def _kind(value: Any) -> str:
     return "array" if isinstance(value, list) else "object"
 
 
-def _here(view: View, value: Any, path: tuple[str | int, ...]) -> Iterator[Mutation]:
+def _here(
+    view: View, value: JsonValue, path: tuple[str | int, ...]
+) -> Iterator[Mutation]:
     if view.values is not None:
         if all(isinstance(v, str) for v in view.values):
             yield Mutation(
@@ -163,7 +177,7 @@ def _here(view: View, value: Any, path: tuple[str | int, ...]) -> Iterator[Mutat
             )
     if view.types is not None and value is not None:
         other = _other_type(view.types)
-        if other is not _NOTHING:
+        if other is not None:
             yield Mutation(path, "set", other, "type", "a value of another type")
     if isinstance(value, str):
         if view.patterns:
@@ -240,32 +254,31 @@ def _here(view: View, value: Any, path: tuple[str | int, ...]) -> Iterator[Mutat
             )
 
 
-_NOTHING = object()
-
-
 def _enum_rule(view: View) -> str:
     return "const" if view.values is not None and len(view.values) == 1 else "enum"
 
 
-def _other_type(types: set[str]) -> Any:
-    for candidate, kind in (
+def _other_type(types: set[str]) -> JsonValue:
+    """A value of a type ``types`` does not allow, or ``None`` if it allows all."""
+    candidates: tuple[tuple[JsonValue, str], ...] = (
         (12345, "integer"),
         ("text", "string"),
         ([], "array"),
         ({}, "object"),
         (True, "boolean"),
-    ):
+    )
+    for candidate, kind in candidates:
         if kind not in types and not (kind == "integer" and "number" in types):
             return candidate
-    return _NOTHING
+    return None
 
 
-def apply(document: Any, mutation: Mutation) -> Any:
+def apply(document: JsonValue, mutation: Mutation) -> JsonValue:
     """A copy of ``document`` with the mutation applied."""
     result = copy.deepcopy(document)
     if not mutation.path:
         return mutation.value
-    parent = result
+    parent: Any = result  # any JSON, walked by a path made from the document
     for step in mutation.path[:-1]:
         parent = parent[step]
     last = mutation.path[-1]
@@ -276,7 +289,7 @@ def apply(document: Any, mutation: Mutation) -> Any:
     return result
 
 
-def confirm(validator: Any, document: Any, mutation: Mutation) -> bool:
+def confirm(validator: JsonValidator, document: JsonValue, mutation: Mutation) -> bool:
     """True when the document fails with exactly the mutation's rule and place."""
     text = json.dumps(document, ensure_ascii=False)
     errors = [
@@ -290,11 +303,11 @@ def confirm(validator: Any, document: Any, mutation: Mutation) -> bool:
 
 def invalid(
     compiler: Compiler,
-    schema: Any,
+    schema: JsonValue,
     base: str,
-    valid: st.SearchStrategy[Any],
-    validator: Any,
-) -> st.SearchStrategy[Invalid]:
+    valid: st.SearchStrategy[JsonValue],
+    validator: JsonValidator,
+) -> st.SearchStrategy[Invalid[JsonValue]]:
     """Documents that break exactly one rule, confirmed, with their violation."""
     from conformance.strategies.common import UnsupportedSchema
 
@@ -308,7 +321,7 @@ def invalid(
         raise UnsupportedSchema("the schema accepts any JSON value: nothing to break")
 
     @st.composite
-    def draw(draw_: Any) -> Invalid:
+    def draw(draw_: st.DrawFn) -> Invalid[JsonValue]:
         document = draw_(valid)
         candidates = plan(compiler, schema, base, document)
         assume(candidates)
@@ -331,14 +344,18 @@ def invalid(
 class Case:
     """A deterministic boundary case: a document, whether it is valid, and why."""
 
-    document: Any
+    document: JsonValue
     valid: bool
     label: str
     violation: Violation | None = None
 
 
 def boundary_cases(
-    compiler: Compiler, schema: Any, base: str, document: Any, validator: Any
+    compiler: Compiler,
+    schema: JsonValue,
+    base: str,
+    document: JsonValue,
+    validator: JsonValidator,
 ) -> list[Case]:
     """Boundary cases around a valid document, each confirmed by the validator.
 
@@ -347,7 +364,7 @@ def boundary_cases(
     case whose validity is not what it should be is left out.
     """
     cases: list[Case] = []
-    edits: list[tuple[tuple[str | int, ...], Any, bool, str, str]] = []
+    edits: list[_Edit] = []
     _boundaries(compiler, [(schema, base)], document, (), edits)
     seen: set[str] = set()
     for path, value, valid, rule, label in edits:
@@ -370,10 +387,10 @@ def boundary_cases(
 
 def _boundaries(
     compiler: Compiler,
-    nodes: list[tuple[Any, str]],
-    value: Any,
+    nodes: list[SchemaNode],
+    value: JsonValue,
     path: tuple[str | int, ...],
-    edits: list[tuple[tuple[str | int, ...], Any, bool, str, str]],
+    edits: list[_Edit],
 ) -> None:
     view = _meant(compiler, nodes, value)
     if view is None:
@@ -443,7 +460,10 @@ _UNBOUNDED = 2**31
 
 def _widths(pattern: str) -> tuple[int, int]:
     """The shortest and longest text an anchored pattern matches (or unbounded)."""
-    import re._parser as sre  # the parser hypothesis's from_regex uses too
+    if TYPE_CHECKING:
+        import sre_parse as sre  # typeshed's name for re._parser
+    else:
+        import re._parser as sre  # the parser hypothesis's from_regex uses too
 
     translated = to_python(pattern)
     if not (translated.startswith("^") and translated.endswith("\\Z")):
@@ -463,7 +483,7 @@ def _resized(value: str, length: int) -> str:
 
 
 def branch_cases(
-    compiler: Compiler, schema: Any, base: str, validator: Any
+    compiler: Compiler, schema: JsonValue, base: str, validator: JsonValidator
 ) -> list[Case]:
     """One valid document per branch of each oneOf/anyOf at the top of a schema.
 
@@ -473,7 +493,7 @@ def branch_cases(
     from hypothesis import HealthCheck, Phase, find, settings
     from hypothesis.errors import NoSuchExample, Unsatisfiable
 
-    nodes = [(schema, base)]
+    nodes: list[SchemaNode] = [(schema, base)]
     view = compiler.merge(nodes)
     cases = []
     for kind, branches in view.branches:

@@ -12,9 +12,17 @@ the same values from public strategies.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING
 
 from hypothesis import strategies as st
+
+from conformance.model import JsonValue
+
+if TYPE_CHECKING:
+    from hypothesis.internal.conjecture.data import ConjectureData
+    from hypothesis.strategies._internal.strategies import RecurT
+
+__all__ = ["AVAILABLE", "IntervalSet", "SearchStrategy", "members"]
 
 try:
     from hypothesis.internal.intervalsets import IntervalSet
@@ -29,14 +37,16 @@ try:
     )
 except ImportError:  # pragma: no cover - a hypothesis that moved them
     AVAILABLE = False
-    IntervalSet = None  # type: ignore[assignment,misc]
-    SearchStrategy = object  # type: ignore[assignment,misc]
+    if not TYPE_CHECKING:
+        # Stand-ins so that importers still load; nothing draws with them.
+        IntervalSet = None
+        SearchStrategy = object
 
 
 def members(
-    required: Mapping[str, st.SearchStrategy[Any]],
-    optional: Mapping[str, st.SearchStrategy[Any]],
-) -> st.SearchStrategy[dict[str, Any]]:
+    required: Mapping[str, st.SearchStrategy[JsonValue]],
+    optional: Mapping[str, st.SearchStrategy[JsonValue]],
+) -> st.SearchStrategy[dict[str, JsonValue]]:
     """Objects with every required member and any of the optional ones.
 
     Like ``st.fixed_dictionaries``, but which optional members are present
@@ -52,11 +62,11 @@ def members(
 
 if AVAILABLE:
 
-    class _Members(SearchStrategy[dict[str, Any]]):
+    class _Members(SearchStrategy[dict[str, JsonValue]]):
         def __init__(
             self,
-            required: tuple[tuple[str, st.SearchStrategy[Any]], ...],
-            optional: tuple[tuple[str, st.SearchStrategy[Any]], ...],
+            required: tuple[tuple[str, st.SearchStrategy[JsonValue]], ...],
+            optional: tuple[tuple[str, st.SearchStrategy[JsonValue]], ...],
         ) -> None:
             super().__init__()
             self.required = required
@@ -66,10 +76,10 @@ if AVAILABLE:
             names = [n for n, _ in self.required] + [f"{n}?" for n, _ in self.optional]
             return f"members({', '.join(names)})"
 
-        def calc_is_empty(self, recur: Any) -> bool:
+        def calc_is_empty(self, recur: RecurT) -> bool:
             return any(recur(s) for _, s in self.required)
 
-        def do_draw(self, data: Any) -> dict[str, Any]:
+        def do_draw(self, data: ConjectureData) -> dict[str, JsonValue]:
             pairs = [(name, data.draw(s)) for name, s in self.required]
             if self.optional:
                 present = data.draw_integer(0, (1 << len(self.optional)) - 1)

@@ -20,20 +20,38 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, TypeAlias, cast
 
 from hypothesis import strategies as st
 
 from conformance.strategies.primitives import AVAILABLE as _PRIMITIVES
 from conformance.strategies.primitives import IntervalSet, SearchStrategy
 
-try:  # the parser st.from_regex uses; private, so callers fall back without it
-    from re import _constants as _c  # type: ignore[attr-defined]
-    from re import _parser  # type: ignore[attr-defined]
-except ImportError:  # pragma: no cover - Python < 3.11
-    _parser = _c = None
-constants: Any = _c
+if TYPE_CHECKING:
+    # typeshed describes re._parser and re._constants under their old names.
+    import sre_constants as _c
+    import sre_parse as _parser
+    from sre_constants import _NamedIntConstant
+    from sre_parse import SubPattern, _AvType
+
+    from hypothesis.internal.conjecture.data import ConjectureData
+else:
+    try:  # the parser st.from_regex uses; private, so callers fall back without it
+        from re import _constants as _c
+        from re import _parser
+    except ImportError:  # pragma: no cover - Python < 3.11
+        _parser = _c = None
+constants = _c
 """``re._constants``: the opcodes a ``classes`` function compares items with."""
+parser = _parser
+"""``re._parser``, or ``None`` where it is missing."""
+
+Parsed: TypeAlias = "SubPattern"
+"""A regex as ``re._parser`` parses it: a sequence of (opcode, argument) items."""
+Opcode: TypeAlias = "_NamedIntConstant"
+"""The opcode of one parsed item (``constants.LITERAL``, ``constants.IN``...)."""
+Argument: TypeAlias = "_AvType"
+"""The argument of one parsed item; its shape depends on the opcode."""
 
 SPARE = 8
 """How far past its minimum an unbounded run of one class goes."""
@@ -44,7 +62,7 @@ LONGEST_RUN = 1000
 
 Wide = Callable[[int, int], st.SearchStrategy[str]]
 """Runs of a class too large to list (a negated class, ``.``): low, high -> text."""
-Classes = Callable[[Any, Any], "str | Wide | None"]
+Classes = Callable[[Opcode, Argument], "str | Wide | None"]
 """What one parsed item stands for: its characters, a Wide, or None if it
 is not a single-character item. Raises :class:`Unsupported` to give up."""
 
@@ -85,7 +103,7 @@ class _Sequence:
 _Node = str | _Run | _Strategy | _Repeat | _Either | _Sequence
 
 
-def parse(regex: str) -> Any:
+def parse(regex: str) -> Parsed:
     """``regex`` parsed by ``re._parser``; :class:`Unsupported` for flags."""
     if _parser is None:
         raise Unsupported("re._parser is not available")
@@ -98,14 +116,14 @@ def parse(regex: str) -> Any:
     return parsed
 
 
-def widths(parsed: Any) -> tuple[int, int | None]:
+def widths(parsed: Parsed) -> tuple[int, int | None]:
     """The shortest and longest string the parsed regex matches (None: no limit)."""
     shortest, longest = parsed.getwidth()
     return shortest, (None if longest >= _c.MAXREPEAT else longest)
 
 
 def runs(
-    parsed: Any,
+    parsed: Parsed,
     classes: Classes,
     *,
     longest: int | None = None,
@@ -121,7 +139,7 @@ def runs(
     ``source``, the regex as written, names the strategy in hypothesis's
     reports.
     """
-    node = _compile(list(parsed), classes, longest)
+    node = _compile(parsed.data, classes, longest)
     if isinstance(node, str):
         return st.just(node)
     if primitives and _PRIMITIVES:
@@ -129,7 +147,9 @@ def runs(
     return _public(node)
 
 
-def _compile(items: list[Any], classes: Classes, longest: int | None) -> _Node:
+def _compile(
+    items: list[tuple[Opcode, Argument]], classes: Classes, longest: int | None
+) -> _Node:
     parts: list[_Node] = []
     for op, arg in items:
         parts.append(_item(op, arg, classes, longest))
@@ -146,15 +166,16 @@ def _compile(items: list[Any], classes: Classes, longest: int | None) -> _Node:
     return _Sequence(tuple(merged))
 
 
-def _item(op: Any, arg: Any, classes: Classes, longest: int | None) -> _Node:
+def _item(op: Opcode, arg: Argument, classes: Classes, longest: int | None) -> _Node:
     single = classes(op, arg)
     if single is not None:
         if isinstance(single, str) and len(single) == 1:
             return single
         return _run(single, 1, 1)
+    # Each opcode has its own shape of argument (see re._parser).
     if op in (_c.MAX_REPEAT, _c.MIN_REPEAT, _c.POSSESSIVE_REPEAT):
-        low, high, body = arg
-        body = list(body)
+        low, high, repeated = cast("tuple[int, int, Parsed]", arg)
+        body = repeated.data
         if len(body) == 1:
             chars = classes(*body[0])
             if chars is not None:
@@ -169,12 +190,15 @@ def _item(op: Any, arg: Any, classes: Classes, longest: int | None) -> _Node:
             return inner * low
         return _Repeat(inner, low, most)
     if op is _c.SUBPATTERN:
-        _group, add_flags, del_flags, body = arg
+        _group, add_flags, del_flags, group = cast(
+            "tuple[int | None, int, int, Parsed]", arg
+        )
         if add_flags or del_flags:
             raise Unsupported("inline flags")
-        return _compile(list(body), classes, longest)
+        return _compile(group.data, classes, longest)
     if op is _c.BRANCH:
-        return _Either(tuple(_compile(list(b), classes, longest) for b in arg[1]))
+        _, branches = cast("tuple[None, list[Parsed]]", arg)
+        return _Either(tuple(_compile(b.data, classes, longest) for b in branches))
     raise Unsupported(f"regex construct {op}")
 
 
@@ -197,17 +221,17 @@ if _PRIMITIVES:
             super().__init__()
             self.node = node
             self.source = source
-            self._intervals: dict[str, Any] = {}
+            self._intervals: dict[str, IntervalSet] = {}
 
         def __repr__(self) -> str:
             return f"regex_runs({self.source!r})"
 
-        def do_draw(self, data: Any) -> str:
+        def do_draw(self, data: ConjectureData) -> str:
             out: list[str] = []
             self._emit(self.node, data, out)
             return "".join(out)
 
-        def _emit(self, node: _Node, data: Any, out: list[str]) -> None:
+        def _emit(self, node: _Node, data: ConjectureData, out: list[str]) -> None:
             if isinstance(node, str):
                 out.append(node)
             elif isinstance(node, _Run):

@@ -29,7 +29,7 @@ from __future__ import annotations
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlparse
 
 from hypothesis import strategies as st
@@ -42,6 +42,12 @@ from conformance.strategies.common import Invalid, UnsupportedSchema
 from conformance.validation.bindings import xsd_model
 from conformance.validation.xml_schemas import XsdSchema, compile_xsd
 from conformance.validation.xml_validation import xml_validator
+
+if TYPE_CHECKING:
+    from xmlschema import XMLSchemaBase
+
+    from conformance.registry.manifest import StandardVersion
+    from conformance.registry.standards import Registry
 
 __all__ = ["from_xsd", "invalid_from_xsd", "invalid_xml", "valid_xml"]
 
@@ -58,7 +64,7 @@ _BUILTIN_NAMESPACES = frozenset(
 class _Compiled:
     plan: Plan
     valid: SearchStrategy[bytes]
-    invalid: dict[int, tuple[Any, SearchStrategy[Invalid]]] = field(
+    invalid: dict[int, tuple[XsdSchema, SearchStrategy[Invalid[bytes]]]] = field(
         default_factory=dict
     )
     validator: XsdSchema | None = None
@@ -68,10 +74,10 @@ CACHED_MODELS = 64
 """Schemas whose compiled strategies are kept (least recently used dropped)."""
 # By id, with the model kept alive beside its strategies so that an id is
 # never reused while cached; the plans refer to the model anyway.
-_CACHE: OrderedDict[int, tuple[Any, dict[str, _Compiled]]] = OrderedDict()
+_CACHE: OrderedDict[int, tuple[XMLSchemaBase, dict[str, _Compiled]]] = OrderedDict()
 
 
-def from_xsd(model: Any, root: str) -> SearchStrategy[bytes]:
+def from_xsd(model: XMLSchemaBase, root: str) -> SearchStrategy[bytes]:
     """Valid documents of the global element ``root`` of an xmlschema model.
 
     ``root`` is a local name in the schema's target namespace or a Clark name
@@ -84,8 +90,8 @@ def from_xsd(model: Any, root: str) -> SearchStrategy[bytes]:
 
 
 def invalid_from_xsd(
-    model: Any, root: str, *, validator: XsdSchema | None = None
-) -> SearchStrategy[Invalid]:
+    model: XMLSchemaBase, root: str, *, validator: XsdSchema | None = None
+) -> SearchStrategy[Invalid[bytes]]:
     """Documents that break exactly one rule, each with its :class:`Violation`.
 
     The rule is named as the suite's validator names it (``cvc-pattern-valid``,
@@ -109,33 +115,35 @@ def invalid_from_xsd(
     return compiled.invalid[key][1]
 
 
-def valid_xml(registry: Any, standard: Any) -> SearchStrategy[bytes]:
+def valid_xml(registry: Registry, standard: StandardVersion) -> SearchStrategy[bytes]:
     """Documents valid against a standard version's XML binding (its root)."""
-    binding = _binding(standard)
-    return from_xsd(xsd_model(registry, standard), binding.root)
+    return from_xsd(xsd_model(registry, standard), _root(standard))
 
 
-def invalid_xml(registry: Any, standard: Any) -> SearchStrategy[Invalid]:
+def invalid_xml(
+    registry: Registry, standard: StandardVersion
+) -> SearchStrategy[Invalid[bytes]]:
     """Documents that break one rule of a standard's XML binding, labelled.
 
     Each is confirmed by the standard's own validator
     (:func:`conformance.xml_validation.xml_validator`).
     """
-    binding = _binding(standard)
     return invalid_from_xsd(
         xsd_model(registry, standard),
-        binding.root,
+        _root(standard),
         validator=xml_validator(registry, standard),
     )
 
 
-def _binding(standard: Any) -> Any:
+def _root(standard: StandardVersion) -> str:
     if standard.xml is None:
         raise UnsupportedSchema(f"{standard.ref} has no XML binding")
-    return standard.xml
+    if standard.xml.root is None:  # manifest.schema.json requires it
+        raise UnsupportedSchema(f"{standard.ref} names no XML root element")
+    return standard.xml.root
 
 
-def _compiled(model: Any, root: str) -> _Compiled:
+def _compiled(model: XMLSchemaBase, root: str) -> _Compiled:
     key = id(model)
     if key in _CACHE:
         _CACHE.move_to_end(key)
@@ -152,7 +160,7 @@ def _compiled(model: Any, root: str) -> _Compiled:
 
 def _documents(plan: Plan) -> SearchStrategy[bytes]:
     @st.composite
-    def build(draw: Any) -> bytes:
+    def build(draw: st.DrawFn) -> bytes:
         return serialize(Builder(draw, plan).document(), plan.prefixes)
 
     return build()
@@ -167,7 +175,7 @@ def _local_path(url: str | None) -> Path | None:
     return Path(unquote(parsed.path) if parsed.scheme else url)
 
 
-def _validator_for(model: Any) -> XsdSchema:
+def _validator_for(model: XMLSchemaBase) -> XsdSchema:
     """The validator the suite would use for this schema.
 
     An XSD 1.0 file is compiled by libxml2, allowed to read exactly the

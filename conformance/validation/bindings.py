@@ -32,17 +32,23 @@ from __future__ import annotations
 import math
 import re
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, cast
 
-from elementpath.datatypes import DateTime10, Time
+from elementpath.datatypes import AbstractDateTime, DateTime10, Time
 from lxml import etree
 from xmlschema.validators import XsdElement, XsdGroup
 
 from conformance.errors import SchemaError
 from conformance.inputs.xml_input import XSI, parse_xml, readable_path
+from conformance.model import JsonValue
 from conformance.registry.manifest import StandardVersion
 from conformance.registry.standards import Registry
 from conformance.validation.xml_schemas import load_xmlschema
+
+if TYPE_CHECKING:
+    from xmlschema import XMLSchemaBase
+    from xmlschema.aliases import BaseXsdType
+    from xmlschema.validators import XsdComplexType, XsdSimpleType
 
 XSD = "http://www.w3.org/2001/XMLSchema"
 _INTEGER = re.compile(r"[+-]?[0-9]+")
@@ -54,9 +60,9 @@ _HINTS = {f"{{{XSI}}}schemaLocation", f"{{{XSI}}}noNamespaceSchemaLocation"}
 _XML_SPACE = " \t\n\r"
 _HOUR_24 = re.compile(r"(^|T)24:00:00")
 _LOWER_T = re.compile(r"(?<=^[0-9]{4}-[0-9]{2}-[0-9]{2})t")
-_CALENDAR = {"dateTime": DateTime10, "time": Time}
+_CALENDAR: dict[str, type[AbstractDateTime]] = {"dateTime": DateTime10, "time": Time}
 
-Slot = tuple[Any, bool]
+Slot = tuple[XsdElement, bool]
 """An element declaration and whether it may occur more than once."""
 
 
@@ -64,7 +70,7 @@ class BindingError(ValueError):
     """A value or document that has no counterpart in the other binding."""
 
 
-def xsd_model(registry: Registry, standard: StandardVersion) -> Any:
+def xsd_model(registry: Registry, standard: StandardVersion) -> XMLSchemaBase:
     """The xmlschema schema (``XMLSchema10``/``XMLSchema11``) of the XML binding.
 
     Loaded with the same sandbox as the validators (only files inside the
@@ -74,7 +80,7 @@ def xsd_model(registry: Registry, standard: StandardVersion) -> Any:
         raise SchemaError(f"{standard.ref} has no XML binding")
     binding = standard.xml
 
-    def build() -> Any:
+    def build() -> XMLSchemaBase:
         version = binding.xsd_version or "1.0"
         return load_xmlschema(binding.path, version, [registry.root])
 
@@ -82,7 +88,7 @@ def xsd_model(registry: Registry, standard: StandardVersion) -> Any:
 
 
 def json_to_xml(
-    value: Any, model: Any, root: str, *, version: str | None = None
+    value: JsonValue, model: XMLSchemaBase, root: str, *, version: str | None = None
 ) -> bytes:
     """Serialise a JSON value (an object) as the document of the element ``root``.
 
@@ -97,7 +103,8 @@ def json_to_xml(
         raise BindingError(f"the schema declares no root {root!r} (it has {known})")
     element = etree.Element(declaration.name, nsmap=_namespaces(model))
     if version is not None:
-        if "version" not in declaration.type.attributes:
+        # A root with a version has a complex type (a simple one fails here).
+        if "version" not in cast("XsdComplexType", declaration.type).attributes:
             raise BindingError(f"{root} declares no version attribute")
         element.set("version", version)
     _write(element, declaration.type, value, "")
@@ -106,7 +113,10 @@ def json_to_xml(
     )
 
 
-def xml_to_json(data: bytes | Any, model: Any) -> Any:
+def xml_to_json(
+    data: bytes | etree._Element | etree._ElementTree[etree._Element],
+    model: XMLSchemaBase,
+) -> JsonValue:
     """The JSON value an XML document of this binding stands for.
 
     ``data`` is the document's bytes (read without DTDs or entities) or an
@@ -114,33 +124,34 @@ def xml_to_json(data: bytes | Any, model: Any) -> Any:
     """
     if isinstance(data, bytes):
         parsed = parse_xml(data)
-        if not parsed.ok:
+        if not parsed.ok or parsed.tree is None:
             reasons = "; ".join(f.message for f in parsed.findings)
             raise BindingError(f"the document cannot be read: {reasons}")
         data = parsed.tree
-    element = data.getroot() if hasattr(data, "getroot") else data
+    element = data.getroot() if isinstance(data, etree._ElementTree) else data
     for declaration in model.elements.values():
         if declaration.name == element.tag:
             break
     else:
         known = ", ".join(d.name for d in model.elements.values()) or "none"
-        raise BindingError(f"the root {element.tag} is not one of {known}")
+        raise BindingError(f"the root {element.tag!s} is not one of {known}")
     return _read(element, declaration.type, is_root=True)
 
 
 # -- the content model --------------------------------------------------------
 
 
-def _simple_type(xsd_type: Any) -> Any:
+def _simple_type(xsd_type: BaseXsdType) -> XsdSimpleType | None:
     """The simple type of an element's value, or ``None`` for element content."""
     if xsd_type.is_simple():
-        return xsd_type
+        return cast("XsdSimpleType", xsd_type)  # as is_simple() says
     if xsd_type.has_simple_content():
-        return xsd_type.content
+        # A complex type with simple content has a simple type as content.
+        return cast("XsdSimpleType", cast("XsdComplexType", xsd_type).content)
     return None
 
 
-def _slots(particle: Any, repeated: bool = False) -> list[Slot]:
+def _slots(particle: object, repeated: bool = False) -> list[Slot]:
     """Every element declaration under a particle, all choice branches included."""
     if isinstance(particle, XsdElement):
         if particle.max_occurs == 0:
@@ -159,7 +170,7 @@ def _slots(particle: Any, repeated: bool = False) -> list[Slot]:
     return slots
 
 
-def _declarations(xsd_type: Any) -> dict[str, Slot]:
+def _declarations(xsd_type: BaseXsdType) -> dict[str, Slot]:
     """The child element declarations of a complex type, by tag.
 
     XSD's "element declarations consistent" rule gives every declaration of
@@ -167,7 +178,8 @@ def _declarations(xsd_type: Any) -> dict[str, Slot]:
     read a child, whichever branch of a choice it comes from.
     """
     found: dict[str, Slot] = {}
-    for declaration, repeated in _slots(xsd_type.content):
+    # Called for element content only: the type is complex.
+    for declaration, repeated in _slots(cast("XsdComplexType", xsd_type).content):
         earlier = found.get(declaration.name, (None, False))[1]
         found[declaration.name] = (declaration, repeated or earlier)
     names = [d.local_name for d, _ in found.values()]
@@ -179,7 +191,7 @@ def _declarations(xsd_type: Any) -> dict[str, Slot]:
     return found
 
 
-def _wrapped_item(declaration: Any) -> Any:
+def _wrapped_item(declaration: XsdElement) -> XsdElement | None:
     """The repeating item of a wrapper element, or ``None`` if it is no wrapper."""
     if _simple_type(declaration.type) is not None:
         return None
@@ -189,7 +201,7 @@ def _wrapped_item(declaration: Any) -> Any:
     return None
 
 
-def _arrange(particle: Any, present: set[str], repeated: bool = False) -> list[Slot]:
+def _arrange(particle: object, present: set[str], repeated: bool = False) -> list[Slot]:
     """The declarations of the present members, in the order the model wants."""
     if isinstance(particle, XsdElement):
         if particle.local_name in present and particle.max_occurs != 0:
@@ -210,7 +222,9 @@ def _arrange(particle: Any, present: set[str], repeated: bool = False) -> list[S
 # -- JSON to XML --------------------------------------------------------------
 
 
-def _write(element: Any, xsd_type: Any, value: Any, where: str) -> None:
+def _write(
+    element: etree._Element, xsd_type: BaseXsdType, value: JsonValue, where: str
+) -> None:
     simple = _simple_type(xsd_type)
     if simple is not None:
         text = _to_text(value, simple, where)
@@ -234,7 +248,7 @@ def _write(element: Any, xsd_type: Any, value: Any, where: str) -> None:
             f"{where or '/'}: {_type_name(xsd_type)} declares no element for"
             f" {', '.join(map(repr, unknown))}"
         )
-    slots = _arrange(xsd_type.content, set(value))
+    slots = _arrange(cast("XsdComplexType", xsd_type).content, set(value))
     left = sorted(set(value) - {d.local_name for d, _ in slots})
     if left:
         raise BindingError(
@@ -255,7 +269,8 @@ def _write(element: Any, xsd_type: Any, value: Any, where: str) -> None:
             continue
         if not isinstance(member, list):
             raise BindingError(f"{at}: {_json_kind(member)} where an array is wanted")
-        parent, item = element, declaration
+        parent: etree._Element = element
+        item: XsdElement = declaration
         if wrapped is not None:
             parent, item = etree.SubElement(element, declaration.name), wrapped
         for index, entry in enumerate(member):
@@ -263,18 +278,22 @@ def _write(element: Any, xsd_type: Any, value: Any, where: str) -> None:
             _write(child, item.type, entry, f"{at}/{index}")
 
 
-def _to_text(value: Any, simple: Any, where: str) -> str:
+def _to_text(value: JsonValue, simple: XsdSimpleType, where: str) -> str:
     kind = _kind(simple)
-    is_number = isinstance(value, int | float) and not isinstance(value, bool)
+    number = (
+        value
+        if isinstance(value, int | float) and not isinstance(value, bool)
+        else None
+    )
     if kind == "boolean" and isinstance(value, bool):
         return "true" if value else "false"
-    if kind == "integer" and is_number and float(value).is_integer():
-        return str(int(value))
-    if kind in ("decimal", "double") and is_number and math.isfinite(value):
-        if isinstance(value, int):
-            return str(value)
+    if kind == "integer" and number is not None and float(number).is_integer():
+        return str(int(number))
+    if kind in ("decimal", "double") and number is not None and math.isfinite(number):
+        if isinstance(number, int):
+            return str(number)
         # xs:decimal has no exponent; Decimal(repr) keeps the shortest digits.
-        return format(Decimal(repr(value)), "f") if kind == "decimal" else repr(value)
+        return format(Decimal(repr(number)), "f") if kind == "decimal" else repr(number)
     if kind == "string" and isinstance(value, str):
         if _primitive(simple) in _CALENDAR:
             # RFC 3339 allows "t" and "z"; XSD's lexical form has only "T", "Z".
@@ -291,7 +310,9 @@ def _to_text(value: Any, simple: Any, where: str) -> str:
 # -- XML to JSON --------------------------------------------------------------
 
 
-def _read(element: Any, xsd_type: Any, *, is_root: bool = False) -> Any:
+def _read(
+    element: etree._Element, xsd_type: BaseXsdType, *, is_root: bool = False
+) -> JsonValue:
     for attribute in element.attrib:
         # A declared version names the exact version and schema locations are
         # ignored hints; anything else (xsi:nil, xsi:type included) would be
@@ -315,9 +336,10 @@ def _read(element: Any, xsd_type: Any, *, is_root: bool = False) -> Any:
         return _from_text(element.text or "", simple, element)
     _refuse_text(element)
     declarations = _declarations(xsd_type)
-    result: dict[str, Any] = {}
+    result: dict[str, JsonValue] = {}
     for child in children:
-        slot = declarations.get(child.tag)
+        tag = child.tag  # a string: children are elements
+        slot = declarations.get(tag) if isinstance(tag, str) else None
         if slot is None:
             raise BindingError(
                 f"{readable_path(child)}: {_type_name(xsd_type)} declares no such"
@@ -326,7 +348,9 @@ def _read(element: Any, xsd_type: Any, *, is_root: bool = False) -> Any:
         declaration, repeated = slot
         name = declaration.local_name
         if repeated:
-            result.setdefault(name, []).append(_read(child, declaration.type))
+            # Only this branch sets a repeated member: it is always a list.
+            occurrences = cast("list[JsonValue]", result.setdefault(name, []))
+            occurrences.append(_read(child, declaration.type))
             continue
         if name in result:
             raise BindingError(f"{readable_path(child)}: occurs more than once")
@@ -349,7 +373,7 @@ def _read(element: Any, xsd_type: Any, *, is_root: bool = False) -> Any:
     return result
 
 
-def _refuse_text(element: Any) -> None:
+def _refuse_text(element: etree._Element) -> None:
     texts = [element.text, *(c.tail for c in element)]
     if any(t and t.strip(_XML_SPACE) for t in texts):
         raise BindingError(
@@ -357,7 +381,7 @@ def _refuse_text(element: Any) -> None:
         )
 
 
-def _from_text(text: str, simple: Any, element: Any) -> Any:
+def _from_text(text: str, simple: XsdSimpleType, element: etree._Element) -> JsonValue:
     white_space = getattr(simple, "white_space", None)
     # XML's white space is these four characters only; str.split() would
     # also eat U+0085, U+00A0 and others that are data.
@@ -367,9 +391,10 @@ def _from_text(text: str, simple: Any, element: Any) -> Any:
         text = re.sub(r"[\t\n\r]", " ", text)
     kind = _kind(simple)
     if kind == "string":
-        if _HOUR_24.search(text) and _primitive(simple) in _CALENDAR:
+        primitive = _primitive(simple)
+        if _HOUR_24.search(text) and primitive is not None and primitive in _CALENDAR:
             try:
-                return str(_CALENDAR[_primitive(simple)].fromstring(text))
+                return str(_CALENDAR[primitive].fromstring(text))
             except (ArithmeticError, ValueError) as exc:
                 raise BindingError(
                     f"{readable_path(element)}: {text[:40]!r} has no JSON form: {exc}"
@@ -403,7 +428,7 @@ _JSON_OF_KIND = {
 }
 
 
-def _kind(simple: Any) -> str:
+def _kind(simple: XsdSimpleType) -> str:
     """``boolean``, ``integer``, ``decimal``, ``double`` or ``string``.
 
     Lists and unions have no single primitive and stay strings.
@@ -421,14 +446,15 @@ def _kind(simple: Any) -> str:
     return "string"
 
 
-def _primitive(simple: Any) -> str | None:
+def _primitive(simple: XsdSimpleType) -> str | None:
     primitive = getattr(simple, "primitive_type", None)
-    return getattr(primitive, "local_name", None)
+    name: str | None = getattr(primitive, "local_name", None)
+    return name
 
 
-def _derives_from(simple: Any, name: str) -> bool:
+def _derives_from(simple: XsdSimpleType, name: str) -> bool:
     # Compared by name: builtin types may be distinct objects per schema.
-    current = simple
+    current: XsdSimpleType | None = simple
     while current is not None:
         if current.name == name:
             return True
@@ -436,7 +462,7 @@ def _derives_from(simple: Any, name: str) -> bool:
     return False
 
 
-def _namespaces(model: Any) -> dict[str | None, str]:
+def _namespaces(model: XMLSchemaBase) -> dict[str | None, str]:
     namespace = model.target_namespace
     if not namespace:
         return {}
@@ -448,12 +474,12 @@ def _namespaces(model: Any) -> dict[str | None, str]:
     return {prefix: namespace}
 
 
-def _type_name(xsd_type: Any) -> str:
+def _type_name(xsd_type: BaseXsdType) -> str:
     name = getattr(xsd_type, "prefixed_name", None) or getattr(xsd_type, "name", None)
     return f"type {name}" if name else "an anonymous type"
 
 
-def _json_kind(value: Any) -> str:
+def _json_kind(value: JsonValue) -> str:
     if value is None:
         return "null"
     if isinstance(value, bool):

@@ -26,6 +26,10 @@ from __future__ import annotations
 import ipaddress
 import re
 from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from jsonschema import FormatChecker
 
 _DATE = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})", re.ASCII)
 _TIME = re.compile(
@@ -232,7 +236,7 @@ FORMATS: dict[str, Callable[[str], bool]] = {
 """Every format the suite knows; a schema using another one is rejected."""
 
 
-def format_checker() -> object:
+def format_checker() -> FormatChecker:
     """A python-jsonschema ``FormatChecker`` with exactly these meanings."""
     import jsonschema
 

@@ -14,15 +14,22 @@ Two implementations are built from one schema, with the same formats
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING
 
 from conformance.errors import PatternError, SchemaError
+from conformance.model import JsonValue
 from conformance.registry.schema_resources import (
     RefOutsideRegistryError,
     ResourceLoader,
 )
 from conformance.validation.formats import FORMATS, NATIVE_OVERRIDES
 from conformance.validation.patterns import compile_pattern, search
+
+if TYPE_CHECKING:
+    import jsonschema_rs
+    from jsonschema.exceptions import ValidationError
+    from jsonschema.protocols import Validator
+    from jsonschema.validators import _Validator
 
 DRAFT_2020_12 = "https://json-schema.org/draft/2020-12/schema"
 
@@ -43,11 +50,13 @@ _SCHEMA_ONE = (
 )
 
 
-def iter_subschemas(schema: Any, where: str = "") -> Iterator[tuple[str, dict]]:
+def iter_subschemas(
+    schema: JsonValue, where: str = ""
+) -> Iterator[tuple[str, dict[str, JsonValue]]]:
     """Every schema object inside ``schema`` with its JSON Pointer, root first."""
     from conformance.inputs.json_locate import escape_pointer_token
 
-    stack = [(where, schema)]
+    stack: list[tuple[str, JsonValue]] = [(where, schema)]
     while stack:
         here, node = stack.pop()
         if not isinstance(node, dict):
@@ -70,7 +79,7 @@ def iter_subschemas(schema: Any, where: str = "") -> Iterator[tuple[str, dict]]:
                 stack.append((f"{here}/{keyword}", node[keyword]))
 
 
-def lint_schema(schema: Any) -> list[str]:
+def lint_schema(schema: JsonValue) -> list[str]:
     """What a meta-schema cannot see: unknown formats, patterns outside the dialect."""
     problems = []
     if not isinstance(schema, dict):
@@ -88,21 +97,25 @@ def lint_schema(schema: Any) -> list[str]:
                 " accept anything"
             )
         patterns = []
-        if isinstance(node.get("pattern"), str):
-            patterns.append((f"{where}/pattern", node["pattern"]))
-        if isinstance(node.get("patternProperties"), dict):
+        pattern = node.get("pattern")
+        if isinstance(pattern, str):
+            patterns.append((f"{where}/pattern", pattern))
+        pattern_properties = node.get("patternProperties")
+        if isinstance(pattern_properties, dict):
             patterns.extend(
-                (f"{where}/patternProperties", p) for p in node["patternProperties"]
+                (f"{where}/patternProperties", p) for p in pattern_properties
             )
-        for at, pattern in patterns:
+        for at, source in patterns:
             try:
-                compile_pattern(pattern)
+                compile_pattern(source)
             except PatternError as exc:
                 problems.append(f"{at}: {exc}")
     return problems
 
 
-def native_validator(schema: Any, loader: ResourceLoader) -> Any:
+def native_validator(
+    schema: JsonValue, loader: ResourceLoader
+) -> jsonschema_rs.Validator:
     """Compile with jsonschema-rs; a :class:`SchemaError` explains any failure."""
     import jsonschema_rs
 
@@ -114,7 +127,9 @@ def native_validator(schema: Any, loader: ResourceLoader) -> Any:
             else None
         )
         return jsonschema_rs.validator_for(
-            schema,
+            # The stubs admit objects and booleans only; jsonschema-rs refuses
+            # any other value with a meta-schema error, reported below.
+            schema,  # type: ignore[arg-type]
             formats={name: FORMATS[name] for name in NATIVE_OVERRIDES},
             validate_formats=True,
             ignore_unknown_formats=False,
@@ -133,7 +148,9 @@ def native_validator(schema: Any, loader: ResourceLoader) -> Any:
         raise SchemaError(f"the schema cannot be compiled: {exc}") from None
 
 
-def _reachable(schema: Any, loader: ResourceLoader) -> list[tuple[str, Any]]:
+def _reachable(
+    schema: JsonValue, loader: ResourceLoader
+) -> list[tuple[str, JsonValue]]:
     """Every registry document a schema reaches through ``$ref``, loaded.
 
     jsonschema-rs finds the references of schema documents itself, but not
@@ -144,9 +161,11 @@ def _reachable(schema: Any, loader: ResourceLoader) -> list[tuple[str, Any]]:
     """
     from urllib.parse import urljoin
 
-    base = schema.get("$id", "") if isinstance(schema, dict) else ""
+    declared = schema.get("$id", "") if isinstance(schema, dict) else ""
+    # A non-string $id fails the meta-schema when jsonschema-rs compiles.
+    base = declared if isinstance(declared, str) else ""
     pending = [(base, schema)]
-    found: dict[str, Any] = {}
+    found: dict[str, JsonValue] = {}
     while pending:
         document_uri, document = pending.pop()
         stack = [document]
@@ -166,17 +185,35 @@ def _reachable(schema: Any, loader: ResourceLoader) -> list[tuple[str, Any]]:
     return list(found.items())
 
 
-def _pattern(validator: Any, pattern: str, instance: Any, schema: Any) -> Any:
+# Keyword functions for python-jsonschema: (validator, the keyword's value,
+# instance, schema) to the errors found. The isinstance tests after is_type
+# change nothing (the stock type checker means exactly those types); they
+# tell the type checker what is_type found.
+
+
+def _pattern(
+    validator: _Validator,
+    pattern: str,
+    instance: JsonValue,
+    schema: dict[str, JsonValue],
+) -> Iterator[ValidationError]:
     from jsonschema.exceptions import ValidationError
 
-    if validator.is_type(instance, "string") and not search(pattern, instance):
+    if (
+        validator.is_type(instance, "string")
+        and isinstance(instance, str)
+        and not search(pattern, instance)
+    ):
         yield ValidationError(f"{instance!r} does not match {pattern!r}")
 
 
 def _pattern_properties(
-    validator: Any, patterns: dict, instance: Any, schema: Any
-) -> Any:
-    if not validator.is_type(instance, "object"):
+    validator: _Validator,
+    patterns: dict[str, dict[str, JsonValue] | bool],
+    instance: JsonValue,
+    schema: dict[str, JsonValue],
+) -> Iterator[ValidationError]:
+    if not validator.is_type(instance, "object") or not isinstance(instance, dict):
         return
     for pattern, subschema in patterns.items():
         for name, value in instance.items():
@@ -187,14 +224,18 @@ def _pattern_properties(
 
 
 def _additional_properties(
-    validator: Any, extra: Any, instance: Any, schema: Any
-) -> Any:
+    validator: _Validator,
+    extra: dict[str, JsonValue] | bool,
+    instance: JsonValue,
+    schema: dict[str, JsonValue],
+) -> Iterator[ValidationError]:
     from jsonschema.exceptions import ValidationError
 
-    if not validator.is_type(instance, "object"):
+    if not validator.is_type(instance, "object") or not isinstance(instance, dict):
         return
-    declared = schema.get("properties", {})
-    patterns = schema.get("patternProperties", {})
+    # Objects in any schema that passes the meta-schema.
+    declared = _members(schema, "properties")
+    patterns = _members(schema, "patternProperties")
     unexpected = [
         name
         for name in instance
@@ -208,7 +249,12 @@ def _additional_properties(
         yield ValidationError(f"Additional properties are not allowed ({listed})")
 
 
-def reference_validator(schema: Any, loader: ResourceLoader) -> Any:
+def _members(schema: dict[str, JsonValue], keyword: str) -> dict[str, JsonValue]:
+    value = schema.get(keyword, {})
+    return value if isinstance(value, dict) else {}
+
+
+def reference_validator(schema: JsonValue, loader: ResourceLoader) -> Validator:
     """Compile with python-jsonschema over a ``referencing`` registry of our files."""
     import jsonschema
     import referencing
@@ -229,8 +275,13 @@ def reference_validator(schema: Any, loader: ResourceLoader) -> Any:
             contents, default_specification=referencing.jsonschema.DRAFT202012
         )
 
-    registry: referencing.Registry = referencing.Registry(retrieve=retrieve)
-    cls = jsonschema.validators.extend(
+    registry: referencing.Registry[JsonValue] = referencing.Registry(
+        # referencing's attrs field _retrieve takes retrieve= (its alias) at
+        # run time; mypy does not see the alias through referencing's types.
+        retrieve=retrieve  # type: ignore[call-arg]
+    )
+    # types-jsonschema leaves extend() unannotated.
+    cls = jsonschema.validators.extend(  # type: ignore[no-untyped-call]
         jsonschema.Draft202012Validator,
         {
             "pattern": _pattern,
@@ -238,10 +289,13 @@ def reference_validator(schema: Any, loader: ResourceLoader) -> Any:
             "additionalProperties": _additional_properties,
         },
     )
-    return cls(schema, registry=registry, format_checker=format_checker())
+    validator: Validator = cls(
+        schema, registry=registry, format_checker=format_checker()
+    )
+    return validator
 
 
-def meta_schema_problems(schema: Any) -> list[str]:
+def meta_schema_problems(schema: JsonValue) -> list[str]:
     """Where ``schema`` breaks the 2020-12 meta-schema, as ``pointer: message``."""
     import jsonschema
 
@@ -257,7 +311,7 @@ def meta_schema_problems(schema: Any) -> list[str]:
     return problems
 
 
-def check_refs(schema: Any, loader: ResourceLoader) -> list[str]:
+def check_refs(schema: JsonValue, loader: ResourceLoader) -> list[str]:
     """Every ``$ref`` problem, found by compiling the schema natively."""
     try:
         native_validator(schema, loader)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from conformance.errors import SchemaError
 from conformance.inputs.json_input import (
@@ -21,7 +21,7 @@ from conformance.inputs.json_input import (
     read_fast,
 )
 from conformance.inputs.json_locate import Locator, pointer
-from conformance.model import Finding, Level, Severity
+from conformance.model import Finding, JsonValue, Level, Severity
 from conformance.registry.manifest import StandardVersion
 from conformance.registry.schema_resources import (
     ResourceLoader,
@@ -30,6 +30,13 @@ from conformance.registry.schema_resources import (
 )
 from conformance.registry.standards import Registry
 from conformance.validation.json_schemas import lint_schema, native_validator
+
+if TYPE_CHECKING:
+    import jsonschema_rs
+
+# A schema node holding a keyword, the nearest x-requirement above it and
+# the standard that requirement belongs to.
+_Annotations = tuple[dict[str, JsonValue] | None, str | None, str | None]
 
 # Keywords whose failure is about the value itself: the schema node's title
 # helps a reader ("FIN", "Postal code"). For structural keywords it does not.
@@ -60,27 +67,32 @@ _DISCRIMINATING = frozenset({"const", "enum"})
 class JsonValidator:
     """A compiled JSON Schema for one standard (or one draft schema file)."""
 
-    native: Any
+    native: jsonschema_rs.Validator
     loader: ResourceLoader
     standard: str | None
     requirement: str | None
     base_uri: str | None = None
     registry: Registry | None = None
-    _memo: dict[Any, Any] = field(default_factory=dict, repr=False, compare=False)
+    _severities: dict[tuple[str | None, str | None], Severity] = field(
+        default_factory=dict, repr=False, compare=False
+    )
+    _nodes: dict[str | None, _Annotations] = field(
+        default_factory=dict, repr=False, compare=False
+    )
 
-    def is_valid(self, value: Any) -> bool:
+    def is_valid(self, value: JsonValue) -> bool:
         """The fast verdict."""
         return bool(self.native.is_valid(value))
 
     def findings(
-        self, value: Any, text: str | None = None, *, first_line: int = 1
+        self, value: JsonValue, text: str | None = None, *, first_line: int = 1
     ) -> list[Finding]:
         """Located findings for a value the fast verdict rejected.
 
         With the ``text`` the value was read from, each finding also gets
         its line and column; the text is scanned only as far as needed.
         """
-        errors: list[Any] = []
+        errors: list[jsonschema_rs.ValidationError] = []
         for error in self.native.iter_errors(value):
             errors.extend(_explained(error))
         pointers = [pointer(error.instance_path) for error in errors]
@@ -94,7 +106,12 @@ class JsonValidator:
             for error, where in zip(errors, pointers, strict=True)
         ]
 
-    def _finding(self, error: Any, where: str, locator: Locator | None) -> Finding:
+    def _finding(
+        self,
+        error: jsonschema_rs.ValidationError,
+        where: str,
+        locator: Locator | None,
+    ) -> Finding:
         keyword = error.kind.name
         position = locator.locate(where) if locator else None
         location = error.absolute_keyword_location
@@ -119,11 +136,11 @@ class JsonValidator:
         )
 
     def _severity(self, standard: str | None, requirement: str | None) -> Severity:
-        key = ("severity", standard, requirement)
+        key = (standard, requirement)
         try:
-            return self._memo[key]
+            return self._severities[key]
         except KeyError:
-            found = self._memo[key] = self._find_severity(standard, requirement)
+            found = self._severities[key] = self._find_severity(standard, requirement)
             return found
 
     def _find_severity(self, standard: str | None, requirement: str | None) -> Severity:
@@ -135,19 +152,15 @@ class JsonValidator:
             return Severity.WARNING
         return Severity.ERROR
 
-    def _annotations(
-        self, location: str | None
-    ) -> tuple[dict | None, str | None, str | None]:
+    def _annotations(self, location: str | None) -> _Annotations:
         """The schema node holding a keyword, and the nearest ``x-requirement``."""
         try:
-            return self._memo[location]
+            return self._nodes[location]
         except KeyError:
-            found = self._memo[location] = self._find_annotations(location)
+            found = self._nodes[location] = self._find_annotations(location)
             return found
 
-    def _find_annotations(
-        self, location: str | None
-    ) -> tuple[dict | None, str | None, str | None]:
+    def _find_annotations(self, location: str | None) -> _Annotations:
         if not location or "#" not in location:
             return None, None, None
         uri, fragment = location.split("#", 1)
@@ -157,7 +170,7 @@ class JsonValidator:
         tokens = [
             t.replace("~1", "/").replace("~0", "~") for t in fragment.split("/")[1:]
         ]
-        nodes = [document]
+        nodes: list[JsonValue] = [document]
         for token in tokens[:-1]:
             current = nodes[-1]
             if isinstance(current, dict) and token in current:
@@ -172,14 +185,10 @@ class JsonValidator:
                 break
         holder = nodes[-1] if isinstance(nodes[-1], dict) else None
         for candidate in reversed(nodes):
-            if isinstance(candidate, dict) and isinstance(
-                candidate.get("x-requirement"), str
-            ):
-                return (
-                    holder,
-                    candidate["x-requirement"],
-                    _standard_of(uri, self.base_uri),
-                )
+            if isinstance(candidate, dict):
+                requirement = candidate.get("x-requirement")
+                if isinstance(requirement, str):
+                    return holder, requirement, _standard_of(uri, self.base_uri)
         return holder, None, None
 
     def _short(self, location: str | None) -> str | None:
@@ -195,7 +204,9 @@ def _standard_of(uri: str, base_uri: str | None) -> str | None:
     return f"{parts[0]}@{parts[1]}" if len(parts) >= 3 else None
 
 
-def _explained(error: Any) -> list[Any]:
+def _explained(
+    error: jsonschema_rs.ValidationError,
+) -> list[jsonschema_rs.ValidationError]:
     """The errors that explain ``error``: those of the branch meant, if any."""
     if error.kind.name in _BRANCHING:
         branch = _best_branch(error)
@@ -204,7 +215,9 @@ def _explained(error: Any) -> list[Any]:
     return [error]
 
 
-def _best_branch(error: Any) -> list[Any] | None:
+def _best_branch(
+    error: jsonschema_rs.ValidationError,
+) -> list[jsonschema_rs.ValidationError] | None:
     """The one ``oneOf``/``anyOf`` branch the document evidently meant, if any.
 
     A branch was not meant when its discriminator failed: a ``const`` or
@@ -213,12 +226,15 @@ def _best_branch(error: Any) -> list[Any] | None:
     remains, its errors explain the failure better than "not valid under
     any"; a missing member of that branch is then reported as ``required``.
     """
-    branches = getattr(error.kind, "context", None)
+    # Only the oneOf and anyOf kinds have a context: the errors of each branch.
+    branches: list[list[jsonschema_rs.ValidationError]] | None = getattr(
+        error.kind, "context", None
+    )
     if not branches:
         return None
     depth = len(error.instance_path)
 
-    def not_meant(sub: Any) -> bool:
+    def not_meant(sub: jsonschema_rs.ValidationError) -> bool:
         at = len(sub.instance_path)
         name = sub.kind.name
         return (name in _DISCRIMINATING and at <= depth + 1) or (
@@ -313,7 +329,8 @@ def json_validator_for_file(path: Path, registry: Registry | None) -> JsonValida
     schema = load_json_file(path)
     if isinstance(schema, dict) and "$id" not in schema:
         schema = {**schema, "$id": path.resolve().as_uri()}
-    if isinstance(schema, dict):
+    if isinstance(schema, dict) and isinstance(schema["$id"], str):
+        # A non-string $id fails the meta-schema when the schema is compiled.
         loader.register(schema["$id"], schema)
     problems = lint_schema(schema)
     if problems:

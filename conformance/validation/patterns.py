@@ -23,8 +23,9 @@ classic source of accepted ``"1234567\\n"`` identifiers).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import lru_cache
-from typing import Any
+from typing import Protocol
 
 import re2
 
@@ -50,6 +51,14 @@ _SPACE_POINTS = [
 _HEX = set("0123456789abcdefABCDEF")
 
 
+class CompiledPattern(Protocol):
+    """What :func:`compile_pattern` returns (an RE2 regexp; re2 has no types)."""
+
+    def search(self, text: str) -> object | None:
+        """A match object where the pattern matches in ``text``, else ``None``."""
+        ...
+
+
 def _re2_escape(code: str) -> str:
     return f"\\x{{{code}}}"
 
@@ -59,11 +68,11 @@ def _python_escape(code: str) -> str:
     return f"\\u{value:04x}" if value <= 0xFFFF else f"\\U{value:08x}"
 
 
-def _space(escape: object) -> str:
+def _space(escape: Callable[[str], str]) -> str:
     parts = []
     for item in _SPACE_POINTS:
         low, _, high = item.partition("-")
-        parts.append(escape(low) + (f"-{escape(high)}" if high else ""))  # type: ignore[operator]
+        parts.append(escape(low) + (f"-{escape(high)}" if high else ""))
     return "".join(parts)
 
 
@@ -192,18 +201,19 @@ def _translate(pattern: str, *, python: bool) -> str:
 
 
 @lru_cache(maxsize=4096)
-def compile_pattern(pattern: str) -> Any:
+def compile_pattern(pattern: str) -> CompiledPattern:
     """Compile an ECMA-262 pattern for searching; cached for the process."""
     translated = to_re2(pattern)
     options = re2.Options()
     options.log_errors = False
     try:
-        return re2.compile(translated, options)
+        compiled: CompiledPattern = re2.compile(translated, options)
     except re2.error as exc:
         raise PatternError(
             f"pattern {pattern!r} is not a valid regular expression in the"
             f" supported dialect: {exc}"
         ) from None
+    return compiled
 
 
 def search(pattern: str, text: str) -> bool:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import stat
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -293,7 +293,7 @@ class _TooLong:
 
 def _json_line_blocks(
     path: Path, max_bytes: int
-) -> Iterator[tuple[int, list[bytes] | list[_TooLong]]]:
+) -> Iterator[tuple[int, Sequence[bytes | _TooLong]]]:
     """Blocks of records of a JSON Lines file, with the line number before each.
 
     The file is read in chunks of about a megabyte. A record longer than

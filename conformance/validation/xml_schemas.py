@@ -14,7 +14,7 @@ import urllib.request
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 from urllib.error import URLError
 from urllib.parse import unquote, urlparse
 from urllib.request import url2pathname
@@ -23,6 +23,12 @@ from lxml import etree
 
 from conformance.errors import SchemaError
 from conformance.inputs.xml_input import doctype_position, safe_parser
+
+if TYPE_CHECKING:
+    from urllib.response import addinfourl
+
+    from lxml.etree._docloader import _InputDocument
+    from xmlschema import XMLSchemaBase, XMLSchemaValidationError
 
 
 class _SandboxResolver(etree.Resolver):
@@ -33,7 +39,10 @@ class _SandboxResolver(etree.Resolver):
         self.roots = [r.resolve() for r in roots]
         self.blocked: list[str] = []
 
-    def resolve(self, system_url: str, public_id: str, context: Any) -> Any:
+    def resolve(
+        self, system_url: str | None, public_id: str | None, context: object
+    ) -> _InputDocument | None:
+        system_url = system_url or ""
         parsed = urlparse(system_url)
         if parsed.scheme in ("", "file"):
             path = Path(unquote(parsed.path) if parsed.scheme else system_url)
@@ -51,7 +60,7 @@ class XsdSchema:
     path: Path
     version: str
     engine: str
-    compiled: Any
+    compiled: etree.XMLSchema | XMLSchemaBase
     namespace: str | None
     standard: str | None = None
     requirement: str | None = None
@@ -84,7 +93,9 @@ _XS = "{http://www.w3.org/2001/XMLSchema}"
 
 
 def _global_elements(
-    document: Any, namespace: str | None, roots: Sequence[Path]
+    document: etree._ElementTree[etree._Element],
+    namespace: str | None,
+    roots: Sequence[Path],
 ) -> set[str]:
     """Top-level elements of a schema document and of those it includes.
 
@@ -99,9 +110,9 @@ def _global_elements(
         current = pending.pop()
         root = current.getroot()
         found.update(
-            etree.QName(namespace, e.get("name")).text
+            etree.QName(namespace, name).text
             for e in root.iterfind(f"{_XS}element")
-            if e.get("name")
+            if (name := e.get("name"))
         )
         base = Path(current.docinfo.URL or "").parent
         for include in [
@@ -150,7 +161,7 @@ class _SandboxFiles(urllib.request.FileHandler):
         self.roots = roots
         self.blocked = blocked
 
-    def file_open(self, req: urllib.request.Request) -> Any:
+    def file_open(self, req: urllib.request.Request) -> addinfourl:
         path = Path(url2pathname(urlparse(req.full_url).path)).resolve()
         if not any(path.is_relative_to(root) for root in self.roots):
             self.blocked.append(req.full_url)
@@ -161,7 +172,7 @@ class _SandboxFiles(urllib.request.FileHandler):
         return super().file_open(req)
 
 
-def load_xmlschema(path: Path, version: str, roots: Sequence[Path]) -> Any:
+def load_xmlschema(path: Path, version: str, roots: Sequence[Path]) -> XMLSchemaBase:
     """An xmlschema schema of XSD ``version``, loading nothing outside ``roots``.
 
     ``XMLSchema11`` for ``"1.1"``, else ``XMLSchema10``; a :class:`SchemaError`
@@ -292,7 +303,7 @@ _MISSING_ATTRIBUTE = re.compile(r"missing required attribute", re.IGNORECASE)
 _BROKEN_IDENTITY = re.compile(r"for Xsd(?:11)?(?:Unique|Key|Keyref)\(name=")
 
 
-def xmlschema_rule(error: Any) -> str:
+def xmlschema_rule(error: XMLSchemaValidationError) -> str:
     """The XSD rule an xmlschema validation error breaks.
 
     XSD 1.1 components are classes of their own (``Xsd11Group``), named

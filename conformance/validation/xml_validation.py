@@ -12,7 +12,7 @@ import re
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, cast
 
 from lxml import etree
 
@@ -38,6 +38,13 @@ from conformance.validation.xml_schemas import (
     libxml_rule,
     xmlschema_rule,
 )
+
+if TYPE_CHECKING:
+    from xmlschema import XMLResource, XMLSchemaBase, XMLSchemaValidationError
+    from xmlschema.aliases import ElementType
+    from xmlschema.validators import XsdComplexType, XsdElement, XsdSimpleType
+
+    _Tree = etree._ElementTree[etree._Element]
 
 # A namespace in Clark notation is a URI in braces; a regex quantifier ({7})
 # or a value set in a message is not, and must survive.
@@ -96,27 +103,28 @@ def validate_xml(
     """Validate one XML document against a compiled XSD; never raises on bad input."""
     parsed = parse_xml(data, limits=limits)
     findings = list(parsed.findings)
-    if not parsed.ok:
+    if not parsed.ok or parsed.tree is None:
         return findings
     findings.extend(validate_tree(parsed.tree, schema))
     return findings
 
 
-def validate_tree(tree: Any, schema: XsdSchema) -> list[Finding]:
+def validate_tree(tree: _Tree, schema: XsdSchema) -> list[Finding]:
     """Findings for an already parsed document."""
     root = tree.getroot()
     if root.tag not in schema.global_elements:
         return [_unknown_root(root, schema)]
-    if schema.engine == "lxml":
-        if schema.compiled.validate(tree):
+    compiled = schema.compiled
+    if isinstance(compiled, etree.XMLSchema):  # the engine is lxml
+        if compiled.validate(tree):
             return []
-        return [
-            _from_libxml(entry, tree, schema) for entry in schema.compiled.error_log
-        ]
-    return _xmlschema_findings(tree, schema)
+        return [_from_libxml(entry, tree, schema) for entry in compiled.error_log]
+    return _xmlschema_findings(tree, schema, compiled)
 
 
-def _xmlschema_findings(source: Any, schema: XsdSchema) -> list[Finding]:
+def _xmlschema_findings(
+    source: _Tree | XMLResource, schema: XsdSchema, compiled: XMLSchemaBase
+) -> list[Finding]:
     """xmlschema's errors as findings, kept even if it stops on a value.
 
     xmlschema (through elementpath) raises OverflowError on a date whose
@@ -125,8 +133,12 @@ def _xmlschema_findings(source: Any, schema: XsdSchema) -> list[Finding]:
     """
     findings: list[Finding] = []
     try:
-        for error in schema.compiled.iter_errors(
-            source, use_location_hints=False, extra_validator=_strict_lexical_form
+        for error in compiled.iter_errors(
+            # xmlschema reads lxml trees, but its element protocols do not
+            # match the lxml stubs' signatures.
+            source,  # type: ignore[arg-type]
+            use_location_hints=False,
+            extra_validator=_strict_lexical_form,
         ):
             findings.append(_from_xmlschema(error, schema))
     except ArithmeticError as exc:
@@ -146,7 +158,9 @@ _LEXICAL = {
 _LEXICAL["float"] = _LEXICAL["double"]
 
 
-def _strict_lexical_form(element: Any, declaration: Any) -> Iterator[Any]:
+def _strict_lexical_form(
+    element: ElementType, declaration: XsdElement
+) -> Iterator[XMLSchemaValidationError]:
     """Numbers and booleans as XSD writes them, which xmlschema does not check.
 
     xmlschema (through elementpath and Python's int and float) takes any
@@ -166,14 +180,19 @@ def _strict_lexical_form(element: Any, declaration: Any) -> Iterator[Any]:
                 element, attribute.type, value, f"attribute {name}"
             )
     if xsd_type.is_complex():
-        if not xsd_type.has_simple_content():
+        complex_type = cast("XsdComplexType", xsd_type)  # as is_complex() says
+        if not complex_type.has_simple_content():
             return
-        xsd_type = xsd_type.content
+        simple = cast("XsdSimpleType", complex_type.content)  # simple content
+    else:
+        simple = cast("XsdSimpleType", xsd_type)
     if not len(element):
-        yield from _lexical_errors(element, xsd_type, element.text or "", "")
+        yield from _lexical_errors(element, simple, element.text or "", "")
 
 
-def _lexical_errors(element: Any, simple: Any, value: str, what: str) -> Iterator[Any]:
+def _lexical_errors(
+    element: ElementType, simple: XsdSimpleType, value: str, what: str
+) -> Iterator[XMLSchemaValidationError]:
     primitive = getattr(getattr(simple, "primitive_type", None), "local_name", None)
     pattern = _LEXICAL.get(primitive or "")
     if pattern is None:
@@ -184,7 +203,10 @@ def _lexical_errors(element: Any, simple: Any, value: str, what: str) -> Iterato
         from xmlschema import XMLSchemaValidationError  # only when there is one
 
         yield XMLSchemaValidationError(
-            _strict_lexical_form,
+            # xmlschema types a validator callable as taking one argument, but
+            # any function serves: the error only names it, and xmlschema_rule
+            # reads a function as a datatype check.
+            _strict_lexical_form,  # type: ignore[arg-type]
             element,
             reason=f"{what + ' ' if what else ''}{text[:40]!r} is not a valid"
             f" xs:{primitive}: XSD allows only space, tab, line feed and carriage"
@@ -196,7 +218,9 @@ def _lexical_errors(element: Any, simple: Any, value: str, what: str) -> Iterato
 _HUGE_YEAR = re.compile(r"\s*-?[0-9]{5,}-")
 
 
-def _unrepresentable(source: Any, schema: XsdSchema, exc: ArithmeticError) -> Finding:
+def _unrepresentable(
+    source: _Tree | XMLResource, schema: XsdSchema, exc: ArithmeticError
+) -> Finding:
     element = None
     if isinstance(source, etree._ElementTree):  # a streamed file is not re-read
         element = next(
@@ -208,7 +232,7 @@ def _unrepresentable(source: Any, schema: XsdSchema, exc: ArithmeticError) -> Fi
             None,
         )
     where = readable_path(element) if element is not None else None
-    value = f" {element.text.strip()[:40]!r}..." if element is not None else ""
+    value = f" {(element.text or '').strip()[:40]!r}..." if element is not None else ""
     return Finding(
         message=(
             f"a date or time value{value} has a year too large to check"
@@ -224,7 +248,7 @@ def _unrepresentable(source: Any, schema: XsdSchema, exc: ArithmeticError) -> Fi
     )
 
 
-def _unknown_root(root: Any, schema: XsdSchema) -> Finding:
+def _unknown_root(root: etree._Element, schema: XsdSchema) -> Finding:
     expected = ", ".join(sorted(_CLARK.sub("", e) for e in schema.global_elements))
     qname = etree.QName(root)
     return Finding(
@@ -242,7 +266,7 @@ def _unknown_root(root: Any, schema: XsdSchema) -> Finding:
     )
 
 
-def _node_for(entry: Any, tree: Any) -> Any:
+def _node_for(entry: etree._LogEntry, tree: _Tree) -> etree._Element | None:
     """The element a libxml2 error is about, looked up by the error's path."""
     if not entry.path:
         return None
@@ -258,8 +282,8 @@ def _node_for(entry: Any, tree: Any) -> Any:
 
 
 def _from_libxml(
-    entry: Any,
-    tree: Any,
+    entry: etree._LogEntry,
+    tree: _Tree,
     schema: XsdSchema,
     *,
     xpath: str | None = None,
@@ -280,11 +304,12 @@ def _from_libxml(
     )
 
 
-def _from_xmlschema(error: Any, schema: XsdSchema) -> Finding:
+def _from_xmlschema(error: XMLSchemaValidationError, schema: XsdSchema) -> Finding:
     element = error.elem
     line = getattr(element, "sourceline", None) if element is not None else None
     reason = error.reason or error.message
-    if element is not None and hasattr(element, "getparent"):
+    xpath: str | None
+    if isinstance(element, etree._Element):  # an lxml element knows its parent
         xpath = readable_path(element)
     else:
         xpath = error.path
@@ -313,12 +338,15 @@ def validate_xml_file(path: Path, schema: XsdSchema) -> list[Finding]:
     position = doctype_position(path)
     if position is not None:
         return [dtd_finding(*position)]
-    if schema.engine == "xmlschema":
-        return _stream_xmlschema(path, schema)
-    return _stream_libxml(path, schema)
+    compiled = schema.compiled
+    if not isinstance(compiled, etree.XMLSchema):  # the engine is xmlschema
+        return _stream_xmlschema(path, schema, compiled)
+    return _stream_libxml(path, schema, compiled)
 
 
-def _stream_libxml(path: Path, schema: XsdSchema) -> list[Finding]:
+def _stream_libxml(
+    path: Path, schema: XsdSchema, compiled: etree.XMLSchema
+) -> list[Finding]:
     """Stream a large document through libxml2 in bounded memory.
 
     libxml2 validates the whole stream (so the root's own content model is
@@ -328,11 +356,11 @@ def _stream_libxml(path: Path, schema: XsdSchema) -> list[Finding]:
     """
     findings: list[Finding] = []
     located: Counter[str] = Counter()
-    lines_by_tag: dict[str, list[int]] = {}
+    lines_by_tag: dict[str, list[int | None]] = {}
     events = etree.iterparse(
         str(path),
         events=("start", "end"),
-        schema=schema.compiled,
+        schema=compiled,
         resolve_entities=False,
         no_network=True,
         load_dtd=False,
@@ -340,8 +368,8 @@ def _stream_libxml(path: Path, schema: XsdSchema) -> list[Finding]:
         collect_ids=False,
     )
     depth = 0
-    index: Counter[str] = Counter()
-    root = None
+    index: Counter[object] = Counter()  # by tag
+    root: etree._Element | None = None
     try:
         for event, element in events:
             if event == "start":
@@ -356,7 +384,9 @@ def _stream_libxml(path: Path, schema: XsdSchema) -> list[Finding]:
             if depth != 1:
                 continue
             index[element.tag] += 1
-            record = _validate_record(element, root, index[element.tag], schema)
+            record = _validate_record(
+                element, root, index[element.tag], schema, compiled
+            )
             if record is None:
                 name = etree.QName(element).localname
                 lines_by_tag.setdefault(name, []).append(element.sourceline)
@@ -365,8 +395,9 @@ def _stream_libxml(path: Path, schema: XsdSchema) -> list[Finding]:
                 located.update(f.message for f in record)
             # Forget what has been checked: memory stays bounded by one record.
             element.clear()
-            while element.getprevious() is not None:
-                del element.getparent()[0]
+            parent = element.getparent()
+            while parent is not None and element.getprevious() is not None:
+                del parent[0]
     except etree.XMLSyntaxError as exc:
         entries = list(events.error_log)
         broken = [e for e in entries if e.domain_name != "SCHEMASV"]
@@ -379,22 +410,26 @@ def _stream_libxml(path: Path, schema: XsdSchema) -> list[Finding]:
 
 
 def _validate_record(
-    element: Any, root: Any, position: int, schema: XsdSchema
+    element: etree._Element,
+    root: etree._Element | None,
+    position: int,
+    schema: XsdSchema,
+    compiled: etree.XMLSchema,
 ) -> list[Finding] | None:
     """Findings for one record, or ``None`` when it has no global declaration."""
-    if schema.compiled.validate(element):
+    if compiled.validate(element):
         return []
-    if all(e.type_name == "SCHEMAV_CVC_ELT_1" for e in schema.compiled.error_log):
+    if all(e.type_name == "SCHEMAV_CVC_ELT_1" for e in compiled.error_log):
         return None
     # Paths in libxml2's messages are relative to the validation root, and
     # lines past 65535 are lost in them; a standalone copy of the failing
     # record gives paths to look up, and the original element the lines.
     alone = copy.deepcopy(element)
-    schema.compiled.validate(alone)
+    compiled.validate(alone)
     tree = etree.ElementTree(alone)
-    root_name = etree.QName(root).localname
+    root_name = etree.QName(root).localname if root is not None else ""
     record = []
-    for entry in schema.compiled.error_log:
+    for entry in compiled.error_log:
         node = _node_for(entry, tree)
         original = _same_place(node, alone, element) if node is not None else element
         steps = readable_path(node if node is not None else alone).split("/")[1:]
@@ -411,13 +446,18 @@ def _validate_record(
     return record
 
 
-def _same_place(node: Any, copy_root: Any, original_root: Any) -> Any:
+def _same_place(
+    node: etree._Element, copy_root: etree._Element, original_root: etree._Element
+) -> etree._Element:
     """The element of the original record at the place ``node`` has in the copy."""
     indexes = []
-    while node is not None and node is not copy_root:
-        parent = node.getparent()
-        indexes.append(parent.index(node))
-        node = parent
+    current: etree._Element | None = node
+    while current is not None and current is not copy_root:
+        parent = current.getparent()
+        if parent is None:
+            break
+        indexes.append(parent.index(current))
+        current = parent
     target = original_root
     for index in reversed(indexes):
         target = target[index]
@@ -425,10 +465,10 @@ def _same_place(node: Any, copy_root: Any, original_root: Any) -> Any:
 
 
 def _unlocated(
-    entries: list[Any],
+    entries: list[etree._LogEntry],
     located: Counter[str],
-    lines_by_tag: dict[str, list[int]],
-    root: Any,
+    lines_by_tag: dict[str, list[int | None]],
+    root: etree._Element | None,
     schema: XsdSchema,
 ) -> list[Finding]:
     """Stream errors the per-record pass did not already report."""
@@ -458,10 +498,12 @@ def _unlocated(
     return findings
 
 
-def _stream_xmlschema(path: Path, schema: XsdSchema) -> list[Finding]:
+def _stream_xmlschema(
+    path: Path, schema: XsdSchema, compiled: XMLSchemaBase
+) -> list[Finding]:
     import xmlschema
 
     resource = xmlschema.XMLResource(
         str(path), lazy=True, thin_lazy=True, defuse="always", allow="none"
     )
-    return _xmlschema_findings(resource, schema)
+    return _xmlschema_findings(resource, schema, compiled)

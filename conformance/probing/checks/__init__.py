@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from importlib import metadata
 
 from conformance.errors import UsageError
+from conformance.model import Finding
 from conformance.probing.checks.context import (
     CheckContext,
     NotApplicable,
@@ -25,6 +26,7 @@ from conformance.probing.checks.context import (
 __all__ = [
     "CHECKS",
     "CheckContext",
+    "CheckFunc",
     "CheckSpec",
     "NotApplicable",
     "Skip",
@@ -35,6 +37,9 @@ __all__ = [
 ]
 
 SERVICE_RULES = "exchange-rules@1.2.0"
+CheckFunc = Callable[[CheckContext], list[Finding]]
+"""A check: its findings on one operation (or service); none means it passed."""
+
 CLASSES = (
     "availability",
     "core",
@@ -59,7 +64,7 @@ class CheckSpec:
     requirement: str
     conformance_class: str
     roles: frozenset[str] | None  # None: once per service
-    func: Callable[[CheckContext], list]
+    func: CheckFunc
     writes: bool = False
     standard: str = SERVICE_RULES
 
@@ -75,16 +80,14 @@ def check(
     conformance_class: str,
     roles: tuple[str, ...] | None = None,
     writes: bool = False,
-) -> Callable[[Callable[[CheckContext], list]], Callable[[CheckContext], list]]:
+) -> Callable[[CheckFunc], CheckFunc]:
     """Register a check function under a unique id."""
     if conformance_class not in CLASSES:
         raise ValueError(
             f"check {id!r}: unknown conformance class {conformance_class!r}"
         )
 
-    def register(
-        func: Callable[[CheckContext], list],
-    ) -> Callable[[CheckContext], list]:
+    def register(func: CheckFunc) -> CheckFunc:
         if id in CHECKS:
             raise ValueError(f"a check with id {id!r} is already registered")
         CHECKS[id] = CheckSpec(

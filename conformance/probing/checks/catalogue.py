@@ -11,13 +11,13 @@ import re
 import statistics
 import uuid
 from collections.abc import Iterator
-from typing import Any
+from typing import TypedDict, Unpack, cast
 
-from conformance.model import Finding, Severity
+from conformance.model import Finding, JsonValue, Severity
 from conformance.probing.checks import check
 from conformance.probing.checks.context import CheckContext, NotApplicable, Skip
-from conformance.probing.http import WriteRefused, is_loopback
-from conformance.probing.interfaces import Operation, split_clark
+from conformance.probing.http import Exchange, WriteRefused, is_loopback
+from conformance.probing.interfaces import Media, Operation, split_clark
 from conformance.registry.manifest import Status
 from conformance.validation.json_validation import json_validator, validate_json
 from conformance.validation.xml_validation import validate_xml, xml_validator
@@ -60,11 +60,18 @@ _LEAKS = [
 ]
 
 
-def _status_text(exchange: Any) -> str:
+def _status_text(exchange: Exchange) -> str:
     return f"{exchange.method} {exchange.url} answered {exchange.status}"
 
 
-def _main_request(ctx: CheckContext, operation: Operation, **options: Any) -> Any:
+class _MainOptions(TypedDict, total=False):
+    accept: str | None
+    auth: bool | str
+
+
+def _main_request(
+    ctx: CheckContext, operation: Operation, **options: Unpack[_MainOptions]
+) -> Exchange:
     """The operation's ordinary request: read an existing resource, list, create."""
     if operation.role == "read":
         return ctx.send("GET", ctx.path(operation), **options)
@@ -81,7 +88,7 @@ def _main_request(ctx: CheckContext, operation: Operation, **options: Any) -> An
 
 
 def _body_findings(
-    ctx: CheckContext, operation: Operation, exchange: Any
+    ctx: CheckContext, operation: Operation, exchange: Exchange
 ) -> list[Finding]:
     """The reply's body against the schema documented for its status and type."""
     documented = operation.documented(exchange.status) or {}
@@ -96,7 +103,7 @@ def _body_findings(
     return validate_json(exchange.body, validator)
 
 
-def _xml_findings(ctx: CheckContext, exchange: Any, element: str) -> list[Finding]:
+def _xml_findings(ctx: CheckContext, exchange: Exchange, element: str) -> list[Finding]:
     schema = xml_validator(ctx.service.registry, ctx.service.standard)
     findings = validate_xml(exchange.body, schema)
     namespace, local = split_clark(element)
@@ -106,6 +113,7 @@ def _xml_findings(ctx: CheckContext, exchange: Any, element: str) -> list[Findin
         from conformance.inputs.xml_input import parse_xml
 
         parsed = parse_xml(exchange.body)
+        assert parsed.tree is not None  # it was read to be validated
         root = etree.QName(parsed.tree.getroot())
         if (root.namespace, root.localname) != (namespace, local):
             findings.append(
@@ -117,7 +125,7 @@ def _xml_findings(ctx: CheckContext, exchange: Any, element: str) -> list[Findin
     return findings
 
 
-def _problem_findings(ctx: CheckContext, exchange: Any) -> list[Finding]:
+def _problem_findings(ctx: CheckContext, exchange: Exchange) -> list[Finding]:
     """Why an error reply is not valid problem details (empty when it is)."""
     found = []
     if exchange.media_type != PROBLEM:
@@ -144,7 +152,7 @@ def _problem_findings(ctx: CheckContext, exchange: Any) -> list[Finding]:
     return found
 
 
-def _problem(exchange: Any) -> dict[str, Any] | None:
+def _problem(exchange: Exchange) -> dict[str, JsonValue] | None:
     try:
         value = exchange.json()
     except (ValueError, UnicodeDecodeError):
@@ -277,7 +285,7 @@ def json_body(ctx: CheckContext) -> list[Finding]:
     return _body_findings(ctx, operation, exchange)
 
 
-def _xml_media(operation: Operation) -> Any:
+def _xml_media(operation: Operation) -> Media:
     media = (operation.documented(200) or {}).get(XML)
     if media is None or not media.xsd_element:
         raise NotApplicable(f"{operation.id} does not offer {XML}")
@@ -301,6 +309,7 @@ def xml_body(ctx: CheckContext) -> list[Finding]:
             f"{_status_text(exchange)} with {exchange.media_type}; the"
             " content-negotiation check reports that"
         )
+    assert media.xsd_element is not None  # _xml_media refuses media without one
     return _xml_findings(ctx, exchange, media.xsd_element)
 
 
@@ -356,11 +365,13 @@ def same_data(ctx: CheckContext) -> list[Finding]:
     ]
 
 
-def _differences(left: Any, right: Any, where: str = "") -> list[tuple[str, Any, Any]]:
+def _differences(
+    left: object, right: object, where: str = ""
+) -> list[tuple[str, object, object]]:
     from conformance.inputs.json_locate import escape_pointer_token
 
     if isinstance(left, dict) and isinstance(right, dict):
-        found = []
+        found: list[tuple[str, object, object]] = []
         for key in sorted(set(left) | set(right)):
             here = f"{where}/{escape_pointer_token(key)}"
             found += _differences(
@@ -654,7 +665,12 @@ def pagination(ctx: CheckContext) -> list[Finding]:
     limit_param = operation.parameter("limit")
     maximum = None
     if limit_param is not None and limit_param.pointer:
-        maximum = ctx.service.interface.schema_at(limit_param.pointer).get("maximum")
+        # A parameter's schema is an object.
+        schema = cast(
+            "dict[str, JsonValue]",
+            ctx.service.interface.schema_at(limit_param.pointer),
+        )
+        maximum = schema.get("maximum")
     key = ctx.key_pointer()
     found = []
     first = ctx.send("GET", operation.path, params={"limit": 2})
@@ -701,18 +717,21 @@ def pagination(ctx: CheckContext) -> list[Finding]:
     return found
 
 
-def _page(exchange: Any) -> tuple[list, str | None] | None:
+def _page(exchange: Exchange) -> tuple[list[JsonValue], str | None] | None:
     try:
         value = exchange.json()
     except (ValueError, UnicodeDecodeError):
         return None
-    if not isinstance(value, dict) or not isinstance(value.get("items"), list):
+    if not isinstance(value, dict):
+        return None
+    items = value.get("items")
+    if not isinstance(items, list):
         return None
     cursor = value.get("next")
-    return value["items"], cursor if isinstance(cursor, str) and cursor else None
+    return items, cursor if isinstance(cursor, str) and cursor else None
 
 
-def _key(item: Any, pointer: str | None) -> Any:
+def _key(item: JsonValue, pointer: str | None) -> JsonValue:
     from conformance.probing.interfaces import member_at
 
     found = member_at(item, pointer) if pointer else None
@@ -724,7 +743,7 @@ def _key(item: Any, pointer: str | None) -> Any:
 
 def _invalid_bodies_sent(
     ctx: CheckContext,
-) -> Iterator[tuple[Any, str | None, str]]:
+) -> Iterator[tuple[Exchange, str | None, str]]:
     """POST each one-field-invalid example body: the reply, its pointer and rule."""
     operation = ctx.operation
     assert operation is not None

@@ -5,12 +5,12 @@ from __future__ import annotations
 import random
 import string
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Unpack
 from urllib.parse import quote
 
-from conformance.model import Finding, Severity
+from conformance.model import Finding, JsonValue, Severity
 from conformance.probing.fuzzing import CI_SEED, FuzzSettings
-from conformance.probing.http import Exchange, ServiceClient
+from conformance.probing.http import Exchange, RequestOptions, ServiceClient
 from conformance.probing.interfaces import Interface, Operation, member_at, with_member
 from conformance.probing.profiles import ServiceTarget
 from conformance.registry.manifest import StandardVersion
@@ -63,12 +63,17 @@ class CheckContext:
         self.rule = rule
         self.standard_ref = standard
         self.exchanges: list[Exchange] = []
-        self.notes: dict[str, Any] = {}
+        self.notes: dict[str, JsonValue] = {}
 
     # -- talking to the service ---------------------------------------------
 
     def send(
-        self, method: str, path: str, *, tolerate: bool = False, **options: Any
+        self,
+        method: str,
+        path: str,
+        *,
+        tolerate: bool = False,
+        **options: Unpack[RequestOptions],
     ) -> Exchange:
         """Send a request and keep it as evidence.
 
@@ -131,7 +136,7 @@ class CheckContext:
 
     # -- request bodies -----------------------------------------------------
 
-    def valid_body(self) -> dict[str, Any]:
+    def valid_body(self) -> dict[str, JsonValue]:
         """A valid resource to create: a valid example with a fresh key."""
         import json
 
@@ -142,7 +147,7 @@ class CheckContext:
                     return self.with_fresh_key(body)
         raise Skip(f"{self.service.standard.ref} has no valid JSON example to send")
 
-    def invalid_bodies(self) -> list[tuple[dict[str, Any], str, str]]:
+    def invalid_bodies(self) -> list[tuple[dict[str, JsonValue], str, str]]:
         """Invalid examples that break one value: (body, pointer, rule)."""
         import json
 
@@ -150,7 +155,8 @@ class CheckContext:
         for example in self.service.standard.examples:
             if example.valid or example.path.suffix != ".json":
                 continue
-            if example.rule in ("required", "additionalProperties", "oneOf", None):
+            rule = example.rule
+            if rule is None or rule in ("required", "additionalProperties", "oneOf"):
                 continue  # the offending field is not one pointer into the body
             if not example.location:
                 continue
@@ -163,7 +169,7 @@ class CheckContext:
                     (
                         self.with_fresh_key(body, keep=example.location),
                         example.location,
-                        example.rule,
+                        rule,
                     )
                 )
         return bodies
@@ -177,11 +183,11 @@ class CheckContext:
 
     def with_fresh_key(
         self,
-        body: dict[str, Any],
+        body: dict[str, JsonValue],
         *,
         keep: str | None = None,
         rng: random.Random | None = None,
-    ) -> dict[str, Any]:
+    ) -> dict[str, JsonValue]:
         """``body`` with its key replaced by a value unlikely to exist yet."""
         pointer = self.key_pointer()
         if pointer is None or keep == pointer:

@@ -15,7 +15,7 @@ import hashlib
 import json
 import random
 import time
-from typing import Any
+from dataclasses import dataclass, field
 from urllib.parse import quote
 
 from hypothesis import HealthCheck, Phase, Verbosity, given, settings
@@ -23,7 +23,7 @@ from hypothesis import seed as with_seed
 from hypothesis import strategies as st
 from hypothesis.errors import Flaky, FlakyFailure
 
-from conformance.model import Finding
+from conformance.model import Finding, JsonValue
 from conformance.probing.checks import check
 from conformance.probing.checks.catalogue import _body_findings, _problem_findings
 from conformance.probing.checks.context import (
@@ -38,11 +38,21 @@ from conformance.probing.fuzzing import (
     regressions,
     save_regression,
 )
+from conformance.probing.http import Exchange
 from conformance.probing.interfaces import Operation
 
 
 class _Misbehaved(Exception):
     """Raised inside the property to make hypothesis shrink the input."""
+
+
+@dataclass
+class _Failure:
+    """What the random examples ran into: the service gone, or a misbehaviour."""
+
+    unavailable: Unavailable | None = None
+    request: Request | None = None
+    findings: list[Finding] = field(default_factory=list)
 
 
 def _settings(fuzz: FuzzSettings) -> settings:
@@ -57,7 +67,7 @@ def _settings(fuzz: FuzzSettings) -> settings:
     )
 
 
-def _fresh(ctx: CheckContext, body: Any, keep: str | None = None) -> Any:
+def _fresh(ctx: CheckContext, body: JsonValue, keep: str | None = None) -> JsonValue:
     # The key is refreshed from the document itself, so that a seed replays
     # exactly the same requests.
     if not isinstance(body, dict):
@@ -66,7 +76,9 @@ def _fresh(ctx: CheckContext, body: Any, keep: str | None = None) -> Any:
     return ctx.with_fresh_key(body, keep=keep, rng=random.Random(digest.hexdigest()))
 
 
-def _parameter_strategy(ctx: CheckContext, operation: Operation, valid: bool) -> Any:
+def _parameter_strategy(
+    ctx: CheckContext, operation: Operation, valid: bool
+) -> st.SearchStrategy[Request]:
     from conformance.strategies import _compiler
     from conformance.strategies.mutations import _here
 
@@ -74,10 +86,12 @@ def _parameter_strategy(ctx: CheckContext, operation: Operation, valid: bool) ->
     parameters = operation.path_parameters() or [
         p for p in operation.parameters if p.name == "limit"
     ]
-    if not parameters or parameters[0].pointer is None:
+    parameter = parameters[0] if parameters else None
+    if parameter is None or parameter.pointer is None:
         raise NotApplicable(f"{operation.id} has no parameter to fuzz")
-    parameter = parameters[0]
-    schema = {"$ref": f"{interface.uri}#{quote(parameter.pointer, safe='/~-._')}"}
+    schema: dict[str, JsonValue] = {
+        "$ref": f"{interface.uri}#{quote(parameter.pointer, safe='/~-._')}"
+    }
     compiler = _compiler(ctx.service.registry)
     validator = interface.validator(parameter.pointer)
     good = compiler.strategy(schema, interface.uri).filter(validator.is_valid)
@@ -86,7 +100,7 @@ def _parameter_strategy(ctx: CheckContext, operation: Operation, valid: bool) ->
         view = compiler.merge([(schema, interface.uri)])
 
         @st.composite
-        def broken(draw: Any) -> Any:
+        def broken(draw: st.DrawFn) -> JsonValue:
             value = draw(good)
             options = [m.value for m in _here(view, value, ())]
             options = [o for o in options if not validator.is_valid(o)]
@@ -96,7 +110,7 @@ def _parameter_strategy(ctx: CheckContext, operation: Operation, valid: bool) ->
 
         values = broken()
 
-    def as_request(value: Any) -> Request:
+    def as_request(value: JsonValue) -> Request:
         if parameter.location == "path":
             path = operation.path.replace(
                 f"{{{parameter.name}}}", quote(str(value), safe="")
@@ -107,7 +121,9 @@ def _parameter_strategy(ctx: CheckContext, operation: Operation, valid: bool) ->
     return values.map(as_request)
 
 
-def _body_strategy(ctx: CheckContext, operation: Operation, valid: bool) -> Any:
+def _body_strategy(
+    ctx: CheckContext, operation: Operation, valid: bool
+) -> st.SearchStrategy[Request]:
     from conformance.strategies import invalid_json, valid_json
 
     registry, standard = ctx.service.registry, ctx.service.standard
@@ -142,16 +158,16 @@ def _boundary_requests(
     ]
 
 
-def _send(ctx: CheckContext, request: Request) -> Any:
+def _send(ctx: CheckContext, request: Request) -> Exchange:
     if request.has_body:
         return ctx.send(request.method, request.path, json_body=request.body)
     return ctx.send(request.method, request.path, params=request.params)
 
 
 def _judge_valid(
-    ctx: CheckContext, operation: Operation, exchange: Any
+    ctx: CheckContext, operation: Operation, exchange: Exchange
 ) -> list[Finding]:
-    status = exchange.status
+    status = _status(exchange)
     if status >= 500:
         return [
             ctx.finding(
@@ -171,9 +187,9 @@ def _judge_valid(
 
 
 def _judge_invalid(
-    ctx: CheckContext, operation: Operation, exchange: Any
+    ctx: CheckContext, operation: Operation, exchange: Exchange
 ) -> list[Finding]:
-    status = exchange.status
+    status = _status(exchange)
     if not 400 <= status < 500:
         return [
             ctx.finding(
@@ -184,10 +200,18 @@ def _judge_invalid(
     return _problem_findings(ctx, exchange)
 
 
+def _status(exchange: Exchange) -> int:
+    # ctx.send has raised Unavailable for an exchange without a reply, so only
+    # a dry run's exchange has no status; its result is reported as skipped.
+    if exchange.status is None:
+        raise Skip("dry run: nothing was sent")
+    return exchange.status
+
+
 def _fuzz(ctx: CheckContext, valid: bool) -> list[Finding]:
     operation = ctx.operation
     assert operation is not None
-    fuzz: FuzzSettings = ctx.service.fuzz  # type: ignore[attr-defined]
+    fuzz = ctx.service.fuzz
     judge = _judge_valid if valid else _judge_invalid
     if operation.role == "create":
         strategy = _body_strategy(ctx, operation, valid)
@@ -201,7 +225,7 @@ def _fuzz(ctx: CheckContext, valid: bool) -> list[Finding]:
     # 1. What failed before fails first.
     saved, damaged = regressions(fuzz, service, f"{rule}-{operation.id}")
     if damaged:
-        ctx.notes["damaged_regression_cases"] = damaged
+        ctx.notes["damaged_regression_cases"] = list(damaged)
     for path, request in saved:
         before = len(ctx.exchanges)
         found = _confirm(ctx, operation, rule, request, [])
@@ -224,7 +248,7 @@ def _fuzz(ctx: CheckContext, valid: bool) -> list[Finding]:
             )
     # 3. Random examples, within the budget of examples and of seconds.
     deadline = time.monotonic() + fuzz.seconds
-    failure: dict[str, Any] = {}
+    failure = _Failure()
     sent = 0
 
     @_settings(fuzz)
@@ -232,26 +256,26 @@ def _fuzz(ctx: CheckContext, valid: bool) -> list[Finding]:
     @given(strategy)
     def prop(request: Request) -> None:
         nonlocal sent
-        if time.monotonic() > deadline or "unavailable" in failure:
+        if time.monotonic() > deadline or failure.unavailable is not None:
             return  # the budget is spent: the remaining examples cost nothing
         sent += 1
         try:
             found = attempt(request)
         except Unavailable as exc:
-            failure["unavailable"] = exc
+            failure.unavailable = exc
             return
         if found:
-            failure["request"], failure["findings"] = request, found
+            failure.request, failure.findings = request, found
             raise _Misbehaved
 
     # A service whose answers change when asked again (a write that now
     # conflicts) makes hypothesis report flakiness; the first failure stands.
     with contextlib.suppress(_Misbehaved, Flaky, FlakyFailure):
         prop()
-    if "unavailable" in failure:
-        raise failure["unavailable"]
+    if failure.unavailable is not None:
+        raise failure.unavailable
     ctx.notes["fuzz"] = {"seed": fuzz.seed, "requests": sent, "budget": fuzz.examples}
-    if "request" not in failure:
+    if failure.request is None:
         ctx.exchanges[:] = ctx.exchanges[-1:]
         return []
     return _keep(
@@ -259,8 +283,8 @@ def _fuzz(ctx: CheckContext, valid: bool) -> list[Finding]:
         fuzz,
         rule=rule,
         operation=operation,
-        request=failure["request"],
-        findings=failure["findings"],
+        request=failure.request,
+        findings=failure.findings,
         shrunk=True,
     )
 
@@ -279,9 +303,9 @@ def _keep(
     del ctx.exchanges[:]
     if request.has_body and rule == "fuzz-invalid":
         # An invalid example must still be invalid after shrinking.
-        validator = ctx.service.interface.validator(
-            operation.request["application/json"].pointer
-        )  # type: ignore[union-attr]
+        pointer = operation.request["application/json"].pointer
+        assert pointer is not None  # a create operation documents its body
+        validator = ctx.service.interface.validator(pointer)
         if validator.is_valid(request.body):
             raise Skip("the shrunk example turned valid; nothing to report")
     confirmed = _confirm(ctx, operation, rule, request, findings)

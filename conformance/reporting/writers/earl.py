@@ -155,11 +155,11 @@ def build_earl(run: Run) -> etree._Element:
         subject = etree.SubElement(root, _q(EARL, "TestSubject"))
         subject.set(_q(RDF, "about"), subject_uri(target_id))
         _text(subject, DCT, "title", target_id)
-        target = targets.get(target_id)
-        if target is not None and (target.location or target.standard):
-            _text(subject, DCT, "description", target.location or "")
-            if target.standard:
-                _text(subject, DCT, "conformsTo", target.standard)
+        known = targets.get(target_id)
+        if known is not None and (known.location or known.standard):
+            _text(subject, DCT, "description", known.location or "")
+            if known.standard:
+                _text(subject, DCT, "conformsTo", known.standard)
     for result in run.results:
         _assertion(root, run, result)
     return root

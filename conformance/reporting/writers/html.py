@@ -12,12 +12,11 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from conformance import __version__
 from conformance.atomic import write_text_atomic
 from conformance.errors import UsageError
-from conformance.model import Level, Outcome, WaiverNote
+from conformance.model import Level, Outcome, Result, WaiverNote
 from conformance.reporting.i18n import DEFAULT_LANGUAGE
 from conformance.reporting.templating import render
 from conformance.reporting.views import failure_view, is_failure, result_row
@@ -64,7 +63,7 @@ def _standards(run: Run, subjects: Subjects) -> list[StandardRow]:
 
 
 def _waivers(run: Run, subjects: Subjects) -> list[WaiverRow]:
-    found: dict[tuple[str, str, str], list[Any]] = defaultdict(list)
+    found: dict[tuple[str, str, str], list[Result]] = defaultdict(list)
     notes: dict[str, WaiverNote] = {}
     for result in run.results:
         if result.waiver is None:

@@ -81,11 +81,11 @@ def write_junit(run: Run, path: Path) -> None:
                 )
             elif text:
                 etree.SubElement(case, "system-out").text = text
-        for key, value in counts.items():
-            suite.set(key, f"{value:.6f}" if key == "time" else str(value))
-            totals[key] += value
-    for key, value in totals.items():
-        suites.set(key, f"{value:.6f}" if key == "time" else str(value))
+        for key, amount in counts.items():
+            suite.set(key, f"{amount:.6f}" if key == "time" else str(amount))
+            totals[key] += amount
+    for key, amount in totals.items():
+        suites.set(key, f"{amount:.6f}" if key == "time" else str(amount))
     data = etree.tostring(
         suites, xml_declaration=True, encoding="UTF-8", pretty_print=True
     )

@@ -18,7 +18,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from conformance.atomic import write_text_atomic
 from conformance.errors import UsageError
@@ -26,6 +26,9 @@ from conformance.inputs import rules
 from conformance.model import Outcome, Result, Severity
 from conformance.registry.manifest import StandardVersion
 from conformance.results.run import Run
+
+if TYPE_CHECKING:
+    from conformance.probing.checks import CheckSpec
 
 COLUMNS = (
     "standard",
@@ -65,7 +68,7 @@ def _annotated(path: Path) -> frozenset[str]:
         return frozenset()
     found: set[str] = set()
 
-    def walk(node: Any) -> None:
+    def walk(node: object) -> None:
         if isinstance(node, dict):
             if isinstance(node.get("x-requirement"), str):
                 found.add(node["x-requirement"])
@@ -107,7 +110,7 @@ def _scope(run: Run) -> list[str]:
 
 
 def _means(
-    standard: StandardVersion, requirement_id: str, checks: dict[str, Any]
+    standard: StandardVersion, requirement_id: str, checks: dict[str, CheckSpec]
 ) -> list[str]:
     means = [
         f"check {spec.id}"
