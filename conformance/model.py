@@ -292,7 +292,3 @@ class Result:
             and self.waiver is not None
             and self.waiver.active
         )
-
-
-JsonValue = bool | int | float | str | list["JsonValue"] | dict[str, "JsonValue"] | None
-"""Any value a JSON text can hold, as ``json.loads`` returns it."""

@@ -362,16 +362,6 @@ def test_no_cycles_between_units(imports):
     assert unit_cycles(imports, LAYERS, ROOT) == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "private names imported across units today: "
-        "conformance/cli/standards.py:136 (selfcheck.registry_checks._rel), "
-        "conformance/probing/checks/fuzz.py:70 (strategies._compiler), "
-        "conformance/probing/checks/fuzz.py:71 (strategies.mutations._here), "
-        "conformance/selfcheck/selftest.py:108 (strategies._compiler)"
-    ),
-)
 def test_no_private_imports_between_units(imports):
     assert private_imports(imports, LAYERS, ROOT) == []
 
@@ -524,3 +514,88 @@ def test_a_private_import_is_named(tmp_path, source, imported, private):
         f"toy/high/b.py:1: toy.high.b (toy.high) -> {imported} (toy.low): private {private}"
     ]
     assert found["layers"] == []
+
+
+# ---------------------------------------------------------------------------
+# Public signatures say what they take: no ``Any``
+
+
+def public_any(modules: Mapping[str, Path]) -> list[str]:
+    """Public functions, methods, class fields and aliases whose types say ``Any``.
+
+    Private modules (``_name``), private names and the members of private
+    classes are left out: the rule is for what a caller of the package sees.
+    """
+    found: list[str] = []
+    for module, path in sorted(modules.items()):
+        if any(_is_private(part) for part in module.split(".")):
+            continue
+        tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+        found += _any_in(tree.body, path, "")
+    return found
+
+
+def _says_any(node: ast.AST | None) -> bool:
+    return node is not None and any(
+        (isinstance(n, ast.Name) and n.id == "Any")
+        or (isinstance(n, ast.Attribute) and n.attr == "Any")
+        for n in ast.walk(node)
+    )
+
+
+def _any_in(body: list[ast.stmt], path: Path, owner: str) -> list[str]:
+    found = []
+    for node in body:
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            if _is_private(node.name) and not node.name.startswith("__"):
+                continue
+            args = node.args
+            every = [*args.posonlyargs, *args.args, *args.kwonlyargs]
+            every += [a for a in (args.vararg, args.kwarg) if a is not None]
+            if _says_any(node.returns) or any(_says_any(a.annotation) for a in every):
+                found.append(f"{path}:{node.lineno}: {owner}{node.name}")
+        elif isinstance(node, ast.ClassDef) and not _is_private(node.name):
+            found += _any_in(node.body, path, f"{node.name}.")
+        elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
+            if not _is_private(node.target.id) and _says_any(node.annotation):
+                found.append(f"{path}:{node.lineno}: {owner}{node.target.id}")
+        elif isinstance(node, ast.Assign) and not owner:
+            names = [t.id for t in node.targets if isinstance(t, ast.Name)]
+            public = [n for n in names if not _is_private(n) and n != "__all__"]
+            if public and _says_any(node.value):
+                found.append(f"{path}:{node.lineno}: {', '.join(public)}")
+    return found
+
+
+def test_public_signatures_do_not_say_any(modules):
+    assert public_any(modules) == []
+
+
+def test_any_in_a_public_signature_is_named(tmp_path):
+    package = write_package(
+        tmp_path,
+        {
+            "__init__.py": "",
+            "api.py": """
+                from typing import Any
+                Alias = dict[str, Any]
+                def exact(value: int) -> str: ...
+                def loose(value: Any) -> str: ...
+                def _helper(value: Any) -> Any: ...
+                class Thing:
+                    data: Any
+                    _cache: Any
+                    def method(self) -> list[Any]: ...
+                class _Private:
+                    def method(self) -> Any: ...
+            """,
+            "_internal.py": "from typing import Any\ndef free(x: Any) -> Any: ...\n",
+        },
+    )
+    found = public_any(discover_modules(package))
+    assert [line.split(": ", 1)[1] for line in found] == [
+        "Alias",
+        "loose",
+        "Thing.data",
+        "Thing.method",
+    ]

@@ -254,7 +254,7 @@ class Engine:
         """Every request made (or, in a dry run, listed) so far, per service."""
         if self._services is None:
             return []
-        return list(self._services.exchanges())  # type: ignore[arg-type]
+        return list(self._services.exchanges())
 
     def start(self, listeners: Sequence[Listener] = ()) -> RunSession:
         """Begin recording a run of this plan; the listeners are told at once."""

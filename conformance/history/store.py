@@ -24,7 +24,14 @@ from conformance.history.backend import Backend, Location, connect
 from conformance.model import Finding, Outcome, Result, Severity, WaiverNote
 from conformance.registry.standards import Registry
 from conformance.results.report_io import requirement_for
-from conformance.results.run import Run, Target, level_of, to_document
+from conformance.results.run import (
+    RequirementRecord,
+    Run,
+    StandardProvenance,
+    Target,
+    level_of,
+    to_document,
+)
 
 _MIGRATION_NAME = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")
 
@@ -324,18 +331,18 @@ class HistoryStore:
                         item["source"],
                     ),
                 )
-            for item in document["standards"]:
+            for used in document["standards"]:
                 self._execute(
                     "INSERT INTO standards_used (run_id, ref, status, owner, sunset,"
                     " files) VALUES (?, ?, ?, ?, ?, ?)"
                     " ON CONFLICT (run_id, ref) DO NOTHING",
                     (
                         run.id,
-                        item["ref"],
-                        item["status"],
-                        item.get("owner"),
-                        item.get("sunset"),
-                        json.dumps(item["files"]),
+                        used["ref"],
+                        used["status"],
+                        used.get("owner"),
+                        used.get("sunset"),
+                        json.dumps(used["files"]),
                     ),
                 )
 
@@ -442,13 +449,9 @@ class HistoryStore:
         if row is None:
             raise UsageError(f"no run {run_id!r} in the results history")
         recorded = {
-            (r[0], r[1]): {
-                "standard": r[0],
-                "id": r[1],
-                "level": r[2],
-                "text": r[3],
-                "source": r[4],
-            }
+            (r[0], r[1]): RequirementRecord(
+                standard=r[0], id=r[1], level=r[2], text=r[3], source=r[4]
+            )
             for r in self._execute(
                 "SELECT standard, id, level, text, source FROM requirements"
                 " WHERE run_id = ?",
@@ -502,14 +505,8 @@ class HistoryStore:
             )
         ]
         provenance = [
-            {
-                "ref": s[0],
-                "status": s[1],
-                **({"owner": s[2]} if s[2] else {}),
-                **({"sunset": s[3]} if s[3] else {}),
-                "files": json.loads(s[4]),
-            }
-            for s in self._execute(
+            _provenance(*used)
+            for used in self._execute(
                 "SELECT ref, status, owner, sunset, files FROM standards_used"
                 " WHERE run_id = ? ORDER BY ref",
                 (run_id,),
@@ -536,7 +533,7 @@ class HistoryStore:
     @staticmethod
     def _result(
         row: _ResultRow,
-        recorded: dict[tuple[str, str], dict[str, str]],
+        recorded: dict[tuple[str, str], RequirementRecord],
         findings: dict[int, list[Finding]],
         registry: Registry,
         with_evidence: bool,
@@ -578,6 +575,17 @@ class HistoryStore:
     def close(self) -> None:
         """Close the database."""
         self.backend.close()
+
+
+def _provenance(
+    ref: str, status: str, owner: str | None, sunset: str | None, files: str
+) -> StandardProvenance:
+    used = StandardProvenance(ref=ref, status=status, files=json.loads(files))
+    if owner:
+        used["owner"] = owner
+    if sunset:
+        used["sunset"] = sunset
+    return used
 
 
 def _agency_of_target(target: str) -> str | None:

@@ -28,7 +28,12 @@ import requests
 import urllib3
 
 from conformance.atomic import write_text_atomic
-from conformance.model import JsonValue
+from conformance.model import (
+    ExchangeEvidence,
+    ExchangeRequest,
+    ExchangeResponse,
+    JsonValue,
+)
 
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 _EXCERPT = 4096
@@ -108,18 +113,16 @@ class Exchange:
         parts.append(self.url)
         return " ".join(shlex.quote(p) for p in parts)
 
-    def to_evidence(self) -> dict[str, JsonValue]:
+    def to_evidence(self) -> ExchangeEvidence:
         """A JSON-ready record: request, reply excerpt, timing, curl command."""
-        request: dict[str, JsonValue] = {
-            "method": self.method,
-            "url": self.url,
-            "headers": dict(self.request_headers),
-        }
-        data: dict[str, JsonValue] = {
-            "request": request,
-            "curl": self.curl(),
-            "elapsed_ms": round(self.elapsed * 1000, 1),
-        }
+        request = ExchangeRequest(
+            method=self.method, url=self.url, headers=dict(self.request_headers)
+        )
+        data = ExchangeEvidence(
+            request=request,
+            curl=self.curl(),
+            elapsed_ms=round(self.elapsed * 1000, 1),
+        )
         if self.request_body is not None:
             request["body"] = _excerpt(self.request_body)
         if self.dry_run:
@@ -127,11 +130,11 @@ class Exchange:
         if self.error:
             data["error"] = self.error
         if self.status is not None:
-            data["response"] = {
-                "status": self.status,
-                "headers": dict(self.response_headers),
-                "body": _excerpt(self.body),
-            }
+            data["response"] = ExchangeResponse(
+                status=self.status,
+                headers=dict(self.response_headers),
+                body=_excerpt(self.body),
+            )
         return data
 
 

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TypedDict, Unpack
 
 from conformance.errors import ConformanceError, UsageError
-from conformance.model import Finding, Outcome, Result, outcome_for
+from conformance.model import Evidence, Finding, Outcome, Result, outcome_for
 from conformance.probing.checks import (
     SERVICE_RULES,
     CheckContext,
@@ -250,12 +250,12 @@ def run_planned(services: Services, item: Planned) -> Result:
         and all(e.dry_run for e in context.exchanges)
     ):
         outcome, reason, findings = Outcome.SKIPPED, "dry run: nothing was sent", []
-    evidence: dict[str, object] = {
-        "agency": item.target.agency.id,
-        "service": item.target.id,
-        "check": spec.id,
-        "conformance_class": spec.conformance_class,
-    }
+    evidence = Evidence(
+        agency=item.target.agency.id,
+        service=item.target.id,
+        check=spec.id,
+        conformance_class=spec.conformance_class,
+    )
     if item.operation is not None:
         evidence["operation"] = f"{item.operation.method} {item.operation.path}"
     if context is not None:

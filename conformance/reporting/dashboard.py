@@ -221,8 +221,10 @@ def _charts(runs: list[Run], summaries: list[RunSummary]) -> list[Chart]:
 def _declared(result: Result) -> str | None:
     """The ``Standard`` header a service's reply declared, if any."""
     for exchange in reversed(result.evidence.get("exchanges") or []):
-        response = exchange.get("response") or {}
-        for name, value in (response.get("headers") or {}).items():
+        response = exchange.get("response")
+        if response is None:
+            continue
+        for name, value in response["headers"].items():
             if name.lower() == "standard" and value:
                 return str(value).strip()
     return None

@@ -10,9 +10,16 @@ from __future__ import annotations
 import json
 import shlex
 from dataclasses import dataclass
-from typing import Any, TypedDict
+from typing import TypedDict
 
-from conformance.model import Finding, Level, Outcome, Requirement, Result
+from conformance.model import (
+    ExchangeEvidence,
+    Finding,
+    Level,
+    Outcome,
+    Requirement,
+    Result,
+)
 from conformance.reporting.templating import anchor
 from conformance.results.run import Run, level_of
 from conformance.results.scores import Subjects, class_of
@@ -94,7 +101,7 @@ def result_anchor(run: Run, result: Result) -> str:
     return anchor(run.id, result.id)
 
 
-def _exchange(data: dict[str, Any]) -> ExchangeView:
+def _exchange(data: ExchangeEvidence) -> ExchangeView:
     # Templates are strict about missing keys; evidence may lack any of them.
     # Evidence is any JSON a check recorded (ServiceClient's to_evidence).
     request = data.get("request") or {}

@@ -12,53 +12,21 @@ import datetime as dt
 import json
 from collections.abc import Mapping
 from pathlib import Path
-from typing import NotRequired, TypedDict
 
 from conformance.errors import UsageError
-from conformance.model import JsonValue, Level, Requirement, Result
+from conformance.model import Level, Requirement, Result
 from conformance.registry.standards import Registry
-from conformance.results.run import REPORT_FORMATS, Run, Target, result_from_dict
+from conformance.results.run import (
+    REPORT_FORMATS,
+    ReportDocument,
+    RequirementRecord,
+    Run,
+    StandardProvenance,
+    Target,
+    result_from_dict,
+)
 
 _SHOWN_PROBLEMS = 5
-
-
-# A report document, in the parts read back, as conformance-report@1.x
-# describes them.
-
-
-class RunData(TypedDict):
-    """The report's ``run`` member."""
-
-    id: str
-    command: str
-    started: str
-    complete: bool
-    finished: NotRequired[str]
-    interruption: NotRequired[str]
-    source: NotRequired[str]
-    merged_from: NotRequired[list[str]]
-
-
-class TargetData(TypedDict):
-    """One of the report's ``targets``."""
-
-    id: str
-    kind: str
-    agency: NotRequired[str]
-    agency_name: NotRequired[str]
-    location: NotRequired[str]
-    standard: NotRequired[str]
-
-
-class ReportDocument(TypedDict):
-    """A conformance report, as far as :func:`run_from_document` reads it."""
-
-    report: str
-    run: RunData
-    targets: list[TargetData]
-    standards: list[dict[str, JsonValue]]
-    requirements: list[dict[str, str]]
-    results: list[dict[str, JsonValue]]
 
 
 def load_report(path: Path, registry: Registry) -> Run:
@@ -159,7 +127,7 @@ def run_from_document(document: ReportDocument, registry: Registry) -> Run:
 
 def requirement_for(
     registry: Registry,
-    recorded: Mapping[tuple[str, str], Mapping[str, str]],
+    recorded: Mapping[tuple[str, str], RequirementRecord],
     standard: str | None,
     requirement_id: str,
     level: str | None,
@@ -196,18 +164,18 @@ def merge_runs(runs: list[Run], registry: Registry, *, source: str = "merged") -
     ordered = sorted(runs, key=lambda r: r.started)
     results: dict[str, Result] = {}
     targets: dict[str, Target] = {}
-    provenance: dict[str, dict[str, JsonValue]] = {}
-    requirements: dict[tuple[str, str], dict[str, JsonValue]] = {}
+    provenance: dict[str, StandardProvenance] = {}
+    requirements: dict[tuple[str, str], RequirementRecord] = {}
     for run in ordered:
         for result in run.results:
             results.pop(result.id, None)  # keep the newer result, in its place
             results[result.id] = result
         for target in run.targets:
             targets[target.id] = target
-        for item in run.provenance or []:
-            provenance[item["ref"]] = item
-        for item in run.recorded_requirements:
-            requirements[(item["standard"], item["id"])] = item
+        for used in run.provenance or []:
+            provenance[used["ref"]] = used
+        for cited in run.recorded_requirements:
+            requirements[(cited["standard"], cited["id"])] = cited
     finished = [r.finished for r in ordered if r.finished]
     merged = Run(
         registry=registry,

@@ -76,6 +76,17 @@ class ResultDocument(TypedDict, total=False):
     waiver: WaiverDocument
 
 
+class TargetDocument(TypedDict, total=False):
+    """One of the report's ``targets``: empty fields left out."""
+
+    id: Required[str]
+    kind: Required[str]
+    agency: str
+    agency_name: str
+    location: str
+    standard: str
+
+
 class RunInfo(TypedDict, total=False):
     """When and how a run was made."""
 
@@ -113,7 +124,7 @@ class ReportDocument(TypedDict):
     registry: dict[str, str]
     verdict: str
     summary: Summary
-    targets: list[dict[str, str]]
+    targets: list[TargetDocument]
     standards: list[StandardProvenance]
     requirements: list[RequirementRecord]
     results: list[ResultDocument]
@@ -391,9 +402,7 @@ def to_document(run: Run) -> ReportDocument:
                 level.value: waived_by_level[level.value] for level in Level
             },
         ),
-        targets=[
-            {k: v for k, v in vars_of(t).items() if v is not None} for t in run.targets
-        ],
+        targets=[_target_document(t) for t in run.targets],
         standards=run.provenance
         if run.provenance is not None
         else _provenance(run.registry, standards_used(run)),
@@ -402,13 +411,21 @@ def to_document(run: Run) -> ReportDocument:
     )
 
 
+def _target_document(target: Target) -> TargetDocument:
+    document = TargetDocument(id=target.id, kind=target.kind)
+    if target.agency is not None:
+        document["agency"] = target.agency
+    if target.agency_name is not None:
+        document["agency_name"] = target.agency_name
+    if target.location is not None:
+        document["location"] = target.location
+    if target.standard is not None:
+        document["standard"] = target.standard
+    return document
+
+
 def _utc(moment: dt.datetime) -> str:
     return moment.isoformat().replace("+00:00", "Z")
-
-
-def vars_of(target: Target) -> dict[str, str | None]:
-    """A target's fields as a dict."""
-    return {name: getattr(target, name) for name in Target.__slots__}
 
 
 def default_reports_dir() -> Path:

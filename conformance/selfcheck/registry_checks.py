@@ -13,7 +13,6 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
-from pathlib import Path
 from typing import cast
 
 from conformance.errors import ConformanceError, SchemaError
@@ -88,13 +87,6 @@ def _guarded(
     )
 
 
-def _rel(registry: Registry, path: Path) -> str:
-    try:
-        return path.resolve().relative_to(registry.root).as_posix()
-    except ValueError:
-        return str(path)
-
-
 def check_json_schemas(registry: Registry, standard: StandardVersion) -> Result:
     """Meta-schema, dialect, ``$id``, ``x-requirement`` and ``$ref`` checks."""
     started = time.perf_counter()
@@ -105,7 +97,7 @@ def check_json_schemas(registry: Registry, standard: StandardVersion) -> Result:
         schema_files.append(standard.json.path)
     known = {r.id for r in standard.requirements}
     for path in schema_files:
-        name = _rel(registry, path)
+        name = registry.relative(path)
         uri = registry.uri_for(path)
         try:
             schema = loader.retrieve(uri)
@@ -139,7 +131,7 @@ def check_json_schemas(registry: Registry, standard: StandardVersion) -> Result:
     return _result(
         f"{standard.ref}::json-schema",
         title=f"{standard.ref}: JSON Schema is valid and resolves inside the registry",
-        target=_rel(registry, standard.folder),
+        target=registry.relative(standard.folder),
         standard=standard.ref,
         problems=problems,
         started=started,
@@ -157,7 +149,7 @@ def check_xsd(registry: Registry, standard: StandardVersion) -> Result:
     return _result(
         f"{standard.ref}::xsd",
         title=f"{standard.ref}: the XSD loads",
-        target=_rel(registry, standard.folder),
+        target=registry.relative(standard.folder),
         standard=standard.ref,
         problems=problems,
         started=started,
@@ -172,7 +164,7 @@ def interface_problems(registry: Registry, standard: StandardVersion) -> list[st
     from conformance.validation.xml_validation import xml_validator
 
     assert standard.interface is not None
-    name = _rel(registry, standard.interface)
+    name = registry.relative(standard.interface)
     try:
         interface = Interface(registry, standard)
     except (ConformanceError, KeyError, TypeError, AttributeError) as exc:
@@ -241,7 +233,7 @@ def check_interface(registry: Registry, standard: StandardVersion) -> Result:
     return _guarded(
         f"{standard.ref}::interface",
         title=f"{standard.ref}: the OpenAPI interface is valid and resolves",
-        target=_rel(registry, standard.folder),
+        target=registry.relative(standard.folder),
         standard=standard.ref,
         problems_of=lambda: interface_problems(registry, standard),
     )
@@ -252,7 +244,7 @@ def example_problems(
 ) -> list[str]:
     """Why an example does not behave as its manifest entry says (empty if it does)."""
     result = validate_file(example.path, Validators(registry), standard=standard)
-    name = _rel(registry, example.path)
+    name = registry.relative(example.path)
     if result.error is not None:
         return [f"{name}: could not be checked: {result.error}"]
     errors = [f for f in result.findings if f.severity is Severity.ERROR]
@@ -283,7 +275,7 @@ MIN_INVALID_EXAMPLES = 5
 def example_set_problems(registry: Registry, standard: StandardVersion) -> list[str]:
     """What the examples of a version lack as a set: enough of each kind, and
     one broken rule per invalid example (docs/standards.md, "Examples")."""
-    manifest = _rel(registry, standard.folder / MANIFEST_NAME)
+    manifest = registry.relative(standard.folder / MANIFEST_NAME)
     valid = [e for e in standard.examples if e.valid]
     invalid = [e for e in standard.examples if not e.valid]
     problems = [
@@ -300,8 +292,8 @@ def example_set_problems(registry: Registry, standard: StandardVersion) -> list[
         key = (example.rule, example.location)
         if key in first:
             problems.append(
-                f"{manifest}: {_rel(registry, first[key].path)} and"
-                f" {_rel(registry, example.path)} both break {example.rule!r} at"
+                f"{manifest}: {registry.relative(first[key].path)} and"
+                f" {registry.relative(example.path)} both break {example.rule!r} at"
                 f" {example.location!r}; give each invalid example a rule or"
                 " location of its own, so each shows one more thing refused"
             )
@@ -326,7 +318,7 @@ def check_example(
     return _guarded(
         f"{standard.ref}::example::{rel}",
         title=f"{standard.ref}: example {rel} {verdict}",
-        target=_rel(registry, example.path),
+        target=registry.relative(example.path),
         standard=standard.ref,
         problems_of=lambda: example_problems(registry, standard, example),
     )
@@ -337,7 +329,7 @@ def check_example_set(registry: Registry, standard: StandardVersion) -> Result:
     return _guarded(
         f"{standard.ref}::examples",
         title=f"{standard.ref}: enough examples, one broken rule each",
-        target=_rel(registry, standard.folder),
+        target=registry.relative(standard.folder),
         standard=standard.ref,
         problems_of=lambda: example_set_problems(registry, standard),
     )
@@ -348,7 +340,7 @@ def check_integrity(registry: Registry, standard: StandardVersion) -> Result:
     return _guarded(
         f"{standard.ref}::integrity",
         title=f"{standard.ref}: released content is unchanged",
-        target=_rel(registry, standard.folder),
+        target=registry.relative(standard.folder),
         standard=standard.ref,
         problems_of=lambda: integrity_problems(registry, standard),
     )
@@ -369,7 +361,7 @@ def _errata_checks(
         path = errata_path(standard)
         if not path.is_file():
             continue
-        rel = _rel(registry, path)
+        rel = registry.relative(path)
         checks.append(
             RegistryCheck(
                 f"registry::{rel}",
@@ -396,7 +388,7 @@ def registry_checks(
     if standards is None:
         standards = list(registry)
         for problem in registry.problems:
-            rel = _rel(registry, problem.path)
+            rel = registry.relative(problem.path)
             message = problem.message
 
             def broken(rel: str = rel, message: str = message) -> Result:

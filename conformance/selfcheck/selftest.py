@@ -24,11 +24,18 @@ from typing import TYPE_CHECKING, TypeVar, cast
 from hypothesis.errors import Unsatisfiable
 
 from conformance.errors import ConformanceError
-from conformance.model import Finding, JsonValue, Result, Severity, outcome_for
+from conformance.model import (
+    Evidence,
+    Finding,
+    JsonValue,
+    Result,
+    Severity,
+    outcome_for,
+)
 from conformance.registry.manifest import StandardVersion, Status
 from conformance.registry.standards import Registry
 from conformance.selfcheck.errata import Divergence, divergences, errata_path
-from conformance.selfcheck.registry_checks import RegistryCheck, _rel
+from conformance.selfcheck.registry_checks import RegistryCheck
 
 if TYPE_CHECKING:
     from hypothesis.strategies import SearchStrategy
@@ -85,16 +92,16 @@ def _result(
     registry: Registry,
     findings: list[Finding],
     started: float,
-    evidence: dict[str, JsonValue] | None = None,
+    evidence: Evidence | None = None,
 ) -> Result:
     return Result(
         id=check_id,
         title=title,
         outcome=outcome_for(findings),
-        target=_rel(registry, standard.folder),
+        target=registry.relative(standard.folder),
         standard=standard.ref,
         findings=tuple(findings),
-        evidence=evidence or {},
+        evidence=evidence or Evidence(),
         duration=time.perf_counter() - started,
         kind="selftest",
     )
@@ -120,17 +127,17 @@ def _shown(value: object) -> str:
 
 def soundness(registry: Registry, standard: StandardVersion) -> Result:
     """Generated documents are accepted by the validator, JSON and XML."""
-    from conformance.strategies import _compiler
+    from conformance.strategies import compiler
     from conformance.validation.json_validation import json_validator
     from conformance.validation.xml_validation import validate_xml, xml_validator
 
     started = time.perf_counter()
     findings: list[Finding] = []
-    evidence: dict[str, JsonValue] = {}
+    evidence = Evidence()
     if standard.json is not None:
         validator = json_validator(registry, standard)
         uri = registry.uri_for(standard.json.path)
-        raw = _compiler(registry).strategy(validator.loader.retrieve(uri), uri)
+        raw = compiler(registry).strategy(validator.loader.retrieve(uri), uri)
         made: list[JsonValue]
         try:
             made = _examples(raw)
@@ -232,7 +239,7 @@ def bindings(registry: Registry, standard: StandardVersion) -> Result:
             )
 
     recorded = divergences(registry, standard)
-    errata = _rel(registry, errata_path(standard))
+    errata = registry.relative(errata_path(standard))
     # What was observed: (divergence index, accepted_by, place, edge or None).
     seen: set[tuple[int, str, str, str | None]] = set()
 
@@ -537,7 +544,7 @@ def compatibility(registry: Registry, standard: StandardVersion) -> Result:
 
     started = time.perf_counter()
     findings: list[Finding] = []
-    evidence: dict[str, JsonValue] = {}
+    evidence = Evidence()
     earlier = [
         s
         for s in registry.versions(standard.id)
@@ -587,7 +594,7 @@ def _major_break(
     registry: Registry,
     standard: StandardVersion,
     older: StandardVersion,
-    evidence: dict[str, JsonValue],
+    evidence: Evidence,
 ) -> list[Finding]:
     """What a major version no longer accepts of the previous major: its
     generated documents, or where it rejects none, their edge values."""

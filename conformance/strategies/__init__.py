@@ -33,6 +33,7 @@ __all__ = [
     "UnsupportedSchema",
     "Violation",
     "boundary_cases",
+    "compiler",
     "fixed_examples",
     "from_schema",
     "from_xsd",
@@ -56,7 +57,9 @@ def __getattr__(name: str) -> object:
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-def _compiler(registry: Registry) -> Compiler:
+def compiler(registry: Registry) -> Compiler:
+    """The registry's JSON Schema compiler, made once: a strategy from any
+    schema (or ``$ref`` into the registry) with :meth:`Compiler.strategy`."""
     from conformance.strategies.json import Compiler
     from conformance.validation.json_validation import registry_loader
 
@@ -80,7 +83,7 @@ def valid_json(
         uri = registry.uri_for(binding.path)
         schema = validator.loader.retrieve(uri)
         return (
-            _compiler(registry).strategy(schema, uri).filter(validator.native.is_valid)
+            compiler(registry).strategy(schema, uri).filter(validator.native.is_valid)
         )
 
     return registry.cached(("valid-json", standard.ref), build)
@@ -98,7 +101,7 @@ def invalid_json(
         uri = registry.uri_for(_json_binding(standard).path)
         schema = validator.loader.retrieve(uri)
         return invalid(
-            _compiler(registry), schema, uri, valid_json(registry, standard), validator
+            compiler(registry), schema, uri, valid_json(registry, standard), validator
         )
 
     return registry.cached(("invalid-json", standard.ref), build)
@@ -148,10 +151,10 @@ def _boundary_cases(
         )
     if document is None:
         document = _simplest(valid_json(registry, standard))
-    compiler = _compiler(registry)
-    found = branch_cases(compiler, schema, uri, validator)
+    schemas = compiler(registry)
+    found = branch_cases(schemas, schema, uri, validator)
     if document is not None:
-        found += cases(compiler, schema, uri, document, validator)
+        found += cases(schemas, schema, uri, document, validator)
     return found
 
 

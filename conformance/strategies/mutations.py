@@ -69,7 +69,7 @@ def _walk(
     view = _meant(compiler, nodes, value)
     if view is None:
         return  # no branch fits plainly: leave this value alone
-    found.extend(_here(view, value, path))
+    found.extend(mutations_here(view, value, path))
     if isinstance(value, dict):
         for name, member in value.items():
             children = view.properties.get(name)
@@ -144,9 +144,11 @@ def _kind(value: JsonValue) -> str:
     return "array" if isinstance(value, list) else "object"
 
 
-def _here(
+def mutations_here(
     view: View, value: JsonValue, path: tuple[str | int, ...]
 ) -> Iterator[Mutation]:
+    """Each single-rule mutation of ``value`` itself (not of its members),
+    for the merged schema ``view``; ``path`` is where the value sits."""
     if view.values is not None:
         if all(isinstance(v, str) for v in view.values):
             yield Mutation(

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Unpack
 from urllib.parse import quote
 
-from conformance.model import Finding, JsonValue, Severity
+from conformance.model import Evidence, Finding, JsonValue, Severity
 from conformance.probing.fuzzing import CI_SEED, FuzzSettings
 from conformance.probing.http import Exchange, RequestOptions, ServiceClient
 from conformance.probing.interfaces import Interface, Operation, member_at, with_member
@@ -63,7 +63,7 @@ class CheckContext:
         self.rule = rule
         self.standard_ref = standard
         self.exchanges: list[Exchange] = []
-        self.notes: dict[str, JsonValue] = {}
+        self.notes = Evidence()
 
     # -- talking to the service ---------------------------------------------
 

@@ -79,8 +79,8 @@ def _fresh(ctx: CheckContext, body: JsonValue, keep: str | None = None) -> JsonV
 def _parameter_strategy(
     ctx: CheckContext, operation: Operation, valid: bool
 ) -> st.SearchStrategy[Request]:
-    from conformance.strategies import _compiler
-    from conformance.strategies.mutations import _here
+    from conformance.strategies import compiler
+    from conformance.strategies.mutations import mutations_here
 
     interface = ctx.service.interface
     parameters = operation.path_parameters() or [
@@ -92,17 +92,17 @@ def _parameter_strategy(
     schema: dict[str, JsonValue] = {
         "$ref": f"{interface.uri}#{quote(parameter.pointer, safe='/~-._')}"
     }
-    compiler = _compiler(ctx.service.registry)
+    schemas = compiler(ctx.service.registry)
     validator = interface.validator(parameter.pointer)
-    good = compiler.strategy(schema, interface.uri).filter(validator.is_valid)
+    good = schemas.strategy(schema, interface.uri).filter(validator.is_valid)
     values = good
     if not valid:
-        view = compiler.merge([(schema, interface.uri)])
+        view = schemas.merge([(schema, interface.uri)])
 
         @st.composite
         def broken(draw: st.DrawFn) -> JsonValue:
             value = draw(good)
-            options = [m.value for m in _here(view, value, ())]
+            options = [m.value for m in mutations_here(view, value, ())]
             options = [o for o in options if not validator.is_valid(o)]
             if not options:
                 return "\u0000"
