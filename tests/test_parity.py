@@ -139,3 +139,60 @@ def test_conformance_run_and_pytest_agency_give_the_same_run(tmp_path, registry)
     cli_audit = _audit(tmp_path / "cli" / "reports")
     assert cli_audit == _audit(tmp_path / "pytest" / "reports")
     assert sum(cli_audit.values()) > len(CHOSEN)
+
+
+def test_a_finding_reads_the_same_in_every_text_output(tmp_path):
+    """One renderer: the terminal, pytest's failure, JUnit and Markdown agree."""
+    from lxml import etree
+
+    payloads = person_files(tmp_path / "payloads", bad=1, good=0)
+    bad = next(payloads.iterdir())
+    expected = (
+        'error: line 1, column 9, /fin: "5ZK3T2AB" does not match'
+        ' "^[0-9A-HJ-NP-Z]{7}$" (Personal identification number (FIN))'
+    )
+    command = _run_in(
+        tmp_path / "cli",
+        [
+            COMMAND,
+            "validate",
+            "--standard",
+            "person@1.1.0",
+            "--junit",
+            "junit.xml",
+            str(bad),
+        ],
+    )
+    assert command.returncode == 1
+    plugin = _run_in(
+        tmp_path / "pytest",
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "--standard",
+            "person@1.1.0",
+            str(bad),
+            "-p",
+            "no:cacheprovider",
+            "--conformance-report=report.json",
+        ],
+    )
+    assert plugin.returncode == 1
+    summary = subprocess.run(
+        [COMMAND, "report", "summary", "report.json"],
+        cwd=tmp_path / "pytest",
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    junit = etree.parse(str(tmp_path / "cli" / "junit.xml"))
+    detail = "rule pattern; at person/1.1.0/person.schema.json#/$defs/fin/pattern"
+    for text in (
+        command.stdout,
+        plugin.stdout,
+        junit.find(".//failure").text,
+    ):
+        assert expected in text
+        assert detail in text
+    assert expected.replace("|", "\\|") in summary.stdout

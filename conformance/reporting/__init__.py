@@ -15,6 +15,7 @@ from conformance import lazy_face
 if TYPE_CHECKING:
     from conformance.reporting.dashboard import write_dashboard
     from conformance.reporting.text import (
+        details,
         finding_detail,
         finding_line,
         headline,
@@ -24,6 +25,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "WriterOptions",
+    "details",
     "finding_detail",
     "finding_line",
     "headline",
@@ -37,6 +39,7 @@ __getattr__ = lazy_face(
     __name__,
     {
         "WriterOptions": "writers",
+        "details": "text",
         "finding_detail": "text",
         "finding_line": "text",
         "headline": "text",

@@ -73,32 +73,44 @@ def render_result(
     max_findings: int | None = None,
     more_hint: str = "",
 ) -> list[str]:
-    """The headline, then indented lines: requirement, reason, findings, replay.
+    """The headline, then the :func:`details` indented under it."""
+    body = details(result, registry, max_findings=max_findings, more_hint=more_hint)
+    return [headline(result), *(f"  {line}" for line in body)]
+
+
+def details(
+    result: Result,
+    registry: Registry | None,
+    *,
+    max_findings: int | None = None,
+    more_hint: str = "",
+) -> list[str]:
+    """Requirement, waiver, reason, each finding with its rule, and the replay.
 
     With ``max_findings`` the rest are counted, not shown; ``more_hint``
     says where to find them.
     """
-    lines = [headline(result)]
+    lines = []
     requirement = result.requirement
     if requirement is not None and result.kind != "payload":
         lines.append(
-            f"  requirement {requirement.id} ({requirement.level}): {requirement.text}"
+            f"requirement {requirement.id} ({requirement.level}): {requirement.text}"
         )
     if result.waiver is not None:
         state = "in force" if result.waiver.active else "expired"
         lines.append(
-            f"  waiver {result.waiver.id} ({state}, expires"
+            f"waiver {result.waiver.id} ({state}, expires"
             f" {result.waiver.expires}): {result.waiver.reason}"
         )
     if result.reason:
-        lines.append(f"  {result.outcome.value}: {result.reason}")
+        lines.append(f"{result.outcome.value}: {result.reason}")
     shown = result.findings if max_findings is None else result.findings[:max_findings]
     for finding in shown:
-        lines.append(f"  {finding_line(finding)}")
-        lines.append(f"    {finding_detail(finding, registry)}")
+        lines.append(finding_line(finding))
+        lines.append(f"  {finding_detail(finding, registry)}")
     hidden = len(result.findings) - len(shown)
     if hidden > 0:
-        lines.append(f"  … {hidden} more findings{more_hint}")
+        lines.append(f"… {hidden} more findings{more_hint}")
     lines += _replay(result)
     return lines
 

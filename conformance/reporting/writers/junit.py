@@ -9,20 +9,8 @@ from lxml import etree
 
 from conformance.atomic import write_bytes_atomic
 from conformance.model import Outcome, Result
+from conformance.reporting.text import details
 from conformance.results.run import Run
-
-
-def _describe(result: Result) -> str:
-    lines = []
-    for finding in result.findings:
-        cite = f" [{finding.requirement}]" if finding.requirement else ""
-        lines.append(
-            f"{finding.severity.value}: {finding.location}: {finding.message}"
-            f" ({finding.rule}){cite}"
-        )
-    if result.reason:
-        lines.append(result.reason)
-    return "\n".join(lines)
 
 
 def write_junit(run: Run, path: Path) -> None:
@@ -48,7 +36,7 @@ def write_junit(run: Run, path: Path) -> None:
             properties = etree.SubElement(case, "properties")
             for name, value in _properties(result):
                 etree.SubElement(properties, "property", name=name, value=value)
-            text = _describe(result)
+            text = "\n".join(details(result, run.registry))
             if result.waived:
                 # A failure under a waiver in force does not fail the gate, so it
                 # must not turn the CI job red either; its findings stay visible.

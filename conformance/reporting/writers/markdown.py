@@ -7,6 +7,7 @@ from pathlib import Path
 
 from conformance.atomic import write_text_atomic
 from conformance.model import Level, Outcome
+from conformance.reporting.text import finding_line
 from conformance.results.gating import GateDecision
 from conformance.results.run import Run, level_of
 
@@ -62,9 +63,7 @@ def render_markdown(
         ]
         for result in failing[:limit]:
             first = result.findings[0] if result.findings else None
-            finding = (
-                f"{first.location}: {first.message}" if first else result.reason or ""
-            )
+            finding = finding_line(first) if first else result.reason or ""
             requirement = result.requirement.id if result.requirement else ""
             lines.append(
                 f"| {_cell(result.id)} | {result.standard or ''} | {requirement}"
