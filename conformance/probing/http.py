@@ -21,14 +21,16 @@ import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TypedDict
+from typing import TYPE_CHECKING, TypedDict
 from urllib.parse import urlencode, urljoin, urlsplit
 
 import requests
 import urllib3
 
 from conformance.atomic import write_text_atomic
-from conformance.model import JsonValue
+
+if TYPE_CHECKING:
+    from conformance.model import JsonValue
 
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 _EXCERPT = 4096

@@ -12,11 +12,10 @@ from typing import TYPE_CHECKING, TypeVar
 
 from hypothesis import strategies as st
 
-from conformance.errors import SchemaError
-from conformance.model import JsonValue
 from conformance.strategies.common import Invalid, UnsupportedSchema, Violation
 
 if TYPE_CHECKING:
+    from conformance.model import JsonValue
     from conformance.registry.manifest import Binding, StandardVersion
     from conformance.registry.standards import Registry
     from conformance.strategies.json import Compiler
@@ -157,7 +156,7 @@ def _boundary_cases(
 
 def _json_binding(standard: StandardVersion) -> Binding:
     if standard.json is None:  # json_validator has already said so
-        raise SchemaError(f"{standard.ref} has no JSON binding")
+        raise UnsupportedSchema(f"{standard.ref} has no JSON binding")
     return standard.json
 
 

@@ -25,8 +25,6 @@ from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument
 
 from conformance.inputs.json_locate import escape_pointer_token
-from conformance.model import JsonValue
-from conformance.registry.schema_resources import ResourceLoader
 from conformance.strategies import regex_runs
 from conformance.strategies.common import UnsupportedSchema
 from conformance.strategies.primitives import members
@@ -34,6 +32,9 @@ from conformance.validation.patterns import search, to_python
 
 if TYPE_CHECKING:
     from hypothesis.internal.charmap import CategoryName
+
+    from conformance.model import JsonValue
+    from conformance.registry.schema_resources import ResourceLoader
 
 SUPPORTED = frozenset(
     {
@@ -101,7 +102,7 @@ _TEXT = st.characters(
 _UNPRINTABLE: tuple[CategoryName, ...] = ("Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp")
 _PRINTABLE = st.characters(codec="utf-8", exclude_categories=_UNPRINTABLE)
 
-SchemaNode: TypeAlias = tuple[JsonValue, str]
+SchemaNode: TypeAlias = "tuple[JsonValue, str]"
 """A schema node and the base URI its references resolve against."""
 _N = TypeVar("_N", int, float)
 

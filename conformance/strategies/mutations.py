@@ -14,23 +14,23 @@ import copy
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 from hypothesis import assume
 from hypothesis import strategies as st
 
 from conformance.inputs.json_locate import pointer as json_pointer
-from conformance.model import JsonValue
 from conformance.strategies.common import Invalid, Violation
 from conformance.strategies.json import Compiler, SchemaNode, View, _group_key
 from conformance.validation.patterns import to_python
 
 if TYPE_CHECKING:
+    from conformance.model import JsonValue
     from conformance.validation.json_validation import JsonValidator
 
 # A change at a path: the new value, whether the result is valid, the rule
 # and a label.
-_Edit = tuple[tuple[str | int, ...], JsonValue, bool, str, str]
+_Edit: TypeAlias = "tuple[tuple[str | int, ...], JsonValue, bool, str, str]"
 
 
 @dataclass(frozen=True)
