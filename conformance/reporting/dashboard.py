@@ -29,7 +29,7 @@ from conformance.model import Result
 from conformance.registry.manifest import Status
 from conformance.registry.standards import Registry
 from conformance.reporting.i18n import DEFAULT_LANGUAGE
-from conformance.reporting.templating import render
+from conformance.reporting.templating import anchor, render
 from conformance.reporting.views import (
     FailureView,
     failure_view,
@@ -134,8 +134,6 @@ class Dashboard:
 
 
 def _cell_anchor(agency: str, standard: str) -> str:
-    from conformance.reporting.templating import anchor
-
     return "cell-" + anchor(agency, standard)[2:]
 
 

@@ -19,7 +19,7 @@ import json
 import math
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeAlias, TypeVar, cast
-from urllib.parse import urljoin
+from urllib.parse import unquote, urljoin
 
 from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument
@@ -28,6 +28,8 @@ from conformance.inputs.json_locate import escape_pointer_token
 from conformance.strategies import regex_runs
 from conformance.strategies.common import UnsupportedSchema
 from conformance.strategies.primitives import members
+from conformance.validation.formats import FORMATS
+from conformance.validation.json_schemas import iter_subschemas
 from conformance.validation.patterns import search, to_python
 
 if TYPE_CHECKING:
@@ -109,8 +111,6 @@ _N = TypeVar("_N", int, float)
 
 def unsupported(schema: JsonValue, where: str = "") -> list[str]:
     """Keywords in ``schema`` the compiler cannot generate, as ``pointer: keyword``."""
-    from conformance.validation.json_schemas import iter_subschemas
-
     found = []
     for at, node in iter_subschemas(schema, where):
         for keyword in node:
@@ -172,8 +172,6 @@ class Compiler:
         node: Any = document  # any JSON, walked by the pointer's tokens
         for raw in fragment.split("/")[1:] if fragment else []:
             token = raw.replace("~1", "/").replace("~0", "~")
-            from urllib.parse import unquote
-
             token = unquote(token)
             node = node[int(token)] if isinstance(node, list) else node[token]
         return node, uri
@@ -443,8 +441,6 @@ class Compiler:
                 return False
             if not all(search(p, value) for p in patterns):
                 return False
-            from conformance.validation.formats import FORMATS
-
             return all(FORMATS[f](value) for f in formats if f in FORMATS)
 
         return base.filter(fits)
