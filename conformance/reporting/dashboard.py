@@ -20,6 +20,7 @@ import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypedDict, Unpack
 
 from conformance import __version__
 from conformance.atomic import write_text_atomic
@@ -404,15 +405,25 @@ def render_dashboard(dashboard: Dashboard, *, lang: str = DEFAULT_LANGUAGE) -> s
     )
 
 
+class DashboardOptions(TypedDict, total=False):
+    """The keyword options of :func:`build_dashboard`, as write_dashboard takes them."""
+
+    since: str | None
+    latest: str | None
+    window: int
+    waivers: list[Waiver] | None
+    today: dt.date | None
+
+
 def write_dashboard(
     store: HistoryStore,
     registry: Registry,
     path: Path,
     *,
     lang: str = DEFAULT_LANGUAGE,
-    **options: object,
+    **options: Unpack[DashboardOptions],
 ) -> Dashboard:
     """Build the dashboard and write it atomically; returns what it showed."""
-    dashboard = build_dashboard(store, registry, **options)  # type: ignore[arg-type]
+    dashboard = build_dashboard(store, registry, **options)
     write_text_atomic(path, render_dashboard(dashboard, lang=lang))
     return dashboard
