@@ -14,11 +14,12 @@ from functools import cache
 from importlib import resources
 from typing import TYPE_CHECKING
 
-from conformance.model import JsonValue
+import jsonschema
 
 if TYPE_CHECKING:
-    from jsonschema import Draft202012Validator
     from jsonschema.exceptions import ValidationError
+
+    from conformance.model import JsonValue
 
 TomlValue = (
     str
@@ -35,10 +36,8 @@ TomlValue = (
 
 
 @cache
-def packaged_validator(name: str) -> Draft202012Validator:
+def packaged_validator(name: str) -> jsonschema.Draft202012Validator:
     """The validator of ``conformance/schemas/<name>``, built once."""
-    import jsonschema
-
     text = resources.files("conformance.inputs.schemas").joinpath(name)
     schema = json.loads(text.read_text(encoding="utf-8"))
     return jsonschema.Draft202012Validator(

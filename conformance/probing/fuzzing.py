@@ -16,11 +16,13 @@ import os
 import random
 from dataclasses import dataclass
 from pathlib import Path
-from typing import NotRequired, TypedDict
+from typing import TYPE_CHECKING, NotRequired, TypedDict
 
 from conformance.atomic import write_text_atomic
 from conformance.errors import UsageError
-from conformance.model import JsonValue
+
+if TYPE_CHECKING:
+    from conformance.model import JsonValue
 
 CI_SEED = 20261201
 DEFAULT_EXAMPLES = 50

@@ -7,6 +7,7 @@ loader as every other schema: only inside the registry.
 
 from __future__ import annotations
 
+import copy
 import re
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -240,8 +241,6 @@ def member_at(value: JsonValue, pointer: str) -> JsonValue:
 
 def with_member(value: _J, pointer: str, new: JsonValue) -> _J:
     """A copy of ``value`` with the member at ``pointer`` replaced."""
-    import copy
-
     result = copy.deepcopy(value)
     tokens = [t.replace("~1", "/").replace("~0", "~") for t in pointer.split("/")[1:]]
     node: Any = result

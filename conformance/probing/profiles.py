@@ -149,6 +149,8 @@ def load_profile(path: Path) -> Profile:
 
 
 def _service(path: Path, agency: Agency, entry: _ServiceEntry) -> ServiceTarget:
+    # Imported here: the HTTP client loads requests (~55 ms), which checking
+    # payloads (validate, or run without services) never needs.
     from conformance.probing.http import is_loopback
 
     base_url = entry["base_url"].rstrip("/")

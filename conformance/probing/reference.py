@@ -24,7 +24,9 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from urllib.parse import parse_qs, unquote, urlsplit
+from urllib.parse import parse_qs, unquote, urljoin, urlsplit
+
+from lxml import etree
 
 from conformance.probing.interfaces import (
     Interface,
@@ -36,6 +38,7 @@ from conformance.registry.locations import bundled
 from conformance.registry.manifest import StandardVersion, Status
 from conformance.registry.standards import Registry
 from conformance.registry.versions import StandardRef
+from conformance.validation.json_validation import validate_json
 
 if TYPE_CHECKING:
     from conformance.model import Finding, JsonValue
@@ -380,8 +383,6 @@ class _Handler(BaseHTTPRequestHandler):
     def _create(
         self, collection: Collection, operation: Operation, body: bytes
     ) -> None:
-        from conformance.validation.json_validation import validate_json
-
         media = operation.request.get("application/json")
         if media is None or media.pointer is None:
             self._problem(415, "Unsupported Media Type", "send application/json")
@@ -512,6 +513,8 @@ class _Handler(BaseHTTPRequestHandler):
         self._send(status, body, content_type, extra)
 
     def _send_xml(self, status: int, collection: Collection, record: JsonValue) -> None:
+        # Imported here: the bindings load xmlschema's model (~130 ms), which
+        # only an XML reply needs.
         from conformance.validation.bindings import json_to_xml, xsd_model
 
         standard = collection.standard
@@ -521,8 +524,6 @@ class _Handler(BaseHTTPRequestHandler):
             record, xsd_model(self.service.registry, standard), standard.xml.root
         )
         if self._fault("invalid-xml"):
-            from lxml import etree
-
             root = etree.fromstring(data)
             children = [c for c in root if isinstance(c.tag, str)]
             if children:
@@ -622,8 +623,6 @@ def _required_members(collection: Collection, document: JsonValue) -> list[str]:
         and "$ref" in schema
         and seen < 5
     ):
-        from urllib.parse import urljoin
-
         uri = urljoin(schema.get("$id", ""), schema["$ref"].split("#")[0])
         schema = collection.interface.loader.retrieve(uri)
         seen += 1

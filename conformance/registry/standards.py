@@ -263,6 +263,8 @@ class Registry:
     def by_namespace(self, namespace: str) -> list[StandardVersion]:
         """The versions whose XSD binding has this target namespace, oldest first."""
         if self._namespaces is None:
+            # Imported here: it loads lxml (~12 ms), which commands that only
+            # list or read standards (standards list, report) do not need.
             from conformance.inputs.xml_input import target_namespace
 
             index: dict[str, list[StandardVersion]] = {}

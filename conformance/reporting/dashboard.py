@@ -20,6 +20,7 @@ import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypedDict, Unpack
 
 from conformance import __version__
 from conformance.atomic import write_text_atomic
@@ -29,7 +30,7 @@ from conformance.model import Result
 from conformance.registry.manifest import Status
 from conformance.registry.standards import Registry
 from conformance.reporting.i18n import DEFAULT_LANGUAGE
-from conformance.reporting.templating import render
+from conformance.reporting.templating import anchor, render
 from conformance.reporting.views import (
     FailureView,
     failure_view,
@@ -134,8 +135,6 @@ class Dashboard:
 
 
 def _cell_anchor(agency: str, standard: str) -> str:
-    from conformance.reporting.templating import anchor
-
     return "cell-" + anchor(agency, standard)[2:]
 
 
@@ -408,15 +407,25 @@ def render_dashboard(dashboard: Dashboard, *, lang: str = DEFAULT_LANGUAGE) -> s
     )
 
 
+class DashboardOptions(TypedDict, total=False):
+    """The keyword options of :func:`build_dashboard`, as write_dashboard takes them."""
+
+    since: str | None
+    latest: str | None
+    window: int
+    waivers: list[Waiver] | None
+    today: dt.date | None
+
+
 def write_dashboard(
     store: HistoryStore,
     registry: Registry,
     path: Path,
     *,
     lang: str = DEFAULT_LANGUAGE,
-    **options: object,
+    **options: Unpack[DashboardOptions],
 ) -> Dashboard:
     """Build the dashboard and write it atomically; returns what it showed."""
-    dashboard = build_dashboard(store, registry, **options)  # type: ignore[arg-type]
+    dashboard = build_dashboard(store, registry, **options)
     write_text_atomic(path, render_dashboard(dashboard, lang=lang))
     return dashboard

@@ -8,6 +8,7 @@ from run to run for the same target.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import cast
 
 from conformance.model import Outcome, Result
 from conformance.results.run import Run
@@ -31,7 +32,8 @@ class Change:
     @property
     def result(self) -> Result:
         """The newer result when there is one, else the older."""
-        return self.after or self.before  # type: ignore[return-value]
+        # A change has a result in one run or the other, if not both.
+        return cast("Result", self.after or self.before)
 
 
 @dataclass(frozen=True, slots=True)

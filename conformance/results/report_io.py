@@ -55,6 +55,8 @@ def load_report(path: Path, registry: Registry) -> Run:
 
 
 def _check(path: Path, data: bytes, fmt: str, registry: Registry) -> None:
+    # Imported here: the JSON validator (orjson, RE2: ~24 ms) only checks a
+    # report file; the history's commands import this module without one.
     from conformance.validation.json_validation import json_validator, validate_json
 
     try:

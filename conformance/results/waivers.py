@@ -31,7 +31,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import NotRequired, TypedDict, cast
 
-from conformance.errors import UsageError
+from conformance.errors import RegistryError, UsageError
 from conformance.inputs.packaged_schemas import described, schema_problems, toml_as_json
 from conformance.model import Outcome, Result, Severity, WaiverNote
 from conformance.registry.standards import Registry
@@ -213,8 +213,6 @@ def _consistency(waivers: list[Waiver], registry: Registry | None) -> list[str]:
 def _unknown_requirement(
     where: str, waiver: Waiver, ref: str, registry: Registry
 ) -> list[str]:
-    from conformance.errors import RegistryError
-
     try:
         standard = registry.resolve(ref)
     except RegistryError as exc:

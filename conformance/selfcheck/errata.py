@@ -20,6 +20,7 @@ from conformance.errors import RegistryError
 from conformance.inputs.packaged_schemas import described, schema_problems, toml_as_json
 from conformance.registry.manifest import StandardVersion
 from conformance.registry.standards import Registry
+from conformance.selfcheck.edge_values import EDGE_NAMES
 
 ERRATA_FILE = "errata.toml"
 
@@ -87,8 +88,6 @@ def errata_problems(registry: Registry, standard: StandardVersion) -> list[str]:
         every = registry.cached(("errata", str(path)), lambda: _load(path))
     except RegistryError as exc:
         return [str(exc)]
-    from conformance.selfcheck.edge_values import EDGE_NAMES
-
     have = {str(v.version) for v in registry.versions(standard.id)}
     problems = [
         f"{path}: divergence {index + 1} names version {version}, which"

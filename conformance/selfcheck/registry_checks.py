@@ -9,17 +9,23 @@ still matches its recorded hashes.
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
+from importlib import resources
 from typing import cast
+
+import jsonschema
 
 from conformance.errors import ConformanceError, SchemaError
 from conformance.model import Finding, JsonValue, Outcome, Result, Severity
+from conformance.probing.interfaces import ROLES, Interface, split_clark
 from conformance.registry.integrity import integrity_problems
 from conformance.registry.manifest import MANIFEST_NAME, Example, StandardVersion
 from conformance.registry.standards import Registry
+from conformance.selfcheck.errata import errata_path, errata_problems
 from conformance.strategies.json import unsupported
 from conformance.validation.json_schemas import (
     iter_subschemas,
@@ -158,11 +164,6 @@ def check_xsd(registry: Registry, standard: StandardVersion) -> Result:
 
 def interface_problems(registry: Registry, standard: StandardVersion) -> list[str]:
     """What is wrong with a version's OpenAPI document (empty when nothing)."""
-    import jsonschema
-
-    from conformance.probing.interfaces import ROLES, Interface, split_clark
-    from conformance.validation.xml_validation import xml_validator
-
     assert standard.interface is not None
     name = registry.relative(standard.interface)
     try:
@@ -218,9 +219,6 @@ def interface_problems(registry: Registry, standard: StandardVersion) -> list[st
 
 
 def _oas31_schema() -> dict[str, JsonValue]:
-    import json
-    from importlib import resources
-
     text = resources.files("openapi_spec_validator").joinpath(
         "resources/schemas/v3.1/schema.json"
     )
@@ -351,8 +349,6 @@ def _errata_checks(
 ) -> list[RegistryCheck]:
     """One check per standard with errata (they read, and name its versions),
     for a check of the whole registry."""
-    from conformance.selfcheck.errata import errata_path, errata_problems
-
     checks = []
     first_of: dict[str, StandardVersion] = {}
     for standard in standards:

@@ -18,11 +18,19 @@ from conformance.model import JsonValue
 from conformance.registry.manifest import StandardVersion
 from conformance.registry.standards import Registry
 from conformance.selfcheck.selftest import SEED
+from conformance.strategies import (
+    Invalid,
+    UnsupportedSchema,
+    boundary_cases,
+    fixed_examples,
+    invalid_json,
+    invalid_xml,
+    valid_json,
+    valid_xml,
+)
 
 if TYPE_CHECKING:
     from hypothesis.strategies import SearchStrategy
-
-    from conformance.strategies import Invalid
 
 KINDS = ("valid", "invalid", "boundary")
 DEFAULT_SEED = SEED
@@ -82,17 +90,6 @@ def samples(
     confirmed by the suite's validator. Raises :class:`UsageError` for what
     the version cannot give (no such binding, a schema with nothing to break).
     """
-    from conformance.strategies import (
-        Invalid,
-        UnsupportedSchema,
-        boundary_cases,
-        fixed_examples,
-        invalid_json,
-        invalid_xml,
-        valid_json,
-        valid_xml,
-    )
-
     if kind not in KINDS:
         raise UsageError(f"unknown kind {kind!r}: choose one of {', '.join(KINDS)}")
     have = [b.format for b in standard.bindings]

@@ -20,10 +20,13 @@ import time
 from collections.abc import Callable, Iterator
 from functools import partial
 from typing import TYPE_CHECKING, TypeVar, cast
+from urllib.parse import urldefrag, urljoin
 
 from hypothesis.errors import Unsatisfiable
+from lxml import etree
 
 from conformance.errors import ConformanceError
+from conformance.inputs.xml_input import parse_xml
 from conformance.model import (
     Evidence,
     Finding,
@@ -34,15 +37,28 @@ from conformance.model import (
 )
 from conformance.registry.manifest import StandardVersion, Status
 from conformance.registry.standards import Registry
+from conformance.selfcheck.edge_values import Edge, json_edges, xml_edges
 from conformance.selfcheck.errata import Divergence, divergences, errata_path
 from conformance.selfcheck.registry_checks import RegistryCheck
+from conformance.strategies import (
+    boundary_cases,
+    compiler,
+    fixed_examples,
+    valid_json,
+)
+from conformance.strategies.xml import valid_xml
+from conformance.validation.bindings import (
+    BindingError,
+    json_to_xml,
+    xml_to_json,
+    xsd_model,
+)
+from conformance.validation.json_validation import JsonValidator, json_validator
+from conformance.validation.xml_validation import validate_xml, xml_validator
 
 if TYPE_CHECKING:
     from hypothesis.strategies import SearchStrategy
     from xmlschema import XMLSchemaBase
-
-    from conformance.selfcheck.edge_values import Edge
-    from conformance.validation.json_validation import JsonValidator
 
 _T = TypeVar("_T")
 # Whether an earlier version accepts a document, and why this one does not
@@ -57,8 +73,6 @@ EXAMPLES = 40
 
 def _examples(strategy: SearchStrategy[_T], count: int = EXAMPLES) -> list[_T]:
     """A fixed list of examples from a strategy: same seed, same list."""
-    from conformance.strategies import fixed_examples
-
     return fixed_examples(strategy, count, SEED)
 
 
@@ -66,8 +80,6 @@ def _json_examples(registry: Registry, standard: StandardVersion) -> list[JsonVa
     """The fixed list of valid JSON documents of a version, made once per run:
     a version's documents serve its own bindings test and the compatibility
     tests of every later version."""
-    from conformance.strategies import valid_json
-
     return registry.cached(
         ("selftest-json", standard.ref),
         lambda: _examples(valid_json(registry, standard)),
@@ -76,8 +88,6 @@ def _json_examples(registry: Registry, standard: StandardVersion) -> list[JsonVa
 
 def _xml_examples(registry: Registry, standard: StandardVersion) -> list[bytes]:
     """The fixed list of valid XML documents of a version, made once per run."""
-    from conformance.strategies.xml import valid_xml
-
     return registry.cached(
         ("selftest-xml", standard.ref),
         lambda: _examples(valid_xml(registry, standard), EXAMPLES // 2),
@@ -127,10 +137,6 @@ def _shown(value: object) -> str:
 
 def soundness(registry: Registry, standard: StandardVersion) -> Result:
     """Generated documents are accepted by the validator, JSON and XML."""
-    from conformance.strategies import compiler
-    from conformance.validation.json_validation import json_validator
-    from conformance.validation.xml_validation import validate_xml, xml_validator
-
     started = time.perf_counter()
     findings: list[Finding] = []
     evidence = Evidence()
@@ -203,16 +209,6 @@ def bindings(registry: Registry, standard: StandardVersion) -> Result:
     difference the standard's errata record is noted with their reason; an
     erratum no longer observed fails, so the errata stay true.
     """
-    from conformance.strategies import boundary_cases
-    from conformance.validation.bindings import (
-        BindingError,
-        json_to_xml,
-        xml_to_json,
-        xsd_model,
-    )
-    from conformance.validation.json_validation import json_validator
-    from conformance.validation.xml_validation import validate_xml, xml_validator
-
     started = time.perf_counter()
     assert standard.json is not None
     assert standard.xml is not None
@@ -446,8 +442,6 @@ def _member_path(where: str | None, *, xml: bool) -> str | None:
 
 def _edges(registry: Registry, standard: StandardVersion) -> Iterator[tuple[str, Edge]]:
     """Edge values of the valid examples, then of the generated documents."""
-    from conformance.selfcheck.edge_values import json_edges, xml_edges
-
     for example in standard.examples:
         if example.valid and example.path.suffix in (".xml", ".json"):
             path = example.path
@@ -480,8 +474,6 @@ _IDENTITY = re.compile(r"for Xsd(?:11)?(?:Unique|Key|Keyref)\(name='([^']+)'\)")
 
 def _json_requirements(validator: JsonValidator, uri: str) -> set[str]:
     """Every ``x-requirement`` of a schema and the documents it refers to."""
-    from urllib.parse import urldefrag, urljoin
-
     found: set[str] = set()
     pending, seen = [uri], set()
     while pending:
@@ -540,8 +532,6 @@ def _xsd_rule_of(model: XMLSchemaBase, xml: bytes) -> tuple[str | None, str | No
 
 def compatibility(registry: Registry, standard: StandardVersion) -> Result:
     """Minor versions accept their predecessors' documents; majors show a break."""
-    from conformance.validation.json_validation import json_validator
-
     started = time.perf_counter()
     findings: list[Finding] = []
     evidence = Evidence()
@@ -598,8 +588,6 @@ def _major_break(
 ) -> list[Finding]:
     """What a major version no longer accepts of the previous major: its
     generated documents, or where it rejects none, their edge values."""
-    from conformance.validation.json_validation import json_validator
-
     breaking: dict[str, JsonValue] = {"from": older.ref, "tried": 0, "rejected": 0}
     evidence["breaking"] = breaking
     if standard.json is not None and older.json is not None:
@@ -627,8 +615,6 @@ def _major_break(
 def _xml_compatibility(
     registry: Registry, standard: StandardVersion, same_major: list[StandardVersion]
 ) -> list[Finding]:
-    from conformance.validation.xml_validation import validate_xml, xml_validator
-
     if standard.xml is None:
         return []
     schema = xml_validator(registry, standard)
@@ -732,8 +718,6 @@ def _edge_refusals(
     """``(kind, edge, version, why)`` for each edge value of an earlier
     version's documents that version accepts and this one refuses, once per
     format, member and edge."""
-    from conformance.validation.json_validation import json_validator
-
     tried: set[tuple[str, str | None, str]] = set()
     for older in earlier:
         checks: dict[str, _Checks] = {}
@@ -767,9 +751,6 @@ def _xml_checks(
     move_namespace: bool,
 ) -> _Checks:
     """Whether the earlier XSD accepts a document, and why this one does not."""
-    from conformance.validation.bindings import xsd_model
-    from conformance.validation.xml_validation import validate_xml, xml_validator
-
     before, now = xml_validator(registry, older), xml_validator(registry, standard)
     old_ns = xsd_model(registry, older).target_namespace
     new_ns = xsd_model(registry, standard).target_namespace
@@ -791,9 +772,6 @@ def _xml_checks(
 
 def _moved(document: bytes, old_ns: str, new_ns: str) -> bytes:
     """The document with every element of one namespace put in another."""
-    from lxml import etree
-
-    from conformance.inputs.xml_input import parse_xml
 
     tree = parse_xml(document).tree
     assert tree is not None  # the document is valid under the earlier XSD

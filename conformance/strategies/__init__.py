@@ -8,18 +8,27 @@ Everything a strategy yields has been checked by the suite's validator.
 
 from __future__ import annotations
 
+# "json" names the JSON strategies submodule in this package: the json
+# module is _json here.
+import json as _json
 from typing import TYPE_CHECKING, TypeVar
 
+from hypothesis import HealthCheck, Phase, Verbosity, find, given, settings
+from hypothesis import seed as with_seed
 from hypothesis import strategies as st
+from hypothesis.errors import NoSuchExample, Unsatisfiable
 
-from conformance.errors import SchemaError
-from conformance.model import JsonValue
+from conformance.registry.schema_resources import ResourceLoader
+from conformance.strategies import mutations
 from conformance.strategies.common import Invalid, UnsupportedSchema, Violation
+from conformance.strategies.json import Compiler
+from conformance.validation.json_schemas import native_validator
+from conformance.validation.json_validation import json_validator, registry_loader
 
 if TYPE_CHECKING:
+    from conformance.model import JsonValue
     from conformance.registry.manifest import Binding, StandardVersion
     from conformance.registry.standards import Registry
-    from conformance.strategies.json import Compiler
     from conformance.strategies.mutations import Case
     from conformance.strategies.xml import (
         from_xsd,
@@ -49,7 +58,8 @@ _T = TypeVar("_T")
 
 
 def __getattr__(name: str) -> object:
-    # The XML strategies load xmlschema's component model: only on first use.
+    # The XML strategies load xmlschema's component model (~200 ms): only on
+    # first use, so that JSON-only users never import it.
     if name in ("from_xsd", "invalid_from_xsd", "valid_xml", "invalid_xml"):
         from conformance.strategies import xml
 
@@ -60,9 +70,6 @@ def __getattr__(name: str) -> object:
 def compiler(registry: Registry) -> Compiler:
     """The registry's JSON Schema compiler, made once: a strategy from any
     schema (or ``$ref`` into the registry) with :meth:`Compiler.strategy`."""
-    from conformance.strategies.json import Compiler
-    from conformance.validation.json_validation import registry_loader
-
     return registry.cached(
         ("json-compiler",), lambda: Compiler(registry_loader(registry))
     )
@@ -72,8 +79,6 @@ def valid_json(
     registry: Registry, standard: StandardVersion
 ) -> st.SearchStrategy[JsonValue]:
     """Documents valid against a standard version's JSON Schema."""
-    from conformance.validation.json_validation import json_validator
-
     if standard.json is None:
         raise UnsupportedSchema(f"{standard.ref} has no JSON binding")
     binding = standard.json
@@ -93,14 +98,12 @@ def invalid_json(
     registry: Registry, standard: StandardVersion
 ) -> st.SearchStrategy[Invalid[JsonValue]]:
     """Documents that break exactly one rule of a standard's JSON Schema, labelled."""
-    from conformance.strategies.mutations import invalid
-    from conformance.validation.json_validation import json_validator
 
     def build() -> st.SearchStrategy[Invalid[JsonValue]]:
         validator = json_validator(registry, standard)
         uri = registry.uri_for(_json_binding(standard).path)
         schema = validator.loader.retrieve(uri)
-        return invalid(
+        return mutations.invalid(
             compiler(registry), schema, uri, valid_json(registry, standard), validator
         )
 
@@ -131,12 +134,6 @@ def boundary_cases(
 def _boundary_cases(
     registry: Registry, standard: StandardVersion, document: JsonValue
 ) -> list[Case]:
-    import json as _json
-
-    from conformance.strategies.mutations import boundary_cases as cases
-    from conformance.strategies.mutations import branch_cases
-    from conformance.validation.json_validation import json_validator
-
     validator = json_validator(registry, standard)
     uri = registry.uri_for(_json_binding(standard).path)
     schema = validator.loader.retrieve(uri)
@@ -152,15 +149,15 @@ def _boundary_cases(
     if document is None:
         document = _simplest(valid_json(registry, standard))
     schemas = compiler(registry)
-    found = branch_cases(schemas, schema, uri, validator)
+    found = mutations.branch_cases(schemas, schema, uri, validator)
     if document is not None:
-        found += cases(schemas, schema, uri, document, validator)
+        found += mutations.boundary_cases(schemas, schema, uri, document, validator)
     return found
 
 
 def _json_binding(standard: StandardVersion) -> Binding:
     if standard.json is None:  # json_validator has already said so
-        raise SchemaError(f"{standard.ref} has no JSON binding")
+        raise UnsupportedSchema(f"{standard.ref} has no JSON binding")
     return standard.json
 
 
@@ -170,9 +167,6 @@ def fixed_examples(strategy: st.SearchStrategy[_T], count: int, seed: int) -> li
     Generation only (no shrinking) and quiet: for self-tests and for showing
     an author what a schema admits, not for finding a failure.
     """
-    from hypothesis import HealthCheck, Phase, Verbosity, given, settings
-    from hypothesis import seed as with_seed
-
     found: list[_T] = []
 
     @settings(
@@ -194,9 +188,6 @@ def fixed_examples(strategy: st.SearchStrategy[_T], count: int, seed: int) -> li
 
 def _simplest(strategy: st.SearchStrategy[_T]) -> _T | None:
     """The simplest value of a strategy: the same on every run."""
-    from hypothesis import HealthCheck, find, settings
-    from hypothesis.errors import NoSuchExample, Unsatisfiable
-
     try:
         return find(
             strategy,
@@ -215,11 +206,6 @@ def from_schema(
     schema: dict[str, JsonValue], *, registry: Registry | None = None
 ) -> st.SearchStrategy[JsonValue]:
     """Documents valid against a JSON Schema that may refer into the registry."""
-    from conformance.registry.schema_resources import ResourceLoader
-    from conformance.strategies.json import Compiler
-    from conformance.validation.json_schemas import native_validator
-    from conformance.validation.json_validation import registry_loader
-
     loader = registry_loader(registry) if registry is not None else ResourceLoader([])
     declared = schema.get("$id", "") if isinstance(schema, dict) else ""
     base = declared if isinstance(declared, str) else ""

@@ -127,7 +127,8 @@ def lexical(name: str, facets: Facets, version: str) -> st.SearchStrategy[str]:
     if name in BINARY:
         return _binary(name, facets)
     if name in _NAME_PATTERNS:
-        from conformance.strategies._xsd_regex import matching  # it imports this module
+        # Imported here: _xsd_regex imports this module (an import cycle).
+        from conformance.strategies._xsd_regex import matching
 
         return matching(_NAME_PATTERNS[name])
     if name in STRINGS:

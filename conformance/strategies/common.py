@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Generic, TypeVar
+from typing import TYPE_CHECKING, Generic, TypeVar
 
-from conformance.model import JsonValue
+if TYPE_CHECKING:
+    from conformance.model import JsonValue
 
-_D = TypeVar("_D", JsonValue, bytes)
+_D = TypeVar("_D", "JsonValue", bytes)
 
 
 @dataclass(frozen=True)

@@ -19,21 +19,24 @@ import json
 import math
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeAlias, TypeVar, cast
-from urllib.parse import urljoin
+from urllib.parse import unquote, urljoin
 
 from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument
 
 from conformance.inputs.json_locate import escape_pointer_token
-from conformance.model import JsonValue
-from conformance.registry.schema_resources import ResourceLoader
 from conformance.strategies import regex_runs
 from conformance.strategies.common import UnsupportedSchema
 from conformance.strategies.primitives import members
+from conformance.validation.formats import FORMATS
+from conformance.validation.json_schemas import iter_subschemas
 from conformance.validation.patterns import search, to_python
 
 if TYPE_CHECKING:
     from hypothesis.internal.charmap import CategoryName
+
+    from conformance.model import JsonValue
+    from conformance.registry.schema_resources import ResourceLoader
 
 SUPPORTED = frozenset(
     {
@@ -101,15 +104,13 @@ _TEXT = st.characters(
 _UNPRINTABLE: tuple[CategoryName, ...] = ("Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp")
 _PRINTABLE = st.characters(codec="utf-8", exclude_categories=_UNPRINTABLE)
 
-SchemaNode: TypeAlias = tuple[JsonValue, str]
+SchemaNode: TypeAlias = "tuple[JsonValue, str]"
 """A schema node and the base URI its references resolve against."""
 _N = TypeVar("_N", int, float)
 
 
 def unsupported(schema: JsonValue, where: str = "") -> list[str]:
     """Keywords in ``schema`` the compiler cannot generate, as ``pointer: keyword``."""
-    from conformance.validation.json_schemas import iter_subschemas
-
     found = []
     for at, node in iter_subschemas(schema, where):
         for keyword in node:
@@ -171,8 +172,6 @@ class Compiler:
         node: Any = document  # any JSON, walked by the pointer's tokens
         for raw in fragment.split("/")[1:] if fragment else []:
             token = raw.replace("~1", "/").replace("~0", "~")
-            from urllib.parse import unquote
-
             token = unquote(token)
             node = node[int(token)] if isinstance(node, list) else node[token]
         return node, uri
@@ -442,8 +441,6 @@ class Compiler:
                 return False
             if not all(search(p, value) for p in patterns):
                 return False
-            from conformance.validation.formats import FORMATS
-
             return all(FORMATS[f](value) for f in formats if f in FORMATS)
 
         return base.filter(fits)

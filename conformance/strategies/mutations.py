@@ -14,23 +14,25 @@ import copy
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeAlias
 
-from hypothesis import assume
+from hypothesis import HealthCheck, Phase, assume, find, settings
 from hypothesis import strategies as st
+from hypothesis.errors import NoSuchExample, Unsatisfiable
 
 from conformance.inputs.json_locate import pointer as json_pointer
-from conformance.model import JsonValue
-from conformance.strategies.common import Invalid, Violation
+from conformance.strategies import regex_runs
+from conformance.strategies.common import Invalid, UnsupportedSchema, Violation
 from conformance.strategies.json import Compiler, SchemaNode, View, _group_key
 from conformance.validation.patterns import to_python
 
 if TYPE_CHECKING:
+    from conformance.model import JsonValue
     from conformance.validation.json_validation import JsonValidator
 
 # A change at a path: the new value, whether the result is valid, the rule
 # and a label.
-_Edit = tuple[tuple[str | int, ...], JsonValue, bool, str, str]
+_Edit: TypeAlias = "tuple[tuple[str | int, ...], JsonValue, bool, str, str]"
 
 
 @dataclass(frozen=True)
@@ -311,8 +313,6 @@ def invalid(
     validator: JsonValidator,
 ) -> st.SearchStrategy[Invalid[JsonValue]]:
     """Documents that break exactly one rule, confirmed, with their violation."""
-    from conformance.strategies.common import UnsupportedSchema
-
     root = compiler.merge([(schema, base)])
     if (
         root.types is None
@@ -462,16 +462,12 @@ _UNBOUNDED = 2**31
 
 def _widths(pattern: str) -> tuple[int, int]:
     """The shortest and longest text an anchored pattern matches (or unbounded)."""
-    if TYPE_CHECKING:
-        import sre_parse as sre  # typeshed's name for re._parser
-    else:
-        import re._parser as sre  # the parser hypothesis's from_regex uses too
-
     translated = to_python(pattern)
     if not (translated.startswith("^") and translated.endswith("\\Z")):
         return 0, _UNBOUNDED
     try:
-        shortest, longest = sre.parse(translated[1:-2]).getwidth()
+        # re._parser, the parser hypothesis's from_regex uses too.
+        shortest, longest = regex_runs.parser.parse(translated[1:-2]).getwidth()
     except Exception:  # any doubt: no bound
         return 0, _UNBOUNDED
     return shortest, min(longest, _UNBOUNDED)
@@ -492,9 +488,6 @@ def branch_cases(
     Each is the simplest document hypothesis finds for that branch, so the
     cases are the same on every run.
     """
-    from hypothesis import HealthCheck, Phase, find, settings
-    from hypothesis.errors import NoSuchExample, Unsatisfiable
-
     nodes: list[SchemaNode] = [(schema, base)]
     view = compiler.merge(nodes)
     cases = []

@@ -16,11 +16,11 @@ from typing import TYPE_CHECKING
 
 from hypothesis import strategies as st
 
-from conformance.model import JsonValue
-
 if TYPE_CHECKING:
     from hypothesis.internal.conjecture.data import ConjectureData
     from hypothesis.strategies._internal.strategies import RecurT
+
+    from conformance.model import JsonValue
 
 __all__ = ["AVAILABLE", "IntervalSet", "SearchStrategy", "members"]
 
@@ -62,7 +62,7 @@ def members(
 
 if AVAILABLE:
 
-    class _Members(SearchStrategy[dict[str, JsonValue]]):
+    class _Members(SearchStrategy[dict[str, "JsonValue"]]):
         def __init__(
             self,
             required: tuple[tuple[str, st.SearchStrategy[JsonValue]], ...],

@@ -26,10 +26,8 @@ from __future__ import annotations
 import ipaddress
 import re
 from collections.abc import Callable
-from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
-    from jsonschema import FormatChecker
+import jsonschema
 
 _DATE = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})", re.ASCII)
 _TIME = re.compile(
@@ -236,10 +234,8 @@ FORMATS: dict[str, Callable[[str], bool]] = {
 """Every format the suite knows; a schema using another one is rejected."""
 
 
-def format_checker() -> FormatChecker:
+def format_checker() -> jsonschema.FormatChecker:
     """A python-jsonschema ``FormatChecker`` with exactly these meanings."""
-    import jsonschema
-
     checker = jsonschema.FormatChecker(formats=())
     for name, check in FORMATS.items():
         checker.checks(name)(_strings_only(check))

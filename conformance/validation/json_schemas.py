@@ -15,19 +15,25 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
+from urllib.parse import urljoin
+
+import jsonschema
+import jsonschema_rs
+import referencing
+import referencing.jsonschema
+from jsonschema.exceptions import ValidationError
 
 from conformance.errors import PatternError, SchemaError
+from conformance.inputs.json_locate import escape_pointer_token, pointer
 from conformance.model import JsonValue
 from conformance.registry.schema_resources import (
     RefOutsideRegistryError,
     ResourceLoader,
 )
-from conformance.validation.formats import FORMATS, NATIVE_OVERRIDES
+from conformance.validation.formats import FORMATS, NATIVE_OVERRIDES, format_checker
 from conformance.validation.patterns import compile_pattern, search
 
 if TYPE_CHECKING:
-    import jsonschema_rs
-    from jsonschema.exceptions import ValidationError
     from jsonschema.protocols import Validator
     from jsonschema.validators import _Validator
 
@@ -54,8 +60,6 @@ def iter_subschemas(
     schema: JsonValue, where: str = ""
 ) -> Iterator[tuple[str, dict[str, JsonValue]]]:
     """Every schema object inside ``schema`` with its JSON Pointer, root first."""
-    from conformance.inputs.json_locate import escape_pointer_token
-
     stack: list[tuple[str, JsonValue]] = [(where, schema)]
     while stack:
         here, node = stack.pop()
@@ -117,8 +121,6 @@ def native_validator(
     schema: JsonValue, loader: ResourceLoader
 ) -> jsonschema_rs.Validator:
     """Compile with jsonschema-rs; a :class:`SchemaError` explains any failure."""
-    import jsonschema_rs
-
     try:
         resources = _reachable(schema, loader)
         registry = (
@@ -159,8 +161,6 @@ def _reachable(
     A reference outside the registry is refused here, with the loader's
     message.
     """
-    from urllib.parse import urljoin
-
     declared = schema.get("$id", "") if isinstance(schema, dict) else ""
     # A non-string $id fails the meta-schema when jsonschema-rs compiles.
     base = declared if isinstance(declared, str) else ""
@@ -197,8 +197,6 @@ def _pattern(
     instance: JsonValue,
     schema: dict[str, JsonValue],
 ) -> Iterator[ValidationError]:
-    from jsonschema.exceptions import ValidationError
-
     if (
         validator.is_type(instance, "string")
         and isinstance(instance, str)
@@ -229,8 +227,6 @@ def _additional_properties(
     instance: JsonValue,
     schema: dict[str, JsonValue],
 ) -> Iterator[ValidationError]:
-    from jsonschema.exceptions import ValidationError
-
     if not validator.is_type(instance, "object") or not isinstance(instance, dict):
         return
     # Objects in any schema that passes the meta-schema.
@@ -256,11 +252,6 @@ def _members(schema: dict[str, JsonValue], keyword: str) -> dict[str, JsonValue]
 
 def reference_validator(schema: JsonValue, loader: ResourceLoader) -> Validator:
     """Compile with python-jsonschema over a ``referencing`` registry of our files."""
-    import jsonschema
-    import referencing
-    import referencing.jsonschema
-
-    from conformance.validation.formats import format_checker
 
     def retrieve(uri: str) -> referencing.Resource:
         contents = loader.retrieve(uri)
@@ -297,10 +288,6 @@ def reference_validator(schema: JsonValue, loader: ResourceLoader) -> Validator:
 
 def meta_schema_problems(schema: JsonValue) -> list[str]:
     """Where ``schema`` breaks the 2020-12 meta-schema, as ``pointer: message``."""
-    import jsonschema
-
-    from conformance.inputs.json_locate import pointer
-
     checker = jsonschema.Draft202012Validator(
         jsonschema.Draft202012Validator.META_SCHEMA
     )

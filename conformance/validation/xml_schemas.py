@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 import urllib.request
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -178,8 +179,8 @@ def load_xmlschema(path: Path, version: str, roots: Sequence[Path]) -> XMLSchema
     ``XMLSchema11`` for ``"1.1"``, else ``XMLSchema10``; a :class:`SchemaError`
     names what cannot be loaded or compiled.
     """
-    import warnings
-
+    # Imported here: xmlschema takes ~120 ms to import and only XSD 1.1 and the
+    # JSON/XML bindings need it, not every run that validates XML.
     import xmlschema
 
     _refuse_doctype(path)

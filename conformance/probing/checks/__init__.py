@@ -110,7 +110,9 @@ _LOADED: list[bool] = []
 def all_checks() -> dict[str, CheckSpec]:
     """Every check: the built-in catalogue and those of installed plugins."""
     if not _LOADED:
-        from conformance.probing.checks import catalogue, fuzz  # noqa: F401 - registers the built-in checks
+        # Importing them registers the built-in checks. Here, not at the top:
+        # they import check() from this module (an import cycle).
+        from conformance.probing.checks import catalogue, fuzz  # noqa: F401
 
         for entry in metadata.entry_points(group="conformance.checks"):
             entry.load()

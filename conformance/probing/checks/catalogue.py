@@ -13,11 +13,20 @@ import uuid
 from collections.abc import Iterator
 from typing import TypedDict, Unpack, cast
 
+from lxml import etree
+
+from conformance.inputs.json_locate import escape_pointer_token
+from conformance.inputs.xml_input import parse_xml
 from conformance.model import Finding, JsonValue, Severity
 from conformance.probing.checks import check
-from conformance.probing.checks.context import CheckContext, NotApplicable, Skip
+from conformance.probing.checks.context import (
+    CheckContext,
+    NotApplicable,
+    Skip,
+    Unavailable,
+)
 from conformance.probing.http import Exchange, WriteRefused, is_loopback
-from conformance.probing.interfaces import Media, Operation, split_clark
+from conformance.probing.interfaces import Media, Operation, member_at, split_clark
 from conformance.registry.manifest import Status
 from conformance.validation.json_validation import json_validator, validate_json
 from conformance.validation.xml_validation import validate_xml, xml_validator
@@ -108,10 +117,6 @@ def _xml_findings(ctx: CheckContext, exchange: Exchange, element: str) -> list[F
     findings = validate_xml(exchange.body, schema)
     namespace, local = split_clark(element)
     if not findings:
-        from lxml import etree
-
-        from conformance.inputs.xml_input import parse_xml
-
         parsed = parse_xml(exchange.body)
         assert parsed.tree is not None  # it was read to be validated
         root = etree.QName(parsed.tree.getroot())
@@ -175,8 +180,6 @@ def answers_in_time(ctx: CheckContext) -> list[Finding]:
     if exchange.error_kind == "timeout":
         return [ctx.finding(f"{exchange.method} {exchange.url}: {exchange.error}")]
     if exchange.status is None:
-        from conformance.probing.checks.context import Unavailable
-
         raise Unavailable(exchange)
     return []
 
@@ -343,6 +346,8 @@ def content_negotiation(ctx: CheckContext) -> list[Finding]:
     roles=("read",),
 )
 def same_data(ctx: CheckContext) -> list[Finding]:
+    # Imported here: the bindings load xmlschema's model (~130 ms), which only
+    # this check needs; listing the checks must not pay for it.
     from conformance.validation.bindings import xml_to_json, xsd_model
 
     operation = ctx.operation
@@ -368,8 +373,6 @@ def same_data(ctx: CheckContext) -> list[Finding]:
 def _differences(
     left: object, right: object, where: str = ""
 ) -> list[tuple[str, object, object]]:
-    from conformance.inputs.json_locate import escape_pointer_token
-
     if isinstance(left, dict) and isinstance(right, dict):
         found: list[tuple[str, object, object]] = []
         for key in sorted(set(left) | set(right)):
@@ -605,8 +608,6 @@ def tls(ctx: CheckContext) -> list[Finding]:
         where = f" with the CA bundle {target.ca_bundle}" if target.ca_bundle else ""
         return [ctx.finding(f"{base}: {exchange.error}{where}")]
     if exchange.status is None:
-        from conformance.probing.checks.context import Unavailable
-
         raise Unavailable(exchange)
     return []
 
@@ -732,8 +733,6 @@ def _page(exchange: Exchange) -> tuple[list[JsonValue], str | None] | None:
 
 
 def _key(item: JsonValue, pointer: str | None) -> JsonValue:
-    from conformance.probing.interfaces import member_at
-
     found = member_at(item, pointer) if pointer else None
     return found if found is not None else repr(item)
 

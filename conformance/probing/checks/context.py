@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import random
 import string
 from dataclasses import dataclass, field
@@ -138,8 +139,6 @@ class CheckContext:
 
     def valid_body(self) -> dict[str, JsonValue]:
         """A valid resource to create: a valid example with a fresh key."""
-        import json
-
         for example in self.service.standard.examples:
             if example.valid and example.path.suffix == ".json":
                 body = json.loads(example.path.read_text(encoding="utf-8"))
@@ -149,8 +148,6 @@ class CheckContext:
 
     def invalid_bodies(self) -> list[tuple[dict[str, JsonValue], str, str]]:
         """Invalid examples that break one value: (body, pointer, rule)."""
-        import json
-
         bodies = []
         for example in self.service.standard.examples:
             if example.valid or example.path.suffix != ".json":

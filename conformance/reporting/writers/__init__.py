@@ -26,6 +26,12 @@ class WriterOptions:
 
 Writer = Callable[..., None]
 
+# Each writer is imported when its format is written, not here: every command
+# that may write a report loads this module, and importing the writers costs
+# ~35 ms for the HTML one (Jinja2), ~70 ms for the traceability matrix (it
+# reads the checks catalogue, which loads the HTTP client), ~7 ms for EARL
+# and ~6 ms for the other four together.
+
 
 def _json(run: Run, path: Path, options: WriterOptions | None = None) -> None:
     from conformance.reporting.writers.json_report import write_json

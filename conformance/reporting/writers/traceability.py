@@ -18,17 +18,14 @@ from collections import Counter
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from conformance.atomic import write_text_atomic
 from conformance.errors import UsageError
 from conformance.inputs import rules
 from conformance.model import Outcome, Result, Severity
+from conformance.probing.checks import CheckSpec, all_checks
 from conformance.registry.manifest import StandardVersion
 from conformance.results.run import Run
-
-if TYPE_CHECKING:
-    from conformance.probing.checks import CheckSpec
 
 COLUMNS = (
     "standard",
@@ -198,8 +195,6 @@ def _reason(row: _Row, results: int) -> str:
 
 def traceability_rows(run: Run) -> list[dict[str, str]]:
     """The matrix as rows of :data:`COLUMNS`."""
-    from conformance.probing.checks import all_checks
-
     checks = all_checks()
     rows = []
     for ref in _scope(run):
