@@ -184,6 +184,21 @@ def test_each_check_fails_on_its_fault(check_id, registry, reference, certificat
         assert exchanges[-1]["curl"].startswith("curl ")
 
 
+def test_a_body_of_an_undocumented_media_type_is_not_passed(
+    registry, reference, certificates
+):
+    # JSON labelled text/plain: json-body validated nothing, so it must not
+    # pass (docs/checks.md: such a check is skipped); content-type fails.
+    service = reference("wrong-content-type")
+    target = _target(service, certificates["bundle"])
+    results = _run(registry, [target], service.token, ["json-body", "content-type"])
+    body = [r for r in results if r.evidence["check"] == "json-body"]
+    assert body and {r.outcome for r in body} == {Outcome.SKIPPED}
+    assert all("does not document" in (r.reason or "") for r in body)
+    kinds = [r for r in results if r.evidence["check"] == "content-type"]
+    assert Outcome.FAILED in {r.outcome for r in kinds}
+
+
 def test_a_deprecated_version_warns_with_its_sunset_date(
     registry, reference, certificates
 ):

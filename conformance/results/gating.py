@@ -2,6 +2,8 @@
 
 The policy, in order:
 
+0. A run that was interrupted is incomplete (exit 3), whatever it found
+   before it stopped; its failures so far are listed with the reason.
 1. Any failed MUST requirement (a failure that cites no requirement counts
    as MUST) fails the gate: exit 1. A failure under a waiver in force does
    not count; an expired waiver counts again.
@@ -73,7 +75,11 @@ def decide(run: Run, policy: GatePolicy | None = None) -> GateDecision:
             f" of {limit}: {_ids(should)}"
         )
     verdict = run.verdict
-    if must or should_over:
+    if not run.complete:
+        # What was found so far is listed; what was not checked may hold more.
+        verdict, code = Verdict.INCOMPLETE, 3
+        reasons.insert(0, _incomplete_reason(run, errors))
+    elif must or should_over:
         verdict, code = Verdict.NON_CONFORMANT, 1
     elif verdict is Verdict.INCOMPLETE:
         code = 3

@@ -195,12 +195,17 @@ class Run:
 
     @property
     def verdict(self) -> Verdict:
-        """Non-conformant on any failure; incomplete on any error or interruption.
+        """Incomplete when interrupted; else non-conformant on a failed MUST,
+        incomplete on an error.
 
-        A run that checked nothing (no results, or only skipped ones) is
-        incomplete too: a mistyped path must not turn a CI job green.
+        An interrupted run is incomplete whatever it found before it stopped:
+        what it did not check may hold more. A run that checked nothing (no
+        results, or only skipped ones) is incomplete too: a mistyped path must
+        not turn a CI job green.
         """
         outcomes = {r.outcome for r in self.results}
+        if not self.complete:
+            return Verdict.INCOMPLETE
         if any(_fails_the_run(r) for r in self.results):
             return Verdict.NON_CONFORMANT
         checked = any(

@@ -285,6 +285,22 @@ def json_body(ctx: CheckContext) -> list[Finding]:
     exchange = _main_request(ctx, operation, accept=JSON)
     if exchange.status not in (200, 201):
         raise Skip(f"{_status_text(exchange)}; the body check needs a success")
+    documented = (operation.documented(exchange.status) or {}).get(
+        exchange.media_type or ""
+    )
+    if documented is None:
+        # Nothing was validated: skipped, never passed (docs/checks.md); the
+        # content-type check reports the undocumented media type.
+        raise Skip(
+            f"{_status_text(exchange)} with Content-Type {exchange.media_type},"
+            " which the interface does not document; the content-type check"
+            " reports that"
+        )
+    if documented.pointer is None and not documented.xsd_element:
+        raise NotApplicable(
+            f"the interface documents no schema for {exchange.status}"
+            f" {exchange.media_type} of {operation.id}"
+        )
     return _body_findings(ctx, operation, exchange)
 
 
