@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import sqlite3
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from report_helpers import (
@@ -264,3 +266,59 @@ def test_reading_a_history_that_does_not_exist_creates_none(tmp_path, capsys):
     assert code == 2
     assert "no results history at" in err and "history.sqlite" in err
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_history_truncated_to_nothing_is_refused_not_replaced(tmp_path, capsys):
+    profile = write_profile(tmp_path / "profiles", service=False, payloads=EXAMPLES)
+    reports = tmp_path / "reports"
+    args = ("run", "--agency", profile, "--reports-dir", reports)
+    assert cli(capsys, *args)[0] == 1  # the examples include invalid payloads
+    history = reports / "history.sqlite"
+    history.write_bytes(b"")  # a disk full, a bad copy: the runs are gone
+    code, _, err = cli(capsys, *args)
+    assert code == 2
+    assert f"{history} is empty (0 bytes)" in err
+    assert "restore it from a backup" in err
+    assert history.stat().st_size == 0  # not silently made a new, empty history
+
+
+def _read_only(folder: Path, command: list[str]) -> list[str]:
+    """``command`` run where ``folder`` is a read-only mount (as a CI artifact
+    folder or a shared drive can be): root, who passes every permission
+    check, cannot write there either."""
+    if shutil.which("unshare") is None:
+        pytest.skip("needs unshare(1) to mount a folder read-only")
+    probe = subprocess.run(["unshare", "-m", "true"], capture_output=True, check=False)
+    if probe.returncode != 0:
+        pytest.skip(f"cannot make a mount namespace here: {probe.stderr!r}")
+    script = 'mount --bind -o ro "$0" "$0" && exec "$@"'
+    return ["unshare", "-m", "sh", "-c", script, str(folder), *command]
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [(), ("--history", "HISTORY"), ("--history", "HISTORY", "--check", "fuzz-valid")],
+    ids=["history in the reports", "history elsewhere", "fuzzing"],
+)
+def test_a_read_only_reports_folder_is_a_usage_error_at_start(tmp_path, extra):
+    payloads = person_files(tmp_path / "payloads", bad=0, good=1)
+    profile = write_profile(
+        tmp_path / "profiles", service="--check" in extra, payloads=payloads
+    )
+    reports = tmp_path / "reports"
+    reports.mkdir()
+    args = [a.replace("HISTORY", str(tmp_path / "h.sqlite")) for a in extra]
+    command = [COMMAND, "run", "--agency", str(profile), "--reports-dir", str(reports)]
+    done = subprocess.run(
+        _read_only(reports, [*command, *args]),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert "cannot write" in done.stderr and str(reports) in done.stderr
+    assert "not a results history" not in done.stderr
+    assert "internal error" not in done.stderr
+    assert "Traceback" not in done.stderr
+    assert list(reports.iterdir()) == []

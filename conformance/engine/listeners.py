@@ -10,9 +10,10 @@ its own listeners (a progress line) beside these.
 from __future__ import annotations
 
 import sqlite3
+import tempfile
 from pathlib import Path
 
-from conformance.errors import ConformanceError
+from conformance.errors import ConformanceError, UsageError
 from conformance.history import HistoryStore, Location, Recorder, open_history
 from conformance.model import Result
 from conformance.reporting.dashboard import write_dashboard
@@ -20,6 +21,23 @@ from conformance.reporting.i18n import DEFAULT_LANGUAGE
 from conformance.reporting.writers import WriterOptions, write_all, writer
 from conformance.results.gating import GateDecision
 from conformance.results.run import Run
+
+
+def writable_folder(folder: Path, what: str) -> None:
+    """Create ``folder`` if needed and prove a file can be written in it.
+
+    A real write is tried (and removed), since permissions alone do not tell
+    (a read-only mount, or root, who passes every permission check).
+    """
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+    except OSError as exc:
+        raise UsageError(
+            f"cannot write {what} to {folder}: {exc.strerror or exc}; name a"
+            " writable folder with --reports-dir"
+        ) from None
 
 
 class Listener:
@@ -118,6 +136,14 @@ class ReportFiles(Listener):
         self.files = files or {}
         self.options = WriterOptions(lang=lang)
         self._written: list[Path] = []
+
+    def started(self, run: Run) -> None:
+        # Found before any check runs, not after a long run with nowhere to go.
+        folders = {p.parent for p in self.files.values()}
+        if self.folder is not None:
+            folders.add(self.folder)
+        for folder in sorted(folders):
+            writable_folder(folder, "reports")
 
     def finished(self, run: Run, decision: GateDecision) -> None:
         if self.folder is not None:

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 
-from conformance.engine.listeners import Listener
+from conformance.engine.listeners import Listener, writable_folder
 from conformance.engine.options import RunOptions
 from conformance.engine.units import (
     LifecycleUnit,
@@ -260,6 +260,7 @@ class Engine:
         """Begin recording a run of this plan; the listeners are told at once."""
         plan = self.plan()
         if plan.fuzzing:
+            writable_folder(self.options.reports_dir, "the fuzz seed")
             remember_seed(self.fuzz.seed, self.options.reports_dir)
         run = Run(registry=self.registry, command=self.options.command)
         run.source = self.options.source

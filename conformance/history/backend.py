@@ -79,10 +79,35 @@ class Backend:
         self.connection.close()
 
 
+def _database_error(location: Location, exc: sqlite3.DatabaseError) -> UsageError:
+    """What went wrong opening a history, said as a person can act on it."""
+    text = str(exc)
+    if isinstance(exc, sqlite3.OperationalError) and (
+        "readonly" in text or "unable to open" in text or "read-only" in text
+    ):
+        return UsageError(
+            f"cannot write the results history {location}: {text} (the file or"
+            " its folder is read-only); name a writable place with --history"
+            " or --reports-dir"
+        )
+    return UsageError(
+        f"{location} is not a results history (a SQLite database): {text}; name"
+        " another file with --history, or move this one away"
+    )
+
+
 def connect(location: Location) -> Backend:
     """Open (creating the file and its folder if needed) the database."""
     assert location.path is not None
     path = location.path
+    if path.is_file() and path.stat().st_size == 0:
+        # SQLite would take an empty file as a new database: the runs it held
+        # would vanish without a word.
+        raise UsageError(
+            f"{path} is empty (0 bytes): it is not a results history, or it was"
+            " truncated; restore it from a backup, or delete it to start a new"
+            " history"
+        )
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         # Autocommit: the store opens its own transactions, so that each result
@@ -94,10 +119,7 @@ def connect(location: Location) -> Backend:
         connection.execute("PRAGMA synchronous=NORMAL")
         connection.execute("PRAGMA foreign_keys=ON")
     except sqlite3.DatabaseError as exc:
-        raise UsageError(
-            f"{path} is not a results history (a SQLite database): {exc}; name"
-            " another file with --history, or move this one away"
-        ) from None
+        raise _database_error(location, exc) from None
     except OSError as exc:
         raise UsageError(f"{path}: cannot open the results history: {exc}") from None
     return Backend(connection, location)

@@ -20,7 +20,7 @@ from importlib import resources
 
 from conformance import __version__
 from conformance.errors import UsageError
-from conformance.history.backend import Backend, Location, connect
+from conformance.history.backend import Backend, Location, _database_error, connect
 from conformance.model import Finding, Outcome, Result, Severity, WaiverNote
 from conformance.registry.standards import Registry
 from conformance.results.report_io import requirement_for
@@ -604,9 +604,7 @@ def open_store(location: Location) -> HistoryStore:
         store.migrate()
     except sqlite3.DatabaseError as exc:
         store.close()
-        raise UsageError(
-            f"{location} is not a results history (a SQLite database): {exc}"
-        ) from None
+        raise _database_error(location, exc) from None
     except BaseException:
         store.close()
         raise
