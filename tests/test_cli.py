@@ -598,3 +598,54 @@ def test_project_settings_choose_the_reports_folder_and_the_history(
     assert (tmp_path / "out" / "conformance-report.json").is_file()
     assert (tmp_path / "runs.sqlite").is_file()
     assert not (tmp_path / "out" / "history.sqlite").exists()
+
+
+def test_checks_of_another_package_register_through_the_entry_point(tmp_path):
+    """The documented extension point: @check of conformance.checks, named
+    under the conformance.checks entry point group of an installed package."""
+    site = tmp_path / "site"
+    (site / "agency_checks-1.0.dist-info").mkdir(parents=True)
+    (site / "agency_checks-1.0.dist-info" / "METADATA").write_text(
+        "Metadata-Version: 2.1\nName: agency-checks\nVersion: 1.0\n", encoding="utf-8"
+    )
+    (site / "agency_checks-1.0.dist-info" / "entry_points.txt").write_text(
+        "[conformance.checks]\nagency = agency_checks\n", encoding="utf-8"
+    )
+    (site / "agency_checks.py").write_text(
+        "from conformance.checks import CheckContext, check\n"
+        "\n"
+        "@check('agency-greeting', title='The service greets', requirement='ER-HTTP-1',\n"
+        "       conformance_class='core')\n"
+        "def greeting(ctx: CheckContext) -> list:\n"
+        "    return [ctx.finding('the service did not greet')]\n",
+        encoding="utf-8",
+    )
+    env = {**os.environ, "PYTHONPATH": str(site)}
+    listed = subprocess.run(
+        [COMMAND, "checks", "list"], capture_output=True, text=True, env=env
+    )
+    assert listed.returncode == 0, listed.stderr
+    assert "agency-greeting" in listed.stdout
+    profile = tmp_path / "mia.toml"
+    profile.write_text(
+        '[agency]\nid = "mia"\nname = "MIA"\n[[services]]\nid = "register"\n'
+        'standard = "person@1.2.0"\nbase_url = "reference"\n',
+        encoding="utf-8",
+    )
+    ran = subprocess.run(
+        [
+            COMMAND,
+            "run",
+            "--agency",
+            str(profile),
+            "--check",
+            "agency-greeting",
+            "--reports-dir",
+            str(tmp_path / "reports"),
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+    )
+    assert ran.returncode == 1, ran.stdout + ran.stderr
+    assert "the service did not greet" in ran.stdout
