@@ -649,3 +649,67 @@ def test_checks_of_another_package_register_through_the_entry_point(tmp_path):
     )
     assert ran.returncode == 1, ran.stdout + ran.stderr
     assert "the service did not greet" in ran.stdout
+
+
+def _with_server(registry: Path, url: str) -> None:
+    interface = registry / "person" / "1.2.0" / "openapi.yaml"
+    text = interface.read_text(encoding="utf-8")
+    interface.write_text(
+        text.replace("  - url: /person/v1\n", f"  - url: '{url}'\n"), encoding="utf-8"
+    )
+
+
+def test_an_absolute_server_url_keeps_its_path_the_host_is_the_profiles(
+    capsys, tmp_registry, tmp_path
+):
+    # Published OpenAPI documents name their host; the profile says where an
+    # agency serves the API, so only the path of servers[0].url is used.
+    _with_server(tmp_registry, "https://api.example.gov/person/v1")
+    profile = tmp_path / "mia.toml"
+    profile.write_text(
+        '[agency]\nid = "mia"\nname = "MIA"\n[[services]]\nid = "register"\n'
+        'standard = "person@1.2.0"\nbase_url = "reference"\n'
+        '[services.test_data]\nexisting = { fin = ["83EB3H4"] }\n',
+        encoding="utf-8",
+    )
+    common = ("--registry", str(tmp_registry), "run", "--agency", str(profile))
+    code, out, _ = run_cli(
+        capsys, *common, "--dry-run", "--reports-dir", str(tmp_path / "r")
+    )
+    assert code == 0, out
+    assert "/person/v1/persons/83EB3H4" in out and "api.example.gov" not in out
+    code, out, _ = run_cli(
+        capsys, *common, "--check", "json-body", "--reports-dir", str(tmp_path / "r")
+    )
+    assert code == 0, out
+
+
+def test_an_ambiguous_server_url_is_named_by_standards_check_and_the_run(
+    capsys, tmp_registry, tmp_path
+):
+    _with_server(tmp_registry, "http://api.example.gov\\\\@evil.example/person/v1")
+    code, out, _ = run_cli(
+        capsys, "--registry", str(tmp_registry), "standards", "check", "person@1.2.0"
+    )
+    assert code == 1
+    assert "servers[0].url" in out and "ambiguous" in out
+    profile = tmp_path / "mia.toml"
+    profile.write_text(
+        '[agency]\nid = "mia"\nname = "MIA"\n[[services]]\nid = "register"\n'
+        'standard = "person@1.2.0"\nbase_url = "reference"\n',
+        encoding="utf-8",
+    )
+    code, out, err = run_cli(
+        capsys,
+        "--registry",
+        str(tmp_registry),
+        "run",
+        "--agency",
+        str(profile),
+        "--dry-run",
+        "--reports-dir",
+        str(tmp_path / "r"),
+    )
+    assert code != 0
+    assert "servers[0].url" in out + err
+    assert "Traceback" not in out + err

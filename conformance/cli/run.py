@@ -13,7 +13,7 @@ from collections import Counter
 from pathlib import Path
 from typing import TextIO
 
-from conformance.cli.output import Progress, print_json
+from conformance.cli.output import EXIT_INTERNAL, EXIT_OK, Progress, print_json
 from conformance.engine import (
     Engine,
     FuzzOptions,
@@ -165,8 +165,9 @@ def run(
                 " or --fuzz-seed last)\n"
             )
         if args.dry_run:
-            engine.start([ProgressLine()]).execute()
-            return _print_dry_run(engine.exchanges(), reports_dir)
+            dry = engine.start([ProgressLine()])
+            dry.execute()
+            return _print_dry_run(dry.run, engine.exchanges(), reports_dir)
         listeners: list[Listener] = [ProgressLine()]
         if options.record_history:
             listeners.append(
@@ -256,14 +257,22 @@ def _counted(results: list[Result]) -> str:
     return ", ".join(f"{counts[o]} {o.value}" for o in Outcome if counts[o])
 
 
-def _print_dry_run(exchanges: list[Exchange], reports_dir: Path) -> int:
+def _print_dry_run(run: Run, exchanges: list[Exchange], reports_dir: Path) -> int:
+    """List the requests; a check that could not even say what it would send
+    is shown, and makes the dry run incomplete (exit 3)."""
     path = reports_dir / "dry-run.txt"
     write_dry_run(exchanges, path)
     out = sys.stdout
     for exchange in exchanges:
         out.write(exchange.curl() + "\n")
+    broken = [r for r in run.results if r.outcome is Outcome.ERROR]
+    for result in broken:
+        _print_result(run.registry, result, out)
     out.write(
         f"dry run: {len(exchanges)} requests would be sent; nothing was sent;"
         f" the list is in {display_path(path)}\n"
     )
-    return 0
+    if broken:
+        out.write(f"{len(broken)} checks could not say what they would send\n")
+        return EXIT_INTERNAL
+    return EXIT_OK

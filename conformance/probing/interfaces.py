@@ -11,7 +11,7 @@ import copy
 import re
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 from conformance.errors import RegistryError, SchemaError
 from conformance.inputs.json_locate import escape_pointer_token
@@ -76,6 +76,35 @@ class Operation:
         return next((p for p in self.parameters if p.name == name), None)
 
 
+def server_prefix(url: str, standard: StandardVersion) -> str:
+    """The path every operation's path starts with, from ``servers[0].url``.
+
+    The host always comes from the agency profile (``base_url``): an interface
+    describes the API, a profile says where one agency serves it. So of an
+    absolute server URL (as published OpenAPI documents often have) only the
+    path is kept; a URL that could be read two ways is refused.
+    """
+    if "\\" in url or any(c.isspace() or ord(c) < 0x20 for c in url):
+        raise SchemaError(
+            f"{standard.interface}: servers[0].url {url!r} is ambiguous (a"
+            " backslash or white space); give the path, e.g. /person/v1"
+        )
+    parts = urlsplit(url)
+    if parts.scheme or parts.netloc:
+        if parts.scheme not in ("http", "https") or "@" in parts.netloc:
+            raise SchemaError(
+                f"{standard.interface}: servers[0].url {url!r} is not an http(s)"
+                " URL without user-info; give the path, e.g. /person/v1"
+            )
+        url = parts.path
+    elif url and not url.startswith("/"):
+        raise SchemaError(
+            f"{standard.interface}: servers[0].url {url!r} must be a path from"
+            " the root (e.g. /person/v1) or an absolute http(s) URL"
+        )
+    return url.rstrip("/")
+
+
 class Interface:
     """The interface of one standard version, loaded from its OpenAPI document."""
 
@@ -93,7 +122,7 @@ class Interface:
         # The OpenAPI document is read as its schema shapes it (private
         # helpers below walk it as any JSON).
         servers: Any = self.document.get("servers") or [{"url": ""}]
-        self.prefix = str(servers[0].get("url", "")).rstrip("/")
+        self.prefix = server_prefix(str(servers[0].get("url", "")), standard)
         self.operations = tuple(self._operations())
         self._validators: dict[str, JsonValidator] = {}
 
