@@ -8,6 +8,7 @@ budget and a fixed seed.
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -253,3 +254,35 @@ def test_the_pytest_header_shows_the_seed(pytester):
         ["conformance: fuzz seed 77 (repeat with --fuzz-seed 77 or --fuzz-seed last)"]
     )
     result.assert_outcomes(failed=1, passed=1)
+
+
+def test_the_command_keeps_hypothesis_files_out_of_the_working_folder(tmp_path):
+    # The first run in a fresh checkout used to write .hypothesis/ (its
+    # character tables) into the working folder; they belong in a cache.
+    from report_helpers import COMMAND, write_profile
+
+    profile = write_profile(tmp_path / "profiles")
+    work = tmp_path / "work"
+    work.mkdir()
+    cache = tmp_path / "cache"
+    env = {k: v for k, v in os.environ.items() if k != "HYPOTHESIS_STORAGE_DIRECTORY"}
+    done = subprocess.run(
+        [
+            COMMAND,
+            "run",
+            "--agency",
+            str(profile),
+            "--check",
+            "fuzz-valid",
+            "--fuzz-examples",
+            "5",
+        ],
+        cwd=work,
+        env={**env, "XDG_CACHE_HOME": str(cache)},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode in (0, 1), done.stderr
+    assert not (work / ".hypothesis").exists()
+    assert (cache / "egov-conformance" / "hypothesis").is_dir()
