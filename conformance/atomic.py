@@ -23,5 +23,10 @@ def write_bytes_atomic(path: Path, data: bytes) -> None:
 
 
 def write_text_atomic(path: Path, text: str) -> None:
-    """Write UTF-8 text atomically."""
-    write_bytes_atomic(path, text.encode("utf-8"))
+    """Write UTF-8 text atomically.
+
+    A lone surrogate, which UTF-8 cannot carry (a file name that is not
+    UTF-8 holds one), is written as its escape ``\\udcff``: visible in a
+    text, and in a JSON string exactly the escape of the same character.
+    """
+    write_bytes_atomic(path, text.encode("utf-8", "backslashreplace"))

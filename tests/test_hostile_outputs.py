@@ -1,0 +1,164 @@
+"""Any text a service or a payload sends reaches the reports and the terminal safely.
+
+A loopback service answers with control characters (ESC sequences, BEL, a
+bare CR, NUL, DEL, a C1 CSI) in its headers and body; a payload file has
+a name that is not UTF-8. Every report is written and parses (XML with
+lxml, EARL with rdflib), the JSON report keeps the original text, and the
+other formats show each control character as a visible escape.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from html.parser import HTMLParser
+from pathlib import Path
+
+import rdflib
+from lxml import etree
+from report_helpers import cli, payload_run, report_of, run_against_hostile
+
+from conformance.probing.profiles import PayloadTarget
+from conformance.reporting.writers import WRITERS, write_all
+
+CHECKS = ("content-type", "json-body", "correlation-id")
+CONTROLS = ("\x1b", "\x07", "\x00", "\x7f", "\x9b")
+
+
+def _parses(folder: Path) -> dict[str, object]:
+    """Every report of ``folder`` read back by a real reader of its format."""
+    read: dict[str, object] = {}
+    for name, (_, filename) in WRITERS.items():
+        path = folder / filename
+        assert path.is_file(), f"{filename} was not written"
+        if name in ("junit", "tar"):
+            read[name] = etree.parse(str(path)).getroot()
+        elif name == "earl":
+            read[name] = rdflib.Graph().parse(str(path), format="xml")
+        elif name == "json":
+            read[name] = json.loads(path.read_text("utf-8"))
+        elif name == "traceability":
+            read[name] = list(csv.DictReader(io.StringIO(path.read_text("utf-8"))))
+        elif name == "html":
+            parser = HTMLParser()
+            parser.feed(path.read_text("utf-8"))
+            parser.close()
+            read[name] = parser
+        else:
+            read[name] = path.read_text("utf-8")
+    return read
+
+
+def _content_type_finding(document: dict) -> str:
+    result = next(r for r in document["results"] if r["id"].endswith(":content-type"))
+    return str(result["findings"][0]["message"])
+
+
+def test_control_characters_in_replies_reach_every_report_safely(tmp_path, capsys):
+    # A run of the reference service first: its reports must all be replaced.
+    code, _, err = cli(
+        capsys,
+        "run",
+        "--reports-dir",
+        tmp_path / "reports",
+        "--no-history",
+        "--check",
+        "content-type",
+    )
+    assert code == 0, err
+    code, out, err = run_against_hostile(capsys, tmp_path, *CHECKS, controls=True)
+    assert code == 1, err  # the run's verdict: non-conformant
+    assert "internal error" not in err
+    assert "gate failed" in out
+    read = _parses(tmp_path / "reports")
+    document = report_of(tmp_path / "reports")
+    # The JSON report keeps the original text of the header and the body.
+    assert "charset=utf-8\x1b[31m\x07\x00" in _content_type_finding(document)
+    exchange = next(
+        r for r in document["results"] if r["id"].endswith(":content-type")
+    )["evidence"]["exchanges"][-1]["response"]
+    assert "\x1b[2J" in exchange["body"] and "\r" in exchange["body"]
+    assert "\x00" in exchange["headers"]["X-Evil"]
+    # Every report is of this run: none is left over from the first one.
+    tar = read["tar"]
+    assert isinstance(tar, etree._Element)
+    assert tar.get("id") == document["run"]["id"]
+    earl = read["earl"]
+    assert isinstance(earl, rdflib.Graph)
+    identifiers = {str(o) for o in earl.objects(None, rdflib.DCTERMS.identifier)}
+    assert document["run"]["id"] in identifiers
+    junit = read["junit"]
+    assert isinstance(junit, etree._Element)
+    failures = "\n".join(
+        f.get("message", "") + (f.text or "") for f in junit.iter("failure")
+    )
+    # In the XML reports each control character is shown, not dropped.
+    assert "charset=utf-8\\x1b[31m\\x07\\x00" in failures
+    for name in ("junit.xml", "earl-results.rdf", "tar.xml"):
+        text = (tmp_path / "reports" / name).read_text("utf-8")
+        assert not any(c in text for c in CONTROLS), name
+    descriptions = " ".join(
+        str(o) for o in earl.objects(None, rdflib.DCTERMS.description)
+    )
+    assert "charset=utf-8\\x1b[31m\\x07\\x00" in descriptions
+
+
+def test_report_gate_writes_junit_for_a_report_with_control_characters(
+    tmp_path, capsys
+):
+    code, _, err = run_against_hostile(capsys, tmp_path, "content-type", controls=True)
+    assert code == 1, err
+    source = tmp_path / "reports" / "conformance-report.json"
+    junit, summary = tmp_path / "gate.xml", tmp_path / "gate.md"
+    code, out, err = cli(
+        capsys, "report", "gate", source, "--junit", junit, "--summary", summary
+    )
+    assert code == 1, err
+    assert out.startswith("gate failed")
+    root = etree.parse(str(junit)).getroot()
+    assert int(root.get("failures")) >= 1
+    assert summary.is_file()
+
+
+def test_every_report_takes_text_no_xml_can_carry(tmp_path, capsys):
+    # Reasons, findings and waivers of a report read back (one merged from
+    # another tool, say) may carry anything JSON can: NUL, ESC, a lone
+    # surrogate. `report render` writes every format from it.
+    code, _, err = run_against_hostile(capsys, tmp_path, "content-type", controls=True)
+    assert code == 1, err
+    source = tmp_path / "reports" / "conformance-report.json"
+    document = json.loads(source.read_text("utf-8"))
+    hostile = "\x00\x1b[2J\ud800-\udcff\x08\x0b\ufffe"
+    for result in document["results"]:
+        result["reason"] = f"stopped {hostile}"
+        for finding in result["findings"]:
+            finding["message"] += hostile
+    edited = tmp_path / "edited.json"
+    edited.write_text(json.dumps(document), encoding="utf-8")  # ASCII, escaped
+    out_dir = tmp_path / "rendered"
+    args = [f for name in WRITERS for f in ("--format", name)]
+    code, _, err = cli(
+        capsys, "report", "render", edited, "--output-dir", out_dir, *args
+    )
+    assert code == 0, err
+    read = _parses(out_dir)
+    rendered = read["json"]
+    assert isinstance(rendered, dict)
+    assert hostile in _content_type_finding(rendered)  # the original text
+
+
+def test_a_payload_file_name_that_is_not_utf8_reaches_every_report(tmp_path):
+    folder = tmp_path / "payloads"
+    folder.mkdir()
+    # A name with a byte that is not UTF-8 (a lone surrogate in Python) and ESC.
+    name = b"bad-\xff-\x1b[31m.json"
+    path = Path(folder, name.decode("utf-8", "surrogateescape"))
+    path.write_text('{"fin": "5ZK3T2AB"}', encoding="utf-8")
+    run = payload_run(PayloadTarget(id="x", paths=(path,), standard="person@1.1.0"))
+    write_all(run, tmp_path / "reports")
+    read = _parses(tmp_path / "reports")
+    document = read["json"]
+    assert isinstance(document, dict)
+    files = [str(r["evidence"].get("file")) for r in document["results"]]
+    assert any(f.endswith("/" + path.name) for f in files)  # the name as it was
