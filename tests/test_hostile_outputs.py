@@ -12,16 +12,21 @@ from __future__ import annotations
 import csv
 import io
 import json
+import subprocess
+import sys
 from html.parser import HTMLParser
 from pathlib import Path
 
+import pytest
 import rdflib
 from lxml import etree
 from report_helpers import cli, payload_run, report_of, run_against_hostile
 
 from conformance.probing.profiles import PayloadTarget
-from conformance.reporting.writers import WRITERS, write_all
+from conformance.registry.locations import bundled
+from conformance.reporting.writers import WRITERS, ReportsNotWritten, write_all
 
+EXAMPLES = bundled("standards") / "person" / "1.0.0" / "examples"
 CHECKS = ("content-type", "json-body", "correlation-id")
 CONTROLS = ("\x1b", "\x07", "\x00", "\x7f", "\x9b")
 
@@ -162,3 +167,81 @@ def test_a_payload_file_name_that_is_not_utf8_reaches_every_report(tmp_path):
     assert isinstance(document, dict)
     files = [str(r["evidence"].get("file")) for r in document["results"]]
     assert any(f.endswith("/" + path.name) for f in files)  # the name as it was
+
+
+def test_a_writer_that_fails_does_not_stop_the_others(registry, tmp_path):
+    target = PayloadTarget(id="mia:person", paths=(EXAMPLES,), standard="person@1.0.0")
+    run = payload_run(target)
+    folder = tmp_path / "reports"
+    # Something in the way of one report: a folder where the file would go.
+    (folder / "junit.xml").mkdir(parents=True)
+    (folder / "junit.xml" / "keep").write_text("x", encoding="utf-8")
+    with pytest.raises(ReportsNotWritten) as raised:
+        write_all(run, folder)
+    assert [path.name for path, _, _ in raised.value.failures] == ["junit.xml"]
+    message = str(raised.value)
+    assert "junit.xml" in message and "IsADirectoryError" in message
+    assert "no earlier report is left there" in message
+    written = {p.name for p in raised.value.written}
+    assert written == {name for _, name in WRITERS.values()} - {"junit.xml"}
+    for name in written:
+        assert (folder / name).is_file()
+
+
+# `conformance run` under a file size limit: the largest report cannot be
+# written (EFBIG), like a full disk or a quota for one file.
+_LIMITED = """
+import resource, signal, sys
+from conformance.cli.main import main
+signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+limit = int(sys.argv[1])
+resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+sys.exit(main(sys.argv[2:]))
+"""
+
+
+def test_a_report_that_cannot_be_written_leaves_no_stale_one(tmp_path):
+    reports = tmp_path / "reports"
+    args = [
+        "run",
+        "--reports-dir",
+        str(reports),
+        "--no-history",
+        "--check",
+        "content-type",
+    ]
+    first = subprocess.run(
+        [sys.executable, "-c", _LIMITED, str(2**40), *args],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert first.returncode == 0, first.stderr
+    sizes = sorted(
+        ((reports / name).stat().st_size, name) for _, name in WRITERS.values()
+    )
+    (largest, too_large), (second, _) = sizes[-1], sizes[-2]
+    assert largest > second * 1.1  # room for a run's few bytes of difference
+    old_tar = etree.parse(str(reports / "tar.xml")).getroot().get("id")
+    done = subprocess.run(
+        [sys.executable, "-c", _LIMITED, str((largest + second) // 2), *args],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 3, done.stderr
+    # The run still says what it found, and which report is missing and why.
+    assert "gate passed (conformant)" in done.stdout
+    assert "verdict: conformant" in done.stdout
+    assert f"1 report(s) not written: {reports / too_large}" in done.stderr
+    assert "File too large" in done.stderr
+    assert "internal error" not in done.stderr
+    # The earlier run's file is gone; every other report is this run's.
+    assert not (reports / too_large).exists()
+    assert [p.name for p in reports.iterdir() if p.name.startswith(".")] == []
+    for _, name in WRITERS.values():
+        if name != too_large:
+            assert (reports / name).is_file()
+            assert f"/{name}\n" in done.stdout  # listed as written
+    new_tar = etree.parse(str(reports / "tar.xml")).getroot().get("id")
+    assert new_tar != old_tar
