@@ -152,17 +152,23 @@ class _Hostile(http.server.BaseHTTPRequestHandler):
 class _Controls(_Hostile):
     body = CONTROL_BODY
     header = CONTROL_HEADER
-    content_type = "text/html; charset=utf-8\x1b[31m\x07\x00"
+    content_type = (
+        "text/html; charset=utf-8\x1b[31m\x07\x00<img src=x onerror=alert(3)>`|"
+    )
 
 
 def run_against_hostile(
-    capsys, tmp_path: Path, *checks: str, controls: bool = False
+    capsys,
+    tmp_path: Path,
+    *checks: str,
+    controls: bool = False,
+    payloads: Path | None = None,
 ) -> tuple[int, str, str]:
     """``conformance run`` of these checks on a service whose every reply
-    carries hostile markup (or control characters); the reports go to
-    ``tmp_path/reports``."""
+    carries hostile markup (or control characters), and of ``payloads``;
+    the reports go to ``tmp_path/reports``."""
     with hostile_service(controls=controls) as url:
-        profile = write_profile(tmp_path / "profiles", base_url=url)
+        profile = write_profile(tmp_path / "profiles", base_url=url, payloads=payloads)
         chosen = [arg for check in checks for arg in ("--check", check)]
         return cli(
             capsys,

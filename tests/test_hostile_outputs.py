@@ -20,7 +20,13 @@ from pathlib import Path
 import pytest
 import rdflib
 from lxml import etree
-from report_helpers import cli, payload_run, report_of, run_against_hostile
+from report_helpers import (
+    PERSON,
+    cli,
+    payload_run,
+    report_of,
+    run_against_hostile,
+)
 
 from conformance.probing.profiles import PayloadTarget
 from conformance.registry.locations import bundled
@@ -245,3 +251,63 @@ def test_a_report_that_cannot_be_written_leaves_no_stale_one(tmp_path):
             assert f"/{name}\n" in done.stdout  # listed as written
     new_tar = etree.parse(str(reports / "tar.xml")).getroot().get("id")
     assert new_tar != old_tar
+
+
+def _hostile_payloads(folder: Path) -> Path:
+    """A payload whose name and values carry markup, a CR and control characters."""
+    folder.mkdir(parents=True)
+    name = "evil\r## forged heading <img src=x onerror=alert(1)>`x`|\x1b[2J.json"
+    values = dict(
+        PERSON,
+        fin="<script>alert(2)</script>\r## forged\r| a | b |`x`",
+        givenName="x\x1b[31m\x00",
+    )
+    (folder / name).write_text(json.dumps(values), encoding="utf-8")
+    return folder
+
+
+def _unescaped(line: str, char: str) -> int:
+    """How many times ``char`` occurs in a Markdown line, not backslash-escaped."""
+    count, escaped = 0, False
+    for c in line:
+        if escaped:
+            escaped = False
+        elif c == "\\":
+            escaped = True
+        elif c == char:
+            count += 1
+    return count
+
+
+def _assert_safe_markdown(text: str) -> None:
+    assert not [c for c in text if c != "\n" and (c < " " or "\x7f" <= c <= "\x9f")]
+    assert "<script" not in text and "<img" not in text
+    assert "&lt;img src=x onerror=alert(1)&gt;" in text  # shown, as text
+    headings = [line for line in text.splitlines() if line.lstrip().startswith("#")]
+    assert len(headings) == 1 and headings[0].startswith("## Conformance: ")
+    for line in text.splitlines():
+        assert _unescaped(line, "`") == 0, line
+        if line.startswith("| result | standard"):
+            columns = _unescaped(line, "|")
+        elif line.startswith("|") and "evil" in line:
+            assert _unescaped(line, "|") == columns, line  # no cell added or cut
+
+
+def test_the_markdown_summary_shows_markup_and_control_characters_as_text(
+    tmp_path, capsys
+):
+    payloads = _hostile_payloads(tmp_path / "payloads")
+    code, _, err = run_against_hostile(
+        capsys, tmp_path, "content-type", controls=True, payloads=payloads
+    )
+    assert code == 1, err
+    summary = (tmp_path / "reports" / "summary.md").read_text("utf-8")
+    _assert_safe_markdown(summary)
+    assert "&lt;script&gt;alert(2)&lt;/script&gt;" in summary
+    assert "onerror=alert(3)&gt;\\`\\|" in summary  # the reply's Content-Type
+    assert "evil\\\\r## forged heading" in summary  # CR shown as \\r
+    gate_summary = tmp_path / "gate.md"
+    source = tmp_path / "reports" / "conformance-report.json"
+    code, _, err = cli(capsys, "report", "gate", source, "--summary", gate_summary)
+    assert code == 1, err
+    _assert_safe_markdown(gate_summary.read_text("utf-8"))
