@@ -311,3 +311,57 @@ def test_the_markdown_summary_shows_markup_and_control_characters_as_text(
     code, _, err = cli(capsys, "report", "gate", source, "--summary", gate_summary)
     assert code == 1, err
     _assert_safe_markdown(gate_summary.read_text("utf-8"))
+
+
+_TERMINAL_CONTROLS = ("\x1b", "\x9b", "\x07", "\x00", "\r", "\x08", "\x7f")
+
+
+def test_the_terminal_shows_a_reply_s_control_characters_and_forged_lines(
+    tmp_path, capsys
+):
+    payloads = _hostile_payloads(tmp_path / "payloads")
+    code, out, err = run_against_hostile(
+        capsys, tmp_path, *CHECKS, controls=True, payloads=payloads
+    )
+    assert code == 1, err
+    assert not [c for c in _TERMINAL_CONTROLS if c in out + err]
+    lines = out.splitlines()
+    # The reply's "verdict: conformant" and "gate passed" stay inside its line.
+    assert [line for line in lines if line.startswith("verdict:")] == [
+        "verdict: non-conformant"
+    ]
+    assert [line for line in lines if line.startswith("gate ")] == [
+        next(line for line in lines if line.startswith("gate failed"))
+    ]
+    assert "\\rverdict: conformant\\r\\ngate passed\\x00" in out  # shown, escaped
+    # Every finding on its own indented line, under its result's headline.
+    results = lines[1 : lines.index(next(x for x in lines if " files checked" in x))]
+    marks = ("FAIL  ", "warn  ", "ERR   ", "skip  ")
+    assert all(line.startswith((*marks, "    ")) for line in results), results
+    assert sum(line.startswith("FAIL  ") for line in results) == 4
+    findings = [x for x in results if x.lstrip().startswith("error: ")]
+    assert len(findings) == 5  # two FIN / name findings, three of the service
+    assert all(x.startswith("      error: ") for x in findings)
+    assert any("evil\\r## forged heading" in x for x in results)  # the file name
+
+
+def test_validate_shows_a_payload_s_control_characters(tmp_path, capsys):
+    folder = _hostile_payloads(tmp_path / "payloads")
+    odd = folder / "name-\udcff-\u202e.json"  # not UTF-8; a bidi override
+    odd.write_text(json.dumps(dict(PERSON, fin="bad")), encoding="utf-8")
+    code, out, err = cli(capsys, "validate", folder, "--standard", "person@1.1.0")
+    assert code == 1, err
+    assert not [c for c in _TERMINAL_CONTROLS if c in out + err]
+    assert "\\udcff-\\u202e.json" in out and "\u202e" not in out
+    lines = out.splitlines()
+    assert [line for line in lines if line.startswith("verdict:")] == [
+        "verdict: non-conformant"
+    ]
+    code, out, err = cli(
+        capsys, "validate", folder, "--standard", "person@1.1.0", "--format", "json"
+    )
+    assert code == 1, err
+    assert not [c for c in (*_TERMINAL_CONTROLS, "\u202e") if c in out]
+    document = json.loads(out)  # the same JSON, with the original names
+    files = [str(r["evidence"]["file"]) for r in document["results"]]
+    assert any(f.endswith("/name-\udcff-\u202e.json") for f in files)

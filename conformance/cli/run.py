@@ -33,6 +33,7 @@ from conformance.model import Outcome, Result
 from conformance.probing.http import Exchange, write_dry_run
 from conformance.probing.profiles import PayloadTarget, bundled_profiles
 from conformance.registry.standards import Registry
+from conformance.reporting.escaping import one_line
 from conformance.reporting.i18n import DEFAULT_LANGUAGE
 from conformance.reporting.text import render_result
 from conformance.reporting.writers import ReportsNotWritten
@@ -59,7 +60,8 @@ class ProgressLine(Listener):
 
     def recorded(self, run: Run, result: Result) -> None:
         self.done += 1
-        self.progress(self.done, str(result.evidence.get("file", result.id)))
+        name = str(result.evidence.get("file", result.id))
+        self.progress(self.done, one_line(name))
 
     def finished(self, run: Run, decision: GateDecision) -> None:
         self.progress.clear()
@@ -201,15 +203,16 @@ def run(
         decision, unwritten = _execute(session)
     out = sys.stdout
     agencies = ", ".join(p.agency.id for p in engine.profiles)
-    out.write(f"agencies: {agencies}\n")
+    out.write(f"agencies: {one_line(agencies)}\n")
     _print_results(session.run, out, verbose=False, quiet=(Outcome.NOT_APPLICABLE,))
     paths = session.outputs()
     if unwritten is not None:
         paths += unwritten.written
     if plan.probes:
         paths.append(options.audit_path)
-    out.write(f"{decision.summary}\n")
-    out.write("reports:\n" + "".join(f"  {display_path(p)}\n" for p in paths))
+    # The gate's reasons name results, and a result's id a payload's file.
+    out.write(f"{one_line(decision.summary)}\n")
+    out.write("reports:\n" + "".join(f"  {one_line(display_path(p))}\n" for p in paths))
     return _exit_code(decision, unwritten)
 
 
@@ -283,9 +286,9 @@ def _print_dry_run(exchanges: list[Exchange], reports_dir: Path) -> int:
     write_dry_run(exchanges, path)
     out = sys.stdout
     for exchange in exchanges:
-        out.write(exchange.curl() + "\n")
+        out.write(one_line(exchange.curl()) + "\n")
     out.write(
         f"dry run: {len(exchanges)} requests would be sent; nothing was sent;"
-        f" the list is in {display_path(path)}\n"
+        f" the list is in {one_line(display_path(path))}\n"
     )
     return 0

@@ -32,6 +32,14 @@ _NOT_IN_A_LINE = re.compile(
 )
 
 
+# What ``json.dumps(ensure_ascii=False)`` leaves as it is (it escapes C0
+# controls itself) and a terminal may act on, or UTF-8 cannot carry.
+_JSON_KEEPS = re.compile(
+    "[\x7f-\x9f\ud800-\udfff\ufffe\uffff"
+    "\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]"
+)
+
+
 def escape_char(char: str) -> str:
     """The visible escape of one character: ``\\r``, ``\\x1b``, ``\\u202e``."""
     named = _NAMED.get(char)
@@ -59,3 +67,9 @@ def one_line(text: str) -> str:
     character (LF, CR and TAB too), line separator and bidirectional control
     is shown as its escape, so nothing in it can start a line or act."""
     return _NOT_IN_A_LINE.sub(_escaped, text)
+
+
+def json_for_a_terminal(text: str) -> str:
+    """JSON text (from ``json.dumps``) with each character a terminal may act
+    on written as its ``\\uXXXX`` escape: the same JSON value, printable."""
+    return _JSON_KEEPS.sub(lambda match: f"\\u{ord(match.group()):04x}", text)
