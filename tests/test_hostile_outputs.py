@@ -12,6 +12,8 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
+import stat
 import subprocess
 import sys
 from html.parser import HTMLParser
@@ -21,6 +23,7 @@ import pytest
 import rdflib
 from lxml import etree
 from report_helpers import (
+    COMMAND,
     PERSON,
     cli,
     payload_run,
@@ -365,3 +368,41 @@ def test_validate_shows_a_payload_s_control_characters(tmp_path, capsys):
     document = json.loads(out)  # the same JSON, with the original names
     files = [str(r["evidence"]["file"]) for r in document["results"]]
     assert any(f.endswith("/name-\udcff-\u202e.json") for f in files)
+
+
+def _mode(path: Path) -> int:
+    return stat.S_IMODE(path.stat().st_mode)
+
+
+def test_reports_get_the_mode_the_umask_gives_every_other_file(tmp_path):
+    # A CI artifact store or a web server reads the reports: they are created
+    # as open() creates the audit log, under the umask (here 022: 0644).
+    reports = tmp_path / "reports"
+    done = subprocess.run(
+        [COMMAND, "run", "--reports-dir", str(reports), "--check", "content-type"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        umask=0o022,
+    )
+    assert done.returncode == 0, done.stderr
+    written = sorted(p.name for p in reports.iterdir())
+    assert {name for _, name in WRITERS.values()} <= set(written)
+    assert "dashboard.html" in written and "audit.log" in written
+    modes = {name: oct(_mode(reports / name)) for name in written}
+    assert set(modes.values()) == {"0o644"}, modes
+
+
+def test_an_atomic_write_follows_the_current_umask(tmp_path):
+    run = payload_run(
+        PayloadTarget(id="mia:person", paths=(EXAMPLES,), standard="person@1.0.0")
+    )
+    before = os.umask(0o027)
+    try:
+        paths = write_all(run, tmp_path / "a")
+        os.umask(0o002)
+        paths += write_all(run, tmp_path / "b", ("json",))
+    finally:
+        os.umask(before)
+    assert {oct(_mode(p)) for p in paths if p.parent.name == "a"} == {"0o640"}
+    assert oct(_mode(tmp_path / "b" / "conformance-report.json")) == "0o664"
