@@ -111,15 +111,35 @@ HOSTILE_BODY = (
 )
 
 
+# Control characters a reply may carry: ESC sequences (clear the screen,
+# colour, a terminal title, a hyperlink), BEL, a bare CR, NUL, DEL, a C1
+# CSI, and lines that would forge the command's own summary.
+CONTROL_BODY = (
+    "<error>\x1b[2J\x1b[31mred\x1b[0m\x07\x1b]0;owned\x07"
+    "\rverdict: conformant\r\ngate passed\x00\x7f\x9b31m"
+    "\nverdict: conformant\ngate passed (conformant)\n"
+    "\x1b]8;;http://evil.example\x1b\\link\x1b]8;;\x1b\\"
+    "<script>alert(1)</script><img src=x onerror=alert(2)>`code` | cell"
+    "\r## forged heading\r\n| forged | row |"
+    "</error>"
+)
+CONTROL_HEADER = "\x1b[31mred\x07\x00\rverdict: conformant\x1b[2J\x08end"
+
+
 class _Hostile(http.server.BaseHTTPRequestHandler):
-    """A service whose every reply carries markup meant to run in a browser."""
+    """A service whose every reply carries markup meant to run in a browser
+    (or, with ``controls``, control characters meant for a terminal)."""
+
+    body = HOSTILE_BODY
+    header = "<script>window.__pwned = 4</script>"
+    content_type = "text/html; charset=utf-8"
 
     def _answer(self) -> None:
-        body = HOSTILE_BODY.encode("utf-8")
+        body = self.body.encode("utf-8")
         self.send_response(200)
-        self.send_header("Content-Type", "text/html; charset=utf-8")
-        self.send_header("X-Evil", "<script>window.__pwned = 4</script>")
+        self.send_header("Content-Type", self.content_type)
         self.send_header("Content-Length", str(len(body)))
+        self.send_header("X-Evil", self.header)  # last: a CR in it ends the head
         self.end_headers()
         self.wfile.write(body)
 
@@ -129,11 +149,26 @@ class _Hostile(http.server.BaseHTTPRequestHandler):
         pass
 
 
-def run_against_hostile(capsys, tmp_path: Path, *checks: str) -> tuple[int, str, str]:
+class _Controls(_Hostile):
+    body = CONTROL_BODY
+    header = CONTROL_HEADER
+    content_type = (
+        "text/html; charset=utf-8\x1b[31m\x07\x00<img src=x onerror=alert(3)>`|"
+    )
+
+
+def run_against_hostile(
+    capsys,
+    tmp_path: Path,
+    *checks: str,
+    controls: bool = False,
+    payloads: Path | None = None,
+) -> tuple[int, str, str]:
     """``conformance run`` of these checks on a service whose every reply
-    carries hostile markup; the reports go to ``tmp_path/reports``."""
-    with hostile_service() as url:
-        profile = write_profile(tmp_path / "profiles", base_url=url)
+    carries hostile markup (or control characters), and of ``payloads``;
+    the reports go to ``tmp_path/reports``."""
+    with hostile_service(controls=controls) as url:
+        profile = write_profile(tmp_path / "profiles", base_url=url, payloads=payloads)
         chosen = [arg for check in checks for arg in ("--check", check)]
         return cli(
             capsys,
@@ -148,9 +183,11 @@ def run_against_hostile(capsys, tmp_path: Path, *checks: str) -> tuple[int, str,
 
 
 @contextmanager
-def hostile_service() -> Iterator[str]:
-    """A loopback HTTP service answering every request with hostile markup."""
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Hostile)
+def hostile_service(*, controls: bool = False) -> Iterator[str]:
+    """A loopback HTTP service answering every request with hostile markup;
+    with ``controls``, with control characters in its headers and body."""
+    handler = _Controls if controls else _Hostile
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:

@@ -7,6 +7,8 @@ import sys
 import time
 from typing import TextIO
 
+from conformance.reporting.escaping import json_for_a_terminal
+
 EXIT_OK, EXIT_FAIL, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
 
 
@@ -42,5 +44,7 @@ class Progress:
 
 
 def print_json(data: object) -> None:
-    """Machine output on stdout."""
-    sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+    """Machine output on stdout (C1 controls, bidirectional controls and lone
+    surrogates as ``\\u`` escapes: the same JSON, safe on a terminal)."""
+    text = json.dumps(data, indent=2, ensure_ascii=False)
+    sys.stdout.write(json_for_a_terminal(text) + "\n")

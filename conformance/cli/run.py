@@ -33,8 +33,10 @@ from conformance.model import Outcome, Result
 from conformance.probing.http import Exchange, write_dry_run
 from conformance.probing.profiles import PayloadTarget, bundled_profiles
 from conformance.registry.standards import Registry
+from conformance.reporting.escaping import one_line
 from conformance.reporting.i18n import DEFAULT_LANGUAGE
 from conformance.reporting.text import render_result
+from conformance.reporting.writers import ReportsNotWritten
 from conformance.results.gating import GateDecision
 from conformance.results.run import Run, default_reports_dir, to_document
 
@@ -58,7 +60,8 @@ class ProgressLine(Listener):
 
     def recorded(self, run: Run, result: Result) -> None:
         self.done += 1
-        self.progress(self.done, str(result.evidence.get("file", result.id)))
+        name = str(result.evidence.get("file", result.id))
+        self.progress(self.done, one_line(name))
 
     def finished(self, run: Run, decision: GateDecision) -> None:
         self.progress.clear()
@@ -78,13 +81,32 @@ def _limits(args: argparse.Namespace, settings: Settings) -> Limits:
     )
 
 
-def _execute(session: RunSession) -> GateDecision:
-    decision = session.execute()
+def _execute(session: RunSession) -> tuple[GateDecision, ReportsNotWritten | None]:
+    """Run the session; the gate's decision, and the reports not written.
+
+    A report that could not be written does not hide the run: the run was
+    decided and recorded, and the command still says what it found.
+    """
+    unwritten = None
+    try:
+        decision = session.execute()
+    except ReportsNotWritten as exc:
+        assert session.decision is not None
+        decision, unwritten = session.decision, exc
     if not session.run.complete:
         print(
             "conformance: interrupted; the report is marked incomplete", file=sys.stderr
         )
-    return decision
+    return decision, unwritten
+
+
+def _exit_code(decision: GateDecision, unwritten: ReportsNotWritten | None) -> int:
+    """The gate's exit code, or 3 when reports are missing (said on stderr)."""
+    if unwritten is None:
+        return decision.exit_code
+    sys.stdout.flush()
+    print(f"conformance: error: {unwritten}", file=sys.stderr)
+    return EXIT_INTERNAL
 
 
 def validate(
@@ -112,12 +134,12 @@ def validate(
     )
     with Engine(options) as engine:
         session = engine.start([ProgressLine(), ReportFiles(files=files)])
-        decision = _execute(session)
+        decision, unwritten = _execute(session)
     if args.format == "json":
         print_json(to_document(session.run))
     else:
         _print_results(session.run, sys.stdout, verbose=args.verbose)
-    return decision.exit_code
+    return _exit_code(decision, unwritten)
 
 
 def run(
@@ -180,17 +202,20 @@ def run(
             )
         listeners.append(ReportFiles(reports_dir, lang=lang))
         session = engine.start(listeners)
-        decision = _execute(session)
+        decision, unwritten = _execute(session)
     out = sys.stdout
     agencies = ", ".join(p.agency.id for p in engine.profiles)
-    out.write(f"agencies: {agencies}\n")
+    out.write(f"agencies: {one_line(agencies)}\n")
     _print_results(session.run, out, verbose=False, quiet=(Outcome.NOT_APPLICABLE,))
     paths = session.outputs()
+    if unwritten is not None:
+        paths += unwritten.written
     if plan.probes:
         paths.append(options.audit_path)
-    out.write(f"{decision.summary}\n")
-    out.write("reports:\n" + "".join(f"  {display_path(p)}\n" for p in paths))
-    return decision.exit_code
+    # The gate's reasons name results, and a result's id a payload's file.
+    out.write(f"{one_line(decision.summary)}\n")
+    out.write("reports:\n" + "".join(f"  {one_line(display_path(p))}\n" for p in paths))
+    return _exit_code(decision, unwritten)
 
 
 def _fuzz_options(args: argparse.Namespace) -> FuzzOptions:
@@ -265,13 +290,13 @@ def _print_dry_run(run: Run, exchanges: list[Exchange], reports_dir: Path) -> in
     write_dry_run(exchanges, path)
     out = sys.stdout
     for exchange in exchanges:
-        out.write(exchange.curl() + "\n")
+        out.write(one_line(exchange.curl()) + "\n")
     broken = [r for r in run.results if r.outcome is Outcome.ERROR]
     for result in broken:
         _print_result(run.registry, result, out)
     out.write(
         f"dry run: {len(exchanges)} requests would be sent; nothing was sent;"
-        f" the list is in {display_path(path)}\n"
+        f" the list is in {one_line(display_path(path))}\n"
     )
     if broken:
         out.write(f"{len(broken)} checks could not say what they would send\n")

@@ -331,8 +331,17 @@ class RunSession:
         if self.engine.waivers is not None:
             apply_waivers(self.run, self.engine.waivers)
         self.decision = decide(self.run, self.engine.policy)
+        # Every listener is told, even when one fails (a report that cannot
+        # be written must not keep the history from closing the run); the
+        # first failure is raised after.
+        failure: Exception | None = None
         for listener in self.listeners:
-            listener.finished(self.run, self.decision)
+            try:
+                listener.finished(self.run, self.decision)
+            except Exception as exc:
+                failure = failure or exc
+        if failure is not None:
+            raise failure
         return self.decision
 
     def outputs(self) -> list[Path]:

@@ -21,9 +21,15 @@ if TYPE_CHECKING:
         headline,
         render_result,
     )
-    from conformance.reporting.writers import WriterOptions, write_all, writer
+    from conformance.reporting.writers import (
+        ReportsNotWritten,
+        WriterOptions,
+        write_all,
+        writer,
+    )
 
 __all__ = [
+    "ReportsNotWritten",
     "WriterOptions",
     "details",
     "finding_detail",
@@ -38,6 +44,7 @@ __all__ = [
 __getattr__ = lazy_face(
     __name__,
     {
+        "ReportsNotWritten": "writers",
         "WriterOptions": "writers",
         "details": "text",
         "finding_detail": "text",

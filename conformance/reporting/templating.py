@@ -43,7 +43,9 @@ def ta(key: str) -> Markup:
 
 def anchor(*parts: str) -> str:
     """A stable, safe HTML id for a result (ids may hold any character)."""
-    digest = hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()
+    # surrogatepass: a name that is not UTF-8 (a lone surrogate) hashes too.
+    text = "\x1f".join(parts).encode("utf-8", "surrogatepass")
+    digest = hashlib.sha256(text).hexdigest()
     return "r-" + digest[:16]
 
 

@@ -4,12 +4,18 @@ The terminal (``conformance validate`` and ``run``), pytest's failure text,
 JUnit's failure bodies and the Markdown summary all show a finding the same
 way: ``severity: location: message``, then the rule, the schema location and
 the requirement it breaks. A service check adds how to reproduce it.
+
+Every line is :func:`~conformance.reporting.escaping.one_line`: a control
+character a service or a payload sent (CR, LF, ESC, ...) is shown as its
+escape, so each finding stays on its own line and nothing a service sends
+can start a line of its own or act on a terminal.
 """
 
 from __future__ import annotations
 
 from conformance.model import Finding, Outcome, Result
 from conformance.registry.standards import Registry
+from conformance.reporting.escaping import one_line
 
 _SHOWN_EXCHANGES = 3
 _REPLY_EXCERPT = 300
@@ -22,7 +28,7 @@ def finding_line(finding: Finding) -> str:
     """
     placed = (finding.line, finding.pointer, finding.xpath) != (None, None, None)
     where = f"{finding.location}: " if placed else ""
-    return f"{finding.severity.value}: {where}{finding.message}"
+    return one_line(f"{finding.severity.value}: {where}{finding.message}")
 
 
 def finding_detail(finding: Finding, registry: Registry | None) -> str:
@@ -43,13 +49,13 @@ def finding_detail(finding: Finding, registry: Registry | None) -> str:
             )
         else:
             detail.append(f"requirement {finding.requirement}")
-    return "; ".join(detail)
+    return one_line("; ".join(detail))
 
 
 def headline(result: Result) -> str:
     """What the result says, in one line."""
     if result.kind != "payload":
-        return result.title
+        return one_line(result.title)
     shown = result.evidence.get("file", result.target)
     against = result.standard or "its standard"
     if result.outcome is Outcome.ERROR:
@@ -63,7 +69,7 @@ def headline(result: Result) -> str:
             f"; {result.evidence['failed_records']} of"
             f" {result.evidence['records']} records failed"
         )
-    return line
+    return one_line(line)
 
 
 def render_result(
@@ -112,7 +118,7 @@ def details(
     if hidden > 0:
         lines.append(f"… {hidden} more findings{more_hint}")
     lines += _replay(result)
-    return lines
+    return [one_line(line) for line in lines]
 
 
 def _replay(result: Result) -> list[str]:

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from conformance.errors import UsageError
+from conformance.errors import ConformanceError, UsageError
 from conformance.reporting.i18n import DEFAULT_LANGUAGE
 from conformance.results.run import Run
 
@@ -95,17 +95,70 @@ def writer(name: str) -> Writer:
         raise UsageError(f"unknown report format {name!r}; known: {known}") from None
 
 
+class ReportsNotWritten(ConformanceError):
+    """Some reports of a run could not be written; every other one was.
+
+    A report that failed is not left behind from an earlier run: its file
+    is removed (or, when that fails too, the message says it is stale).
+    ``failures`` holds, for each, the path, the reason and whether a stale
+    file is left there.
+    """
+
+    def __init__(
+        self, written: list[Path], failures: list[tuple[Path, str, bool]]
+    ) -> None:
+        self.written = written
+        self.failures = failures
+        parts = []
+        for path, reason, stale in failures:
+            left = (
+                "the file there is an earlier run's and could not be removed"
+                if stale
+                else "no earlier report is left there"
+            )
+            parts.append(f"{path}: {reason} ({left})")
+        shown = ", ".join(p.name for p in written) or "none"
+        super().__init__(
+            f"{len(failures)} report(s) not written: {'; '.join(parts)};"
+            f" the other reports were written: {shown}"
+        )
+
+
 def write_all(
     run: Run,
     folder: Path,
     formats: tuple[str, ...] = tuple(WRITERS),
     options: WriterOptions | None = None,
 ) -> list[Path]:
-    """Write the run in every named format into ``folder``; returns the paths."""
+    """Write the run in every named format into ``folder``; returns the paths.
+
+    A writer that fails does not stop the others: each is tried, then
+    :class:`ReportsNotWritten` names the ones that failed and why, and
+    their files are gone, so no report of an earlier run passes for this
+    one's.
+    """
     paths = []
+    failures: list[tuple[Path, str, bool]] = []
+    first: Exception | None = None
     for name in formats:
         write, filename = WRITERS[name]
         path = folder / filename
-        write(run, path, options)
+        try:
+            write(run, path, options)
+        except Exception as exc:  # any writer, any reason: the others go on
+            first = first or exc
+            failures.append((path, f"{type(exc).__name__}: {exc}", _stale(path)))
+            continue
         paths.append(path)
+    if failures:
+        raise ReportsNotWritten(paths, failures) from first
     return paths
+
+
+def _stale(path: Path) -> bool:
+    """Remove an earlier report at ``path``; True when one is left there."""
+    try:
+        path.unlink(missing_ok=True)
+    except OSError:
+        return path.is_file()
+    return False

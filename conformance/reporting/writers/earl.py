@@ -16,6 +16,10 @@ TEAM Engine's readers know three outcomes, so a result maps to
 ``earl:passed`` (passed, warning), ``earl:failed`` (failed, waived or not)
 or ``earl:untested`` (skipped, not applicable, error); the suite's own
 outcome, level and waiver ride along in the ``conf:`` vocabulary.
+
+Every literal goes through :func:`~conformance.reporting.escaping.xml_safe`
+and every URI is percent-encoded, so no character a service sends can stop
+the document being written or read.
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ from lxml import etree
 from conformance import __version__
 from conformance.atomic import write_bytes_atomic
 from conformance.model import Outcome, Result
+from conformance.reporting.escaping import xml_safe
 from conformance.results.run import Run, level_of
 from conformance.results.scores import class_of
 
@@ -57,7 +62,7 @@ def _q(ns: str, name: str) -> str:
 
 def _text(parent: etree._Element, ns: str, name: str, value: str) -> etree._Element:
     node = etree.SubElement(parent, _q(ns, name))
-    node.text = value
+    node.text = xml_safe(value)
     return node
 
 
@@ -69,14 +74,20 @@ def _ref(parent: etree._Element, ns: str, name: str, uri: str) -> None:
     etree.SubElement(parent, _q(ns, name)).set(_q(RDF, "resource"), uri)
 
 
+def _quoted(text: str, safe: str = ":/@") -> str:
+    # A lone surrogate (a file name that is not UTF-8) is encoded as it is
+    # held, not refused: the URI stays one per text.
+    return quote(text, safe=safe, errors="surrogatepass")
+
+
 def case_uri(result: Result) -> str:
     """The test case of one result: one check (or file) on one target."""
-    return "urn:egov-conformance:test:" + quote(result.id, safe=":/@")
+    return "urn:egov-conformance:test:" + _quoted(result.id)
 
 
 def subject_uri(target: str) -> str:
     """The test subject: a target of the run."""
-    return "urn:egov-conformance:target:" + quote(target, safe=":/@")
+    return "urn:egov-conformance:target:" + _quoted(target)
 
 
 def _duration(run: Run) -> str:
@@ -113,7 +124,7 @@ def build_earl(run: Run) -> etree._Element:
     """The EARL document of a run."""
     root = etree.Element(_q(RDF, "RDF"), nsmap=NSMAP)
     test_run = etree.SubElement(root, _q(CITE, "TestRun"))
-    test_run.set(_q(RDF, "about"), f"urn:uuid:{run.id}")
+    test_run.set(_q(RDF, "about"), f"urn:uuid:{_quoted(run.id)}")
     _text(test_run, DCT, "title", run.command)
     _text(test_run, DCT, "identifier", run.id)
     _text(test_run, DCT, "created", run.started.isoformat().replace("+00:00", "Z"))
@@ -141,7 +152,9 @@ def build_earl(run: Run) -> etree._Element:
         requirement = etree.SubElement(
             etree.SubElement(sequence, _q(RDF, "li")), _q(EARL, "TestRequirement")
         )
-        requirement.set(_q(RDF, "about"), f"urn:egov-conformance:class:{quote(name)}")
+        requirement.set(
+            _q(RDF, "about"), f"urn:egov-conformance:class:{_quoted(name, '/')}"
+        )
         _text(requirement, DCT, "title", name)
         _tallies(requirement, results)
         for result in results:

@@ -1,4 +1,9 @@
-"""JUnit XML for CI: one test case per result, requirement id and level attached."""
+"""JUnit XML for CI: one test case per result, requirement id and level attached.
+
+Every name, message and body goes through
+:func:`~conformance.reporting.escaping.xml_safe`: a reply's control
+characters are shown as escapes, never refused by the XML library.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +14,7 @@ from lxml import etree
 
 from conformance.atomic import write_bytes_atomic
 from conformance.model import Outcome, Result
+from conformance.reporting.escaping import xml_safe
 from conformance.reporting.text import details
 from conformance.results.run import Run
 
@@ -21,54 +27,51 @@ def write_junit(run: Run, path: Path) -> None:
     suites = etree.Element("testsuites", name="conformance")
     totals = {"tests": 0, "failures": 0, "errors": 0, "skipped": 0, "time": 0.0}
     for group, results in by_target.items():
-        suite = etree.SubElement(suites, "testsuite", name=group)
+        suite = _node(suites, "testsuite", name=group)
         counts = {"tests": 0, "failures": 0, "errors": 0, "skipped": 0, "time": 0.0}
         for result in results:
             counts["tests"] += 1
             counts["time"] += result.duration
-            case = etree.SubElement(
+            case = _node(
                 suite,
                 "testcase",
                 classname=result.standard or result.kind,
                 name=result.id,
                 time=f"{result.duration:.6f}",
             )
-            properties = etree.SubElement(case, "properties")
+            properties = _node(case, "properties")
             for name, value in _properties(result):
-                etree.SubElement(properties, "property", name=name, value=value)
+                _node(properties, "property", name=name, value=value)
             text = "\n".join(details(result, run.registry))
             if result.waived:
                 # A failure under a waiver in force does not fail the gate, so it
                 # must not turn the CI job red either; its findings stay visible.
                 counts["skipped"] += 1
                 assert result.waiver is not None
-                etree.SubElement(
+                _node(
                     case,
                     "skipped",
                     message=f"waived ({result.waiver.id}) until"
                     f" {result.waiver.expires}: {result.waiver.reason}",
                 )
-                etree.SubElement(case, "system-out").text = text
+                _node(case, "system-out", text)
             elif result.outcome is Outcome.FAILED:
                 counts["failures"] += 1
-                node = etree.SubElement(
+                _node(
                     case,
                     "failure",
+                    text,
                     message=f"{len(result.findings)} finding(s): {result.title}",
                     type=result.requirement.id if result.requirement else "conformance",
                 )
-                node.text = text
             elif result.outcome is Outcome.ERROR:
                 counts["errors"] += 1
-                node = etree.SubElement(case, "error", message=result.reason or "error")
-                node.text = text
+                _node(case, "error", text, message=result.reason or "error")
             elif result.outcome in (Outcome.SKIPPED, Outcome.NOT_APPLICABLE):
                 counts["skipped"] += 1
-                etree.SubElement(
-                    case, "skipped", message=result.reason or result.outcome.value
-                )
+                _node(case, "skipped", message=result.reason or result.outcome.value)
             elif text:
-                etree.SubElement(case, "system-out").text = text
+                _node(case, "system-out", text)
         for key, amount in counts.items():
             suite.set(key, f"{amount:.6f}" if key == "time" else str(amount))
             totals[key] += amount
@@ -78,6 +81,18 @@ def write_junit(run: Run, path: Path) -> None:
         suites, xml_declaration=True, encoding="UTF-8", pretty_print=True
     )
     write_bytes_atomic(path, data)
+
+
+def _node(
+    parent: etree._Element, tag: str, text: str | None = None, **attributes: str
+) -> etree._Element:
+    """A child element whose attributes and text are made XML-safe."""
+    node = etree.SubElement(
+        parent, tag, {name: xml_safe(value) for name, value in attributes.items()}
+    )
+    if text is not None:
+        node.text = xml_safe(text)
+    return node
 
 
 def _group(result: Result) -> str:

@@ -1,19 +1,49 @@
-"""A Markdown summary for a CI job page."""
+"""A Markdown summary for a CI job page.
+
+A job page renders Markdown, and the HTML in it: every cell and line that
+carries a service's or a payload's text goes through :func:`inline`, so
+``<script>`` is shown, not run, a CR or LF cannot end a table row (and
+start a forged heading), and ``|``, a backtick or a ``[`` cannot change the
+table or make a link.
+"""
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from pathlib import Path
 
 from conformance.atomic import write_text_atomic
 from conformance.model import Level, Outcome
+from conformance.reporting.escaping import one_line
 from conformance.reporting.text import finding_line
 from conformance.results.gating import GateDecision
 from conformance.results.run import Run, level_of
 
+_CELL_LIMIT = 300
+_HTML = {"&": "&amp;", "<": "&lt;", ">": "&gt;"}
+# HTML's three, and the punctuation of Markdown's inline syntax and tables
+# (a backslash escape shows each as itself).
+_SPECIAL = re.compile(r"[&<>\\`*_\[\]|~$]")
 
-def _cell(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
+
+def _escaped(match: re.Match[str]) -> str:
+    char = match.group()
+    return _HTML.get(char) or "\\" + char
+
+
+def inline(text: str) -> str:
+    """``text`` as Markdown that shows it as it is, on one line.
+
+    Control characters (CR and LF too) are shown as escapes (``\\r``,
+    ``\\x1b``); ``&``, ``<`` and ``>`` become entities; Markdown's
+    punctuation is escaped with a backslash.
+    """
+    return _SPECIAL.sub(_escaped, one_line(text))
+
+
+def _cell(text: str, limit: int | None = None) -> str:
+    return inline(text if limit is None else text[:limit])
 
 
 def render_markdown(
@@ -32,7 +62,7 @@ def render_markdown(
         "",
     ]
     if decision is not None:
-        lines += [f"**{decision.summary}**", ""]
+        lines += [f"**{inline(decision.summary)}**", ""]
     lines += [
         "| outcome | results |",
         "|---|---|",
@@ -48,7 +78,7 @@ def render_markdown(
     if not run.complete:
         lines += [
             "",
-            f"**The run is incomplete** ({run.interruption or 'interrupted'}).",
+            f"**The run is incomplete** ({inline(run.interruption or 'interrupted')}).",
         ]
     failing = [
         r
@@ -66,8 +96,8 @@ def render_markdown(
             finding = finding_line(first) if first else result.reason or ""
             requirement = result.requirement.id if result.requirement else ""
             lines.append(
-                f"| {_cell(result.id)} | {result.standard or ''} | {requirement}"
-                f" | {_cell(finding)[:300]} |"
+                f"| {_cell(result.id)} | {_cell(result.standard or '')}"
+                f" | {_cell(requirement)} | {_cell(finding, _CELL_LIMIT)} |"
             )
         if len(failing) > limit:
             lines.append(f"\n{len(failing) - limit} more not shown.")
@@ -83,8 +113,9 @@ def render_markdown(
             assert result.waiver is not None
             requirement = result.requirement.id if result.requirement else ""
             lines.append(
-                f"| {_cell(result.id)} | {requirement} | {_cell(result.waiver.id)}"
-                f" | {result.waiver.expires} | {_cell(result.waiver.reason)} |"
+                f"| {_cell(result.id)} | {_cell(requirement)}"
+                f" | {_cell(result.waiver.id)} | {result.waiver.expires}"
+                f" | {_cell(result.waiver.reason)} |"
             )
     return "\n".join(lines) + "\n"
 

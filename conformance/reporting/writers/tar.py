@@ -13,6 +13,9 @@ schema declares). Each finding of a counted failure is an ``error``; a
 finding of a SHOULD or MAY failure, of a waived failure, or of warning
 weight is a ``warning``; a result that passed, or could not be checked,
 is one ``info``. ``assertionID`` is the requirement id.
+
+Every text and attribute goes through
+:func:`~conformance.reporting.escaping.xml_safe`.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from lxml import etree
 from conformance import __version__
 from conformance.atomic import write_bytes_atomic
 from conformance.model import Finding, Level, Outcome, Result, Severity
+from conformance.reporting.escaping import xml_safe
 from conformance.results.run import REPORT_STANDARD, Run, Verdict, level_of
 
 TR = "http://www.gitb.com/tr/v1/"
@@ -39,7 +43,7 @@ def _q(ns: str, name: str) -> str:
 
 def _text(parent: etree._Element, name: str, value: str) -> etree._Element:
     node = etree.SubElement(parent, _q(TR, name))
-    node.text = value
+    node.text = xml_safe(value)
     return node
 
 
@@ -109,8 +113,8 @@ def build_tar(run: Run) -> etree._Element:
     """The TAR document of a run."""
     root = etree.Element(_q(TR, "TestStepReport"), nsmap=NSMAP)
     root.set(_q(XSI, "type"), "TAR")
-    root.set("id", run.id)
-    root.set("name", run.command)
+    root.set("id", xml_safe(run.id))
+    root.set("name", xml_safe(run.command))
     _text(root, "date", _stamp(run.finished or run.started))
     _text(root, "result", overall_result(run))
     overview = etree.SubElement(root, _q(TR, "overview"))
@@ -132,7 +136,7 @@ def build_tar(run: Run) -> etree._Element:
         item.set("name", name)
         item.set("embeddingMethod", "STRING")
         item.set("type", "string")
-        etree.SubElement(item, _q(CORE, "value")).text = value
+        etree.SubElement(item, _q(CORE, "value")).text = xml_safe(value)
     reports = etree.SubElement(root, _q(TR, "reports"))
     for result in run.results:
         if result.findings and result.outcome in (Outcome.FAILED, Outcome.WARNING):
