@@ -406,3 +406,39 @@ def test_an_atomic_write_follows_the_current_umask(tmp_path):
         os.umask(before)
     assert {oct(_mode(p)) for p in paths if p.parent.name == "a"} == {"0o640"}
     assert oct(_mode(tmp_path / "b" / "conformance-report.json")) == "0o664"
+
+
+def test_report_compare_and_gate_show_a_file_name_s_control_characters(
+    tmp_path, capsys
+):
+    # A payload's file name reaches result ids and titles: compare and gate
+    # show it escaped, on its own line, in text and in Markdown.
+    from report_helpers import cli, person_files, write_profile
+
+    folder = person_files(tmp_path / "payloads", bad=0, good=1)
+    hostile = folder / "a\x1b[2Jb\rverdict: conformant.json"
+    hostile.write_text((folder / "good-0.json").read_text("utf-8"), "utf-8")
+    profile = write_profile(tmp_path / "profiles", service=False, payloads=folder)
+    reports = tmp_path / "reports"
+    assert cli(capsys, "run", "--agency", profile, "--reports-dir", reports)[0] == 0
+    hostile.write_text('{"fin": "bad"}', encoding="utf-8")
+    cli(capsys, "run", "--agency", profile, "--reports-dir", reports)
+    for args in (
+        ("report", "compare", "previous", "latest", "--reports-dir", reports),
+        (
+            "report",
+            "compare",
+            "previous",
+            "latest",
+            "--format",
+            "markdown",
+            "--reports-dir",
+            reports,
+        ),
+        ("report", "gate", "latest", "--reports-dir", reports),
+    ):
+        _, out, _ = cli(capsys, *args)
+        assert "\x1b" not in out and "\r" not in out, args
+        assert not [line for line in out.splitlines() if line.startswith("verdict:")], (
+            args
+        )

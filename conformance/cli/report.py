@@ -473,6 +473,9 @@ def _compare(context: _Context) -> int:
 
 
 def _comparison_text(comparison: Comparison, *, markdown: bool) -> str:
+    # Result ids and titles carry payload file names: shown, never acted on.
+    from conformance.reporting.escaping import one_line
+    from conformance.reporting.writers.markdown import inline
     from conformance.results.compare import KINDS
 
     old, new = comparison.old, comparison.new
@@ -483,8 +486,9 @@ def _comparison_text(comparison: Comparison, *, markdown: bool) -> str:
         for c in comparison.changes:
             before = c.before.outcome.value if c.before else "–"
             after = c.after.outcome.value if c.after else "–"
-            title = c.result.title.replace("|", "\\|")
-            lines.append(f"| {c.kind} | {title} | {before} | {after} |")
+            lines.append(
+                f"| {c.kind} | {inline(c.result.title)} | {before} | {after} |"
+            )
         if not comparison.changes:
             lines.append("| – | no changes | | |")
         return "\n".join(lines) + "\n"
@@ -495,7 +499,7 @@ def _comparison_text(comparison: Comparison, *, markdown: bool) -> str:
     for c in comparison.changes:
         before = c.before.outcome.value if c.before else "-"
         after = c.after.outcome.value if c.after else "-"
-        lines.append(f"  {c.kind:<12} {before:>8} -> {after:<8} {c.id}")
+        lines.append(f"  {c.kind:<12} {before:>8} -> {after:<8} {one_line(c.id)}")
     return "\n".join(lines) + "\n"
 
 
@@ -517,6 +521,7 @@ def _summary(context: _Context) -> int:
 
 def _gate(context: _Context) -> int:
     from conformance.atomic import write_text_atomic
+    from conformance.reporting.escaping import one_line
     from conformance.reporting.writers.junit import write_junit
     from conformance.reporting.writers.markdown import render_markdown
     from conformance.results.gating import decide
@@ -529,7 +534,7 @@ def _gate(context: _Context) -> int:
         write_junit(run, args.junit)
     if args.summary is not None:
         write_text_atomic(args.summary, render_markdown(run, decision=decision))
-    print(decision.summary)
+    print(one_line(decision.summary))
     return decision.exit_code
 
 
