@@ -8,6 +8,7 @@ checked). Output for machines with ``--format json``.
 from __future__ import annotations
 
 import argparse
+import os
 import signal
 import sys
 import threading
@@ -18,6 +19,7 @@ from typing import Any
 from conformance import __version__
 from conformance.cli import report as cli_report
 from conformance.cli.output import EXIT_INTERNAL, EXIT_OK, EXIT_USAGE
+from conformance.engine.config import user_cache
 from conformance.engine.flags import FUZZING, SELECTION, add_options
 from conformance.errors import ConformanceError, UsageError
 
@@ -211,6 +213,10 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``conformance`` command; returns the exit code."""
     parser = _parser()
     args = parser.parse_args(argv)
+    # hypothesis keeps what it works out once (its character tables) in
+    # ./.hypothesis by default: in the user's cache instead, never in the
+    # folder a command runs in (a CI checkout); its own setting still wins.
+    os.environ.setdefault("HYPOTHESIS_STORAGE_DIRECTORY", str(user_cache("hypothesis")))
     if args.command is None:
         parser.print_help()
         return EXIT_USAGE

@@ -176,7 +176,6 @@ def run(
         record_history=not (args.no_history or args.dry_run),
         source=args.source,
         lang=lang,
-        hypothesis_home=RunOptions.user_cache("hypothesis"),
         limits=_limits(args, settings),
     )
     with Engine(options) as engine:

@@ -7,8 +7,6 @@ never sees argparse or pytest objects.
 
 from __future__ import annotations
 
-import os
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -90,17 +88,6 @@ class RunOptions:
     source: str | None = None
     lang: str = DEFAULT_LANGUAGE
     environ: dict[str, str] | None = field(default=None, compare=False)
-    # Where hypothesis keeps what it works out once (its character tables):
-    # the command line puts it in the user's cache, never the working folder;
-    # under pytest, hypothesis's own settings stand.
-    hypothesis_home: Path | None = None
-
-    @staticmethod
-    def user_cache(name: str, environ: Mapping[str, str] | None = None) -> Path:
-        """A folder of the user's cache (``$XDG_CACHE_HOME`` or ``~/.cache``)."""
-        environ = os.environ if environ is None else environ
-        base = environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-        return Path(base) / "egov-conformance" / name
 
     @property
     def history_location(self) -> Location:

@@ -16,13 +16,10 @@ process runs the item, and records it in the controller's session.
 from __future__ import annotations
 
 import datetime as dt
-import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
-
-from hypothesis.configuration import set_hypothesis_home_dir
 
 from conformance.engine.listeners import Listener, writable_folder
 from conformance.engine.options import RunOptions
@@ -101,10 +98,6 @@ class Engine:
         if options.fuzz.examples <= 0 or options.fuzz.seconds <= 0:
             raise UsageError("--fuzz-examples and --fuzz-seconds must be positive")
         self.options = options
-        if options.hypothesis_home is not None and not os.environ.get(
-            "HYPOTHESIS_STORAGE_DIRECTORY"
-        ):
-            set_hypothesis_home_dir(options.hypothesis_home)
         self.registry = Registry.open(options.registry)
         self.limits = JsonLimits(max_bytes=options.limits.max_bytes)
         self.validators = _validators(self.registry, options.schema)
