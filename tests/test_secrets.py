@@ -6,12 +6,21 @@ import json
 import os
 import subprocess
 import sys
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+import pytest
 from profile_helpers import profile_text
 
+from conformance.model import Outcome
+from conformance.probing.checks import select
 from conformance.probing.http import ServiceClient
+from conformance.probing.plan import opened, plan, run_planned
+from conformance.probing.profiles import ServiceTarget
 from conformance.probing.reference import ReferenceService
+from conformance.registry.manifest import Agency
 
 COMMAND = str(Path(sys.executable).parent / "conformance")
 SECRET = "tok-7b3f9c-SECRET-3141592653"
@@ -74,9 +83,6 @@ def test_the_token_is_in_no_report_log_or_output(registry, tmp_path):
 
 
 def test_a_reply_that_echoes_the_token_is_redacted(registry):
-    import threading
-    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-
     class Echo(BaseHTTPRequestHandler):
         def do_GET(self) -> None:
             body = json.dumps({"you sent": self.headers.get("Authorization")}).encode()
@@ -101,8 +107,98 @@ def test_a_reply_that_echoes_the_token_is_redacted(registry):
         server.server_close()
     evidence = json.dumps(exchange.to_evidence())
     assert SECRET not in evidence
-    assert SECRET not in exchange.body.decode()
+    assert SECRET not in exchange.curl()
     assert "***" in evidence
+    # What the checks judge is the reply as it came.
+    assert exchange.json() == {"you sent": f"Bearer {SECRET}"}
+    assert exchange.header("X-Debug-Auth") == f"Bearer {SECRET}"
+
+
+def _serve(handler) -> Iterator[str]:
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def do_GET(self) -> None:
+            handler(self)
+
+        def log_message(self, *args) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.fixture
+def person_reply() -> Iterator[str]:
+    """A service whose reply holds "EB3" in a value and in its Location."""
+
+    def reply(request: BaseHTTPRequestHandler) -> None:
+        body = b'{"fin": "83EB3H4", "surname": "Aliyev"}'
+        request.send_response(200)
+        request.send_header("Content-Type", "application/json")
+        request.send_header("Location", "/persons/83EB3H4")
+        request.send_header("Content-Length", str(len(body)))
+        request.end_headers()
+        request.wfile.write(body)
+
+    yield from _serve(reply)
+
+
+def test_redaction_leaves_what_the_checks_judge_as_it_came(person_reply):
+    # A short token, as a test environment's may be: its letters are in a
+    # value and in a header of an ordinary reply.
+    client = ServiceClient(person_reply, token="EB3")
+    exchange = client.request("GET", "/persons/83EB3H4")
+    assert exchange.json() == {"fin": "83EB3H4", "surname": "Aliyev"}
+    assert exchange.header("Location") == "/persons/83EB3H4"
+    # What is shown or stored has it hidden.
+    shown = json.dumps(exchange.to_evidence())
+    assert "EB3" not in shown
+    assert "EB3" not in exchange.curl()
+    assert "83***H4" in shown
+
+
+def test_a_short_token_does_not_fail_a_conforming_service(registry):
+    # With a one-letter token, replacing it inside the replies before judging
+    # them broke every JSON member name, XML element and Location header.
+    token = "e"
+    with ReferenceService(registry, token=token) as service:
+        target = ServiceTarget(
+            id="test:population-register",
+            standard="person@1.2.0",
+            base_url=service.url,
+            agency=Agency("test", "Test agency"),
+            token_env="REFERENCE_TOKEN",
+            allow_writes=True,
+            existing={"fin": ("83EB3H4",)},
+            missing={"fin": ("ZZZZZZZ",)},
+        )
+        checks = select(
+            ids=[
+                "json-body",
+                "xml-body",
+                "same-data",
+                "correlation-id",
+                "create-retrievable",
+            ]
+        )
+        with opened(registry, environ={"REFERENCE_TOKEN": token}) as services:
+            results = [
+                run_planned(services, item) for item in plan(registry, [target], checks)
+            ]
+    assert results
+    failed = {
+        r.id: (r.reason, [f.message for f in r.findings])
+        for r in results
+        if r.outcome is not Outcome.PASSED
+    }
+    assert failed == {}
 
 
 def test_a_missing_token_variable_is_a_usage_error(tmp_path):

@@ -4,10 +4,11 @@ Every request the suite sends goes through :class:`ServiceClient`. It only
 contacts the host of the service's base URL, never follows a redirect to
 another host, sends no write (POST, PUT, PATCH, DELETE) unless the profile
 allows writes, keeps to the profile's rate limit, stops a reply that is too
-slow or too large, and records each exchange as evidence with every secret
-replaced by ``***``. A refused connection or a timeout is not an exception:
-it is an exchange with an ``error``, which checks report as an availability
-problem, apart from non-conformance.
+slow or too large, and records each exchange. The checks judge each reply as
+it came; what is shown or stored of it (evidence, curl commands, the audit
+log) has every secret replaced by ``***``. A refused connection or a timeout
+is not an exception: it is an exchange with an ``error``, which checks report
+as an availability problem, apart from non-conformance.
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ from conformance.model import (
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 _EXCERPT = 4096
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1", "[::1]"})
+_CREDENTIAL_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie"})
 
 
 class WriteRefused(Exception):
@@ -68,9 +70,54 @@ class HttpLimits:
     retries: int = 2  # only for reads that could not connect at all
 
 
+class Redactor:
+    """Replaces every known secret by ``***`` wherever it could appear."""
+
+    def __init__(self, secrets: Iterable[str] = ()) -> None:
+        self._secrets = sorted({s for s in secrets if s}, key=len, reverse=True)
+
+    def text(self, value: str) -> str:
+        """``value`` with secrets replaced."""
+        for secret in self._secrets:
+            value = value.replace(secret, "***")
+        return value
+
+    def data(self, value: bytes) -> bytes:
+        """Bytes with secrets replaced."""
+        for secret in self._secrets:
+            value = value.replace(secret.encode(), b"***")
+        return value
+
+    def headers(self, headers: Mapping[str, str]) -> dict[str, str]:
+        """Headers with secrets replaced; credentials always hidden."""
+        return {
+            name: self.text(value)
+            for name, value in masked_credentials(headers).items()
+        }
+
+
+def masked_credentials(headers: Mapping[str, str]) -> dict[str, str]:
+    """Headers with the values of credential headers replaced by ``***``."""
+    clean = {}
+    for name, value in headers.items():
+        if name.lower() in _CREDENTIAL_HEADERS:
+            scheme = value.split(" ", 1)[0] if " " in value else ""
+            clean[name] = f"{scheme} ***".strip()
+        else:
+            clean[name] = value
+    return clean
+
+
 @dataclass
 class Exchange:
-    """One request and its reply (or why there was none), secrets redacted."""
+    """One request and its reply (or why there was none), as sent and received.
+
+    The checks judge the reply as it came: its status, headers and body are
+    never altered. What is shown or stored of an exchange (:meth:`to_evidence`,
+    :meth:`curl`, the audit log) has every secret ``redactor`` knows replaced
+    by ``***``. Credential headers are kept masked even here: no check needs
+    the token it sent.
+    """
 
     method: str
     url: str
@@ -83,6 +130,7 @@ class Exchange:
     error: str | None = None
     error_kind: str | None = None  # "unavailable", "timeout", "too-large", "redirect"
     dry_run: bool = False
+    redactor: Redactor = field(default_factory=Redactor, repr=False, compare=False)
 
     def header(self, name: str) -> str | None:
         """A response header, matched case-insensitively."""
@@ -104,19 +152,25 @@ class Exchange:
         return value
 
     def curl(self) -> str:
-        """A curl command that reproduces the request (secrets already redacted)."""
+        """A curl command that reproduces the request, secrets redacted."""
+        redact = self.redactor
         parts = ["curl", "-i", "-X", self.method]
-        for name, value in self.request_headers.items():
+        for name, value in redact.headers(self.request_headers).items():
             parts += ["-H", f"{name}: {value}"]
         if self.request_body is not None:
-            parts += ["--data-binary", self.request_body.decode("utf-8", "replace")]
-        parts.append(self.url)
+            body = redact.text(self.request_body.decode("utf-8", "replace"))
+            parts += ["--data-binary", body]
+        parts.append(redact.text(self.url))
         return " ".join(shlex.quote(p) for p in parts)
 
     def to_evidence(self) -> ExchangeEvidence:
-        """A JSON-ready record: request, reply excerpt, timing, curl command."""
+        """A JSON-ready record: request, reply excerpt, timing, curl command;
+        secrets redacted."""
+        redact = self.redactor
         request = ExchangeRequest(
-            method=self.method, url=self.url, headers=dict(self.request_headers)
+            method=self.method,
+            url=redact.text(self.url),
+            headers=redact.headers(self.request_headers),
         )
         data = ExchangeEvidence(
             request=request,
@@ -124,16 +178,16 @@ class Exchange:
             elapsed_ms=round(self.elapsed * 1000, 1),
         )
         if self.request_body is not None:
-            request["body"] = _excerpt(self.request_body)
+            request["body"] = redact.text(_excerpt(self.request_body))
         if self.dry_run:
             data["dry_run"] = True
         if self.error:
-            data["error"] = self.error
+            data["error"] = redact.text(self.error)
         if self.status is not None:
             data["response"] = ExchangeResponse(
                 status=self.status,
-                headers=dict(self.response_headers),
-                body=_excerpt(self.body),
+                headers=redact.headers(self.response_headers),
+                body=redact.text(_excerpt(self.body)),
             )
         return data
 
@@ -145,36 +199,6 @@ def _excerpt(body: bytes) -> str:
     return text
 
 
-class Redactor:
-    """Replaces every known secret by ``***`` wherever it could appear."""
-
-    def __init__(self, secrets: Iterable[str] = ()) -> None:
-        self._secrets = sorted({s for s in secrets if s}, key=len, reverse=True)
-
-    def text(self, value: str) -> str:
-        """``value`` with secrets replaced."""
-        for secret in self._secrets:
-            value = value.replace(secret, "***")
-        return value
-
-    def data(self, value: bytes) -> bytes:
-        """Bytes with secrets replaced."""
-        for secret in self._secrets:
-            value = value.replace(secret.encode(), b"***")
-        return value
-
-    def headers(self, headers: Mapping[str, str]) -> dict[str, str]:
-        """Headers with secrets replaced; credentials always hidden."""
-        clean = {}
-        for name, value in headers.items():
-            if name.lower() in ("authorization", "proxy-authorization", "cookie"):
-                scheme = value.split(" ", 1)[0] if " " in value else ""
-                clean[name] = f"{scheme} ***".strip()
-            else:
-                clean[name] = self.text(value)
-        return clean
-
-
 class AuditLog:
     """One JSON line per request sent: what, where, when, and the answer."""
 
@@ -184,15 +208,16 @@ class AuditLog:
         path.parent.mkdir(parents=True, exist_ok=True)
 
     def record(self, exchange: Exchange, service: str) -> None:
-        """Append one exchange (already redacted)."""
+        """Append one exchange, secrets redacted."""
+        redact = exchange.redactor
         line = json.dumps(
             {
                 "time": dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds"),
                 "service": service,
                 "method": exchange.method,
-                "url": exchange.url,
+                "url": redact.text(exchange.url),
                 "status": exchange.status,
-                "error": exchange.error,
+                "error": redact.text(exchange.error) if exchange.error else None,
                 "elapsed_ms": round(exchange.elapsed * 1000, 1),
                 "correlation_id": exchange.request_headers.get("X-Correlation-ID"),
             },
@@ -303,11 +328,13 @@ class ServiceClient:
             body = json.dumps(json_body, ensure_ascii=False).encode("utf-8")
             sent["Content-Type"] = "application/json"
         sent.update(headers or {})
+        # Kept as sent (only the credentials masked): redacted when shown.
         exchange = Exchange(
             method=method,
-            url=self.redactor.text(url),
-            request_headers=self.redactor.headers(sent),
-            request_body=self.redactor.data(body) if body is not None else None,
+            url=url,
+            request_headers=masked_credentials(sent),
+            request_body=body,
+            redactor=self.redactor,
         )
         if self.dry_run:
             exchange.dry_run = True
@@ -367,11 +394,9 @@ class ServiceClient:
                     response.close()
                     if origin(target) != self._origin:
                         exchange.status = response.status_code
-                        exchange.response_headers = self.redactor.headers(
-                            dict(response.headers)
-                        )
+                        exchange.response_headers = dict(response.headers)
                         exchange.error = (
-                            f"the service redirected to {self.redactor.text(target)},"
+                            f"the service redirected to {target},"
                             " another host; the suite does not follow redirects"
                             " off the service named in the profile"
                         )
@@ -385,10 +410,9 @@ class ServiceClient:
                 exchange.error_kind = "redirect"
                 return
             exchange.status = response.status_code
-            exchange.response_headers = self.redactor.headers(dict(response.headers))
-            exchange.body = self.redactor.data(
-                self._read_capped(response, started, exchange)
-            )
+            # The reply as it came: the checks judge it (redacted only when shown).
+            exchange.response_headers = dict(response.headers)
+            exchange.body = self._read_capped(response, started, exchange)
         except requests.exceptions.SSLError as exc:
             exchange.error = f"TLS verification failed: {_reason(exc)}"
             exchange.error_kind = "tls"
