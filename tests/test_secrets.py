@@ -2,21 +2,25 @@
 
 from __future__ import annotations
 
+import base64
+import dataclasses
 import json
 import os
+import re
 import subprocess
 import sys
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
 from profile_helpers import profile_text
 
 from conformance.model import Outcome
 from conformance.probing.checks import select
-from conformance.probing.http import ServiceClient
+from conformance.probing.http import Redactor, ServiceClient
 from conformance.probing.plan import opened, plan, run_planned
 from conformance.probing.profiles import ServiceTarget
 from conformance.probing.reference import ReferenceService
@@ -221,3 +225,102 @@ def test_a_missing_token_variable_is_a_usage_error(tmp_path):
     assert done.returncode == 2, done.stdout + done.stderr
     assert "MIA_TOKEN (for mia:population-register)" in done.stderr
     assert "not set" in done.stderr
+
+
+def _json_escaped(text: str, upper: bool = False) -> str:
+    escaped = "".join(f"\\u{ord(c):04x}" for c in text)
+    return escaped.upper().replace("\\U", "\\u") if upper else escaped
+
+
+SLASHED = "tok/7b3f-SECRET/31415"
+
+
+@pytest.mark.parametrize(
+    "form",
+    [
+        pytest.param(SLASHED, id="as-is"),
+        pytest.param(_json_escaped(SLASHED), id="json-unicode-escapes"),
+        pytest.param(_json_escaped(SLASHED, upper=True), id="json-upper-hex"),
+        pytest.param(SLASHED.replace("/", "\\/"), id="json-escaped-slash"),
+        pytest.param(
+            "tok\\/7b3f\\u002dSECRET\\/31415", id="json-some-characters-escaped"
+        ),
+        pytest.param(quote(SLASHED, safe=""), id="percent-encoded"),
+        pytest.param(
+            re.sub("%..", lambda m: m[0].lower(), quote(SLASHED, safe="")),
+            id="percent-lower-hex",
+        ),
+        pytest.param(base64.b64encode(SLASHED.encode()).decode(), id="base64"),
+        pytest.param(
+            base64.b64encode(SLASHED.encode()).decode().rstrip("="),
+            id="base64-unpadded",
+        ),
+        pytest.param(
+            base64.urlsafe_b64encode(SLASHED.encode()).decode(), id="base64-urlsafe"
+        ),
+    ],
+)
+def test_the_redactor_hides_encoded_forms_of_a_token(form):
+    shown = Redactor([SLASHED]).text(f"before {form} after")
+    assert form not in shown
+    assert shown == "before *** after"
+
+
+@pytest.mark.parametrize("user", ["", "api", "user", "client-17"])
+def test_the_redactor_hides_a_token_in_basic_credentials(user):
+    # Basic authentication carries base64 of user:password, so the token's
+    # encoding depends on the length of the user name before it.
+    credentials = base64.b64encode(f"{user}:{SLASHED}".encode()).decode()
+    shown = Redactor([SLASHED]).text(f"Basic {credentials}")
+    assert "***" in shown
+    # What is left of the encoding does not hold the token any more.
+    left = shown.removeprefix("Basic ").replace("***", "")
+    assert len(left) <= len(credentials) - len(SLASHED)
+
+
+def test_a_token_echoed_in_encoded_forms_is_in_no_part_of_a_result(registry):
+    # The reply echoes the token JSON-escaped in a value that breaks its
+    # pattern: the validator decodes it and the finding's message quotes it.
+    escaped = _json_escaped(SLASHED)
+    body = '{"fin": "' + escaped + '", "note": "' + SLASHED.replace("/", "\\/") + '"}'
+
+    def reply(request: BaseHTTPRequestHandler) -> None:
+        data = body.encode()
+        request.send_response(200)
+        request.send_header("Content-Type", "application/json")
+        request.send_header("X-Request-Uri", f"/echo?token={quote(SLASHED, safe='')}")
+        request.send_header("Content-Length", str(len(data)))
+        request.end_headers()
+        request.wfile.write(data)
+
+    for url in _serve(reply):
+        target = ServiceTarget(
+            id="test:population-register",
+            standard="person@1.2.0",
+            base_url=url,
+            agency=Agency("test", "Test agency"),
+            token_env="REFERENCE_TOKEN",
+            existing={"fin": ("83EB3H4",)},
+            missing={"fin": ("ZZZZZZZ",)},
+        )
+        with opened(registry, environ={"REFERENCE_TOKEN": SLASHED}) as services:
+            results = [
+                run_planned(services, item)
+                for item in plan(registry, [target], select(ids=["json-body"]))
+            ]
+    assert {r.outcome for r in results} == {Outcome.FAILED}
+    shown = json.dumps(
+        [
+            {
+                "findings": [dataclasses.asdict(f) for f in r.findings],
+                "reason": r.reason,
+                "evidence": r.evidence,
+            }
+            for r in results
+        ],
+        ensure_ascii=False,
+    )
+    for form in (SLASHED, escaped, quote(SLASHED, safe="")):
+        assert form not in shown
+    assert SLASHED.replace("/", "\\/") not in shown.replace("\\\\", "\\")
+    assert "***" in shown

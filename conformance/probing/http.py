@@ -13,8 +13,10 @@ as an availability problem, apart from non-conformance.
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import json
+import re
 import shlex
 import threading
 import time
@@ -22,7 +24,7 @@ import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TypedDict
+from typing import TypedDict, TypeVar, cast
 from urllib.parse import urlencode, urljoin, urlsplit
 
 import requests
@@ -40,6 +42,7 @@ READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 _EXCERPT = 4096
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1", "[::1]"})
 _CREDENTIAL_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie"})
+_T = TypeVar("_T")
 
 
 class WriteRefused(Exception):
@@ -71,22 +74,49 @@ class HttpLimits:
 
 
 class Redactor:
-    """Replaces every known secret by ``***`` wherever it could appear."""
+    """Replaces every known secret by ``***`` wherever it could appear.
+
+    A secret is found as it is and in the forms a reply or a message may
+    carry it in: JSON-escaped (any character as ``\\uXXXX``, ``/`` as
+    ``\\/``), percent-encoded, as XML character references, and in base64
+    (on its own, or inside Basic credentials ``user:token``, whatever the
+    user name's length). Forms may mix within one occurrence.
+    """
 
     def __init__(self, secrets: Iterable[str] = ()) -> None:
         self._secrets = sorted({s for s in secrets if s}, key=len, reverse=True)
+        alternatives: list[str] = []
+        for secret in self._secrets:
+            alternatives.append("".join(_char_forms(char) for char in secret))
+            alternatives += [re.escape(form) for form in _base64_forms(secret)]
+        pattern = "|".join(alternatives)
+        self._text = re.compile(pattern) if pattern else None
+        self._bytes = re.compile(pattern.encode("utf-8")) if pattern else None
+        # The most bytes one occurrence can take (12 per character: %XX four
+        # times, or a surrogate pair of \uXXXX).
+        self.reach = 12 * max((len(s) for s in self._secrets), default=0)
 
     def text(self, value: str) -> str:
         """``value`` with secrets replaced."""
-        for secret in self._secrets:
-            value = value.replace(secret, "***")
-        return value
+        return self._text.sub("***", value) if self._text else value
 
     def data(self, value: bytes) -> bytes:
         """Bytes with secrets replaced."""
-        for secret in self._secrets:
-            value = value.replace(secret.encode(), b"***")
-        return value
+        return self._bytes.sub(b"***", value) if self._bytes else value
+
+    def excerpt(self, body: bytes, limit: int) -> str:
+        """About the first ``limit`` bytes of ``body`` as text, secrets
+        replaced; never cut inside a secret (no part of one is shown)."""
+        window = body[: limit + self.reach]
+        cut = limit
+        if self._bytes is not None:
+            for match in self._bytes.finditer(window):
+                if match.start() >= cut:
+                    break
+                if match.end() > cut:
+                    cut = match.start()
+                    break
+        return self.data(window[:cut]).decode("utf-8", "replace")
 
     def headers(self, headers: Mapping[str, str]) -> dict[str, str]:
         """Headers with secrets replaced; credentials always hidden."""
@@ -94,6 +124,80 @@ class Redactor:
             name: self.text(value)
             for name, value in masked_credentials(headers).items()
         }
+
+    def within(self, value: _T) -> _T:
+        """``value`` with secrets replaced in every string of it, keys too
+        (lists, tuples and dicts are walked, as in JSON)."""
+        return cast("_T", self._walk(value))
+
+    def _walk(self, value: object) -> object:
+        if isinstance(value, str):
+            return self.text(value)
+        if isinstance(value, dict):
+            return {self._walk(k): self._walk(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [self._walk(v) for v in value]
+        if isinstance(value, tuple):
+            return tuple(self._walk(v) for v in value)
+        return value
+
+
+_JSON_SHORT = {
+    '"': '\\"',
+    "\\": "\\\\",
+    "/": "\\/",
+    "\b": "\\b",
+    "\f": "\\f",
+    "\n": "\\n",
+    "\r": "\\r",
+    "\t": "\\t",
+}
+_XML_NAMED = {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&apos;"}
+_MIN_BASE64 = 8  # shorter base64 fragments would hide ordinary text
+
+
+def _any_case(hex_digits: str) -> str:
+    return "".join(
+        f"[{d.lower()}{d.upper()}]" if d.isalpha() else d for d in hex_digits
+    )
+
+
+def _char_forms(char: str) -> str:
+    """A pattern for one character of a secret in every form it may take."""
+    forms = [re.escape(char)]
+    units = char.encode("utf-16-be")
+    forms.append(
+        "".join(
+            r"\\u" + _any_case(units[i : i + 2].hex()) for i in range(0, len(units), 2)
+        )
+    )
+    if char in _JSON_SHORT:
+        forms.append(re.escape(_JSON_SHORT[char]))
+    forms.append("".join("%" + _any_case(f"{b:02x}") for b in char.encode("utf-8")))
+    if char == " ":
+        forms.append(r"\+")
+    forms.append(f"&#0*{ord(char)};")
+    forms.append(f"&#[xX]0*{_any_case(f'{ord(char):x}')};")
+    if char in _XML_NAMED:
+        forms.append(re.escape(_XML_NAMED[char]))
+    return "(?:" + "|".join(forms) + ")"
+
+
+def _base64_forms(secret: str) -> list[str]:
+    """The secret in base64: whole, and the characters that encode only its
+    bytes at each of the three alignments it can have inside a longer value
+    (``user:token`` in Basic credentials)."""
+    raw = secret.encode("utf-8")
+    forms: set[str] = set()
+    for encode in (base64.b64encode, base64.urlsafe_b64encode):
+        whole = encode(raw).decode("ascii")
+        forms |= {whole, whole.rstrip("=")}
+        for offset in (0, 1, 2):
+            encoded = encode(b"\0" * offset + raw).decode("ascii")
+            start = -(-offset * 4 // 3)  # the first character of the secret's bits only
+            end = (offset + len(raw)) * 8 // 6
+            forms.add(encoded[start:end])
+    return sorted((f for f in forms if len(f) >= _MIN_BASE64), key=len, reverse=True)
 
 
 def masked_credentials(headers: Mapping[str, str]) -> dict[str, str]:
@@ -178,7 +282,7 @@ class Exchange:
             elapsed_ms=round(self.elapsed * 1000, 1),
         )
         if self.request_body is not None:
-            request["body"] = redact.text(_excerpt(self.request_body))
+            request["body"] = _excerpt(self.request_body, redact)
         if self.dry_run:
             data["dry_run"] = True
         if self.error:
@@ -187,13 +291,13 @@ class Exchange:
             data["response"] = ExchangeResponse(
                 status=self.status,
                 headers=redact.headers(self.response_headers),
-                body=redact.text(_excerpt(self.body)),
+                body=_excerpt(self.body, redact),
             )
         return data
 
 
-def _excerpt(body: bytes) -> str:
-    text = body[:_EXCERPT].decode("utf-8", "replace")
+def _excerpt(body: bytes, redactor: Redactor) -> str:
+    text = redactor.excerpt(body, _EXCERPT)
     if len(body) > _EXCERPT:
         text += f"… ({len(body):,} bytes in all)"
     return text

@@ -12,7 +12,7 @@ import contextlib
 import os
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, TypedDict, Unpack
 
@@ -33,6 +33,7 @@ from conformance.probing.http import (
     AuditLog,
     Exchange,
     HttpLimits,
+    Redactor,
     ServiceClient,
     WriteRefused,
 )
@@ -190,6 +191,13 @@ class Services:
                 )
         return target.base_url, token, verify
 
+    def redactor(self, target: ServiceTarget) -> Redactor:
+        """What hides the secrets of a service in what is shown or stored."""
+        if target.id in self._contexts:
+            return self._contexts[target.id].client.redactor
+        token = self.environ.get(target.token_env) if target.token_env else None
+        return Redactor([token] if token else [])
+
     def close(self) -> None:
         """Close clients and stop reference services."""
         for context in self._contexts.values():
@@ -267,6 +275,10 @@ def run_planned(services: Services, item: Planned) -> Result:
     where = (
         f" ({item.operation.method} {item.operation.path})" if item.operation else ""
     )
+    # The checks judged the replies as they came; the result is what is shown
+    # and stored, so every string of it is redacted (a finding's message may
+    # quote a value that a reply echoed, in any encoding, decoded).
+    redact = services.redactor(item.target)
     return Result(
         id=item.id,
         title=f"{item.target.id}: {spec.title}{where}",
@@ -274,11 +286,27 @@ def run_planned(services: Services, item: Planned) -> Result:
         target=item.target.id,
         standard=spec.standard,
         requirement=requirement,
-        findings=tuple(findings),
-        reason=reason,
-        evidence=evidence,
+        findings=tuple(_redacted(finding, redact) for finding in findings),
+        reason=redact.text(reason) if reason is not None else None,
+        evidence=redact.within(evidence),
         duration=time.perf_counter() - started,
         kind="service",
+    )
+
+
+def _redacted(finding: Finding, redact: Redactor) -> Finding:
+    def text(value: str | None) -> str | None:
+        return redact.text(value) if value is not None else None
+
+    return replace(
+        finding,
+        message=redact.text(finding.message),
+        rule=redact.text(finding.rule),
+        pointer=text(finding.pointer),
+        xpath=text(finding.xpath),
+        schema_location=text(finding.schema_location),
+        requirement=text(finding.requirement),
+        standard=text(finding.standard),
     )
 
 
