@@ -18,10 +18,11 @@ from urllib.parse import quote
 import pytest
 from profile_helpers import profile_text
 
+from conformance.errors import UsageError
 from conformance.model import Outcome
 from conformance.probing.checks import select
 from conformance.probing.http import Redactor, ServiceClient
-from conformance.probing.plan import opened, plan, run_planned
+from conformance.probing.plan import opened, plan, require_credentials, run_planned
 from conformance.probing.profiles import ServiceTarget
 from conformance.probing.reference import ReferenceService
 from conformance.registry.manifest import Agency
@@ -324,3 +325,73 @@ def test_a_token_echoed_in_encoded_forms_is_in_no_part_of_a_result(registry):
         assert form not in shown
     assert SLASHED.replace("/", "\\/") not in shown.replace("\\\\", "\\")
     assert "***" in shown
+
+
+@pytest.mark.parametrize(
+    ("value", "what"),
+    [
+        (SECRET + "\r", "line break"),
+        (SECRET + "\n", "line break"),
+        (SECRET + "\r\n", "line break"),
+        (SECRET[:5] + "\t" + SECRET[5:], "control character"),
+        (SECRET[:5] + "\x00" + SECRET[5:], "control character"),
+    ],
+)
+def test_a_token_with_a_control_character_is_refused_at_start(value, what):
+    target = ServiceTarget(
+        id="mia:population-register",
+        standard="person@1.2.0",
+        base_url="https://api.mia.gov.az",
+        agency=Agency("mia", "Ministry of Internal Affairs"),
+        token_env="MIA_TOKEN",
+    )
+    with pytest.raises(UsageError) as raised:
+        require_credentials([target], {"MIA_TOKEN": value})
+    message = str(raised.value)
+    assert "MIA_TOKEN (for mia:population-register)" in message
+    assert what in message
+    assert SECRET[5:] not in message and SECRET[:5] not in message
+
+
+def test_the_token_read_for_a_service_is_checked_too(registry):
+    target = ServiceTarget(
+        id="mia:population-register",
+        standard="person@1.2.0",
+        base_url="http://127.0.0.1:9",
+        agency=Agency("mia", "Ministry of Internal Affairs"),
+        token_env="MIA_TOKEN",
+    )
+    with (
+        opened(registry, environ={"MIA_TOKEN": SECRET + "\r\n"}) as services,
+        pytest.raises(UsageError) as raised,
+    ):
+        services.context(target)
+    assert "MIA_TOKEN" in str(raised.value)
+    assert SECRET not in str(raised.value)
+
+
+def test_a_token_from_a_windows_file_stops_the_run_before_any_request(
+    tmp_path, loopback_counter
+):
+    profile = _profile(tmp_path, f"http://127.0.0.1:{loopback_counter.port}")
+    reports = tmp_path / "reports"
+    done = subprocess.run(
+        [COMMAND, "run", "--agency", str(profile), "--reports-dir", str(reports)],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "MIA_TOKEN": SECRET + "\r\n"},
+        timeout=300,
+    )
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert "MIA_TOKEN" in done.stderr
+    assert "line break" in done.stderr
+    written = [p.read_bytes() for p in reports.rglob("*") if p.is_file()]
+    for text in [done.stdout, done.stderr, *map(bytes.decode, written)]:
+        assert SECRET not in text
+    assert loopback_counter.connections == []
+
+
+def test_the_client_refuses_a_token_it_could_not_send():
+    with pytest.raises(ValueError, match="line break") as raised:
+        ServiceClient("http://127.0.0.1:9", service="mia:x", token=SECRET + "\n")
+    assert SECRET not in str(raised.value)

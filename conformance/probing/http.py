@@ -20,6 +20,7 @@ import re
 import shlex
 import threading
 import time
+import unicodedata
 import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -331,6 +332,31 @@ class AuditLog:
             handle.write(line + "\n")
 
 
+def token_problem(token: str) -> str | None:
+    """Why a token cannot go in an Authorization header, or ``None``.
+
+    The answer never quotes the token: it is shown to say what to fix.
+    """
+    if token != token.rstrip("\r\n"):
+        return (
+            "ends in a line break (CR or LF), as a secret file saved with Windows"
+            " line endings does; an HTTP header cannot carry it: remove it (e.g."
+            " tr -d '\\r\\n' < file)"
+        )
+    for char in token:
+        if unicodedata.category(char) == "Cc":
+            return (
+                f"holds a control character (U+{ord(char):04X}), which an HTTP"
+                " header cannot carry; set the token without it"
+            )
+        if not char.isascii():
+            return (
+                f"holds a character outside ASCII (U+{ord(char):04X}), which an"
+                " Authorization header cannot carry; set the token without it"
+            )
+    return None
+
+
 def origin(url: str) -> tuple[str, str, int]:
     """Scheme, host and port of a URL (default ports filled in)."""
     parts = urlsplit(url)
@@ -360,6 +386,8 @@ class ServiceClient:
         audit: AuditLog | None = None,
         secrets: Iterable[str] = (),
     ) -> None:
+        if token is not None and (problem := token_problem(token)):
+            raise ValueError(f"the token for {service} {problem}")
         self.base_url = base_url.rstrip("/")
         self.service = service
         self._token = token

@@ -36,6 +36,7 @@ from conformance.probing.http import (
     Redactor,
     ServiceClient,
     WriteRefused,
+    token_problem,
 )
 from conformance.probing.interfaces import Operation, interface_for
 from conformance.probing.profiles import Profile, ServiceTarget
@@ -90,18 +91,27 @@ def plan(
 def require_credentials(
     targets: list[ServiceTarget], environ: dict[str, str] | None = None
 ) -> None:
-    """Fail fast, before any request, when a token variable is not set."""
+    """Fail fast, before any request, when a token variable is not set or
+    holds what an HTTP header cannot carry (named, never quoted)."""
     environ = environ if environ is not None else dict(os.environ)
-    missing = [
-        f"{t.token_env} (for {t.id})"
-        for t in targets
-        if t.token_env and not t.is_reference and not environ.get(t.token_env)
-    ]
+    needed = [(t, t.token_env) for t in targets if t.token_env and not t.is_reference]
+    missing = [f"{name} (for {t.id})" for t, name in needed if not environ.get(name)]
     if missing:
         raise UsageError(
             "the environment variables that should hold the services' tokens are"
             f" not set: {', '.join(missing)}; set them (the profile names the"
             " variable, never the token)"
+        )
+    for target, name in needed:
+        _check_token(target, environ[name])
+
+
+def _check_token(target: ServiceTarget, token: str) -> None:
+    problem = token_problem(token)
+    if problem:
+        raise UsageError(
+            f"the environment variable {target.token_env} (for {target.id}) that"
+            f" holds its token {problem}"
         )
 
 
@@ -189,6 +199,7 @@ class Services:
                     f"service {target.id}: the environment variable"
                     f" {target.token_env} that should hold its token is not set"
                 )
+            _check_token(target, token)
         return target.base_url, token, verify
 
     def redactor(self, target: ServiceTarget) -> Redactor:
