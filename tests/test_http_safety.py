@@ -11,7 +11,12 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from conformance.probing.http import HttpLimits, ServiceClient, WriteRefused
+from conformance.probing.http import (
+    HttpLimits,
+    ServiceClient,
+    UnsafeUrl,
+    WriteRefused,
+)
 
 
 def _serve(handler: Callable[[BaseHTTPRequestHandler], None], context=None):
@@ -257,3 +262,77 @@ def test_reads_are_retried_when_the_connection_fails_writes_are_not():
         assert len(accepted) == 1
     finally:
         listener.close()
+
+
+@pytest.mark.parametrize(
+    ("location", "why"),
+    [
+        # urlsplit reads the host after the backslash and "@"; the HTTP
+        # library reads the one before: the token would go to OTHER.
+        ("http://OTHER\\@SERVICE/stolen", "backslash"),
+        ("/\\OTHER/stolen", "backslash"),
+        ("http://user@SERVICE/stolen", "user-info"),
+        ("http://SERVICE/sto len", "space"),
+        ("http://SERVICE/sto\x01len", "control character"),
+    ],
+)
+def test_a_redirect_to_an_ambiguous_url_is_not_followed(serve, location, why):
+    elsewhere: list[str] = []
+
+    def target(request):
+        elsewhere.append(request.headers.get("Authorization", ""))
+        request.send_response(200)
+        request.send_header("Content-Length", "0")
+        request.end_headers()
+
+    other = serve(target).removeprefix("http://").replace("127.0.0.1", "localhost")
+    service: list[str] = []
+
+    def redirect(request):
+        if request.path != "/x":
+            elsewhere.append(request.headers.get("Authorization", ""))
+        request.send_response(302)
+        request.send_header("Location", location.replace("SERVICE", service[0]))
+        request.send_header("Content-Length", "0")
+        request.end_headers()
+
+    location = location.replace("OTHER", other)
+    base = serve(redirect)
+    service.append(base.removeprefix("http://"))
+    exchange = ServiceClient(base, token="s3cr3t-token").request("GET", "/x")
+    assert exchange.status == 302
+    assert exchange.error_kind == "redirect"
+    assert why in exchange.error
+    assert "not follow" in exchange.error
+    assert elsewhere == []
+
+
+@pytest.mark.parametrize(
+    ("base_url", "why"),
+    [
+        ("http://api.example.org\\@127.0.0.1:9", "backslash"),
+        ("http://user:password@127.0.0.1:9", "user-info"),
+        ("http://127.0.0.1:9\x00.example.org", "control character"),
+    ],
+)
+def test_an_ambiguous_base_url_is_refused(base_url, why):
+    with pytest.raises(UnsafeUrl, match=why):
+        ServiceClient(base_url)
+
+
+@pytest.mark.parametrize(
+    ("path", "why"),
+    [
+        ("/persons/a\\b", "backslash"),
+        ("/persons/a b", "space"),
+        ("/persons/a\r\nX-Injected: 1", "control character"),
+        ("http://attacker\\@127.0.0.1/persons", "backslash"),
+    ],
+)
+def test_an_ambiguous_path_is_refused_and_nothing_is_sent(serve, path, why):
+    hits: list[str] = []
+    client = ServiceClient(serve(lambda request: hits.append(request.path)))
+    with pytest.raises(UnsafeUrl, match=why):
+        client.request("GET", path)
+    assert hits == []
+    assert client.exchanges == []

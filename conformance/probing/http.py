@@ -25,13 +25,17 @@ import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TypedDict, TypeVar, cast
+from typing import TYPE_CHECKING, TypedDict, TypeVar, cast
 from urllib.parse import urlencode, urljoin, urlsplit
 
 import requests
+import requests.adapters
 import urllib3
+from urllib3.exceptions import LocationParseError
+from urllib3.util import parse_url
 
 from conformance.atomic import write_text_atomic
+from conformance.errors import ConformanceError
 from conformance.model import (
     ExchangeEvidence,
     ExchangeRequest,
@@ -39,15 +43,23 @@ from conformance.model import (
     JsonValue,
 )
 
+if TYPE_CHECKING:
+    from urllib3._base_connection import BaseHTTPConnection
+
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 _EXCERPT = 4096
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1", "[::1]"})
 _CREDENTIAL_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie"})
 _T = TypeVar("_T")
+Origin = tuple[str, str, int]  # scheme, host (lower-case), port
 
 
 class WriteRefused(Exception):
     """A write request on a service whose profile does not allow writes."""
+
+
+class UnsafeUrl(ConformanceError, ValueError):
+    """A URL the suite does not send to: parsers could read its host two ways."""
 
 
 class RequestOptions(TypedDict, total=False):
@@ -357,16 +369,144 @@ def token_problem(token: str) -> str | None:
     return None
 
 
-def origin(url: str) -> tuple[str, str, int]:
-    """Scheme, host and port of a URL (default ports filled in)."""
+# A host name, an IPv4 address or a bracketed IPv6 address, and a port: no
+# user-info, no percent-encoding, nothing two parsers could read apart.
+_AUTHORITY = re.compile(r"(?:[A-Za-z0-9._-]+|\[[0-9A-Fa-f:.]+\])(?::[0-9]{1,5})?")
+
+
+def _character_problem(text: str) -> str | None:
+    if "\\" in text:
+        return (
+            "it holds a backslash, which URL parsers read differently (some as"
+            " a slash, so the host may be taken from before or after it); write"
+            " it with forward slashes only"
+        )
+    for char in text:
+        if char.isspace() or unicodedata.category(char) in ("Cc", "Cf"):
+            kind = "a space" if char == " " else "a control character"
+            return (
+                f"it holds {kind} (U+{ord(char):04X}), which parsers strip, keep"
+                " or refuse differently; percent-encode it"
+            )
+    return None
+
+
+def reference_problem(reference: str) -> str | None:
+    """Why a URL or a relative reference (a path, a redirect's Location, an
+    interface's server) is ambiguous, or ``None``."""
+    problem = _character_problem(reference)
+    if problem is None and urlsplit(reference).scheme:
+        problem = url_problem(reference)
+    elif problem is None and reference.startswith("//"):
+        problem = url_problem("http:" + reference)
+    return problem
+
+
+def url_problem(url: str) -> str | None:
+    """Why an absolute URL is not one the suite sends to, or ``None``: it
+    must be http(s), with a plain host and port that every parser (the one
+    that judges, the one that connects) reads alike."""
+    problem = _character_problem(url)
+    if problem is not None:
+        return problem
     parts = urlsplit(url)
-    port = parts.port or (443 if parts.scheme == "https" else 80)
-    return parts.scheme, (parts.hostname or "").lower(), port
+    if parts.scheme not in ("http", "https"):
+        return "it is not an http:// or https:// URL"
+    if "@" in parts.netloc:
+        return (
+            "it holds user-info (a name or password before '@'), which can hide"
+            " the host it leads to; credentials never go in a URL"
+        )
+    if not _AUTHORITY.fullmatch(parts.netloc):
+        return (
+            f"its host {parts.netloc!r} is not a plain host name or IP address"
+            " with an optional port"
+        )
+    try:
+        port = parts.port
+        parsed = parse_url(url)
+    except (ValueError, LocationParseError):
+        return "its port is not a number from 0 to 65535"
+    judged = _origin_of(parts.scheme, parts.hostname, port)
+    if _origin_of(parsed.scheme, parsed.host, parsed.port) != judged:
+        return "the HTTP library reads another host or port in it than a URL parser"
+    return None
+
+
+def _origin_of(scheme: str | None, host: str | None, port: int | None) -> Origin:
+    scheme = (scheme or "http").lower()
+    host = (host or "").lower().removeprefix("[").removesuffix("]")
+    return scheme, host, port or (443 if scheme == "https" else 80)
+
+
+def origin(url: str) -> Origin:
+    """Scheme, host and port a request to ``url`` goes to (default ports
+    filled in), read as the HTTP library reads it; :class:`UnsafeUrl` when
+    the URL is ambiguous (:func:`url_problem`).
+
+    The one judge of where a URL leads: the client compares it with the
+    service's, and checks it again against the connection the HTTP library
+    is about to open.
+    """
+    problem = url_problem(url)
+    if problem is not None:
+        raise UnsafeUrl(f"the suite does not send to {url!r}: {problem}")
+    parsed = parse_url(url)
+    return _origin_of(parsed.scheme, parsed.host, parsed.port)
 
 
 def is_loopback(url: str) -> bool:
     """True when the URL's host is a loopback address."""
     return origin(url)[1] in LOOPBACK_HOSTS
+
+
+class _Attempt:
+    """What one attempt at an exchange may do while it runs: connect to
+    the service's origin only."""
+
+    def __init__(self, allowed: Origin) -> None:
+        self.allowed = allowed
+
+
+_ACTIVE = threading.local()  # the _Attempt of the exchange this thread sends
+
+
+def _active() -> _Attempt | None:
+    attempt: _Attempt | None = getattr(_ACTIVE, "attempt", None)
+    return attempt
+
+
+def _check_connecting(scheme: str, host: str | None, port: int | None) -> None:
+    # The last word on where a request goes: the connection the HTTP library
+    # is about to use, judged by the same rule as every URL before it.
+    attempt = _active()
+    where = _origin_of(scheme, host, port)
+    if attempt is not None and where != attempt.allowed:
+        raise UnsafeUrl(
+            f"the HTTP library was about to connect to {where[0]}://{where[1]}:"
+            f"{where[2]}, not the service's origin; nothing was sent there"
+        )
+
+
+class _GuardedHTTPConnectionPool(urllib3.HTTPConnectionPool):
+    def _get_conn(self, timeout: float | None = None) -> BaseHTTPConnection:
+        _check_connecting(self.scheme, self.host, self.port)
+        return super()._get_conn(timeout)
+
+
+class _GuardedHTTPSConnectionPool(urllib3.HTTPSConnectionPool):
+    def _get_conn(self, timeout: float | None = None) -> BaseHTTPConnection:
+        _check_connecting(self.scheme, self.host, self.port)
+        return super()._get_conn(timeout)
+
+
+def _guarded_adapter() -> requests.adapters.HTTPAdapter:
+    adapter = requests.adapters.HTTPAdapter()
+    adapter.poolmanager.pool_classes_by_scheme = {
+        "http": _GuardedHTTPConnectionPool,
+        "https": _GuardedHTTPSConnectionPool,
+    }
+    return adapter
 
 
 class ServiceClient:
@@ -401,6 +541,9 @@ class ServiceClient:
         self._session = requests.Session()
         self._session.verify = verify
         self._session.trust_env = False  # no proxies or netrc credentials from outside
+        adapter = _guarded_adapter()
+        self._session.mount("http://", adapter)
+        self._session.mount("https://", adapter)
         self._last = 0.0
         self._pace = threading.Lock()
         self.exchanges: list[Exchange] = []
@@ -510,6 +653,7 @@ class ServiceClient:
     ) -> None:
         started = time.monotonic()
         limits = self.limits
+        _ACTIVE.attempt = _Attempt(self._origin)
         try:
             for _hop in range(limits.max_redirects + 1):
                 response = self._session.request(
@@ -521,20 +665,17 @@ class ServiceClient:
                     allow_redirects=False,
                     stream=True,
                 )
-                if response.is_redirect and response.headers.get("Location"):
-                    target = urljoin(url, response.headers["Location"])
+                location = response.headers.get("Location")
+                if response.is_redirect and location:
                     response.close()
-                    if origin(target) != self._origin:
+                    refused = self._refused_redirect(url, location)
+                    if refused is not None:
                         exchange.status = response.status_code
                         exchange.response_headers = dict(response.headers)
-                        exchange.error = (
-                            f"the service redirected to {target},"
-                            " another host; the suite does not follow redirects"
-                            " off the service named in the profile"
-                        )
+                        exchange.error = refused
                         exchange.error_kind = "redirect"
                         return
-                    url = target
+                    url = urljoin(url, location)
                     continue
                 break
             else:
@@ -545,6 +686,9 @@ class ServiceClient:
             # The reply as it came: the checks judge it (redacted only when shown).
             exchange.response_headers = dict(response.headers)
             exchange.body = self._read_capped(response, started, exchange)
+        except UnsafeUrl as exc:
+            exchange.error = str(exc)
+            exchange.error_kind = "redirect"
         except requests.exceptions.SSLError as exc:
             exchange.error = f"TLS verification failed: {_reason(exc)}"
             exchange.error_kind = "tls"
@@ -573,7 +717,26 @@ class ServiceClient:
             exchange.error = f"the reply broke off: {_reason(exc)}"
             exchange.error_kind = "unavailable"
         finally:
+            _ACTIVE.attempt = None
             exchange.elapsed = time.monotonic() - started
+
+    def _refused_redirect(self, url: str, location: str) -> str | None:
+        """Why a redirect is not followed, or ``None`` to follow it."""
+        problem = reference_problem(location)
+        target = urljoin(url, location)
+        if problem is None:
+            problem = url_problem(target)
+        if problem is not None:
+            return (
+                f"the service redirected to {location!r}; the suite does not"
+                f" follow it: {problem}"
+            )
+        if origin(target) != self._origin:
+            return (
+                f"the service redirected to {target}, another host; the suite"
+                " does not follow redirects off the service named in the profile"
+            )
+        return None
 
     def _read_capped(
         self, response: requests.Response, started: float, exchange: Exchange

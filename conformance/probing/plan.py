@@ -36,6 +36,7 @@ from conformance.probing.http import (
     Redactor,
     ServiceClient,
     WriteRefused,
+    reference_problem,
     token_problem,
 )
 from conformance.probing.interfaces import Operation, interface_for
@@ -78,6 +79,14 @@ def plan(
                 f" {standard.id})"
             )
         interface = interface_for(registry, standard)
+        problem = reference_problem(interface.prefix)
+        if problem is not None:
+            raise UsageError(
+                f"service {target.id}: {standard.ref}'s interface"
+                f" ({standard.interface}) names the server {interface.prefix!r}"
+                f" (servers[0].url), which the suite does not send to: {problem};"
+                " fix the OpenAPI document"
+            )
         for spec in specs:
             if spec.roles is None:
                 planned.append(Planned(target, spec, None))

@@ -151,10 +151,18 @@ def load_profile(path: Path) -> Profile:
 def _service(path: Path, agency: Agency, entry: _ServiceEntry) -> ServiceTarget:
     # Imported here: the HTTP client loads requests (~55 ms), which checking
     # payloads (validate, or run without services) never needs.
-    from conformance.probing.http import is_loopback
+    from conformance.probing.http import is_loopback, url_problem
 
     base_url = entry["base_url"].rstrip("/")
     where = f"{path}: services {entry['id']!r}"
+    problem = url_problem(base_url) if base_url != "reference" else None
+    if problem is not None:
+        # Not quoted when it holds user-info: that may be a password.
+        shown = "" if "@" in base_url else f" {base_url!r}"
+        raise UsageError(
+            f"{where}: base_url{shown} is refused: {problem} (the suite sends"
+            " only to a URL whose host every parser reads alike)"
+        )
     if base_url.startswith("http://") and not is_loopback(base_url):
         raise UsageError(
             f"{where}: base_url {base_url!r} is plain HTTP; services are reached"
