@@ -336,3 +336,89 @@ def test_an_ambiguous_path_is_refused_and_nothing_is_sent(serve, path, why):
         client.request("GET", path)
     assert hits == []
     assert client.exchanges == []
+
+
+@pytest.fixture
+def raw_server() -> Iterator[Callable]:
+    """A loopback TCP server running ``handle(conn)`` for each connection;
+    ``handle`` may loop until ``stop`` is set. Counts connections."""
+    listeners: list[socket.socket] = []
+    stop = threading.Event()
+
+    def start(handle: Callable[[socket.socket, threading.Event], None]):
+        listener = socket.socket()
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(8)
+        listeners.append(listener)
+        accepted: list[socket.socket] = []
+
+        def serve() -> None:
+            while not stop.is_set():
+                try:
+                    conn, _ = listener.accept()
+                except OSError:
+                    return
+                accepted.append(conn)
+                threading.Thread(
+                    target=_handle_quietly, args=(handle, conn, stop), daemon=True
+                ).start()
+
+        threading.Thread(target=serve, daemon=True).start()
+        return f"http://127.0.0.1:{listener.getsockname()[1]}", accepted
+
+    yield start
+    stop.set()
+    for listener in listeners:
+        listener.close()
+
+
+def _handle_quietly(handle, conn: socket.socket, stop: threading.Event) -> None:
+    try:
+        handle(conn, stop)
+    except OSError:
+        pass
+    finally:
+        conn.close()
+
+
+def _send_in_thread(client: ServiceClient, method: str = "GET"):
+    """The exchange, or None if the request was still waiting after 120 s."""
+    done: list = []
+    thread = threading.Thread(
+        target=lambda: done.append(client.request(method, "/x")), daemon=True
+    )
+    thread.start()
+    thread.join(timeout=120)  # bounds the test; nothing is asserted on speed
+    return done[0] if done else None
+
+
+def test_endless_interim_replies_stop_at_the_total_deadline(raw_server):
+    def interim_forever(conn: socket.socket, stop: threading.Event) -> None:
+        conn.recv(65536)
+        while not stop.is_set():
+            conn.sendall(b"HTTP/1.1 100 Continue\r\n\r\n")
+            time.sleep(0.05)
+
+    url, _ = raw_server(interim_forever)
+    limits = HttpLimits(connect_timeout=2, read_timeout=2, total_timeout=1)
+    exchange = _send_in_thread(ServiceClient(url, limits=limits))
+    assert exchange is not None, "the request was still waiting: no total deadline"
+    assert exchange.status is None
+    assert exchange.error_kind == "timeout"
+    assert "total deadline of 1 s" in exchange.error
+
+
+def test_headers_trickling_in_stop_at_the_total_deadline(raw_server):
+    def slow_headers(conn: socket.socket, stop: threading.Event) -> None:
+        conn.recv(65536)
+        conn.sendall(b"HTTP/1.1 200 OK\r\nX-Slow: ")
+        while not stop.is_set():  # one header line, a byte at a time
+            conn.sendall(b"x")
+            time.sleep(0.05)
+
+    url, _ = raw_server(slow_headers)
+    limits = HttpLimits(connect_timeout=2, read_timeout=2, total_timeout=1)
+    exchange = _send_in_thread(ServiceClient(url, limits=limits))
+    assert exchange is not None, "the request was still waiting: no total deadline"
+    assert exchange.error_kind == "timeout"
+    assert "total deadline of 1 s" in exchange.error

@@ -14,10 +14,13 @@ as an availability problem, apart from non-conformance.
 from __future__ import annotations
 
 import base64
+import contextlib
 import datetime as dt
 import json
+import os
 import re
 import shlex
+import socket
 import threading
 import time
 import unicodedata
@@ -31,6 +34,7 @@ from urllib.parse import urlencode, urljoin, urlsplit
 import requests
 import requests.adapters
 import urllib3
+import urllib3.connection
 from urllib3.exceptions import LocationParseError
 from urllib3.util import parse_url
 
@@ -78,9 +82,9 @@ class RequestOptions(TypedDict, total=False):
 class HttpLimits:
     """How long and how much the client waits for and accepts."""
 
-    connect_timeout: float = 5.0
-    read_timeout: float = 10.0
-    total_timeout: float = 30.0
+    connect_timeout: float = 5.0  # to open the connection
+    read_timeout: float = 10.0  # the longest wait for any one read
+    total_timeout: float = 30.0  # the whole exchange: connect to last body byte
     max_body_bytes: int = 10 * 1024 * 1024
     max_redirects: int = 3
     retries: int = 2  # only for reads that could not connect at all
@@ -461,11 +465,66 @@ def is_loopback(url: str) -> bool:
 
 
 class _Attempt:
-    """What one attempt at an exchange may do while it runs: connect to
-    the service's origin only."""
+    """One attempt at an exchange while it runs: where it may connect, and
+    its total deadline.
 
-    def __init__(self, allowed: Origin) -> None:
+    Every socket the attempt uses (a new connection, or one reused from the
+    pool) is watched: when the deadline passes, a timer shuts it down, which
+    ends whatever read is waiting on it (interim replies, headers arriving
+    a byte at a time, a TLS handshake, the body). The socket is watched
+    through a duplicate of its descriptor, closed when the attempt ends, so
+    the timer can never touch a descriptor the system has given to another
+    socket.
+    """
+
+    def __init__(self, allowed: Origin, deadline: float) -> None:
         self.allowed = allowed
+        self.deadline = deadline
+        self.expired = False
+        self._ended = False
+        self._twins: list[socket.socket] = []
+        self._lock = threading.Lock()
+        self._timer = threading.Timer(deadline, self._expire)
+        self._timer.daemon = True
+        self._timer.start()
+
+    def watch(self, sock: socket.socket) -> None:
+        """Shut ``sock`` down when the deadline passes (now, if it has)."""
+        try:
+            twin = socket.socket(fileno=os.dup(sock.fileno()))
+        except OSError:
+            return  # already closed: nothing left to stop
+        with self._lock:
+            if not self._ended:
+                self._twins.append(twin)
+                if not self.expired:
+                    return
+                _shut(twin)
+                return
+        twin.close()
+
+    def _expire(self) -> None:
+        with self._lock:
+            if self._ended:
+                return
+            self.expired = True
+            for twin in self._twins:
+                _shut(twin)
+
+    def end(self) -> bool:
+        """Stop watching; True if the deadline passed first."""
+        self._timer.cancel()
+        with self._lock:
+            self._ended = True
+            twins, self._twins = self._twins, []
+        for twin in twins:
+            twin.close()
+        return self.expired
+
+
+def _shut(sock: socket.socket) -> None:
+    with contextlib.suppress(OSError):
+        sock.shutdown(socket.SHUT_RDWR)
 
 
 _ACTIVE = threading.local()  # the _Attempt of the exchange this thread sends
@@ -488,16 +547,45 @@ def _check_connecting(scheme: str, host: str | None, port: int | None) -> None:
         )
 
 
+def _watch_reused(connection: BaseHTTPConnection) -> BaseHTTPConnection:
+    attempt = _active()
+    sock = getattr(connection, "sock", None)
+    if attempt is not None and isinstance(sock, socket.socket):
+        attempt.watch(sock)
+    return connection
+
+
+def _watch_new(sock: socket.socket) -> socket.socket:
+    attempt = _active()
+    if attempt is not None:
+        attempt.watch(sock)
+    return sock
+
+
+class _WatchedHTTPConnection(urllib3.connection.HTTPConnection):
+    def _new_conn(self) -> socket.socket:
+        return _watch_new(super()._new_conn())
+
+
+class _WatchedHTTPSConnection(urllib3.connection.HTTPSConnection):
+    def _new_conn(self) -> socket.socket:
+        return _watch_new(super()._new_conn())
+
+
 class _GuardedHTTPConnectionPool(urllib3.HTTPConnectionPool):
+    ConnectionCls = _WatchedHTTPConnection
+
     def _get_conn(self, timeout: float | None = None) -> BaseHTTPConnection:
         _check_connecting(self.scheme, self.host, self.port)
-        return super()._get_conn(timeout)
+        return _watch_reused(super()._get_conn(timeout))
 
 
 class _GuardedHTTPSConnectionPool(urllib3.HTTPSConnectionPool):
+    ConnectionCls = _WatchedHTTPSConnection
+
     def _get_conn(self, timeout: float | None = None) -> BaseHTTPConnection:
         _check_connecting(self.scheme, self.host, self.port)
-        return super()._get_conn(timeout)
+        return _watch_reused(super()._get_conn(timeout))
 
 
 def _guarded_adapter() -> requests.adapters.HTTPAdapter:
@@ -653,7 +741,15 @@ class ServiceClient:
     ) -> None:
         started = time.monotonic()
         limits = self.limits
-        _ACTIVE.attempt = _Attempt(self._origin)
+        # The total deadline covers the whole exchange, from connecting to the
+        # last byte of the body, redirects included: the attempt's timer stops
+        # it wherever it waits. No single wait is longer than the deadline.
+        attempt = _Attempt(self._origin, limits.total_timeout)
+        waits = (
+            min(limits.connect_timeout, limits.total_timeout),
+            min(limits.read_timeout, limits.total_timeout),
+        )
+        _ACTIVE.attempt = attempt
         try:
             for _hop in range(limits.max_redirects + 1):
                 response = self._session.request(
@@ -661,7 +757,7 @@ class ServiceClient:
                     url,
                     headers=headers,
                     data=body,
-                    timeout=(limits.connect_timeout, limits.read_timeout),
+                    timeout=waits,
                     allow_redirects=False,
                     stream=True,
                 )
@@ -689,36 +785,43 @@ class ServiceClient:
         except UnsafeUrl as exc:
             exchange.error = str(exc)
             exchange.error_kind = "redirect"
-        except requests.exceptions.SSLError as exc:
-            exchange.error = f"TLS verification failed: {_reason(exc)}"
-            exchange.error_kind = "tls"
-        except requests.exceptions.ConnectTimeout:
-            exchange.error = (
+        except (
+            requests.exceptions.RequestException,
+            urllib3.exceptions.HTTPError,
+            OSError,
+        ) as exc:
+            exchange.error_kind, exchange.error = self._failure(exc)
+        finally:
+            _ACTIVE.attempt = None
+            if attempt.end() and exchange.error_kind in (None, *_STOPPABLE):
+                exchange.error_kind = "timeout"
+                exchange.error = _deadline_text(exchange, limits.total_timeout)
+            exchange.elapsed = time.monotonic() - started
+
+    def _failure(self, exc: Exception) -> tuple[str, str]:
+        """The kind and the text of an exchange that failed with ``exc``."""
+        limits = self.limits
+        if isinstance(exc, requests.exceptions.SSLError):
+            return "tls", f"TLS verification failed: {_reason(exc)}"
+        if isinstance(exc, requests.exceptions.ConnectTimeout):
+            return "timeout", (
                 f"no connection within {limits.connect_timeout:g} s (connect timeout)"
             )
-            exchange.error_kind = "timeout"
-        except (requests.exceptions.ReadTimeout, TimeoutError):
-            exchange.error = f"no reply within {limits.read_timeout:g} s (read timeout)"
-            exchange.error_kind = "timeout"
-        except requests.exceptions.ConnectionError as exc:
-            exchange.error = f"the service could not be reached: {_reason(exc)}"
-            exchange.error_kind = "unavailable"
-        except requests.exceptions.RequestException as exc:
-            exchange.error = f"the request failed: {_reason(exc)}"
-            exchange.error_kind = "unavailable"
-        except urllib3.exceptions.ReadTimeoutError:
+        if isinstance(exc, requests.exceptions.ReadTimeout | TimeoutError):
+            return "timeout", (
+                f"no reply within {limits.read_timeout:g} s (read timeout)"
+            )
+        if isinstance(exc, requests.exceptions.ConnectionError):
+            return "unavailable", f"the service could not be reached: {_reason(exc)}"
+        if isinstance(exc, requests.exceptions.RequestException):
+            return "unavailable", f"the request failed: {_reason(exc)}"
+        if isinstance(exc, urllib3.exceptions.ReadTimeoutError):
             # Raised by the body read itself, below requests.
-            exchange.error = (
+            return "timeout", (
                 f"the reply stopped for more than {limits.read_timeout:g} s"
                 " (read timeout)"
             )
-            exchange.error_kind = "timeout"
-        except (urllib3.exceptions.HTTPError, OSError) as exc:
-            exchange.error = f"the reply broke off: {_reason(exc)}"
-            exchange.error_kind = "unavailable"
-        finally:
-            _ACTIVE.attempt = None
-            exchange.elapsed = time.monotonic() - started
+        return "unavailable", f"the reply broke off: {_reason(exc)}"
 
     def _refused_redirect(self, url: str, location: str) -> str | None:
         """Why a redirect is not followed, or ``None`` to follow it."""
@@ -744,8 +847,8 @@ class ServiceClient:
         """Read the body, stopping at the size cap or the total deadline.
 
         ``read1`` returns whatever has arrived, so a body that trickles in a
-        byte at a time is still measured against the deadline between reads
-        (each read on its own is bounded by the read timeout).
+        byte at a time is measured against the deadline between reads too
+        (the attempt's timer ends a read that waits past it).
         """
         limits = self.limits
         chunks = []
@@ -766,15 +869,30 @@ class ServiceClient:
                     break
                 chunks.append(chunk)
                 if time.monotonic() - started > limits.total_timeout:
-                    exchange.error = (
-                        f"the reply was still arriving after"
-                        f" {limits.total_timeout:g} s; reading stopped"
-                    )
+                    exchange.error = _deadline_text(exchange, limits.total_timeout)
                     exchange.error_kind = "timeout"
                     break
         finally:
             response.close()
         return b"".join(chunks)
+
+
+# The kinds of failure the total deadline causes when it stops an exchange
+# (the socket shut down under a read): reported as the deadline instead.
+_STOPPABLE = ("unavailable", "tls", "timeout")
+
+
+def _deadline_text(exchange: Exchange, seconds: float) -> str:
+    if exchange.status is not None:
+        return (
+            f"the reply was still arriving at the total deadline of {seconds:g} s"
+            " (total_timeout), counted from connecting; reading stopped there"
+        )
+    return (
+        f"no whole reply within the total deadline of {seconds:g} s"
+        " (total_timeout), counted from connecting to the last byte; the"
+        " exchange was stopped there"
+    )
 
 
 def _reason(exc: Exception) -> str:
