@@ -173,7 +173,7 @@ def test_a_refused_connection_is_an_availability_error():
         port = probe.getsockname()[1]
     exchange = ServiceClient(f"http://127.0.0.1:{port}").request("GET", "/x")
     assert exchange.status is None
-    assert exchange.error_kind == "unavailable"
+    assert exchange.error_kind == "connect"  # never established: nothing was sent
 
 
 def test_writes_are_refused_unless_allowed(serve):
@@ -214,54 +214,6 @@ def test_a_dry_run_sends_nothing(serve):
     assert hits == []
     assert "s3cr3t-token" not in exchange.curl()
     assert "Authorization: Bearer ***" in exchange.curl()
-
-
-def test_reads_are_retried_when_the_connection_fails_writes_are_not():
-    import socket as socket_module
-
-    listener = socket_module.socket()
-    listener.bind(("127.0.0.1", 0))
-    listener.listen(8)
-    port = listener.getsockname()[1]
-    accepted = []
-
-    def flaky() -> None:
-        # The first connection is reset before any reply; the next is answered.
-        while True:
-            try:
-                conn, _ = listener.accept()
-            except OSError:
-                return
-            accepted.append(conn)
-            if len(accepted) == 1:
-                conn.setsockopt(
-                    socket_module.SOL_SOCKET,
-                    socket_module.SO_LINGER,
-                    b"\x01\x00\x00\x00\x00\x00\x00\x00",
-                )
-                conn.close()
-                continue
-            conn.recv(65536)
-            conn.sendall(
-                b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok"
-            )
-            conn.close()
-
-    thread = threading.Thread(target=flaky, daemon=True)
-    thread.start()
-    try:
-        client = ServiceClient(f"http://127.0.0.1:{port}", allow_writes=True)
-        read = client.request("GET", "/x")
-        assert (read.status, read.body) == (200, b"ok")
-        assert len(accepted) == 2
-        accepted.clear()
-        # The first connection of the write is reset: it is not sent again.
-        write = client.request("POST", "/x", json_body={"a": 1})
-        assert write.status is None
-        assert write.error_kind == "unavailable"
-        assert len(accepted) == 1
-    finally:
-        listener.close()
 
 
 @pytest.mark.parametrize(
@@ -422,3 +374,46 @@ def test_headers_trickling_in_stop_at_the_total_deadline(raw_server):
     assert exchange is not None, "the request was still waiting: no total deadline"
     assert exchange.error_kind == "timeout"
     assert "total deadline of 1 s" in exchange.error
+
+
+def _close_after_request(conn: socket.socket, stop: threading.Event) -> None:
+    conn.recv(65536)
+
+
+def _garbage_status_line(conn: socket.socket, stop: threading.Event) -> None:
+    conn.recv(65536)
+    conn.sendall(b"GARBAGE\r\n\r\n")
+
+
+def _reset_on_accept(conn: socket.socket, stop: threading.Event) -> None:
+    conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00" * 2)
+
+
+@pytest.mark.parametrize(
+    "handle", [_close_after_request, _garbage_status_line, _reset_on_accept]
+)
+def test_a_request_that_reached_the_service_is_not_sent_again(raw_server, handle):
+    # The connection was made: the service may have acted on the request,
+    # so it is asked once, whatever came back.
+    url, accepted = raw_server(handle)
+    exchange = _send_in_thread(ServiceClient(url))
+    assert exchange is not None
+    assert exchange.status is None
+    assert exchange.error
+    assert len(accepted) == 1
+    assert exchange.attempts == 1
+
+
+def test_a_read_that_could_not_connect_is_tried_again_a_write_is_not():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]  # nothing listens there once closed
+    client = ServiceClient(
+        f"http://127.0.0.1:{port}", allow_writes=True, limits=HttpLimits(retries=2)
+    )
+    read = client.request("GET", "/x")
+    assert read.error_kind == "connect"
+    assert read.attempts == 3
+    write = client.request("POST", "/x", json_body={"a": 1})
+    assert write.error_kind == "connect"
+    assert write.attempts == 1

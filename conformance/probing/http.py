@@ -87,7 +87,7 @@ class HttpLimits:
     total_timeout: float = 30.0  # the whole exchange: connect to last body byte
     max_body_bytes: int = 10 * 1024 * 1024
     max_redirects: int = 3
-    retries: int = 2  # only for reads that could not connect at all
+    retries: int = 2  # only for reads whose connection was never established
 
 
 class Redactor:
@@ -249,8 +249,12 @@ class Exchange:
     body: bytes = b""
     elapsed: float = 0.0
     error: str | None = None
-    error_kind: str | None = None  # "unavailable", "timeout", "too-large", "redirect"
+    # "connect" (no connection was ever established: nothing reached the
+    # service), "tls", "timeout", "unavailable" (the connection was made, the
+    # reply failed), "too-large", "redirect"
+    error_kind: str | None = None
     dry_run: bool = False
+    attempts: int = 0  # how many times it was sent (more only for "connect")
     redactor: Redactor = field(default_factory=Redactor, repr=False, compare=False)
 
     def header(self, name: str) -> str | None:
@@ -481,6 +485,7 @@ class _Attempt:
         self.allowed = allowed
         self.deadline = deadline
         self.expired = False
+        self.connected = False  # a connection was established (or reused)
         self._ended = False
         self._twins: list[socket.socket] = []
         self._lock = threading.Lock()
@@ -490,6 +495,7 @@ class _Attempt:
 
     def watch(self, sock: socket.socket) -> None:
         """Shut ``sock`` down when the deadline passes (now, if it has)."""
+        self.connected = True
         try:
             twin = socket.socket(fileno=os.dup(sock.fileno()))
         except OSError:
@@ -705,13 +711,15 @@ class ServiceClient:
             return exchange
         for attempt in range(self.limits.retries + 1):
             self._wait_turn()
+            exchange.attempts += 1
             self._send(exchange, method, url, sent, body)
-            # Retry only what is safe: a read whose connection never opened.
-            # A write, or anything that may have reached the service, is not
-            # sent twice.
-            if not (exchange.error_kind == "unavailable" and exchange.status is None):
+            # Retry only what cannot have reached the service: a read whose
+            # connection was never established. A connection closed or reset
+            # after it opened, or a reply that makes no sense, may follow a
+            # request the service acted on: it is not sent again.
+            if exchange.error_kind != "connect" or method not in READ_METHODS:
                 break
-            if method not in READ_METHODS or attempt == self.limits.retries:
+            if attempt == self.limits.retries:
                 break
             exchange.error = exchange.error_kind = None
             time.sleep(0.2 * (attempt + 1))
@@ -791,6 +799,8 @@ class ServiceClient:
             OSError,
         ) as exc:
             exchange.error_kind, exchange.error = self._failure(exc)
+            if not attempt.connected and exchange.error_kind != "tls":
+                exchange.error_kind = "connect"
         finally:
             _ACTIVE.attempt = None
             if attempt.end() and exchange.error_kind in (None, *_STOPPABLE):
