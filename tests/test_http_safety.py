@@ -162,7 +162,11 @@ def test_invalid_tls_is_refused(serve, tmp_path):
     exchange = ServiceClient(url, verify=str(bundle)).request("GET", "/x")
     assert exchange.status is None
     assert exchange.error_kind == "tls"
-    assert "TLS verification failed" in exchange.error
+    assert exchange.error.startswith(
+        f"TLS verification failed for {url.removeprefix('https://')}:"
+        " certificate verify failed"
+    )
+    assert "SSLError" not in exchange.error and "Max retries" not in exchange.error
     unknown_ca.cert_pem.write_to_path(str(bundle))
     assert ServiceClient(url, verify=str(bundle)).request("GET", "/x").status == 200
 
@@ -417,3 +421,56 @@ def test_a_read_that_could_not_connect_is_tried_again_a_write_is_not():
     write = client.request("POST", "/x", json_body={"a": 1})
     assert write.error_kind == "connect"
     assert write.attempts == 1
+
+
+def _no_python_repr(text: str) -> bool:
+    return not any(
+        mark in text
+        for mark in (
+            "Error(",
+            "object at 0x",
+            "Caused by",
+            "Max retries",
+            "<",
+            "[Errno",
+        )
+    )
+
+
+def test_an_unreachable_service_is_named_in_plain_words():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    exchange = ServiceClient(f"http://127.0.0.1:{port}").request("GET", "/x")
+    assert exchange.error_kind == "connect"
+    assert exchange.error.startswith(
+        f"could not connect to 127.0.0.1:{port}: connection refused"
+    )
+    assert _no_python_repr(exchange.error), exchange.error
+
+
+def test_a_name_that_does_not_resolve_is_said_so():
+    # .invalid never resolves (RFC 6761).
+    exchange = ServiceClient("http://no-such-agency.invalid:8080").request("GET", "/x")
+    assert exchange.error_kind == "connect"
+    assert exchange.error.startswith(
+        "could not connect to no-such-agency.invalid:8080: the host name"
+        " no-such-agency.invalid could not be resolved"
+    )
+    assert _no_python_repr(exchange.error), exchange.error
+
+
+@pytest.mark.parametrize(
+    ("handle", "said"),
+    [
+        (_close_after_request, "closed the connection without a reply"),
+        (_garbage_status_line, "not an HTTP status line"),
+    ],
+)
+def test_a_broken_reply_is_said_in_plain_words(raw_server, handle, said):
+    url, _ = raw_server(handle)
+    exchange = _send_in_thread(ServiceClient(url))
+    assert exchange is not None
+    assert exchange.error_kind == "unavailable"
+    assert said in exchange.error
+    assert _no_python_repr(exchange.error), exchange.error

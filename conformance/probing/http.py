@@ -16,11 +16,13 @@ from __future__ import annotations
 import base64
 import contextlib
 import datetime as dt
+import http.client
 import json
 import os
 import re
 import shlex
 import socket
+import ssl
 import threading
 import time
 import unicodedata
@@ -720,6 +722,7 @@ class ServiceClient:
             if exchange.error_kind != "connect" or method not in READ_METHODS:
                 break
             if attempt == self.limits.retries:
+                exchange.error = f"{exchange.error} (tried {exchange.attempts} times)"
                 break
             exchange.error = exchange.error_kind = None
             time.sleep(0.2 * (attempt + 1))
@@ -798,7 +801,7 @@ class ServiceClient:
             urllib3.exceptions.HTTPError,
             OSError,
         ) as exc:
-            exchange.error_kind, exchange.error = self._failure(exc)
+            exchange.error_kind, exchange.error = self._failure(exc, url, exchange)
             if not attempt.connected and exchange.error_kind != "tls":
                 exchange.error_kind = "connect"
         finally:
@@ -808,30 +811,52 @@ class ServiceClient:
                 exchange.error = _deadline_text(exchange, limits.total_timeout)
             exchange.elapsed = time.monotonic() - started
 
-    def _failure(self, exc: Exception) -> tuple[str, str]:
-        """The kind and the text of an exchange that failed with ``exc``."""
+    def _failure(self, exc: Exception, url: str, exchange: Exchange) -> tuple[str, str]:
+        """The kind and a plain sentence for an exchange that failed with
+        ``exc`` (no Python names or reprs: people read it)."""
         limits = self.limits
-        if isinstance(exc, requests.exceptions.SSLError):
-            return "tls", f"TLS verification failed: {_reason(exc)}"
-        if isinstance(exc, requests.exceptions.ConnectTimeout):
-            return "timeout", (
-                f"no connection within {limits.connect_timeout:g} s (connect timeout)"
+        _, host, port = origin(url)
+        where = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+        causes = _causes(exc)
+
+        def first(kind: type[BaseException]) -> BaseException | None:
+            return next((c for c in causes if isinstance(c, kind)), None)
+
+        cert = first(ssl.SSLCertVerificationError)
+        if isinstance(cert, ssl.SSLCertVerificationError):
+            return "tls", (
+                f"TLS verification failed for {where}: certificate verify failed:"
+                f" {cert.verify_message or 'the certificate is not trusted'}"
             )
-        if isinstance(exc, requests.exceptions.ReadTimeout | TimeoutError):
-            return "timeout", (
-                f"no reply within {limits.read_timeout:g} s (read timeout)"
+        handshake = first(ssl.SSLError)
+        if isinstance(handshake, ssl.SSLError):
+            why = (handshake.reason or "the TLS handshake failed").replace("_", " ")
+            return "tls", f"the TLS handshake with {where} failed: {why.lower()}"
+        if first(socket.gaierror):
+            return "connect", (
+                f"could not connect to {where}: the host name {host} could not be"
+                " resolved (DNS)"
             )
-        if isinstance(exc, requests.exceptions.ConnectionError):
-            return "unavailable", f"the service could not be reached: {_reason(exc)}"
-        if isinstance(exc, requests.exceptions.RequestException):
-            return "unavailable", f"the request failed: {_reason(exc)}"
-        if isinstance(exc, urllib3.exceptions.ReadTimeoutError):
-            # Raised by the body read itself, below requests.
+        if first(urllib3.exceptions.NewConnectionError):
+            return "connect", f"could not connect to {where}: {_os_reason(causes)}"
+        if first(urllib3.exceptions.ConnectTimeoutError) or isinstance(
+            exc, requests.exceptions.ConnectTimeout
+        ):
+            return "connect", (
+                f"could not connect to {where}: no answer within"
+                f" {limits.connect_timeout:g} s (connect timeout)"
+            )
+        if first(urllib3.exceptions.ReadTimeoutError) or first(TimeoutError):
+            if exchange.status is None:
+                return "timeout", (
+                    f"no reply from {where} within {limits.read_timeout:g} s"
+                    " (read timeout)"
+                )
             return "timeout", (
                 f"the reply stopped for more than {limits.read_timeout:g} s"
                 " (read timeout)"
             )
-        return "unavailable", f"the reply broke off: {_reason(exc)}"
+        return "unavailable", _broken_reply(causes, where)
 
     def _refused_redirect(self, url: str, location: str) -> str | None:
         """Why a redirect is not followed, or ``None`` to follow it."""
@@ -905,12 +930,75 @@ def _deadline_text(exchange: Exchange, seconds: float) -> str:
     )
 
 
-def _reason(exc: Exception) -> str:
-    # requests nests urllib3's errors; the innermost message is the useful one.
-    text = str(exc)
-    if "Caused by " in text:
-        text = text.split("Caused by ", 1)[1]
-    return text.strip("()'\" ")[:300]
+def _causes(exc: BaseException) -> list[BaseException]:
+    """``exc`` and every error it wraps (requests wraps urllib3, which wraps
+    the socket's), outermost first."""
+    found: list[BaseException] = []
+    waiting: list[BaseException] = [exc]
+    while waiting:
+        current = waiting.pop(0)
+        if any(current is seen for seen in found):
+            continue
+        found.append(current)
+        inner = [getattr(current, "reason", None), current.__cause__]
+        inner += [*current.args, current.__context__]
+        waiting += [e for e in inner if isinstance(e, BaseException)]
+    return found
+
+
+def _os_reason(causes: list[BaseException]) -> str:
+    """Why a connection could not be opened, from the system's error."""
+    for cause in causes:
+        if isinstance(cause, ConnectionRefusedError):
+            return "connection refused"
+        if (
+            isinstance(cause, OSError)
+            and not isinstance(cause, requests.exceptions.RequestException)
+            and cause.errno is not None
+            and cause.errno > 0
+        ):
+            return os.strerror(cause.errno).lower()
+    return "the connection could not be opened"
+
+
+def _broken_reply(causes: list[BaseException], where: str) -> str:
+    """A plain sentence for a connection that opened and then failed."""
+    for cause in causes:
+        if isinstance(cause, http.client.RemoteDisconnected):
+            return f"{where} closed the connection without a reply"
+        if isinstance(cause, http.client.LineTooLong):
+            return (
+                f"{where} sent a status or header line longer than the HTTP"
+                " library reads"
+            )
+        if isinstance(cause, http.client.BadStatusLine):
+            line = str(cause.args[0] if cause.args else "")
+            return (
+                f"{where} sent a reply whose first line is not an HTTP status"
+                f" line: {_quoted(line)}"
+            )
+        if isinstance(cause, ConnectionResetError):
+            return f"{where} reset the connection"
+        if isinstance(cause, BrokenPipeError):
+            return f"{where} closed the connection while the request was sent"
+        if isinstance(cause, urllib3.exceptions.DecodeError):
+            return "the reply's Content-Encoding could not be decoded"
+        if isinstance(cause, urllib3.exceptions.InvalidChunkLength):
+            return "the reply's chunked body is broken (a chunk length is invalid)"
+        if isinstance(
+            cause, urllib3.exceptions.IncompleteRead | http.client.IncompleteRead
+        ):
+            return "the reply broke off before the end its headers announced"
+    innermost = causes[-1]
+    text = _quoted(str(innermost)) if str(innermost) else "no reason given"
+    return f"the exchange with {where} failed: {text}"
+
+
+def _quoted(text: str) -> str:
+    """Text from a service or a library, quoted: one line, at most 120
+    characters, control characters shown as escapes."""
+    shown = json.dumps(text.strip()[:120], ensure_ascii=False)
+    return shown
 
 
 def write_dry_run(exchanges: list[Exchange], path: Path) -> None:
