@@ -11,7 +11,7 @@ import pytest
 from profile_helpers import profile_text
 
 from conformance.errors import UsageError
-from conformance.probing.plan import plan
+from conformance.probing.plan import opened, plan
 from conformance.probing.profiles import load_profile, load_profiles
 from conformance.registry.standards import Registry
 
@@ -89,6 +89,44 @@ def test_an_interface_server_that_is_ambiguous_is_refused(tmp_registry, tmp_path
     assert "person@1.2.0" in message
     assert "servers" in message
     assert "backslash" in message
+
+
+def _client_limits(registry, tmp_path, lines: str):
+    profile = load_profile(_write(tmp_path, "http://127.0.0.1:9", lines))
+    (target,) = profile.services
+    with opened(registry) as services:  # no request is sent
+        return target, services.context(target).client.limits
+
+
+def test_the_total_deadline_is_three_timeouts_by_default(registry, tmp_path):
+    target, limits = _client_limits(registry, tmp_path, "timeout = 2")
+    assert target.total_timeout == 6
+    assert (limits.connect_timeout, limits.read_timeout) == (2, 2)
+    assert limits.total_timeout == 6  # no hidden floor
+
+
+def test_the_total_deadline_is_a_profile_setting(registry, tmp_path):
+    target, limits = _client_limits(
+        registry, tmp_path, "timeout = 2\ntotal_timeout = 4.5"
+    )
+    assert target.total_timeout == 4.5
+    assert limits.total_timeout == 4.5
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("0", "total_timeout: 0 is less than or equal to the minimum of 0"),
+        ('"30"', "total_timeout: '30' is not of type 'number'"),
+        ("100000", "total_timeout: 100000 is greater than the maximum of 3600"),
+    ],
+)
+def test_a_wrong_total_deadline_is_a_usage_error(tmp_path, value, message):
+    with pytest.raises(UsageError) as raised:
+        load_profile(
+            _write(tmp_path, "https://api.mia.gov.az", f"total_timeout = {value}")
+        )
+    assert message in str(raised.value)
 
 
 def test_plain_http_is_allowed_on_loopback(tmp_path):

@@ -166,7 +166,7 @@ class Services:
             limits=HttpLimits(
                 connect_timeout=target.timeout,
                 read_timeout=target.timeout,
-                total_timeout=max(target.timeout * 3, 30.0),
+                total_timeout=target.deadline,
             ),
             rate_limit=target.rate_limit,
             allow_writes=target.allow_writes,
