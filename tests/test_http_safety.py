@@ -11,12 +11,17 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
+from conformance.probing.checks.context import CheckContext, ServiceContext
 from conformance.probing.http import (
+    EXCERPT_BYTES,
     HttpLimits,
     ServiceClient,
     UnsafeUrl,
     WriteRefused,
 )
+from conformance.probing.interfaces import interface_for
+from conformance.probing.profiles import ServiceTarget
+from conformance.registry.manifest import Agency
 
 
 def _serve(handler: Callable[[BaseHTTPRequestHandler], None], context=None):
@@ -474,3 +479,65 @@ def test_a_broken_reply_is_said_in_plain_words(raw_server, handle, said):
     assert exchange.error_kind == "unavailable"
     assert said in exchange.error
     assert _no_python_repr(exchange.error), exchange.error
+
+
+def test_the_client_keeps_only_excerpts_of_the_replies_it_has_seen(serve):
+    size = 1_000_000
+    body = b"[" + b"0," * (size // 2 - 1) + b"0]"
+
+    def large(request):
+        request.send_response(200)
+        request.send_header("Content-Type", "application/json")
+        request.send_header("Content-Length", str(len(body)))
+        request.end_headers()
+        request.wfile.write(body)
+
+    client = ServiceClient(serve(large), token="s3cr3t-token")
+    for _ in range(20):
+        exchange = client.request("GET", "/x")
+        assert exchange.body == body  # the check judging it gets all of it
+    assert len(client.exchanges) == 20
+    kept = max(len(e.body) for e in client.exchanges)
+    assert kept <= EXCERPT_BYTES + client.redactor.reach
+    evidence = client.exchanges[-1].to_evidence()
+    assert evidence["response"]["body"].endswith(f"({len(body):,} bytes in all)")
+
+
+def test_a_check_keeps_excerpts_as_evidence_and_judges_whole_replies(serve, registry):
+    # The latency check sends up to 1000 requests: their evidence must not
+    # hold every reply whole while it runs.
+    body = b'"' + b"x" * 1_000_000 + b'"'
+
+    def large(request):
+        request.send_response(200)
+        request.send_header("Content-Type", "application/json")
+        request.send_header("Content-Length", str(len(body)))
+        request.end_headers()
+        request.wfile.write(body)
+
+    url = serve(large)
+    standard = registry.resolve("person@1.2.0")
+    service = ServiceContext(
+        target=ServiceTarget(
+            id="test:large",
+            standard=standard.ref,
+            base_url=url,
+            agency=Agency("test", "Test agency"),
+        ),
+        registry=registry,
+        standard=standard,
+        interface=interface_for(registry, standard),
+        client=ServiceClient(url),
+    )
+    ctx = CheckContext(
+        service, None, requirement="ER-HTTP-13", rule="latency", standard="x@1"
+    )
+    for _ in range(10):
+        assert ctx.send("GET", "/x").body == body
+    assert len(ctx.exchanges) == 10
+    assert max(len(e.body) for e in ctx.exchanges) <= EXCERPT_BYTES
+    assert (
+        ctx.exchanges[0]
+        .to_evidence()["response"]["body"]
+        .endswith(f"({len(body):,} bytes in all)")
+    )

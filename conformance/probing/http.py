@@ -28,7 +28,7 @@ import time
 import unicodedata
 import uuid
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, TypedDict, TypeVar, cast
 from urllib.parse import urlencode, urljoin, urlsplit
@@ -53,7 +53,7 @@ if TYPE_CHECKING:
     from urllib3._base_connection import BaseHTTPConnection
 
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
-_EXCERPT = 4096
+EXCERPT_BYTES = 4096  # of a body, in evidence and in what a client keeps
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1", "[::1]"})
 _CREDENTIAL_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie"})
 _T = TypeVar("_T")
@@ -249,6 +249,7 @@ class Exchange:
     status: int | None = None
     response_headers: dict[str, str] = field(default_factory=dict)
     body: bytes = b""
+    body_size: int = 0  # of the whole body (``body`` may be an excerpt of it)
     elapsed: float = 0.0
     error: str | None = None
     # "connect" (no connection was ever established: nothing reached the
@@ -278,6 +279,14 @@ class Exchange:
         value: JsonValue = json.loads(self.body.decode("utf-8"))
         return value
 
+    def kept(self) -> Exchange:
+        """This exchange as a client keeps it for the run: the reply body cut
+        to an excerpt (with room to redact a secret across the cut)."""
+        keep = EXCERPT_BYTES + self.redactor.reach
+        if len(self.body) <= keep:
+            return self
+        return replace(self, body=self.body[:keep])
+
     def curl(self) -> str:
         """A curl command that reproduces the request, secrets redacted."""
         redact = self.redactor
@@ -305,7 +314,7 @@ class Exchange:
             elapsed_ms=round(self.elapsed * 1000, 1),
         )
         if self.request_body is not None:
-            request["body"] = _excerpt(self.request_body, redact)
+            request["body"] = _excerpt(self.request_body, redact, 0)
         if self.dry_run:
             data["dry_run"] = True
         if self.error:
@@ -314,15 +323,16 @@ class Exchange:
             data["response"] = ExchangeResponse(
                 status=self.status,
                 headers=redact.headers(self.response_headers),
-                body=_excerpt(self.body, redact),
+                body=_excerpt(self.body, redact, self.body_size),
             )
         return data
 
 
-def _excerpt(body: bytes, redactor: Redactor) -> str:
-    text = redactor.excerpt(body, _EXCERPT)
-    if len(body) > _EXCERPT:
-        text += f"… ({len(body):,} bytes in all)"
+def _excerpt(body: bytes, redactor: Redactor, size: int) -> str:
+    text = redactor.excerpt(body, EXCERPT_BYTES)
+    size = max(size, len(body))
+    if size > EXCERPT_BYTES:
+        text += f"… ({size:,} bytes in all)"
     return text
 
 
@@ -726,7 +736,9 @@ class ServiceClient:
                 break
             exchange.error = exchange.error_kind = None
             time.sleep(0.2 * (attempt + 1))
-        self.exchanges.append(exchange)
+        # Kept for the run (a dry run lists them): excerpts only, or memory
+        # would grow with every reply; the caller gets the whole exchange.
+        self.exchanges.append(exchange.kept())
         if self.audit is not None:
             self.audit.record(exchange, self.service)
         return exchange
@@ -793,6 +805,7 @@ class ServiceClient:
             # The reply as it came: the checks judge it (redacted only when shown).
             exchange.response_headers = dict(response.headers)
             exchange.body = self._read_capped(response, started, exchange)
+            exchange.body_size = len(exchange.body)
         except UnsafeUrl as exc:
             exchange.error = str(exc)
             exchange.error_kind = "redirect"
