@@ -1,14 +1,19 @@
 """The one HTTP client: safety limits, evidence, redaction.
 
 Every request the suite sends goes through :class:`ServiceClient`. It only
-contacts the host of the service's base URL, never follows a redirect to
-another host, sends no write (POST, PUT, PATCH, DELETE) unless the profile
-allows writes, keeps to the profile's rate limit, stops a reply that is too
-slow or too large, and records each exchange. The checks judge each reply as
-it came; what is shown or stored of it (evidence, curl commands, the audit
-log) has every secret replaced by ``***``. A refused connection or a timeout
-is not an exception: it is an exchange with an ``error``, which checks report
-as an availability problem, apart from non-conformance.
+contacts the host of the service's base URL (judged by :func:`origin`, and
+checked again on the connection about to be opened), refuses a URL whose
+host parsers could read two ways, never follows a redirect to another host,
+sends no write (POST, PUT, PATCH, DELETE) unless the profile allows writes,
+keeps to the profile's rate limit, stops an exchange that passes its total
+deadline (from connecting to the last byte) or a body that is too large,
+sends a request again only when its connection was never established, and
+records each exchange. The checks judge each reply as it came; what is shown
+or stored of it (evidence, curl commands, the audit log) has every secret
+replaced by ``***``, and what the client keeps for the run is an excerpt. A
+refused connection or a timeout is not an exception: it is an exchange with
+an ``error`` in plain words, which checks report as an availability problem,
+apart from non-conformance.
 """
 
 from __future__ import annotations
