@@ -11,7 +11,17 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from conformance.probing.http import HttpLimits, ServiceClient, WriteRefused
+from conformance.probing.checks.context import CheckContext, ServiceContext
+from conformance.probing.http import (
+    EXCERPT_BYTES,
+    HttpLimits,
+    ServiceClient,
+    UnsafeUrl,
+    WriteRefused,
+)
+from conformance.probing.interfaces import interface_for
+from conformance.probing.profiles import ServiceTarget
+from conformance.registry.manifest import Agency
 
 
 def _serve(handler: Callable[[BaseHTTPRequestHandler], None], context=None):
@@ -157,7 +167,11 @@ def test_invalid_tls_is_refused(serve, tmp_path):
     exchange = ServiceClient(url, verify=str(bundle)).request("GET", "/x")
     assert exchange.status is None
     assert exchange.error_kind == "tls"
-    assert "TLS verification failed" in exchange.error
+    assert exchange.error.startswith(
+        f"TLS verification failed for {url.removeprefix('https://')}:"
+        " certificate verify failed"
+    )
+    assert "SSLError" not in exchange.error and "Max retries" not in exchange.error
     unknown_ca.cert_pem.write_to_path(str(bundle))
     assert ServiceClient(url, verify=str(bundle)).request("GET", "/x").status == 200
 
@@ -168,7 +182,7 @@ def test_a_refused_connection_is_an_availability_error():
         port = probe.getsockname()[1]
     exchange = ServiceClient(f"http://127.0.0.1:{port}").request("GET", "/x")
     assert exchange.status is None
-    assert exchange.error_kind == "unavailable"
+    assert exchange.error_kind == "connect"  # never established: nothing was sent
 
 
 def test_writes_are_refused_unless_allowed(serve):
@@ -211,49 +225,319 @@ def test_a_dry_run_sends_nothing(serve):
     assert "Authorization: Bearer ***" in exchange.curl()
 
 
-def test_reads_are_retried_when_the_connection_fails_writes_are_not():
-    import socket as socket_module
+@pytest.mark.parametrize(
+    ("location", "why"),
+    [
+        # urlsplit reads the host after the backslash and "@"; the HTTP
+        # library reads the one before: the token would go to OTHER.
+        ("http://OTHER\\@SERVICE/stolen", "backslash"),
+        ("/\\OTHER/stolen", "backslash"),
+        ("http://user@SERVICE/stolen", "user-info"),
+        ("http://SERVICE/sto len", "space"),
+        ("http://SERVICE/sto\x01len", "control character"),
+    ],
+)
+def test_a_redirect_to_an_ambiguous_url_is_not_followed(serve, location, why):
+    elsewhere: list[str] = []
 
-    listener = socket_module.socket()
-    listener.bind(("127.0.0.1", 0))
-    listener.listen(8)
-    port = listener.getsockname()[1]
-    accepted = []
+    def target(request):
+        elsewhere.append(request.headers.get("Authorization", ""))
+        request.send_response(200)
+        request.send_header("Content-Length", "0")
+        request.end_headers()
 
-    def flaky() -> None:
-        # The first connection is reset before any reply; the next is answered.
-        while True:
-            try:
-                conn, _ = listener.accept()
-            except OSError:
-                return
-            accepted.append(conn)
-            if len(accepted) == 1:
-                conn.setsockopt(
-                    socket_module.SOL_SOCKET,
-                    socket_module.SO_LINGER,
-                    b"\x01\x00\x00\x00\x00\x00\x00\x00",
-                )
-                conn.close()
-                continue
-            conn.recv(65536)
-            conn.sendall(
-                b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok"
-            )
-            conn.close()
+    other = serve(target).removeprefix("http://").replace("127.0.0.1", "localhost")
+    service: list[str] = []
 
-    thread = threading.Thread(target=flaky, daemon=True)
-    thread.start()
-    try:
-        client = ServiceClient(f"http://127.0.0.1:{port}", allow_writes=True)
-        read = client.request("GET", "/x")
-        assert (read.status, read.body) == (200, b"ok")
-        assert len(accepted) == 2
-        accepted.clear()
-        # The first connection of the write is reset: it is not sent again.
-        write = client.request("POST", "/x", json_body={"a": 1})
-        assert write.status is None
-        assert write.error_kind == "unavailable"
-        assert len(accepted) == 1
-    finally:
+    def redirect(request):
+        if request.path != "/x":
+            elsewhere.append(request.headers.get("Authorization", ""))
+        request.send_response(302)
+        request.send_header("Location", location.replace("SERVICE", service[0]))
+        request.send_header("Content-Length", "0")
+        request.end_headers()
+
+    location = location.replace("OTHER", other)
+    base = serve(redirect)
+    service.append(base.removeprefix("http://"))
+    exchange = ServiceClient(base, token="s3cr3t-token").request("GET", "/x")
+    assert exchange.status == 302
+    assert exchange.error_kind == "redirect"
+    assert why in exchange.error
+    assert "not follow" in exchange.error
+    assert elsewhere == []
+
+
+@pytest.mark.parametrize(
+    ("base_url", "why"),
+    [
+        ("http://api.example.org\\@127.0.0.1:9", "backslash"),
+        ("http://user:password@127.0.0.1:9", "user-info"),
+        ("http://127.0.0.1:9\x00.example.org", "control character"),
+    ],
+)
+def test_an_ambiguous_base_url_is_refused(base_url, why):
+    with pytest.raises(UnsafeUrl, match=why):
+        ServiceClient(base_url)
+
+
+@pytest.mark.parametrize(
+    ("path", "why"),
+    [
+        ("/persons/a\\b", "backslash"),
+        ("/persons/a b", "space"),
+        ("/persons/a\r\nX-Injected: 1", "control character"),
+        ("http://attacker\\@127.0.0.1/persons", "backslash"),
+    ],
+)
+def test_an_ambiguous_path_is_refused_and_nothing_is_sent(serve, path, why):
+    hits: list[str] = []
+    client = ServiceClient(serve(lambda request: hits.append(request.path)))
+    with pytest.raises(UnsafeUrl, match=why):
+        client.request("GET", path)
+    assert hits == []
+    assert client.exchanges == []
+
+
+@pytest.fixture
+def raw_server() -> Iterator[Callable]:
+    """A loopback TCP server running ``handle(conn)`` for each connection;
+    ``handle`` may loop until ``stop`` is set. Counts connections."""
+    listeners: list[socket.socket] = []
+    stop = threading.Event()
+
+    def start(handle: Callable[[socket.socket, threading.Event], None]):
+        listener = socket.socket()
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(8)
+        listeners.append(listener)
+        accepted: list[socket.socket] = []
+
+        def serve() -> None:
+            while not stop.is_set():
+                try:
+                    conn, _ = listener.accept()
+                except OSError:
+                    return
+                accepted.append(conn)
+                threading.Thread(
+                    target=_handle_quietly, args=(handle, conn, stop), daemon=True
+                ).start()
+
+        threading.Thread(target=serve, daemon=True).start()
+        return f"http://127.0.0.1:{listener.getsockname()[1]}", accepted
+
+    yield start
+    stop.set()
+    for listener in listeners:
         listener.close()
+
+
+def _handle_quietly(handle, conn: socket.socket, stop: threading.Event) -> None:
+    try:
+        handle(conn, stop)
+    except OSError:
+        pass
+    finally:
+        conn.close()
+
+
+def _send_in_thread(client: ServiceClient, method: str = "GET"):
+    """The exchange, or None if the request was still waiting after 120 s."""
+    done: list = []
+    thread = threading.Thread(
+        target=lambda: done.append(client.request(method, "/x")), daemon=True
+    )
+    thread.start()
+    thread.join(timeout=120)  # bounds the test; nothing is asserted on speed
+    return done[0] if done else None
+
+
+def test_endless_interim_replies_stop_at_the_total_deadline(raw_server):
+    def interim_forever(conn: socket.socket, stop: threading.Event) -> None:
+        conn.recv(65536)
+        while not stop.is_set():
+            conn.sendall(b"HTTP/1.1 100 Continue\r\n\r\n")
+            time.sleep(0.05)
+
+    url, _ = raw_server(interim_forever)
+    limits = HttpLimits(connect_timeout=2, read_timeout=2, total_timeout=1)
+    exchange = _send_in_thread(ServiceClient(url, limits=limits))
+    assert exchange is not None, "the request was still waiting: no total deadline"
+    assert exchange.status is None
+    assert exchange.error_kind == "timeout"
+    assert "total deadline of 1 s" in exchange.error
+
+
+def test_headers_trickling_in_stop_at_the_total_deadline(raw_server):
+    def slow_headers(conn: socket.socket, stop: threading.Event) -> None:
+        conn.recv(65536)
+        conn.sendall(b"HTTP/1.1 200 OK\r\nX-Slow: ")
+        while not stop.is_set():  # one header line, a byte at a time
+            conn.sendall(b"x")
+            time.sleep(0.05)
+
+    url, _ = raw_server(slow_headers)
+    limits = HttpLimits(connect_timeout=2, read_timeout=2, total_timeout=1)
+    exchange = _send_in_thread(ServiceClient(url, limits=limits))
+    assert exchange is not None, "the request was still waiting: no total deadline"
+    assert exchange.error_kind == "timeout"
+    assert "total deadline of 1 s" in exchange.error
+
+
+def _close_after_request(conn: socket.socket, stop: threading.Event) -> None:
+    conn.recv(65536)
+
+
+def _garbage_status_line(conn: socket.socket, stop: threading.Event) -> None:
+    conn.recv(65536)
+    conn.sendall(b"GARBAGE\r\n\r\n")
+
+
+def _reset_on_accept(conn: socket.socket, stop: threading.Event) -> None:
+    conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00" * 2)
+
+
+@pytest.mark.parametrize(
+    "handle", [_close_after_request, _garbage_status_line, _reset_on_accept]
+)
+def test_a_request_that_reached_the_service_is_not_sent_again(raw_server, handle):
+    # The connection was made: the service may have acted on the request,
+    # so it is asked once, whatever came back.
+    url, accepted = raw_server(handle)
+    exchange = _send_in_thread(ServiceClient(url))
+    assert exchange is not None
+    assert exchange.status is None
+    assert exchange.error
+    assert len(accepted) == 1
+    assert exchange.attempts == 1
+
+
+def test_a_read_that_could_not_connect_is_tried_again_a_write_is_not():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]  # nothing listens there once closed
+    client = ServiceClient(
+        f"http://127.0.0.1:{port}", allow_writes=True, limits=HttpLimits(retries=2)
+    )
+    read = client.request("GET", "/x")
+    assert read.error_kind == "connect"
+    assert read.attempts == 3
+    write = client.request("POST", "/x", json_body={"a": 1})
+    assert write.error_kind == "connect"
+    assert write.attempts == 1
+
+
+def _no_python_repr(text: str) -> bool:
+    return not any(
+        mark in text
+        for mark in (
+            "Error(",
+            "object at 0x",
+            "Caused by",
+            "Max retries",
+            "<",
+            "[Errno",
+        )
+    )
+
+
+def test_an_unreachable_service_is_named_in_plain_words():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    exchange = ServiceClient(f"http://127.0.0.1:{port}").request("GET", "/x")
+    assert exchange.error_kind == "connect"
+    assert exchange.error.startswith(
+        f"could not connect to 127.0.0.1:{port}: connection refused"
+    )
+    assert _no_python_repr(exchange.error), exchange.error
+
+
+def test_a_name_that_does_not_resolve_is_said_so():
+    # .invalid never resolves (RFC 6761).
+    exchange = ServiceClient("http://no-such-agency.invalid:8080").request("GET", "/x")
+    assert exchange.error_kind == "connect"
+    assert exchange.error.startswith(
+        "could not connect to no-such-agency.invalid:8080: the host name"
+        " no-such-agency.invalid could not be resolved"
+    )
+    assert _no_python_repr(exchange.error), exchange.error
+
+
+@pytest.mark.parametrize(
+    ("handle", "said"),
+    [
+        (_close_after_request, "closed the connection without a reply"),
+        (_garbage_status_line, "not an HTTP status line"),
+    ],
+)
+def test_a_broken_reply_is_said_in_plain_words(raw_server, handle, said):
+    url, _ = raw_server(handle)
+    exchange = _send_in_thread(ServiceClient(url))
+    assert exchange is not None
+    assert exchange.error_kind == "unavailable"
+    assert said in exchange.error
+    assert _no_python_repr(exchange.error), exchange.error
+
+
+def test_the_client_keeps_only_excerpts_of_the_replies_it_has_seen(serve):
+    size = 1_000_000
+    body = b"[" + b"0," * (size // 2 - 1) + b"0]"
+
+    def large(request):
+        request.send_response(200)
+        request.send_header("Content-Type", "application/json")
+        request.send_header("Content-Length", str(len(body)))
+        request.end_headers()
+        request.wfile.write(body)
+
+    client = ServiceClient(serve(large), token="s3cr3t-token")
+    for _ in range(20):
+        exchange = client.request("GET", "/x")
+        assert exchange.body == body  # the check judging it gets all of it
+    assert len(client.exchanges) == 20
+    kept = max(len(e.body) for e in client.exchanges)
+    assert kept <= EXCERPT_BYTES + client.redactor.reach
+    evidence = client.exchanges[-1].to_evidence()
+    assert evidence["response"]["body"].endswith(f"({len(body):,} bytes in all)")
+
+
+def test_a_check_keeps_excerpts_as_evidence_and_judges_whole_replies(serve, registry):
+    # The latency check sends up to 1000 requests: their evidence must not
+    # hold every reply whole while it runs.
+    body = b'"' + b"x" * 1_000_000 + b'"'
+
+    def large(request):
+        request.send_response(200)
+        request.send_header("Content-Type", "application/json")
+        request.send_header("Content-Length", str(len(body)))
+        request.end_headers()
+        request.wfile.write(body)
+
+    url = serve(large)
+    standard = registry.resolve("person@1.2.0")
+    service = ServiceContext(
+        target=ServiceTarget(
+            id="test:large",
+            standard=standard.ref,
+            base_url=url,
+            agency=Agency("test", "Test agency"),
+        ),
+        registry=registry,
+        standard=standard,
+        interface=interface_for(registry, standard),
+        client=ServiceClient(url),
+    )
+    ctx = CheckContext(
+        service, None, requirement="ER-HTTP-13", rule="latency", standard="x@1"
+    )
+    for _ in range(10):
+        assert ctx.send("GET", "/x").body == body
+    assert len(ctx.exchanges) == 10
+    assert max(len(e.body) for e in ctx.exchanges) <= EXCERPT_BYTES
+    assert (
+        ctx.exchanges[0]
+        .to_evidence()["response"]["body"]
+        .endswith(f"({len(body):,} bytes in all)")
+    )

@@ -11,7 +11,9 @@ import pytest
 from profile_helpers import profile_text
 
 from conformance.errors import UsageError
+from conformance.probing.plan import opened, plan
 from conformance.probing.profiles import load_profile, load_profiles
+from conformance.registry.standards import Registry
 
 COMMAND = str(Path(sys.executable).parent / "conformance")
 
@@ -51,6 +53,11 @@ def test_a_service_profile_reads(tmp_path):
         ("https://api.mia.gov.az", "timout = 3", "did you mean 'timeout'"),
         ("ftp://api.mia.gov.az", "", "base_url"),
         ("https://api.mia.gov.az", 'ca_bundle = "nowhere.pem"', "does not exist"),
+        # Read as loopback by one parser and as api.example.org by the HTTP
+        # library: it must not pass the "plain HTTP only on loopback" rule.
+        ("http://api.example.org\\\\@127.0.0.1:8080", "", "base_url"),
+        ("http://api.example.org\\\\@127.0.0.1:8080", "", "backslash"),
+        ("https://user:secret@api.mia.gov.az", "", "user-info"),
     ],
 )
 def test_profile_mistakes_are_usage_errors(tmp_path, url, extra, message):
@@ -58,6 +65,68 @@ def test_profile_mistakes_are_usage_errors(tmp_path, url, extra, message):
         load_profile(_write(tmp_path, url, extra))
     assert message in str(raised.value)
     assert str(tmp_path / "mia.toml") in str(raised.value)
+
+
+def test_a_base_url_with_credentials_is_refused_without_repeating_them(tmp_path):
+    with pytest.raises(UsageError) as raised:
+        load_profile(_write(tmp_path, "https://user:s3cr3t-pw@api.mia.gov.az"))
+    assert "base_url" in str(raised.value)
+    assert "s3cr3t-pw" not in str(raised.value)
+
+
+def test_an_interface_server_that_is_ambiguous_is_refused(tmp_registry, tmp_path):
+    interface = tmp_registry / "person" / "1.2.0" / "openapi.yaml"
+    text = interface.read_text(encoding="utf-8")
+    assert "  - url: /person/v1\n" in text
+    interface.write_text(
+        text.replace("  - url: /person/v1\n", "  - url: /person\\v1\n"),
+        encoding="utf-8",
+    )
+    profile = load_profile(_write(tmp_path, "https://api.mia.gov.az"))
+    with pytest.raises(UsageError) as raised:
+        plan(Registry.open(tmp_registry), list(profile.services))
+    message = str(raised.value)
+    assert "person@1.2.0" in message
+    assert "servers" in message
+    assert "backslash" in message
+
+
+def _client_limits(registry, tmp_path, lines: str):
+    profile = load_profile(_write(tmp_path, "http://127.0.0.1:9", lines))
+    (target,) = profile.services
+    with opened(registry) as services:  # no request is sent
+        return target, services.context(target).client.limits
+
+
+def test_the_total_deadline_is_three_timeouts_by_default(registry, tmp_path):
+    target, limits = _client_limits(registry, tmp_path, "timeout = 2")
+    assert target.total_timeout == 6
+    assert (limits.connect_timeout, limits.read_timeout) == (2, 2)
+    assert limits.total_timeout == 6  # no hidden floor
+
+
+def test_the_total_deadline_is_a_profile_setting(registry, tmp_path):
+    target, limits = _client_limits(
+        registry, tmp_path, "timeout = 2\ntotal_timeout = 4.5"
+    )
+    assert target.total_timeout == 4.5
+    assert limits.total_timeout == 4.5
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("0", "total_timeout: 0 is less than or equal to the minimum of 0"),
+        ('"30"', "total_timeout: '30' is not of type 'number'"),
+        ("100000", "total_timeout: 100000 is greater than the maximum of 3600"),
+    ],
+)
+def test_a_wrong_total_deadline_is_a_usage_error(tmp_path, value, message):
+    with pytest.raises(UsageError) as raised:
+        load_profile(
+            _write(tmp_path, "https://api.mia.gov.az", f"total_timeout = {value}")
+        )
+    assert message in str(raised.value)
 
 
 def test_plain_http_is_allowed_on_loopback(tmp_path):

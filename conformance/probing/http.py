@@ -1,33 +1,52 @@
 """The one HTTP client: safety limits, evidence, redaction.
 
 Every request the suite sends goes through :class:`ServiceClient`. It only
-contacts the host of the service's base URL, never follows a redirect to
-another host, sends no write (POST, PUT, PATCH, DELETE) unless the profile
-allows writes, keeps to the profile's rate limit, stops a reply that is too
-slow or too large, and records each exchange as evidence with every secret
-replaced by ``***``. A refused connection or a timeout is not an exception:
-it is an exchange with an ``error``, which checks report as an availability
-problem, apart from non-conformance.
+contacts the host of the service's base URL (judged by :func:`origin`, and
+checked again on the connection about to be opened), refuses a URL whose
+host parsers could read two ways, never follows a redirect to another host,
+sends no write (POST, PUT, PATCH, DELETE) unless the profile allows writes,
+keeps to the profile's rate limit, stops an exchange that passes its total
+deadline (from connecting to the last byte) or a body that is too large,
+sends a request again only when its connection was never established, and
+records each exchange. The checks judge each reply as it came; what is shown
+or stored of it (evidence, curl commands, the audit log) has every secret
+replaced by ``***``, and what the client keeps for the run is an excerpt. A
+refused connection or a timeout is not an exception: it is an exchange with
+an ``error`` in plain words, which checks report as an availability problem,
+apart from non-conformance.
 """
 
 from __future__ import annotations
 
+import base64
+import contextlib
 import datetime as dt
+import http.client
 import json
+import os
+import re
 import shlex
+import socket
+import ssl
 import threading
 import time
+import unicodedata
 import uuid
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TypedDict
+from typing import TYPE_CHECKING, TypedDict, TypeVar, cast
 from urllib.parse import urlencode, urljoin, urlsplit
 
 import requests
+import requests.adapters
 import urllib3
+import urllib3.connection
+from urllib3.exceptions import LocationParseError
+from urllib3.util import parse_url
 
 from conformance.atomic import write_text_atomic
+from conformance.errors import ConformanceError
 from conformance.model import (
     ExchangeEvidence,
     ExchangeRequest,
@@ -35,13 +54,23 @@ from conformance.model import (
     JsonValue,
 )
 
+if TYPE_CHECKING:
+    from urllib3._base_connection import BaseHTTPConnection
+
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
-_EXCERPT = 4096
+EXCERPT_BYTES = 4096  # of a body, in evidence and in what a client keeps
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1", "[::1]"})
+_CREDENTIAL_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie"})
+_T = TypeVar("_T")
+Origin = tuple[str, str, int]  # scheme, host (lower-case), port
 
 
 class WriteRefused(Exception):
     """A write request on a service whose profile does not allow writes."""
+
+
+class UnsafeUrl(ConformanceError, ValueError):
+    """A URL the suite does not send to: parsers could read its host two ways."""
 
 
 class RequestOptions(TypedDict, total=False):
@@ -60,17 +89,163 @@ class RequestOptions(TypedDict, total=False):
 class HttpLimits:
     """How long and how much the client waits for and accepts."""
 
-    connect_timeout: float = 5.0
-    read_timeout: float = 10.0
-    total_timeout: float = 30.0
+    connect_timeout: float = 5.0  # to open the connection
+    read_timeout: float = 10.0  # the longest wait for any one read
+    total_timeout: float = 30.0  # the whole exchange: connect to last body byte
     max_body_bytes: int = 10 * 1024 * 1024
     max_redirects: int = 3
-    retries: int = 2  # only for reads that could not connect at all
+    retries: int = 2  # only for reads whose connection was never established
+
+
+class Redactor:
+    """Replaces every known secret by ``***`` wherever it could appear.
+
+    A secret is found as it is and in the forms a reply or a message may
+    carry it in: JSON-escaped (any character as ``\\uXXXX``, ``/`` as
+    ``\\/``), percent-encoded, as XML character references, and in base64
+    (on its own, or inside Basic credentials ``user:token``, whatever the
+    user name's length). Forms may mix within one occurrence.
+    """
+
+    def __init__(self, secrets: Iterable[str] = ()) -> None:
+        self._secrets = sorted({s for s in secrets if s}, key=len, reverse=True)
+        alternatives: list[str] = []
+        for secret in self._secrets:
+            alternatives.append("".join(_char_forms(char) for char in secret))
+            alternatives += [re.escape(form) for form in _base64_forms(secret)]
+        pattern = "|".join(alternatives)
+        self._text = re.compile(pattern) if pattern else None
+        self._bytes = re.compile(pattern.encode("utf-8")) if pattern else None
+        # The most bytes one occurrence can take (12 per character: %XX four
+        # times, or a surrogate pair of \uXXXX).
+        self.reach = 12 * max((len(s) for s in self._secrets), default=0)
+
+    def text(self, value: str) -> str:
+        """``value`` with secrets replaced."""
+        return self._text.sub("***", value) if self._text else value
+
+    def data(self, value: bytes) -> bytes:
+        """Bytes with secrets replaced."""
+        return self._bytes.sub(b"***", value) if self._bytes else value
+
+    def excerpt(self, body: bytes, limit: int) -> str:
+        """About the first ``limit`` bytes of ``body`` as text, secrets
+        replaced; never cut inside a secret (no part of one is shown)."""
+        window = body[: limit + self.reach]
+        cut = limit
+        if self._bytes is not None:
+            for match in self._bytes.finditer(window):
+                if match.start() >= cut:
+                    break
+                if match.end() > cut:
+                    cut = match.start()
+                    break
+        return self.data(window[:cut]).decode("utf-8", "replace")
+
+    def headers(self, headers: Mapping[str, str]) -> dict[str, str]:
+        """Headers with secrets replaced; credentials always hidden."""
+        return {
+            name: self.text(value)
+            for name, value in masked_credentials(headers).items()
+        }
+
+    def within(self, value: _T) -> _T:
+        """``value`` with secrets replaced in every string of it, keys too
+        (lists, tuples and dicts are walked, as in JSON)."""
+        return cast("_T", self._walk(value))
+
+    def _walk(self, value: object) -> object:
+        if isinstance(value, str):
+            return self.text(value)
+        if isinstance(value, dict):
+            return {self._walk(k): self._walk(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [self._walk(v) for v in value]
+        if isinstance(value, tuple):
+            return tuple(self._walk(v) for v in value)
+        return value
+
+
+_JSON_SHORT = {
+    '"': '\\"',
+    "\\": "\\\\",
+    "/": "\\/",
+    "\b": "\\b",
+    "\f": "\\f",
+    "\n": "\\n",
+    "\r": "\\r",
+    "\t": "\\t",
+}
+_XML_NAMED = {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&apos;"}
+_MIN_BASE64 = 8  # shorter base64 fragments would hide ordinary text
+
+
+def _any_case(hex_digits: str) -> str:
+    return "".join(
+        f"[{d.lower()}{d.upper()}]" if d.isalpha() else d for d in hex_digits
+    )
+
+
+def _char_forms(char: str) -> str:
+    """A pattern for one character of a secret in every form it may take."""
+    forms = [re.escape(char)]
+    units = char.encode("utf-16-be")
+    forms.append(
+        "".join(
+            r"\\u" + _any_case(units[i : i + 2].hex()) for i in range(0, len(units), 2)
+        )
+    )
+    if char in _JSON_SHORT:
+        forms.append(re.escape(_JSON_SHORT[char]))
+    forms.append("".join("%" + _any_case(f"{b:02x}") for b in char.encode("utf-8")))
+    if char == " ":
+        forms.append(r"\+")
+    forms.append(f"&#0*{ord(char)};")
+    forms.append(f"&#[xX]0*{_any_case(f'{ord(char):x}')};")
+    if char in _XML_NAMED:
+        forms.append(re.escape(_XML_NAMED[char]))
+    return "(?:" + "|".join(forms) + ")"
+
+
+def _base64_forms(secret: str) -> list[str]:
+    """The secret in base64: whole, and the characters that encode only its
+    bytes at each of the three alignments it can have inside a longer value
+    (``user:token`` in Basic credentials)."""
+    raw = secret.encode("utf-8")
+    forms: set[str] = set()
+    for encode in (base64.b64encode, base64.urlsafe_b64encode):
+        whole = encode(raw).decode("ascii")
+        forms |= {whole, whole.rstrip("=")}
+        for offset in (0, 1, 2):
+            encoded = encode(b"\0" * offset + raw).decode("ascii")
+            start = -(-offset * 4 // 3)  # the first character of the secret's bits only
+            end = (offset + len(raw)) * 8 // 6
+            forms.add(encoded[start:end])
+    return sorted((f for f in forms if len(f) >= _MIN_BASE64), key=len, reverse=True)
+
+
+def masked_credentials(headers: Mapping[str, str]) -> dict[str, str]:
+    """Headers with the values of credential headers replaced by ``***``."""
+    clean = {}
+    for name, value in headers.items():
+        if name.lower() in _CREDENTIAL_HEADERS:
+            scheme = value.split(" ", 1)[0] if " " in value else ""
+            clean[name] = f"{scheme} ***".strip()
+        else:
+            clean[name] = value
+    return clean
 
 
 @dataclass
 class Exchange:
-    """One request and its reply (or why there was none), secrets redacted."""
+    """One request and its reply (or why there was none), as sent and received.
+
+    The checks judge the reply as it came: its status, headers and body are
+    never altered. What is shown or stored of an exchange (:meth:`to_evidence`,
+    :meth:`curl`, the audit log) has every secret ``redactor`` knows replaced
+    by ``***``. Credential headers are kept masked even here: no check needs
+    the token it sent.
+    """
 
     method: str
     url: str
@@ -79,10 +254,16 @@ class Exchange:
     status: int | None = None
     response_headers: dict[str, str] = field(default_factory=dict)
     body: bytes = b""
+    body_size: int = 0  # of the whole body (``body`` may be an excerpt of it)
     elapsed: float = 0.0
     error: str | None = None
-    error_kind: str | None = None  # "unavailable", "timeout", "too-large", "redirect"
+    # "connect" (no connection was ever established: nothing reached the
+    # service), "tls", "timeout", "unavailable" (the connection was made, the
+    # reply failed), "too-large", "redirect"
+    error_kind: str | None = None
     dry_run: bool = False
+    attempts: int = 0  # how many times it was sent (more only for "connect")
+    redactor: Redactor = field(default_factory=Redactor, repr=False, compare=False)
 
     def header(self, name: str) -> str | None:
         """A response header, matched case-insensitively."""
@@ -103,20 +284,34 @@ class Exchange:
         value: JsonValue = json.loads(self.body.decode("utf-8"))
         return value
 
+    def kept(self) -> Exchange:
+        """This exchange as a client keeps it for the run: the reply body cut
+        to an excerpt (with room to redact a secret across the cut)."""
+        keep = EXCERPT_BYTES + self.redactor.reach
+        if len(self.body) <= keep:
+            return self
+        return replace(self, body=self.body[:keep])
+
     def curl(self) -> str:
-        """A curl command that reproduces the request (secrets already redacted)."""
+        """A curl command that reproduces the request, secrets redacted."""
+        redact = self.redactor
         parts = ["curl", "-i", "-X", self.method]
-        for name, value in self.request_headers.items():
+        for name, value in redact.headers(self.request_headers).items():
             parts += ["-H", f"{name}: {value}"]
         if self.request_body is not None:
-            parts += ["--data-binary", self.request_body.decode("utf-8", "replace")]
-        parts.append(self.url)
+            body = redact.text(self.request_body.decode("utf-8", "replace"))
+            parts += ["--data-binary", body]
+        parts.append(redact.text(self.url))
         return " ".join(shlex.quote(p) for p in parts)
 
     def to_evidence(self) -> ExchangeEvidence:
-        """A JSON-ready record: request, reply excerpt, timing, curl command."""
+        """A JSON-ready record: request, reply excerpt, timing, curl command;
+        secrets redacted."""
+        redact = self.redactor
         request = ExchangeRequest(
-            method=self.method, url=self.url, headers=dict(self.request_headers)
+            method=self.method,
+            url=redact.text(self.url),
+            headers=redact.headers(self.request_headers),
         )
         data = ExchangeEvidence(
             request=request,
@@ -124,55 +319,26 @@ class Exchange:
             elapsed_ms=round(self.elapsed * 1000, 1),
         )
         if self.request_body is not None:
-            request["body"] = _excerpt(self.request_body)
+            request["body"] = _excerpt(self.request_body, redact, 0)
         if self.dry_run:
             data["dry_run"] = True
         if self.error:
-            data["error"] = self.error
+            data["error"] = redact.text(self.error)
         if self.status is not None:
             data["response"] = ExchangeResponse(
                 status=self.status,
-                headers=dict(self.response_headers),
-                body=_excerpt(self.body),
+                headers=redact.headers(self.response_headers),
+                body=_excerpt(self.body, redact, self.body_size),
             )
         return data
 
 
-def _excerpt(body: bytes) -> str:
-    text = body[:_EXCERPT].decode("utf-8", "replace")
-    if len(body) > _EXCERPT:
-        text += f"… ({len(body):,} bytes in all)"
+def _excerpt(body: bytes, redactor: Redactor, size: int) -> str:
+    text = redactor.excerpt(body, EXCERPT_BYTES)
+    size = max(size, len(body))
+    if size > EXCERPT_BYTES:
+        text += f"… ({size:,} bytes in all)"
     return text
-
-
-class Redactor:
-    """Replaces every known secret by ``***`` wherever it could appear."""
-
-    def __init__(self, secrets: Iterable[str] = ()) -> None:
-        self._secrets = sorted({s for s in secrets if s}, key=len, reverse=True)
-
-    def text(self, value: str) -> str:
-        """``value`` with secrets replaced."""
-        for secret in self._secrets:
-            value = value.replace(secret, "***")
-        return value
-
-    def data(self, value: bytes) -> bytes:
-        """Bytes with secrets replaced."""
-        for secret in self._secrets:
-            value = value.replace(secret.encode(), b"***")
-        return value
-
-    def headers(self, headers: Mapping[str, str]) -> dict[str, str]:
-        """Headers with secrets replaced; credentials always hidden."""
-        clean = {}
-        for name, value in headers.items():
-            if name.lower() in ("authorization", "proxy-authorization", "cookie"):
-                scheme = value.split(" ", 1)[0] if " " in value else ""
-                clean[name] = f"{scheme} ***".strip()
-            else:
-                clean[name] = self.text(value)
-        return clean
 
 
 class AuditLog:
@@ -184,15 +350,16 @@ class AuditLog:
         path.parent.mkdir(parents=True, exist_ok=True)
 
     def record(self, exchange: Exchange, service: str) -> None:
-        """Append one exchange (already redacted)."""
+        """Append one exchange, secrets redacted."""
+        redact = exchange.redactor
         line = json.dumps(
             {
                 "time": dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds"),
                 "service": service,
                 "method": exchange.method,
-                "url": exchange.url,
+                "url": redact.text(exchange.url),
                 "status": exchange.status,
-                "error": exchange.error,
+                "error": redact.text(exchange.error) if exchange.error else None,
                 "elapsed_ms": round(exchange.elapsed * 1000, 1),
                 "correlation_id": exchange.request_headers.get("X-Correlation-ID"),
             },
@@ -202,16 +369,255 @@ class AuditLog:
             handle.write(line + "\n")
 
 
-def origin(url: str) -> tuple[str, str, int]:
-    """Scheme, host and port of a URL (default ports filled in)."""
+def token_problem(token: str) -> str | None:
+    """Why a token cannot go in an Authorization header, or ``None``.
+
+    The answer never quotes the token: it is shown to say what to fix.
+    """
+    if token != token.rstrip("\r\n"):
+        return (
+            "ends in a line break (CR or LF), as a secret file saved with Windows"
+            " line endings does; an HTTP header cannot carry it: remove it (e.g."
+            " tr -d '\\r\\n' < file)"
+        )
+    for char in token:
+        if unicodedata.category(char) == "Cc":
+            return (
+                f"holds a control character (U+{ord(char):04X}), which an HTTP"
+                " header cannot carry; set the token without it"
+            )
+        if not char.isascii():
+            return (
+                f"holds a character outside ASCII (U+{ord(char):04X}), which an"
+                " Authorization header cannot carry; set the token without it"
+            )
+    return None
+
+
+# A host name, an IPv4 address or a bracketed IPv6 address, and a port: no
+# user-info, no percent-encoding, nothing two parsers could read apart.
+_AUTHORITY = re.compile(r"(?:[A-Za-z0-9._-]+|\[[0-9A-Fa-f:.]+\])(?::[0-9]{1,5})?")
+
+
+def _character_problem(text: str) -> str | None:
+    if "\\" in text:
+        return (
+            "it holds a backslash, which URL parsers read differently (some as"
+            " a slash, so the host may be taken from before or after it); write"
+            " it with forward slashes only"
+        )
+    for char in text:
+        if char.isspace() or unicodedata.category(char) in ("Cc", "Cf"):
+            kind = "a space" if char == " " else "a control character"
+            return (
+                f"it holds {kind} (U+{ord(char):04X}), which parsers strip, keep"
+                " or refuse differently; percent-encode it"
+            )
+    return None
+
+
+def reference_problem(reference: str) -> str | None:
+    """Why a URL or a relative reference (a path, a redirect's Location, an
+    interface's server) is ambiguous, or ``None``."""
+    problem = _character_problem(reference)
+    if problem is None and urlsplit(reference).scheme:
+        problem = url_problem(reference)
+    elif problem is None and reference.startswith("//"):
+        problem = url_problem("http:" + reference)
+    return problem
+
+
+def url_problem(url: str) -> str | None:
+    """Why an absolute URL is not one the suite sends to, or ``None``: it
+    must be http(s), with a plain host and port that every parser (the one
+    that judges, the one that connects) reads alike."""
+    problem = _character_problem(url)
+    if problem is not None:
+        return problem
     parts = urlsplit(url)
-    port = parts.port or (443 if parts.scheme == "https" else 80)
-    return parts.scheme, (parts.hostname or "").lower(), port
+    if parts.scheme not in ("http", "https"):
+        return "it is not an http:// or https:// URL"
+    if "@" in parts.netloc:
+        return (
+            "it holds user-info (a name or password before '@'), which can hide"
+            " the host it leads to; credentials never go in a URL"
+        )
+    if not _AUTHORITY.fullmatch(parts.netloc):
+        return (
+            f"its host {parts.netloc!r} is not a plain host name or IP address"
+            " with an optional port"
+        )
+    try:
+        port = parts.port
+        parsed = parse_url(url)
+    except (ValueError, LocationParseError):
+        return "its port is not a number from 0 to 65535"
+    judged = _origin_of(parts.scheme, parts.hostname, port)
+    if _origin_of(parsed.scheme, parsed.host, parsed.port) != judged:
+        return "the HTTP library reads another host or port in it than a URL parser"
+    return None
+
+
+def _origin_of(scheme: str | None, host: str | None, port: int | None) -> Origin:
+    scheme = (scheme or "http").lower()
+    host = (host or "").lower().removeprefix("[").removesuffix("]")
+    return scheme, host, port or (443 if scheme == "https" else 80)
+
+
+def origin(url: str) -> Origin:
+    """Scheme, host and port a request to ``url`` goes to (default ports
+    filled in), read as the HTTP library reads it; :class:`UnsafeUrl` when
+    the URL is ambiguous (:func:`url_problem`).
+
+    The one judge of where a URL leads: the client compares it with the
+    service's, and checks it again against the connection the HTTP library
+    is about to open.
+    """
+    problem = url_problem(url)
+    if problem is not None:
+        raise UnsafeUrl(f"the suite does not send to {url!r}: {problem}")
+    parsed = parse_url(url)
+    return _origin_of(parsed.scheme, parsed.host, parsed.port)
 
 
 def is_loopback(url: str) -> bool:
     """True when the URL's host is a loopback address."""
     return origin(url)[1] in LOOPBACK_HOSTS
+
+
+class _Attempt:
+    """One attempt at an exchange while it runs: where it may connect, and
+    its total deadline.
+
+    Every socket the attempt uses (a new connection, or one reused from the
+    pool) is watched: when the deadline passes, a timer shuts it down, which
+    ends whatever read is waiting on it (interim replies, headers arriving
+    a byte at a time, a TLS handshake, the body). The socket is watched
+    through a duplicate of its descriptor, closed when the attempt ends, so
+    the timer can never touch a descriptor the system has given to another
+    socket.
+    """
+
+    def __init__(self, allowed: Origin, deadline: float) -> None:
+        self.allowed = allowed
+        self.deadline = deadline
+        self.expired = False
+        self.connected = False  # a connection was established (or reused)
+        self._ended = False
+        self._twins: list[socket.socket] = []
+        self._lock = threading.Lock()
+        self._timer = threading.Timer(deadline, self._expire)
+        self._timer.daemon = True
+        self._timer.start()
+
+    def watch(self, sock: socket.socket) -> None:
+        """Shut ``sock`` down when the deadline passes (now, if it has)."""
+        self.connected = True
+        try:
+            twin = socket.socket(fileno=os.dup(sock.fileno()))
+        except OSError:
+            return  # already closed: nothing left to stop
+        with self._lock:
+            if not self._ended:
+                self._twins.append(twin)
+                if not self.expired:
+                    return
+                _shut(twin)
+                return
+        twin.close()
+
+    def _expire(self) -> None:
+        with self._lock:
+            if self._ended:
+                return
+            self.expired = True
+            for twin in self._twins:
+                _shut(twin)
+
+    def end(self) -> bool:
+        """Stop watching; True if the deadline passed first."""
+        self._timer.cancel()
+        with self._lock:
+            self._ended = True
+            twins, self._twins = self._twins, []
+        for twin in twins:
+            twin.close()
+        return self.expired
+
+
+def _shut(sock: socket.socket) -> None:
+    with contextlib.suppress(OSError):
+        sock.shutdown(socket.SHUT_RDWR)
+
+
+_ACTIVE = threading.local()  # the _Attempt of the exchange this thread sends
+
+
+def _active() -> _Attempt | None:
+    attempt: _Attempt | None = getattr(_ACTIVE, "attempt", None)
+    return attempt
+
+
+def _check_connecting(scheme: str, host: str | None, port: int | None) -> None:
+    # The last word on where a request goes: the connection the HTTP library
+    # is about to use, judged by the same rule as every URL before it.
+    attempt = _active()
+    where = _origin_of(scheme, host, port)
+    if attempt is not None and where != attempt.allowed:
+        raise UnsafeUrl(
+            f"the HTTP library was about to connect to {where[0]}://{where[1]}:"
+            f"{where[2]}, not the service's origin; nothing was sent there"
+        )
+
+
+def _watch_reused(connection: BaseHTTPConnection) -> BaseHTTPConnection:
+    attempt = _active()
+    sock = getattr(connection, "sock", None)
+    if attempt is not None and isinstance(sock, socket.socket):
+        attempt.watch(sock)
+    return connection
+
+
+def _watch_new(sock: socket.socket) -> socket.socket:
+    attempt = _active()
+    if attempt is not None:
+        attempt.watch(sock)
+    return sock
+
+
+class _WatchedHTTPConnection(urllib3.connection.HTTPConnection):
+    def _new_conn(self) -> socket.socket:
+        return _watch_new(super()._new_conn())
+
+
+class _WatchedHTTPSConnection(urllib3.connection.HTTPSConnection):
+    def _new_conn(self) -> socket.socket:
+        return _watch_new(super()._new_conn())
+
+
+class _GuardedHTTPConnectionPool(urllib3.HTTPConnectionPool):
+    ConnectionCls = _WatchedHTTPConnection
+
+    def _get_conn(self, timeout: float | None = None) -> BaseHTTPConnection:
+        _check_connecting(self.scheme, self.host, self.port)
+        return _watch_reused(super()._get_conn(timeout))
+
+
+class _GuardedHTTPSConnectionPool(urllib3.HTTPSConnectionPool):
+    ConnectionCls = _WatchedHTTPSConnection
+
+    def _get_conn(self, timeout: float | None = None) -> BaseHTTPConnection:
+        _check_connecting(self.scheme, self.host, self.port)
+        return _watch_reused(super()._get_conn(timeout))
+
+
+def _guarded_adapter() -> requests.adapters.HTTPAdapter:
+    adapter = requests.adapters.HTTPAdapter()
+    adapter.poolmanager.pool_classes_by_scheme = {
+        "http": _GuardedHTTPConnectionPool,
+        "https": _GuardedHTTPSConnectionPool,
+    }
+    return adapter
 
 
 class ServiceClient:
@@ -231,6 +637,8 @@ class ServiceClient:
         audit: AuditLog | None = None,
         secrets: Iterable[str] = (),
     ) -> None:
+        if token is not None and (problem := token_problem(token)):
+            raise ValueError(f"the token for {service} {problem}")
         self.base_url = base_url.rstrip("/")
         self.service = service
         self._token = token
@@ -244,6 +652,9 @@ class ServiceClient:
         self._session = requests.Session()
         self._session.verify = verify
         self._session.trust_env = False  # no proxies or netrc credentials from outside
+        adapter = _guarded_adapter()
+        self._session.mount("http://", adapter)
+        self._session.mount("https://", adapter)
         self._last = 0.0
         self._pace = threading.Lock()
         self.exchanges: list[Exchange] = []
@@ -303,11 +714,13 @@ class ServiceClient:
             body = json.dumps(json_body, ensure_ascii=False).encode("utf-8")
             sent["Content-Type"] = "application/json"
         sent.update(headers or {})
+        # Kept as sent (only the credentials masked): redacted when shown.
         exchange = Exchange(
             method=method,
-            url=self.redactor.text(url),
-            request_headers=self.redactor.headers(sent),
-            request_body=self.redactor.data(body) if body is not None else None,
+            url=url,
+            request_headers=masked_credentials(sent),
+            request_body=body,
+            redactor=self.redactor,
         )
         if self.dry_run:
             exchange.dry_run = True
@@ -315,17 +728,22 @@ class ServiceClient:
             return exchange
         for attempt in range(self.limits.retries + 1):
             self._wait_turn()
+            exchange.attempts += 1
             self._send(exchange, method, url, sent, body)
-            # Retry only what is safe: a read whose connection never opened.
-            # A write, or anything that may have reached the service, is not
-            # sent twice.
-            if not (exchange.error_kind == "unavailable" and exchange.status is None):
+            # Retry only what cannot have reached the service: a read whose
+            # connection was never established. A connection closed or reset
+            # after it opened, or a reply that makes no sense, may follow a
+            # request the service acted on: it is not sent again.
+            if exchange.error_kind != "connect" or method not in READ_METHODS:
                 break
-            if method not in READ_METHODS or attempt == self.limits.retries:
+            if attempt == self.limits.retries:
+                exchange.error = f"{exchange.error} (tried {exchange.attempts} times)"
                 break
             exchange.error = exchange.error_kind = None
             time.sleep(0.2 * (attempt + 1))
-        self.exchanges.append(exchange)
+        # Kept for the run (a dry run lists them): excerpts only, or memory
+        # would grow with every reply; the caller gets the whole exchange.
+        self.exchanges.append(exchange.kept())
         if self.audit is not None:
             self.audit.record(exchange, self.service)
         return exchange
@@ -351,6 +769,15 @@ class ServiceClient:
     ) -> None:
         started = time.monotonic()
         limits = self.limits
+        # The total deadline covers the whole exchange, from connecting to the
+        # last byte of the body, redirects included: the attempt's timer stops
+        # it wherever it waits. No single wait is longer than the deadline.
+        attempt = _Attempt(self._origin, limits.total_timeout)
+        waits = (
+            min(limits.connect_timeout, limits.total_timeout),
+            min(limits.read_timeout, limits.total_timeout),
+        )
+        _ACTIVE.attempt = attempt
         try:
             for _hop in range(limits.max_redirects + 1):
                 response = self._session.request(
@@ -358,26 +785,21 @@ class ServiceClient:
                     url,
                     headers=headers,
                     data=body,
-                    timeout=(limits.connect_timeout, limits.read_timeout),
+                    timeout=waits,
                     allow_redirects=False,
                     stream=True,
                 )
-                if response.is_redirect and response.headers.get("Location"):
-                    target = urljoin(url, response.headers["Location"])
+                location = response.headers.get("Location")
+                if response.is_redirect and location:
                     response.close()
-                    if origin(target) != self._origin:
+                    refused = self._refused_redirect(url, location)
+                    if refused is not None:
                         exchange.status = response.status_code
-                        exchange.response_headers = self.redactor.headers(
-                            dict(response.headers)
-                        )
-                        exchange.error = (
-                            f"the service redirected to {self.redactor.text(target)},"
-                            " another host; the suite does not follow redirects"
-                            " off the service named in the profile"
-                        )
+                        exchange.response_headers = dict(response.headers)
+                        exchange.error = refused
                         exchange.error_kind = "redirect"
                         return
-                    url = target
+                    url = urljoin(url, location)
                     continue
                 break
             else:
@@ -385,39 +807,92 @@ class ServiceClient:
                 exchange.error_kind = "redirect"
                 return
             exchange.status = response.status_code
-            exchange.response_headers = self.redactor.headers(dict(response.headers))
-            exchange.body = self.redactor.data(
-                self._read_capped(response, started, exchange)
+            # The reply as it came: the checks judge it (redacted only when shown).
+            exchange.response_headers = dict(response.headers)
+            exchange.body = self._read_capped(response, started, exchange)
+            exchange.body_size = len(exchange.body)
+        except UnsafeUrl as exc:
+            exchange.error = str(exc)
+            exchange.error_kind = "redirect"
+        except (
+            requests.exceptions.RequestException,
+            urllib3.exceptions.HTTPError,
+            OSError,
+        ) as exc:
+            exchange.error_kind, exchange.error = self._failure(exc, url, exchange)
+            if not attempt.connected and exchange.error_kind != "tls":
+                exchange.error_kind = "connect"
+        finally:
+            _ACTIVE.attempt = None
+            if attempt.end() and exchange.error_kind in (None, *_STOPPABLE):
+                exchange.error_kind = "timeout"
+                exchange.error = _deadline_text(exchange, limits.total_timeout)
+            exchange.elapsed = time.monotonic() - started
+
+    def _failure(self, exc: Exception, url: str, exchange: Exchange) -> tuple[str, str]:
+        """The kind and a plain sentence for an exchange that failed with
+        ``exc`` (no Python names or reprs: people read it)."""
+        limits = self.limits
+        _, host, port = origin(url)
+        where = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+        causes = _causes(exc)
+
+        def first(kind: type[BaseException]) -> BaseException | None:
+            return next((c for c in causes if isinstance(c, kind)), None)
+
+        cert = first(ssl.SSLCertVerificationError)
+        if isinstance(cert, ssl.SSLCertVerificationError):
+            return "tls", (
+                f"TLS verification failed for {where}: certificate verify failed:"
+                f" {cert.verify_message or 'the certificate is not trusted'}"
             )
-        except requests.exceptions.SSLError as exc:
-            exchange.error = f"TLS verification failed: {_reason(exc)}"
-            exchange.error_kind = "tls"
-        except requests.exceptions.ConnectTimeout:
-            exchange.error = (
-                f"no connection within {limits.connect_timeout:g} s (connect timeout)"
+        handshake = first(ssl.SSLError)
+        if isinstance(handshake, ssl.SSLError):
+            why = (handshake.reason or "the TLS handshake failed").replace("_", " ")
+            return "tls", f"the TLS handshake with {where} failed: {why.lower()}"
+        if first(socket.gaierror):
+            return "connect", (
+                f"could not connect to {where}: the host name {host} could not be"
+                " resolved (DNS)"
             )
-            exchange.error_kind = "timeout"
-        except (requests.exceptions.ReadTimeout, TimeoutError):
-            exchange.error = f"no reply within {limits.read_timeout:g} s (read timeout)"
-            exchange.error_kind = "timeout"
-        except requests.exceptions.ConnectionError as exc:
-            exchange.error = f"the service could not be reached: {_reason(exc)}"
-            exchange.error_kind = "unavailable"
-        except requests.exceptions.RequestException as exc:
-            exchange.error = f"the request failed: {_reason(exc)}"
-            exchange.error_kind = "unavailable"
-        except urllib3.exceptions.ReadTimeoutError:
-            # Raised by the body read itself, below requests.
-            exchange.error = (
+        if first(urllib3.exceptions.NewConnectionError):
+            return "connect", f"could not connect to {where}: {_os_reason(causes)}"
+        if first(urllib3.exceptions.ConnectTimeoutError) or isinstance(
+            exc, requests.exceptions.ConnectTimeout
+        ):
+            return "connect", (
+                f"could not connect to {where}: no answer within"
+                f" {limits.connect_timeout:g} s (connect timeout)"
+            )
+        if first(urllib3.exceptions.ReadTimeoutError) or first(TimeoutError):
+            if exchange.status is None:
+                return "timeout", (
+                    f"no reply from {where} within {limits.read_timeout:g} s"
+                    " (read timeout)"
+                )
+            return "timeout", (
                 f"the reply stopped for more than {limits.read_timeout:g} s"
                 " (read timeout)"
             )
-            exchange.error_kind = "timeout"
-        except (urllib3.exceptions.HTTPError, OSError) as exc:
-            exchange.error = f"the reply broke off: {_reason(exc)}"
-            exchange.error_kind = "unavailable"
-        finally:
-            exchange.elapsed = time.monotonic() - started
+        return "unavailable", _broken_reply(causes, where)
+
+    def _refused_redirect(self, url: str, location: str) -> str | None:
+        """Why a redirect is not followed, or ``None`` to follow it."""
+        problem = reference_problem(location)
+        target = urljoin(url, location)
+        if problem is None:
+            problem = url_problem(target)
+        if problem is not None:
+            return (
+                f"the service redirected to {location!r}; the suite does not"
+                f" follow it: {problem}"
+            )
+        if origin(target) != self._origin:
+            return (
+                f"the service redirected to {target}, another host; the suite"
+                " does not follow redirects off the service named in the profile"
+            )
+        return None
 
     def _read_capped(
         self, response: requests.Response, started: float, exchange: Exchange
@@ -425,8 +900,8 @@ class ServiceClient:
         """Read the body, stopping at the size cap or the total deadline.
 
         ``read1`` returns whatever has arrived, so a body that trickles in a
-        byte at a time is still measured against the deadline between reads
-        (each read on its own is bounded by the read timeout).
+        byte at a time is measured against the deadline between reads too
+        (the attempt's timer ends a read that waits past it).
         """
         limits = self.limits
         chunks = []
@@ -447,10 +922,7 @@ class ServiceClient:
                     break
                 chunks.append(chunk)
                 if time.monotonic() - started > limits.total_timeout:
-                    exchange.error = (
-                        f"the reply was still arriving after"
-                        f" {limits.total_timeout:g} s; reading stopped"
-                    )
+                    exchange.error = _deadline_text(exchange, limits.total_timeout)
                     exchange.error_kind = "timeout"
                     break
         finally:
@@ -458,12 +930,93 @@ class ServiceClient:
         return b"".join(chunks)
 
 
-def _reason(exc: Exception) -> str:
-    # requests nests urllib3's errors; the innermost message is the useful one.
-    text = str(exc)
-    if "Caused by " in text:
-        text = text.split("Caused by ", 1)[1]
-    return text.strip("()'\" ")[:300]
+# The kinds of failure the total deadline causes when it stops an exchange
+# (the socket shut down under a read): reported as the deadline instead.
+_STOPPABLE = ("unavailable", "tls", "timeout")
+
+
+def _deadline_text(exchange: Exchange, seconds: float) -> str:
+    if exchange.status is not None:
+        return (
+            f"the reply was still arriving at the total deadline of {seconds:g} s"
+            " (total_timeout), counted from connecting; reading stopped there"
+        )
+    return (
+        f"no whole reply within the total deadline of {seconds:g} s"
+        " (total_timeout), counted from connecting to the last byte; the"
+        " exchange was stopped there"
+    )
+
+
+def _causes(exc: BaseException) -> list[BaseException]:
+    """``exc`` and every error it wraps (requests wraps urllib3, which wraps
+    the socket's), outermost first."""
+    found: list[BaseException] = []
+    waiting: list[BaseException] = [exc]
+    while waiting:
+        current = waiting.pop(0)
+        if any(current is seen for seen in found):
+            continue
+        found.append(current)
+        inner = [getattr(current, "reason", None), current.__cause__]
+        inner += [*current.args, current.__context__]
+        waiting += [e for e in inner if isinstance(e, BaseException)]
+    return found
+
+
+def _os_reason(causes: list[BaseException]) -> str:
+    """Why a connection could not be opened, from the system's error."""
+    for cause in causes:
+        if isinstance(cause, ConnectionRefusedError):
+            return "connection refused"
+        if (
+            isinstance(cause, OSError)
+            and not isinstance(cause, requests.exceptions.RequestException)
+            and cause.errno is not None
+            and cause.errno > 0
+        ):
+            return os.strerror(cause.errno).lower()
+    return "the connection could not be opened"
+
+
+def _broken_reply(causes: list[BaseException], where: str) -> str:
+    """A plain sentence for a connection that opened and then failed."""
+    for cause in causes:
+        if isinstance(cause, http.client.RemoteDisconnected):
+            return f"{where} closed the connection without a reply"
+        if isinstance(cause, http.client.LineTooLong):
+            return (
+                f"{where} sent a status or header line longer than the HTTP"
+                " library reads"
+            )
+        if isinstance(cause, http.client.BadStatusLine):
+            line = str(cause.args[0] if cause.args else "")
+            return (
+                f"{where} sent a reply whose first line is not an HTTP status"
+                f" line: {_quoted(line)}"
+            )
+        if isinstance(cause, ConnectionResetError):
+            return f"{where} reset the connection"
+        if isinstance(cause, BrokenPipeError):
+            return f"{where} closed the connection while the request was sent"
+        if isinstance(cause, urllib3.exceptions.DecodeError):
+            return "the reply's Content-Encoding could not be decoded"
+        if isinstance(cause, urllib3.exceptions.InvalidChunkLength):
+            return "the reply's chunked body is broken (a chunk length is invalid)"
+        if isinstance(
+            cause, urllib3.exceptions.IncompleteRead | http.client.IncompleteRead
+        ):
+            return "the reply broke off before the end its headers announced"
+    innermost = causes[-1]
+    text = _quoted(str(innermost)) if str(innermost) else "no reason given"
+    return f"the exchange with {where} failed: {text}"
+
+
+def _quoted(text: str) -> str:
+    """Text from a service or a library, quoted: one line, at most 120
+    characters, control characters shown as escapes."""
+    shown = json.dumps(text.strip()[:120], ensure_ascii=False)
+    return shown
 
 
 def write_dry_run(exchanges: list[Exchange], path: Path) -> None:

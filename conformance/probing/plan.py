@@ -12,7 +12,7 @@ import contextlib
 import os
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, TypedDict, Unpack
 
@@ -33,8 +33,11 @@ from conformance.probing.http import (
     AuditLog,
     Exchange,
     HttpLimits,
+    Redactor,
     ServiceClient,
     WriteRefused,
+    reference_problem,
+    token_problem,
 )
 from conformance.probing.interfaces import Operation, interface_for
 from conformance.probing.profiles import Profile, ServiceTarget
@@ -76,6 +79,14 @@ def plan(
                 f" {standard.id})"
             )
         interface = interface_for(registry, standard)
+        problem = reference_problem(interface.prefix)
+        if problem is not None:
+            raise UsageError(
+                f"service {target.id}: {standard.ref}'s interface"
+                f" ({standard.interface}) names the server {interface.prefix!r}"
+                f" (servers[0].url), which the suite does not send to: {problem};"
+                " fix the OpenAPI document"
+            )
         for spec in specs:
             if spec.roles is None:
                 planned.append(Planned(target, spec, None))
@@ -89,18 +100,27 @@ def plan(
 def require_credentials(
     targets: list[ServiceTarget], environ: dict[str, str] | None = None
 ) -> None:
-    """Fail fast, before any request, when a token variable is not set."""
+    """Fail fast, before any request, when a token variable is not set or
+    holds what an HTTP header cannot carry (named, never quoted)."""
     environ = environ if environ is not None else dict(os.environ)
-    missing = [
-        f"{t.token_env} (for {t.id})"
-        for t in targets
-        if t.token_env and not t.is_reference and not environ.get(t.token_env)
-    ]
+    needed = [(t, t.token_env) for t in targets if t.token_env and not t.is_reference]
+    missing = [f"{name} (for {t.id})" for t, name in needed if not environ.get(name)]
     if missing:
         raise UsageError(
             "the environment variables that should hold the services' tokens are"
             f" not set: {', '.join(missing)}; set them (the profile names the"
             " variable, never the token)"
+        )
+    for target, name in needed:
+        _check_token(target, environ[name])
+
+
+def _check_token(target: ServiceTarget, token: str) -> None:
+    problem = token_problem(token)
+    if problem:
+        raise UsageError(
+            f"the environment variable {target.token_env} (for {target.id}) that"
+            f" holds its token {problem}"
         )
 
 
@@ -146,7 +166,7 @@ class Services:
             limits=HttpLimits(
                 connect_timeout=target.timeout,
                 read_timeout=target.timeout,
-                total_timeout=max(target.timeout * 3, 30.0),
+                total_timeout=target.deadline,
             ),
             rate_limit=target.rate_limit,
             allow_writes=target.allow_writes,
@@ -188,7 +208,15 @@ class Services:
                     f"service {target.id}: the environment variable"
                     f" {target.token_env} that should hold its token is not set"
                 )
+            _check_token(target, token)
         return target.base_url, token, verify
+
+    def redactor(self, target: ServiceTarget) -> Redactor:
+        """What hides the secrets of a service in what is shown or stored."""
+        if target.id in self._contexts:
+            return self._contexts[target.id].client.redactor
+        token = self.environ.get(target.token_env) if target.token_env else None
+        return Redactor([token] if token else [])
 
     def close(self) -> None:
         """Close clients and stop reference services."""
@@ -267,6 +295,10 @@ def run_planned(services: Services, item: Planned) -> Result:
     where = (
         f" ({item.operation.method} {item.operation.path})" if item.operation else ""
     )
+    # The checks judged the replies as they came; the result is what is shown
+    # and stored, so every string of it is redacted (a finding's message may
+    # quote a value that a reply echoed, in any encoding, decoded).
+    redact = services.redactor(item.target)
     return Result(
         id=item.id,
         title=f"{item.target.id}: {spec.title}{where}",
@@ -274,11 +306,27 @@ def run_planned(services: Services, item: Planned) -> Result:
         target=item.target.id,
         standard=spec.standard,
         requirement=requirement,
-        findings=tuple(findings),
-        reason=reason,
-        evidence=evidence,
+        findings=tuple(_redacted(finding, redact) for finding in findings),
+        reason=redact.text(reason) if reason is not None else None,
+        evidence=redact.within(evidence),
         duration=time.perf_counter() - started,
         kind="service",
+    )
+
+
+def _redacted(finding: Finding, redact: Redactor) -> Finding:
+    def text(value: str | None) -> str | None:
+        return redact.text(value) if value is not None else None
+
+    return replace(
+        finding,
+        message=redact.text(finding.message),
+        rule=redact.text(finding.rule),
+        pointer=text(finding.pointer),
+        xpath=text(finding.xpath),
+        schema_location=text(finding.schema_location),
+        requirement=text(finding.requirement),
+        standard=text(finding.standard),
     )
 
 

@@ -47,7 +47,8 @@ class ServiceTarget:
     base_url: str  # "reference" for the bundled reference service
     agency: Agency
     token_env: str | None = None
-    timeout: float = 10.0
+    timeout: float = 10.0  # to connect, and for any one read
+    total_timeout: float | None = None  # a whole exchange; None: 3 × timeout
     rate_limit: float | None = None
     latency_objective_ms: float | None = None
     latency_samples: int = 20
@@ -56,6 +57,13 @@ class ServiceTarget:
     faults: tuple[str, ...] = ()
     existing: dict[str, tuple[str, ...]] = field(default_factory=dict)
     missing: dict[str, tuple[str, ...]] = field(default_factory=dict)
+
+    @property
+    def deadline(self) -> float:
+        """The total deadline of one exchange, connect to last byte (seconds)."""
+        return (
+            self.total_timeout if self.total_timeout is not None else 3 * self.timeout
+        )
 
     @property
     def is_reference(self) -> bool:
@@ -86,6 +94,7 @@ class _ServiceEntry(TypedDict):
     base_url: str
     token_env: NotRequired[str]
     timeout: NotRequired[float]
+    total_timeout: NotRequired[float]
     rate_limit: NotRequired[float]
     latency_objective_ms: NotRequired[float]
     latency_samples: NotRequired[int]
@@ -151,10 +160,18 @@ def load_profile(path: Path) -> Profile:
 def _service(path: Path, agency: Agency, entry: _ServiceEntry) -> ServiceTarget:
     # Imported here: the HTTP client loads requests (~55 ms), which checking
     # payloads (validate, or run without services) never needs.
-    from conformance.probing.http import is_loopback
+    from conformance.probing.http import is_loopback, url_problem
 
     base_url = entry["base_url"].rstrip("/")
     where = f"{path}: services {entry['id']!r}"
+    problem = url_problem(base_url) if base_url != "reference" else None
+    if problem is not None:
+        # Not quoted when it holds user-info: that may be a password.
+        shown = "" if "@" in base_url else f" {base_url!r}"
+        raise UsageError(
+            f"{where}: base_url{shown} is refused: {problem} (the suite sends"
+            " only to a URL whose host every parser reads alike)"
+        )
     if base_url.startswith("http://") and not is_loopback(base_url):
         raise UsageError(
             f"{where}: base_url {base_url!r} is plain HTTP; services are reached"
@@ -172,13 +189,15 @@ def _service(path: Path, agency: Agency, entry: _ServiceEntry) -> ServiceTarget:
         if not ca_bundle.is_file():
             raise UsageError(f"{where}: ca_bundle {ca_bundle} does not exist")
     test_data = entry.get("test_data", {})
+    timeout = float(entry.get("timeout", 10.0))
     return ServiceTarget(
         id=f"{agency.id}:{entry['id']}",
         standard=entry["standard"],
         base_url=base_url,
         agency=agency,
         token_env=entry.get("token_env"),
-        timeout=float(entry.get("timeout", 10.0)),
+        timeout=timeout,
+        total_timeout=float(entry.get("total_timeout", 3 * timeout)),
         rate_limit=entry.get("rate_limit"),
         latency_objective_ms=entry.get("latency_objective_ms"),
         latency_samples=int(entry.get("latency_samples", 20)),

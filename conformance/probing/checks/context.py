@@ -76,7 +76,7 @@ class CheckContext:
         tolerate: bool = False,
         **options: Unpack[RequestOptions],
     ) -> Exchange:
-        """Send a request and keep it as evidence.
+        """Send a request and keep it (its reply cut to an excerpt) as evidence.
 
         An exchange without a whole reply (refused, timed out, cut at the
         size cap, redirected off the service) raises :class:`Unavailable`
@@ -84,7 +84,8 @@ class CheckContext:
         availability, not judged on half a reply.
         """
         exchange = self.service.client.request(method, path, **options)
-        self.exchanges.append(exchange)
+        # The evidence needs an excerpt of the reply; the check gets it whole.
+        self.exchanges.append(exchange.kept())
         if exchange.error and not tolerate:
             raise Unavailable(exchange)
         return exchange
