@@ -541,3 +541,34 @@ def test_a_check_keeps_excerpts_as_evidence_and_judges_whole_replies(serve, regi
         .to_evidence()["response"]["body"]
         .endswith(f"({len(body):,} bytes in all)")
     )
+
+
+def test_an_unreachable_service_is_one_clear_error_the_rest_skipped(tmp_path, capsys):
+    # Thirty copies of a connection error told a reader nothing more than one.
+    import socket
+
+    from report_helpers import cli, report_of, write_profile
+
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    profile = write_profile(tmp_path / "profiles", base_url=f"http://127.0.0.1:{port}")
+    reports = tmp_path / "reports"
+    code, out, _ = cli(capsys, "run", "--agency", profile, "--reports-dir", reports)
+    assert code == 3
+    results = report_of(reports)["results"]
+    errors = [r for r in results if r["outcome"] == "error"]
+    assert len(errors) == 1, [r["id"] for r in errors]
+    assert (
+        f"could not connect to 127.0.0.1:{port}: connection refused"
+        in errors[0]["reason"]
+    )
+    others = [r for r in results if r is not errors[0]]
+    assert {r["outcome"] for r in others} == {"skipped"}
+    unchecked = [r for r in others if "allow_writes" not in r["reason"]]
+    assert unchecked and all(
+        r["reason"].startswith("not checked: could not connect")
+        and errors[0]["id"] in r["reason"]
+        for r in unchecked
+    )
+    assert "NewConnectionError" not in out and "Errno" not in out

@@ -16,6 +16,7 @@ from urllib.parse import quote, urlsplit
 from conformance.errors import RegistryError, SchemaError
 from conformance.inputs.json_locate import escape_pointer_token
 from conformance.model import JsonValue
+from conformance.probing.http import reference_problem
 from conformance.registry.manifest import StandardVersion
 from conformance.registry.standards import Registry
 from conformance.validation.json_schemas import native_validator
@@ -84,18 +85,15 @@ def server_prefix(url: str, standard: StandardVersion) -> str:
     absolute server URL (as published OpenAPI documents often have) only the
     path is kept; a URL that could be read two ways is refused.
     """
-    if "\\" in url or any(c.isspace() or ord(c) < 0x20 for c in url):
+    problem = reference_problem(url)
+    if problem is not None:
         raise SchemaError(
-            f"{standard.interface}: servers[0].url {url!r} is ambiguous (a"
-            " backslash or white space); give the path, e.g. /person/v1"
+            f"{standard.ref}'s interface ({standard.interface}) names the server"
+            f" {url!r} (servers[0].url), which the suite does not send to:"
+            f" {problem}; fix the OpenAPI document (e.g. /person/v1)"
         )
     parts = urlsplit(url)
     if parts.scheme or parts.netloc:
-        if parts.scheme not in ("http", "https") or "@" in parts.netloc:
-            raise SchemaError(
-                f"{standard.interface}: servers[0].url {url!r} is not an http(s)"
-                " URL without user-info; give the path, e.g. /person/v1"
-            )
         url = parts.path
     elif url and not url.startswith("/"):
         raise SchemaError(

@@ -16,7 +16,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, TypedDict, Unpack
 
-from conformance.errors import ConformanceError, UsageError
+from conformance.errors import ConformanceError, SchemaError, UsageError
 from conformance.model import Evidence, Finding, Outcome, Result, outcome_for
 from conformance.probing.checks import (
     SERVICE_RULES,
@@ -36,7 +36,6 @@ from conformance.probing.http import (
     Redactor,
     ServiceClient,
     WriteRefused,
-    reference_problem,
     token_problem,
 )
 from conformance.probing.interfaces import Operation, interface_for
@@ -78,15 +77,10 @@ def plan(
                 " version with an interface (conformance standards show"
                 f" {standard.id})"
             )
-        interface = interface_for(registry, standard)
-        problem = reference_problem(interface.prefix)
-        if problem is not None:
-            raise UsageError(
-                f"service {target.id}: {standard.ref}'s interface"
-                f" ({standard.interface}) names the server {interface.prefix!r}"
-                f" (servers[0].url), which the suite does not send to: {problem};"
-                " fix the OpenAPI document"
-            )
+        try:
+            interface = interface_for(registry, standard)
+        except SchemaError as exc:
+            raise UsageError(f"service {target.id}: {exc}") from None
         for spec in specs:
             if spec.roles is None:
                 planned.append(Planned(target, spec, None))
@@ -151,6 +145,9 @@ class Services:
         self.dry_run = dry_run
         self.environ = environ if environ is not None else dict(os.environ)
         self._contexts: dict[str, ServiceContext] = {}
+        # A service no connection could be made to: its id, the first result
+        # that found it, and why. Its other checks are skipped with that reason.
+        self.unreachable: dict[str, tuple[str, str]] = {}
         self._references: list[ReferenceService] = []
 
     def context(self, target: ServiceTarget) -> ServiceContext:
@@ -244,6 +241,9 @@ def run_planned(services: Services, item: Planned) -> Result:
     outcome: Outcome
     context = None
     try:
+        if item.target.id in services.unreachable:
+            first, why = services.unreachable[item.target.id]
+            raise Skip(f"not checked: {why} (the result {first} has the details)")
         service = services.context(item.target)
         context = CheckContext(
             service,
@@ -269,6 +269,8 @@ def run_planned(services: Services, item: Planned) -> Result:
         outcome = Outcome.ERROR
         sent = exc.exchange
         reason = f"availability: {sent.method} {sent.url}: {sent.error}"
+        if sent.error_kind == "connect":
+            services.unreachable[item.target.id] = (item.id, sent.error or "")
     except ConformanceError as exc:
         outcome, reason = Outcome.ERROR, str(exc)
     except Exception as exc:  # one broken check must not stop a run
