@@ -51,6 +51,11 @@ def test_a_service_profile_reads(tmp_path):
         ("https://api.mia.gov.az", 'token = "abc"', "unknown key 'token'"),
         ("https://api.mia.gov.az", 'token_env = "mia-token"', "token_env"),
         ("https://api.mia.gov.az", "timout = 3", "did you mean 'timeout'"),
+        (
+            "reference",
+            'faults = ["lose-corelation-id"]',
+            "unknown fault 'lose-corelation-id'; did you mean 'lose-correlation-id'?",
+        ),
         ("ftp://api.mia.gov.az", "", "base_url"),
         ("https://api.mia.gov.az", 'ca_bundle = "nowhere.pem"', "does not exist"),
         # Read as loopback by one parser and as api.example.org by the HTTP

@@ -14,6 +14,7 @@ path = "samples/mia/person"    # relative to this file
 
 from __future__ import annotations
 
+import difflib
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -178,6 +179,18 @@ def _service(path: Path, agency: Agency, entry: _ServiceEntry) -> ServiceTarget:
             " over TLS (https://), plain HTTP only on loopback test hosts"
             " (ER-HTTP-7)"
         )
+    for fault in entry.get("faults", ()):
+        # The reference service (and the HTTP client it brings) is imported
+        # only when a profile names faults.
+        from conformance.probing.reference import FAULTS
+
+        if fault not in FAULTS:
+            close = difflib.get_close_matches(fault, list(FAULTS), n=1)
+            hint = f"; did you mean {close[0]!r}?" if close else ""
+            raise UsageError(
+                f"{where}: unknown fault {fault!r}{hint} (the reference service's"
+                " faults are listed in docs/checks.md)"
+            )
     if entry.get("faults") and base_url != "reference":
         raise UsageError(
             f"{where}: faults can only be switched on for the reference service"
