@@ -31,6 +31,7 @@ JSON_CASES = {
     "overlong-utf8.json": "json-encoding",
     "utf16.json": "json-encoding",
     "binary.json": "unknown-format",
+    "lone-surrogate.json": "json-lone-surrogate",
 }
 XML_CASES = {
     "billion-laughs.xml": "xml-dtd",

@@ -26,6 +26,7 @@ from conformance.inputs.rules import (
     JSON_NUMBER,
     JSON_PRECISION,
     JSON_SIZE,
+    JSON_SURROGATE,
     JSON_SYNTAX,
 )
 from conformance.model import Finding, JsonValue, Severity
@@ -35,6 +36,10 @@ _INFINITIES = (float("inf"), float("-inf"))
 _LEADING_SPACE = re.compile(r"[ \t\n\r]*")
 _SPACE = frozenset(" \t\n\r")
 _BOM = b"\xef\xbb\xbf"
+# An escape of a UTF-16 surrogate (paired or not), and a surrogate itself,
+# which only a str, never valid UTF-8, can hold.
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 class _Sentinel(enum.Enum):
@@ -203,6 +208,7 @@ def read_fast(
     if (
         data[:1] in UNUSUAL_START
         or data.count("[") + data.count("{") > limits.max_depth
+        or _may_hold_surrogates(data)
     ):
         return NEEDS_FINDINGS
     try:
@@ -227,6 +233,7 @@ def parse_json(
     """
     findings: list[Finding] = []
     size = len(data)
+    from_bytes = isinstance(data, bytes)
     if size > limits.max_bytes:
         return ParsedJson(
             ok=False,
@@ -302,12 +309,88 @@ def parse_json(
         return ParsedJson(ok=False, text=text, findings=tuple(findings))
     if _BIG_NUMBER_HINT.search(text):
         findings.extend(_number_findings(value, text, first_line))
+    # Valid UTF-8 holds no surrogate; only an escape (or a str) brings one.
+    if ("\\u" in text or not from_bytes) and _may_hold_surrogates(text):
+        findings.extend(_surrogate_findings(value, text, first_line))
     # A byte order mark is a finding, but the value behind it is still sound
     # enough to check against the schema; an overflowing number is not.
     ok = not any(
         f.severity is Severity.ERROR and f.rule != JSON_BOM[1] for f in findings
     )
     return ParsedJson(ok=ok, value=value, text=text, findings=tuple(findings))
+
+
+def _may_hold_surrogates(text: str) -> bool:
+    """Whether a text may decode to a lone surrogate (a cheap over-estimate)."""
+    if "\\u" in text and _SURROGATE_ESCAPE.search(text):
+        return True
+    return not text.isascii() and SURROGATE.search(text) is not None
+
+
+def printable(text: str) -> str:
+    """``text`` with each surrogate written as its JSON escape (``\\ud800``).
+
+    A lone surrogate cannot be written as UTF-8: a message, a pointer or a
+    report that held one could not be printed or saved.
+    """
+    if text.isascii():
+        return text
+    return SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+
+
+def _surrogate_findings(value: JsonValue, text: str, first_line: int) -> list[Finding]:
+    """Strings and member names holding a lone surrogate, each located.
+
+    A surrogate pair escape (``\\ud83d\\ude00``) decodes to one character; a
+    surrogate left in a decoded string had no partner.
+    """
+    found: list[tuple[list[str | int], str, bool]] = []  # path, string, is_name
+    stack: list[tuple[list[str | int], JsonValue]] = [([], value)]
+    while stack:
+        path, item = stack.pop()
+        if isinstance(item, dict):
+            for key, member in item.items():
+                if SURROGATE.search(key):
+                    found.append(([*path, key], key, True))
+                stack.append(([*path, key], member))
+        elif isinstance(item, list):
+            stack.extend(([*path, i], v) for i, v in enumerate(item))
+        elif isinstance(item, str) and SURROGATE.search(item):
+            found.append((path, item, False))
+    if not found:
+        return []
+    locator = Locator(text, first_line=first_line)
+    located = []
+    for path, string, is_name in found:
+        where = pointer(path)
+        offset = locator.scan.escaped_keys.get(where) if is_name else None
+        if offset is None:
+            offset = locator.scan.values.get(where)
+        located.append(
+            (len(text) if offset is None else offset, where, string, is_name)
+        )
+    findings = []
+    for offset, where, string, is_name in sorted(located):
+        line, column = locator.position(offset) if offset < len(text) else (None, None)
+        lone = printable(SURROGATE.findall(string)[0])
+        what = (
+            f"the member name {printable(json.dumps(string, ensure_ascii=False))}"
+            if is_name
+            else "this string"
+        )
+        findings.append(
+            _finding(
+                JSON_SURROGATE,
+                f"{what} holds a lone surrogate ({lone}), an escape of half a"
+                " UTF-16 pair that stands for no character: it cannot be"
+                " written as UTF-8, and receivers reject or replace it"
+                " (RFC 8259 §8.2, RFC 7493 §2.1)",
+                pointer=printable(where),
+                line=line,
+                column=column,
+            )
+        )
+    return findings
 
 
 def _explain_rejection(text: str, first_line: int, limits: JsonLimits) -> list[Finding]:

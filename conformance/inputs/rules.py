@@ -12,6 +12,7 @@ EXCHANGE_RULES = "exchange-rules@1.0.0"
 # (requirement id, rule code)
 JSON_ENCODING = ("ER-JSON-1", "json-encoding")
 JSON_BOM = ("ER-JSON-1", "json-byte-order-mark")
+JSON_SURROGATE = ("ER-JSON-1", "json-lone-surrogate")
 JSON_SYNTAX = ("ER-JSON-2", "json-syntax")
 JSON_DUPLICATE = ("ER-JSON-3", "json-duplicate-key")
 JSON_NUMBER = ("ER-JSON-4", "json-number")
