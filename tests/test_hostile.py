@@ -41,6 +41,7 @@ XML_CASES = {
     "remote-schema-location.xml": "xml-schema-location-ignored",
     "xinclude.xml": "cvc-type.3.1.2",
     "deep-nesting.xml": "xml-depth",
+    "unknown-encoding.xml": "xml-encoding",
 }
 
 

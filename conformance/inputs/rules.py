@@ -22,6 +22,7 @@ JSON_SIZE = ("ER-PAYLOAD-1", "json-size")
 
 XML_SYNTAX = ("ER-XML-1", "xml-syntax")
 XML_DTD = ("ER-XML-2", "xml-dtd")
+XML_ENCODING = ("ER-XML-1", "xml-encoding")
 XML_SCHEMA_LOCATION = ("ER-XML-3", "xml-schema-location-ignored")
 XML_DEPTH = ("ER-PAYLOAD-1", "xml-depth")
 XML_SIZE = ("ER-PAYLOAD-1", "xml-size")

@@ -23,7 +23,7 @@ from conformance.inputs.json_input import (
     read_fast,
 )
 from conformance.inputs.rules import EXCHANGE_RULES, FORMAT_UNKNOWN
-from conformance.inputs.xml_input import root_identity
+from conformance.inputs.xml_input import prolog_finding, root_identity
 from conformance.model import Finding, Outcome, Severity, outcome_for
 from conformance.registry.manifest import StandardVersion, Status
 from conformance.registry.standards import Registry
@@ -415,6 +415,9 @@ def _validate_xml(
         namespace, local, version = root_identity(path)
         if namespace is not None:
             chosen = validators.registry.standard_for_xml(namespace, version)
+        elif (problem := prolog_finding(path)) is not None:
+            # No root to name a standard: a DTD or an unreadable encoding.
+            return PayloadResult(path, "xml", None, (problem,), failed_records=1)
         if chosen is None:
             return PayloadResult(
                 path,

@@ -21,9 +21,8 @@ from conformance.inputs.rules import EXCHANGE_RULES, XML_UNKNOWN_ROOT
 from conformance.inputs.xml_input import (
     DEFAULT_LIMITS,
     XmlLimits,
-    doctype_position,
-    dtd_finding,
     parse_xml,
+    prolog_finding,
     readable_path,
     safe_parser,
     schema_location_notes,
@@ -337,9 +336,9 @@ def validate_xml_file(path: Path, schema: XsdSchema) -> list[Finding]:
         return [syntax_finding(f"cannot read {path}: {exc.strerror}", None, None)]
     if size <= STREAM_THRESHOLD:
         return validate_xml(path.read_bytes(), schema, limits=XmlLimits(max(size, 1)))
-    position = doctype_position(path)
-    if position is not None:
-        return [dtd_finding(*position)]
+    problem = prolog_finding(path)
+    if problem is not None:
+        return [problem]
     compiled = schema.compiled
     if not isinstance(compiled, etree.XMLSchema):  # the engine is xmlschema
         return _stream_xmlschema(path, schema, compiled)
