@@ -16,6 +16,7 @@ from typing import Final, Literal, TypeAlias
 
 import orjson
 
+from conformance.inputs.excerpts import SURROGATE, printable, quoted
 from conformance.inputs.json_locate import Locator, pointer
 from conformance.inputs.rules import (
     EXCHANGE_RULES,
@@ -36,10 +37,8 @@ _INFINITIES = (float("inf"), float("-inf"))
 _LEADING_SPACE = re.compile(r"[ \t\n\r]*")
 _SPACE = frozenset(" \t\n\r")
 _BOM = b"\xef\xbb\xbf"
-# An escape of a UTF-16 surrogate (paired or not), and a surrogate itself,
-# which only a str, never valid UTF-8, can hold.
+# An escape of a UTF-16 surrogate, paired or not.
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
-SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 class _Sentinel(enum.Enum):
@@ -327,17 +326,6 @@ def _may_hold_surrogates(text: str) -> bool:
     return not text.isascii() and SURROGATE.search(text) is not None
 
 
-def printable(text: str) -> str:
-    """``text`` with each surrogate written as its JSON escape (``\\ud800``).
-
-    A lone surrogate cannot be written as UTF-8: a message, a pointer or a
-    report that held one could not be printed or saved.
-    """
-    if text.isascii():
-        return text
-    return SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
-
-
 def _surrogate_findings(value: JsonValue, text: str, first_line: int) -> list[Finding]:
     """Strings and member names holding a lone surrogate, each located.
 
@@ -373,11 +361,7 @@ def _surrogate_findings(value: JsonValue, text: str, first_line: int) -> list[Fi
     for offset, where, string, is_name in sorted(located):
         line, column = locator.position(offset) if offset < len(text) else (None, None)
         lone = printable(SURROGATE.findall(string)[0])
-        what = (
-            f"the member name {printable(json.dumps(string, ensure_ascii=False))}"
-            if is_name
-            else "this string"
-        )
+        what = f"the member name {quoted(string)}" if is_name else "this string"
         findings.append(
             _finding(
                 JSON_SURROGATE,
@@ -402,8 +386,8 @@ def _explain_rejection(text: str, first_line: int, limits: JsonLimits) -> list[F
         findings.append(
             _finding(
                 JSON_DUPLICATE,
-                f"member name {key!r} appears more than once in the object at"
-                f" {obj or '/'}; receivers disagree on which value wins"
+                f"member name {quoted(key)} appears more than once in its object;"
+                " receivers disagree on which value wins"
                 " (RFC 7493 §2.3)",
                 pointer=pointer([*_split(obj), key]),
                 line=line,

@@ -22,6 +22,7 @@ from typing import TypedDict, Unpack
 
 from lxml import etree
 
+from conformance.inputs.excerpts import cap_quoted, quoted
 from conformance.inputs.rules import (
     EXCHANGE_RULES,
     XML_DEPTH,
@@ -191,7 +192,7 @@ def _run_expat(
 
 def encoding_finding(encoding: str | None, reason: str) -> Finding:
     """The finding for a document in an encoding that cannot be read."""
-    named = "an encoding" if encoding is None else f"the encoding {encoding!r}"
+    named = "an encoding" if encoding is None else f"the encoding {quoted(encoding)}"
     return _finding(
         XML_ENCODING,
         f"the document declares {named}, {reason}: it cannot be read (XML 1.0"
@@ -283,7 +284,7 @@ def syntax_finding(message: str, line: int | None, column: int | None) -> Findin
         return encoding_finding(unsupported.group(1), UNKNOWN_ENCODING)
     return _finding(
         XML_SYNTAX,
-        f"not well-formed XML: {message}",
+        f"not well-formed XML: {cap_quoted(message)}",
         line=line or None,
         column=column or None,
     )
@@ -323,8 +324,8 @@ def schema_location_notes(root: etree._Element) -> list[Finding]:
             notes.append(
                 _finding(
                     XML_SCHEMA_LOCATION,
-                    f"xsi:{attribute}={hint!r} was ignored: documents are validated"
-                    " against the standard's own XSD from the registry, and"
+                    f"xsi:{attribute}={quoted(hint)} was ignored: documents are"
+                    " validated against the standard's own XSD from the registry, and"
                     " nothing is loaded from locations a document names",
                     xpath=f"/{etree.QName(root).localname}/@xsi:{attribute}",
                     line=root.sourceline,

@@ -38,6 +38,13 @@ if TYPE_CHECKING:
     from jsonschema.validators import _Validator
 
 DRAFT_2020_12 = "https://json-schema.org/draft/2020-12/schema"
+INSTANCE_MASK = "\x00instance\x00"
+"""What jsonschema-rs writes in a message for the value it is about.
+
+The native validator never writes the value itself (a 10 MB string would
+make a 10 MB message); the message's reader puts in a capped quotation
+(:func:`conformance.inputs.excerpts.quoted`).
+"""
 
 _SCHEMA_MAPS = ("properties", "patternProperties", "$defs", "dependentSchemas")
 _SCHEMA_LISTS = ("allOf", "anyOf", "oneOf", "prefixItems")
@@ -138,6 +145,7 @@ def native_validator(
             retriever=None if registry else loader.retrieve,
             registry=registry,
             pattern_options=jsonschema_rs.RegexOptions(),
+            mask=INSTANCE_MASK,
         )
     except jsonschema_rs.ValidationError as exc:
         first = str(exc).split("\n", 1)[0]
@@ -309,6 +317,7 @@ def check_refs(schema: JsonValue, loader: ResourceLoader) -> list[str]:
 
 __all__ = [
     "DRAFT_2020_12",
+    "INSTANCE_MASK",
     "SchemaError",
     "check_refs",
     "iter_subschemas",

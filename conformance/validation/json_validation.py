@@ -10,9 +10,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import cast
+
+import jsonschema_rs
 
 from conformance.errors import SchemaError
+from conformance.inputs.excerpts import quoted
 from conformance.inputs.json_input import (
     DEFAULT_LIMITS,
     NEEDS_FINDINGS,
@@ -29,10 +32,11 @@ from conformance.registry.schema_resources import (
     load_json_file,
 )
 from conformance.registry.standards import Registry
-from conformance.validation.json_schemas import lint_schema, native_validator
-
-if TYPE_CHECKING:
-    import jsonschema_rs
+from conformance.validation.json_schemas import (
+    INSTANCE_MASK,
+    lint_schema,
+    native_validator,
+)
 
 # A schema node holding a keyword, the nearest x-requirement above it and
 # the standard that requirement belongs to.
@@ -115,7 +119,7 @@ class JsonValidator:
         keyword = error.kind.name
         position = locator.locate(where) if locator else None
         location = error.absolute_keyword_location
-        message = error.message
+        message = _message(error)
         node, requirement, standard = self._annotations(location)
         if keyword in _VALUE_KEYWORDS and node is not None:
             title = node.get("title")
@@ -195,6 +199,38 @@ class JsonValidator:
         if location and self.base_uri and location.startswith(self.base_uri):
             return location[len(self.base_uri) :]
         return location
+
+
+# Names listed in an "unexpected members" message, at most.
+_NAMES_LISTED = 10
+
+
+def _message(error: jsonschema_rs.ValidationError) -> str:
+    """The error's message, quoting values (capped) where jsonschema-rs masked them.
+
+    jsonschema-rs masks the instance; the names of unexpected members and
+    a name that fails ``propertyNames`` it writes whole, so those messages
+    are written here.
+    """
+    kind = error.kind
+    if isinstance(
+        kind,
+        jsonschema_rs.ValidationErrorKind.AdditionalProperties
+        | jsonschema_rs.ValidationErrorKind.UnevaluatedProperties,
+    ):
+        names = kind.unexpected
+        listed = ", ".join(quoted(name) for name in names[:_NAMES_LISTED])
+        if len(names) > _NAMES_LISTED:
+            listed += f" and {len(names) - _NAMES_LISTED:,} more"
+        which = "Additional" if kind.name == "additionalProperties" else "Unevaluated"
+        verb = "was" if len(names) == 1 else "were"
+        return f"{which} properties are not allowed ({listed} {verb} unexpected)"
+    if isinstance(kind, jsonschema_rs.ValidationErrorKind.PropertyNames):
+        error = kind.error
+    # The instance is part of the value validated, a JsonValue: jsonschema-rs
+    # gives a Decimal only with arbitrary precision, which is off.
+    instance = cast("JsonValue", error.instance)
+    return error.message.replace(INSTANCE_MASK, quoted(instance))
 
 
 def _standard_of(uri: str, base_uri: str | None) -> str | None:

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from conformance.errors import ConformanceError
+from conformance.inputs.excerpts import quoted
 from conformance.inputs.json_input import (
     DEFAULT_LIMITS,
     NEEDS_FINDINGS,
@@ -426,7 +427,8 @@ def _validate_xml(
                 (),
                 error=(
                     f"no standard in the registry has the XML namespace"
-                    f" {namespace or '(none)'!r} of the root element {local!r}:"
+                    f" {quoted(namespace or '(none)')} of the root element"
+                    f" {quoted(local or '(none)')}:"
                     " pass --standard, or check the namespace"
                 ),
             )

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, cast
 from lxml import etree
 
 from conformance.errors import SchemaError
+from conformance.inputs.excerpts import cap_quoted, quoted
 from conformance.inputs.rules import EXCHANGE_RULES, XML_UNKNOWN_ROOT
 from conformance.inputs.xml_input import (
     DEFAULT_LIMITS,
@@ -53,8 +54,9 @@ STREAM_THRESHOLD = 16 * 1024 * 1024
 
 
 def _tidy(message: str) -> str:
-    # libxml2 names elements in Clark notation; the namespace is noise to a reader.
-    return _CLARK.sub("", message).strip()
+    # libxml2 names elements in Clark notation; the namespace is noise to a
+    # reader. Quoted values are capped: libxml2 and xmlschema quote them whole.
+    return cap_quoted(_CLARK.sub("", message).strip())
 
 
 def xml_validator(registry: Registry, standard: StandardVersion) -> XsdSchema:
@@ -209,7 +211,7 @@ def _lexical_errors(
             # reads a function as a datatype check.
             _strict_lexical_form,  # type: ignore[arg-type]
             element,
-            reason=f"{what + ' ' if what else ''}{text[:40]!r} is not a valid"
+            reason=f"{what + ' ' if what else ''}{quoted(text)} is not a valid"
             f" xs:{primitive}: XSD allows only space, tab, line feed and carriage"
             " return around a value, and nothing inside a number but its ASCII"
             " digits, sign, point and exponent",
@@ -233,7 +235,7 @@ def _unrepresentable(
             None,
         )
     where = readable_path(element) if element is not None else None
-    value = f" {(element.text or '').strip()[:40]!r}..." if element is not None else ""
+    value = f" {quoted((element.text or '').strip())}" if element is not None else ""
     return Finding(
         message=(
             f"a date or time value{value} has a year too large to check"
@@ -254,10 +256,10 @@ def _unknown_root(root: etree._Element, schema: XsdSchema) -> Finding:
     qname = etree.QName(root)
     return Finding(
         message=(
-            f"the root element {qname.localname!r} in namespace"
-            f" {qname.namespace or '(none)'!r} is not declared by"
+            f"the root element {quoted(qname.localname)} in namespace"
+            f" {quoted(qname.namespace or '(none)')} is not declared by"
             f" {schema.standard or schema.path.name} (namespace"
-            f" {schema.namespace or '(none)'!r}); expected one of: {expected}"
+            f" {quoted(schema.namespace or '(none)')}); expected one of: {expected}"
         ),
         rule=XML_UNKNOWN_ROOT[1],
         xpath="/" + qname.localname,
@@ -316,7 +318,7 @@ def _from_xmlschema(error: XMLSchemaValidationError, schema: XsdSchema) -> Findi
         xpath = error.path
     message = reason
     if error.obj is not None and not isinstance(error.obj, etree._Element):
-        message = f"{reason} (value {str(error.obj)[:80]!r})"
+        message = f"{reason} (value {quoted(str(error.obj))})"
     return Finding(
         message=_tidy(message),
         rule=xmlschema_rule(error),
