@@ -377,18 +377,45 @@ def target_namespace(xsd: Path) -> str | None:
 
 def readable_path(element: etree._Element) -> str:
     """An XPath of local names (``/Persons/Person[3]/BirthDate``) for an element."""
-    steps = []
-    node: etree._Element | None = element
-    while node is not None:
-        if not isinstance(node.tag, str):
-            node = node.getparent()
-            continue
-        name = etree.QName(node).localname
-        parent = node.getparent()
-        if parent is not None:
-            same = [c for c in parent if c.tag == node.tag]
-            if len(same) > 1:
-                name += f"[{same.index(node) + 1}]"
-        steps.append(name)
-        node = parent
-    return "/" + "/".join(reversed(steps))
+    return PathNamer().path(element)
+
+
+class PathNamer:
+    """Readable paths of many elements of one tree, in linear time.
+
+    Naming ``Person[3]`` needs the element's place among its same-named
+    siblings; counting them for every error would be quadratic in a
+    document with thousands of failing records. Each parent's children are
+    counted once, on first need.
+    """
+
+    def __init__(self) -> None:
+        self._places: dict[tuple[etree._Element, str], dict[etree._Element, int]] = {}
+
+    def path(self, element: etree._Element) -> str:
+        """An XPath of local names (``/Persons/Person[3]/BirthDate``)."""
+        steps = []
+        node: etree._Element | None = element
+        while node is not None:
+            if not isinstance(node.tag, str):
+                node = node.getparent()
+                continue
+            name = etree.QName(node).localname
+            parent = node.getparent()
+            if parent is not None:
+                places = self._same(parent, node.tag)
+                if len(places) > 1:
+                    name += f"[{places[node] + 1}]"
+            steps.append(name)
+            node = parent
+        return "/" + "/".join(reversed(steps))
+
+    def _same(self, parent: etree._Element, tag: str) -> dict[etree._Element, int]:
+        key = (parent, tag)
+        places = self._places.get(key)
+        if places is None:
+            # lxml keeps one proxy per node while it is referenced, as here.
+            places = self._places[key] = {
+                child: index for index, child in enumerate(parent.iterchildren(tag))
+            }
+        return places
