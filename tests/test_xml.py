@@ -362,3 +362,27 @@ def test_xsd_11_value_xmlschema_refuses_is_reported_once(tmp_path):
     schema = xml_validator_for_file(xsd, None)
     assert len(validate_xml(_numbers(attrs=' scale="abc"'), schema)) == 1
     assert len(validate_xml(_numbers(amount="abc"), schema)) == 1
+
+
+def test_a_streamed_xsd_11_file_is_read_and_its_syntax_errors_are_findings(
+    registry, tmp_path, monkeypatch
+):
+    import conformance.validation.xml_validation as xv
+
+    monkeypatch.setattr(xv, "STREAM_THRESHOLD", 100)  # stream even a small file
+    xsd = tmp_path / "numbers.xsd"
+    xsd.write_text(NUMBERS_XSD11, encoding="utf-8")
+    validators = Validators(registry, xml_override=xml_validator_for_file(xsd, None))
+    path = tmp_path / "numbers.xml"
+    path.write_bytes(_numbers())
+    assert validate_file(path, validators).findings == ()
+    path.write_bytes(_numbers(count="x"))
+    (invalid,) = validate_file(path, validators).findings
+    # A streamed element has no parent to name it by: xmlschema's own path.
+    assert (invalid.rule, invalid.xpath) == ("cvc-datatype-valid.1.2.1", "/n:N/count")
+    path.write_bytes(_numbers().replace(b"</count>", b"</counted>"))
+    result = validate_file(path, validators)
+    assert result.error is None
+    (broken,) = result.findings
+    assert (broken.rule, broken.line) == ("xml-syntax", 1)
+    assert "mismatched tag" in broken.message

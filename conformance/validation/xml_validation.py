@@ -570,13 +570,34 @@ def _unlocated(
         )
 
 
+_POSITION = re.compile(r": line \d+, column \d+$")
+
+
 def _stream_xmlschema(
     path: Path, schema: XsdSchema, compiled: XMLSchemaBase, cap: FindingCap
 ) -> None:
     # Imported here: xmlschema (~120 ms) is only loaded for XSD 1.1 schemas.
     import xmlschema
 
-    resource = xmlschema.XMLResource(
-        str(path), lazy=True, thin_lazy=True, defuse="always", allow="none"
-    )
-    _xmlschema_findings(resource, schema, compiled, cap)
+    # The file is opened here: with allow="none" xmlschema would refuse to
+    # open even the file named.
+    try:
+        with path.open("rb") as handle:
+            resource = xmlschema.XMLResource(
+                handle,
+                lazy=True,
+                thin_lazy=True,
+                defuse="always",
+                allow="none",
+            )
+            _xmlschema_findings(resource, schema, compiled, cap)
+    except xmlschema.XMLResourceError as exc:
+        # Not well-formed (or too deep for xmlschema): a finding, with
+        # expat's position (its column counts from 0) when it has one.
+        cause = exc.__cause__ if isinstance(exc.__cause__, SyntaxError) else exc
+        position = getattr(cause, "position", None)
+        line, column = position if position else (None, None)
+        message = _POSITION.sub("", str(cause))
+        cap.add(
+            syntax_finding(message, line, column + 1 if column is not None else None)
+        )
