@@ -36,6 +36,8 @@ from conformance.model import Finding, Severity
 
 XSI = "http://www.w3.org/2001/XMLSchema-instance"
 _PROLOG_CHUNK = 4096
+MAX_CHUNK = 16 * 1024 * 1024
+"""The largest chunk a reader that doubles its chunks reads at once."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,19 +117,30 @@ UNKNOWN_ENCODING = "which is not an encoding the XML reader knows"
 
 
 def _chunks(data: bytes | Path, limit: int | None) -> Iterator[bytes]:
-    """The bytes of ``data`` in prolog-sized chunks, at most ``limit`` of them."""
+    """The bytes of ``data`` in growing chunks, at most ``limit`` of them.
+
+    The first chunk is small (a prolog is), and each is twice the one
+    before: expat parses an unfinished token (a start tag with a 20 MB
+    attribute) again from its beginning on every chunk, which fixed-size
+    chunks would make quadratic; doubling keeps it linear.
+    """
+    size = _PROLOG_CHUNK
     if isinstance(data, Path):
         with data.open("rb") as handle:
             read = 0
-            while chunk := handle.read(_PROLOG_CHUNK):
+            while chunk := handle.read(size):
                 yield chunk
                 read += len(chunk)
                 if limit is not None and read >= limit:
                     return
+                size = min(size * 2, MAX_CHUNK)
     else:
         end = len(data) if limit is None else min(len(data), limit)
-        for start in range(0, end, _PROLOG_CHUNK):
-            yield data[start : min(start + _PROLOG_CHUNK, end)]
+        start = 0
+        while start < end:
+            yield data[start : min(start + size, end)]
+            start += size
+            size = min(size * 2, MAX_CHUNK)
 
 
 def _declared_encoding(data: bytes | Path) -> str | None:

@@ -10,10 +10,11 @@ from __future__ import annotations
 import copy
 import re
 from collections import Counter, deque
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from itertools import islice
 from pathlib import Path
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING, Any, Literal, cast
+from xml.etree import ElementTree
 
 from lxml import etree
 
@@ -23,6 +24,7 @@ from conformance.inputs.excerpts import cap_quoted, quoted
 from conformance.inputs.rules import EXCHANGE_RULES, XML_UNKNOWN_ROOT
 from conformance.inputs.xml_input import (
     DEFAULT_LIMITS,
+    MAX_CHUNK,
     PathNamer,
     XmlLimits,
     parse_xml,
@@ -44,10 +46,11 @@ from conformance.validation.xml_schemas import (
 
 if TYPE_CHECKING:
     from xmlschema import XMLResource, XMLSchemaBase, XMLSchemaValidationError
-    from xmlschema.aliases import ElementType
+    from xmlschema.aliases import ElementType, IOType
     from xmlschema.validators import XsdComplexType, XsdElement, XsdSimpleType
 
     _Tree = etree._ElementTree[etree._Element]
+    _EventName = Literal["start", "end", "comment", "pi", "start-ns", "end-ns"]
 
 # A namespace in Clark notation is a URI in braces; a regex quantifier ({7})
 # or a value set in a message is not, and must survive.
@@ -570,6 +573,36 @@ def _unlocated(
         )
 
 
+def _pull_events(
+    source: IOType, events: Sequence[str] | None = None
+) -> Iterator[tuple[str, Any]]:
+    """ElementTree's ``iterparse``, in time linear in the longest token.
+
+    ``iterparse`` feeds expat 16 KB at a time, and expat (before 2.6)
+    parses an unfinished token again from its beginning on every feed: a
+    start tag with a 20 MB attribute costs some 1,300 re-parses of it.
+    Here a chunk that completes nothing is followed by one twice as large,
+    and the size falls back once events come, so memory stays that of a
+    few records. The caller refused any DTD first (``prolog_finding``).
+    """
+    # typeshed wants the event names as literals; xmlschema passes names.
+    parser: ElementTree.XMLPullParser[ElementTree.Element] = ElementTree.XMLPullParser(
+        cast("Iterable[_EventName]", events)
+    )
+    size = _PULL_CHUNK
+    while chunk := source.read(size):
+        parser.feed(chunk)
+        produced = False
+        for event in parser.read_events():
+            produced = True
+            yield cast("tuple[str, Any]", event)  # (event, element or namespace)
+        size = _PULL_CHUNK if produced else min(size * 2, MAX_CHUNK)
+    parser.close()
+    for event in parser.read_events():
+        yield cast("tuple[str, Any]", event)
+
+
+_PULL_CHUNK = 16 * 1024
 _POSITION = re.compile(r": line \d+, column \d+$")
 
 
@@ -580,15 +613,18 @@ def _stream_xmlschema(
     import xmlschema
 
     # The file is opened here: with allow="none" xmlschema would refuse to
-    # open even the file named.
+    # open even the file named. Nothing is left to defuse (prolog_finding
+    # refused any DTD before), and xmlschema's own defusing pass, like its
+    # iterparse, reads in small fixed chunks, quadratic in a long token.
     try:
         with path.open("rb") as handle:
             resource = xmlschema.XMLResource(
                 handle,
                 lazy=True,
                 thin_lazy=True,
-                defuse="always",
+                defuse="never",
                 allow="none",
+                iterparse=_pull_events,
             )
             _xmlschema_findings(resource, schema, compiled, cap)
     except xmlschema.XMLResourceError as exc:
