@@ -31,6 +31,7 @@ JSON_CASES = {
     "overlong-utf8.json": "json-encoding",
     "utf16.json": "json-encoding",
     "binary.json": "unknown-format",
+    "lone-surrogate.json": "json-lone-surrogate",
 }
 XML_CASES = {
     "billion-laughs.xml": "xml-dtd",
@@ -40,6 +41,7 @@ XML_CASES = {
     "remote-schema-location.xml": "xml-schema-location-ignored",
     "xinclude.xml": "cvc-type.3.1.2",
     "deep-nesting.xml": "xml-depth",
+    "unknown-encoding.xml": "xml-encoding",
 }
 
 
@@ -202,3 +204,62 @@ def test_deep_json_does_not_exhaust_the_stack(registry):
         path, Validators(registry), standard=registry.resolve("person@1.1.0")
     )
     assert [f.rule for f in result.findings] == ["json-depth"]
+
+
+_JUDGE = """
+import sys
+from pathlib import Path
+from conformance.registry.standards import Registry
+from conformance.validation.payloads import Validators, validate_file
+registry = Registry.open()
+path, ref = Path(sys.argv[1]), sys.argv[2]
+result = validate_file(path, Validators(registry), standard=registry.resolve(ref))
+print(result.error, sorted({f.rule for f in result.findings}))
+print(max(len(f.message) for f in result.findings))
+"""
+
+
+def _with_big_attribute(source: Path, target: Path, where: str) -> None:
+    """``source`` with a 20 MB attribute on its root or on the root's first child."""
+    text = source.read_text(encoding="utf-8")
+    start = text.index("<", text.index("?>") + 2 if text.startswith("<?xml") else 0)
+    if where == "child":
+        start = text.index("<", text.index(">", start))
+    end = text.index(">", start)
+    value = "a" * (20 * 1024 * 1024)
+    target.write_text(f'{text[:end]} note="{value}"{text[end:]}', encoding="utf-8")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("ref", "example", "where"),
+    [
+        ("person@1.2.0", "person/1.2.0/examples/valid/full-record.xml", "root"),
+        ("person@1.2.0", "person/1.2.0/examples/valid/full-record.xml", "child"),
+        # XSD 1.1: xmlschema streams it
+        (
+            "legal-entity@2.0.0",
+            "legal-entity/2.0.0/examples/valid/azersu-joint-stock.xml",
+            "root",
+        ),
+    ],
+)
+def test_a_20_mb_attribute_value_is_judged_without_hanging(
+    registry, tmp_path, ref, example, where
+):
+    path = tmp_path / "big-attribute.xml"
+    _with_big_attribute(registry.root / example, path, where)
+    assert path.stat().st_size > 20 * 1024 * 1024  # streamed, past 16 MB
+    try:
+        done = subprocess.run(
+            [sys.executable, "-c", _JUDGE, str(path), ref],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    except subprocess.TimeoutExpired:
+        pytest.fail(f"{ref}: a 20 MB attribute on the {where} was not judged in 60 s")
+    assert done.returncode == 0, done.stderr
+    verdict, longest = done.stdout.splitlines()
+    assert verdict.startswith("None ['cvc-"), verdict  # 'note' is not allowed
+    assert int(longest) < 2_000

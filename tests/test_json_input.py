@@ -1,5 +1,7 @@
 """Reading JSON: each input problem is a located finding, never an exception."""
 
+import json as _json
+
 import pytest
 
 from conformance.inputs.json_input import JsonLimits, parse_json
@@ -98,9 +100,41 @@ def test_line_numbers_shift_for_records_of_a_json_lines_file():
     assert parsed.findings[0].line == 41
 
 
-# -- the fast reader reads exactly what the careful one does ------------------
+def test_lone_surrogates_in_names_and_values_are_located_findings():
+    parsed, found = _only(
+        b'{\n  "\\ud800x": 1,\n  "name": "a\\udc00b",\n  "ok": "\\ud83d\\ude00"\n}'
+    )
+    assert not parsed.ok
+    assert found == [
+        ("json-lone-surrogate", "/\\ud800x", 2, 3),
+        ("json-lone-surrogate", "/name", 3, 11),
+    ]
+    name, value = parsed.findings
+    assert '"\\ud800x"' in name.message
+    assert "\\udc00" in value.message
+    assert name.requirement == "ER-JSON-1"
+    # Everything a finding says can be written as UTF-8 (reports, terminals).
+    for finding in parsed.findings:
+        _json.dumps(finding.to_dict(), ensure_ascii=False).encode("utf-8")
 
-import json as _json  # noqa: E402
+
+def test_a_surrogate_pair_escape_is_one_character_and_no_finding():
+    parsed, found = _only(b'{"face": "\\ud83d\\ude00", "path": "C:\\\\ud800"}')
+    assert parsed.ok
+    assert found == []
+    assert parsed.value == {"face": "\U0001f600", "path": "C:\\ud800"}
+
+
+def test_a_lone_surrogate_in_a_str_text_is_a_finding_on_the_fast_path_too(registry):
+    from conformance.validation.json_validation import json_validator, validate_json
+
+    validator = json_validator(registry, registry.resolve("person@1.1.0"))
+    for text in ('{"fin": "\\udfff"}', '{"fin": "\udfff"}'):
+        found = [(f.rule, f.pointer) for f in validate_json(text, validator)]
+        assert found == [("json-lone-surrogate", "/fin")]
+
+
+# -- the fast reader reads exactly what the careful one does ------------------
 
 from hypothesis import given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402

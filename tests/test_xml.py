@@ -7,6 +7,8 @@ from pathlib import Path
 import pytest
 
 from conformance.errors import SchemaError
+from conformance.inputs.excerpts import quoted
+from conformance.inputs.xml_input import prolog_finding
 from conformance.validation.payloads import Validators, validate_file
 from conformance.validation.xml_validation import (
     STREAM_THRESHOLD,
@@ -70,6 +72,64 @@ def test_an_unknown_namespace_is_an_error_that_says_what_to_do(registry, tmp_pat
     assert result.outcome.value == "error"
     assert "urn:somewhere" in result.error
     assert "--standard" in result.error
+
+
+def _declaring(encoding: str, body: bytes | None = None) -> bytes:
+    declaration = f'<?xml version="1.0" encoding="{encoding}"?>\n'.encode()
+    return declaration + (person() if body is None else body)
+
+
+@pytest.mark.parametrize(
+    ("encoding", "says"),
+    [
+        ("x-nonsense", "not an encoding the XML reader knows"),
+        ("rot13", "not a character encoding"),  # a Python codec, bytes to bytes
+        ("utf-32", "are not utf-32 text"),  # a known one the bytes are not in
+    ],
+)
+def test_an_unreadable_declared_encoding_is_a_finding_naming_it(
+    registry, tmp_path, encoding, says
+):
+    schema = xml_validator(registry, registry.resolve("person@1.0.0"))
+    (finding,) = validate_xml(_declaring(encoding), schema)
+    assert (finding.rule, finding.requirement) == ("xml-encoding", "ER-XML-1")
+    assert quoted(encoding) in finding.message
+    assert says in finding.message
+    # Found by content (no standard given), and streamed, alike.
+    path = tmp_path / "doc.xml"
+    path.write_bytes(_declaring(encoding))
+    result = validate_file(path, Validators(registry))
+    assert (result.error, [f.rule for f in result.findings]) == (None, ["xml-encoding"])
+    assert prolog_finding(path) == finding
+
+
+def test_an_encoding_libxml2_lacks_is_an_encoding_finding_too(registry):
+    # Python's expat reads cp037 (a single-byte code page); libxml2 does not.
+    schema = xml_validator(registry, registry.resolve("person@1.0.0"))
+    (finding,) = validate_xml(_declaring("cp037"), schema)
+    assert finding.rule == "xml-encoding"
+    assert '"cp037"' in finding.message
+
+
+def test_a_multibyte_encoding_expat_lacks_is_read_and_its_dtd_refused(registry):
+    schema = xml_validator(registry, registry.resolve("person@1.0.0"))
+    text = PERSON.format(fin="5ZK3T2A", birth="1990-05-21", attrs="")
+    text = text.replace("Rəşad", "Rashad").replace("Həsənov", "Hasanov")
+    plain = _declaring("shift_jis", f"<!-- 日本語 -->\n{text}".encode("shift_jis"))
+    assert validate_xml(plain, schema) == []
+    hostile = plain.replace(b"?>\n", b'?>\n<!DOCTYPE x [<!ENTITY e "e">]>\n', 1)
+    assert [f.rule for f in validate_xml(hostile, schema)] == ["xml-dtd"]
+
+
+def test_an_xsd_in_an_unknown_encoding_is_a_schema_error(tmp_path):
+    xsd = tmp_path / "odd.xsd"
+    xsd.write_bytes(
+        b'<?xml version="1.0" encoding="x-nonsense"?>\n'
+        b'<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema">'
+        b'<xs:element name="A" type="xs:string"/></xs:schema>'
+    )
+    with pytest.raises(SchemaError, match="x-nonsense"):
+        xml_validator_for_file(xsd, None)
 
 
 def test_a_root_element_the_standard_does_not_declare_is_a_finding(registry):
@@ -269,7 +329,7 @@ def test_xsd_11_numbers_and_booleans_take_only_xml_white_space(tmp_path, field, 
     (finding,) = validate_xml(_numbers(**{field: value}), schema)
     assert finding.rule == "cvc-datatype-valid.1.2.1"
     assert finding.xpath == f"/N/{field}"
-    assert f"{value.strip(' ')!r} is not a valid xs:" in finding.message
+    assert f"{quoted(value.strip(' '))} is not a valid xs:" in finding.message
 
 
 @pytest.mark.parametrize(
@@ -302,3 +362,27 @@ def test_xsd_11_value_xmlschema_refuses_is_reported_once(tmp_path):
     schema = xml_validator_for_file(xsd, None)
     assert len(validate_xml(_numbers(attrs=' scale="abc"'), schema)) == 1
     assert len(validate_xml(_numbers(amount="abc"), schema)) == 1
+
+
+def test_a_streamed_xsd_11_file_is_read_and_its_syntax_errors_are_findings(
+    registry, tmp_path, monkeypatch
+):
+    import conformance.validation.xml_validation as xv
+
+    monkeypatch.setattr(xv, "STREAM_THRESHOLD", 100)  # stream even a small file
+    xsd = tmp_path / "numbers.xsd"
+    xsd.write_text(NUMBERS_XSD11, encoding="utf-8")
+    validators = Validators(registry, xml_override=xml_validator_for_file(xsd, None))
+    path = tmp_path / "numbers.xml"
+    path.write_bytes(_numbers())
+    assert validate_file(path, validators).findings == ()
+    path.write_bytes(_numbers(count="x"))
+    (invalid,) = validate_file(path, validators).findings
+    # A streamed element has no parent to name it by: xmlschema's own path.
+    assert (invalid.rule, invalid.xpath) == ("cvc-datatype-valid.1.2.1", "/n:N/count")
+    path.write_bytes(_numbers().replace(b"</count>", b"</counted>"))
+    result = validate_file(path, validators)
+    assert result.error is None
+    (broken,) = result.findings
+    assert (broken.rule, broken.line) == ("xml-syntax", 1)
+    assert "mismatched tag" in broken.message

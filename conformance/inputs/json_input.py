@@ -10,12 +10,15 @@ from __future__ import annotations
 import enum
 import json
 import re
-from collections.abc import Callable
+import sys
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Final, Literal, TypeAlias
 
 import orjson
 
+from conformance.inputs.caps import FindingCap
+from conformance.inputs.excerpts import SURROGATE, printable, quoted
 from conformance.inputs.json_locate import Locator, pointer
 from conformance.inputs.rules import (
     EXCHANGE_RULES,
@@ -26,6 +29,7 @@ from conformance.inputs.rules import (
     JSON_NUMBER,
     JSON_PRECISION,
     JSON_SIZE,
+    JSON_SURROGATE,
     JSON_SYNTAX,
 )
 from conformance.model import Finding, JsonValue, Severity
@@ -35,6 +39,8 @@ _INFINITIES = (float("inf"), float("-inf"))
 _LEADING_SPACE = re.compile(r"[ \t\n\r]*")
 _SPACE = frozenset(" \t\n\r")
 _BOM = b"\xef\xbb\xbf"
+# An escape of a UTF-16 surrogate, paired or not.
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
 
 
 class _Sentinel(enum.Enum):
@@ -61,13 +67,17 @@ class ParsedJson:
     """The outcome of reading one JSON text.
 
     ``ok`` says the value was read and is fit to check against a schema;
-    ``findings`` may hold errors even then (a byte order mark).
+    ``findings`` may hold errors even then (a byte order mark). Past
+    ``max_findings`` findings are counted in ``omitted`` (``omitted_errors``
+    of them errors), not kept.
     """
 
     ok: bool
     value: JsonValue = None
     text: str = ""
     findings: tuple[Finding, ...] = ()
+    omitted: int = 0
+    omitted_errors: int = 0
 
 
 class _Duplicate(ValueError):
@@ -203,6 +213,7 @@ def read_fast(
     if (
         data[:1] in UNUSUAL_START
         or data.count("[") + data.count("{") > limits.max_depth
+        or _may_hold_surrogates(data)
     ):
         return NEEDS_FINDINGS
     try:
@@ -219,14 +230,28 @@ def parse_json(
     *,
     limits: JsonLimits = DEFAULT_LIMITS,
     first_line: int = 1,
+    max_findings: int | None = None,
 ) -> ParsedJson:
     """Parse one JSON text, returning the value or findings that say why not.
 
     ``first_line`` shifts reported line numbers, for a record inside a
-    JSON Lines file.
+    JSON Lines file. Past ``max_findings`` findings (none by default), the
+    rest are counted, not kept.
     """
-    findings: list[Finding] = []
+    cap = FindingCap(sys.maxsize if max_findings is None else max_findings)
+
+    def parsed(ok: bool, value: JsonValue = None, text: str = "") -> ParsedJson:
+        return ParsedJson(
+            ok,
+            value,
+            text,
+            tuple(cap.kept),
+            omitted=cap.omitted,
+            omitted_errors=cap.omitted_errors,
+        )
+
     size = len(data)
+    from_bytes = isinstance(data, bytes)
     if size > limits.max_bytes:
         return ParsedJson(
             ok=False,
@@ -239,9 +264,10 @@ def parse_json(
                 ),
             ),
         )
+    bom_errors = 0
     if isinstance(data, bytes):
         if data.startswith(b"\xef\xbb\xbf"):
-            findings.append(
+            cap.add(
                 _finding(
                     JSON_BOM,
                     "the document starts with a UTF-8 byte order mark; JSON sent"
@@ -251,6 +277,7 @@ def parse_json(
                 )
             )
             data = data[3:]
+            bom_errors = 1
         try:
             text = data.decode("utf-8")
         except UnicodeDecodeError as exc:
@@ -258,7 +285,7 @@ def parse_json(
             start = data.rfind(b"\n", 0, exc.start) + 1
             column = len(data[start : exc.start].decode("utf-8", "replace")) + 1
             bad = data[exc.start : exc.end].hex(" ")
-            findings.append(
+            cap.add(
                 _finding(
                     JSON_ENCODING,
                     f"invalid UTF-8 at byte offset {exc.start} (bytes {bad}):"
@@ -267,7 +294,7 @@ def parse_json(
                     column=column,
                 )
             )
-            return ParsedJson(ok=False, findings=tuple(findings))
+            return parsed(False)
     else:
         text = data
     # Depth can only exceed the limit if there are that many openers at all;
@@ -276,7 +303,7 @@ def parse_json(
         locator = Locator(text, first_line=first_line, max_depth=limits.max_depth)
         if locator.scan.too_deep_at is not None:
             line, column = locator.position(locator.scan.too_deep_at)
-            findings.append(
+            cap.add(
                 _finding(
                     JSON_DEPTH,
                     f"the document nests deeper than {limits.max_depth} levels",
@@ -284,11 +311,11 @@ def parse_json(
                     column=column,
                 )
             )
-            return ParsedJson(ok=False, text=text, findings=tuple(findings))
+            return parsed(False, text=text)
     try:
         value = _decode(text, _CAREFUL)
     except json.JSONDecodeError as exc:
-        findings.append(
+        cap.add(
             _finding(
                 JSON_SYNTAX,
                 f"not well-formed JSON: {exc.msg}",
@@ -296,31 +323,92 @@ def parse_json(
                 column=exc.colno,
             )
         )
-        return ParsedJson(ok=False, text=text, findings=tuple(findings))
+        return parsed(False, text=text)
     except (_Duplicate, _NotANumber, ValueError, RecursionError):
-        findings.extend(_explain_rejection(text, first_line, limits))
-        return ParsedJson(ok=False, text=text, findings=tuple(findings))
+        cap.extend(_explain_rejection(text, first_line, limits))
+        return parsed(False, text=text)
     if _BIG_NUMBER_HINT.search(text):
-        findings.extend(_number_findings(value, text, first_line))
+        cap.extend(_number_findings(value, text, first_line))
+    # Valid UTF-8 holds no surrogate; only an escape (or a str) brings one.
+    if ("\\u" in text or not from_bytes) and _may_hold_surrogates(text):
+        cap.extend(_surrogate_findings(value, text, first_line))
     # A byte order mark is a finding, but the value behind it is still sound
     # enough to check against the schema; an overflowing number is not.
-    ok = not any(
-        f.severity is Severity.ERROR and f.rule != JSON_BOM[1] for f in findings
-    )
-    return ParsedJson(ok=ok, value=value, text=text, findings=tuple(findings))
+    return parsed(cap.errors == bom_errors, value=value, text=text)
 
 
-def _explain_rejection(text: str, first_line: int, limits: JsonLimits) -> list[Finding]:
+def _may_hold_surrogates(text: str) -> bool:
+    """Whether a text may decode to a lone surrogate (a cheap over-estimate)."""
+    if "\\u" in text and _SURROGATE_ESCAPE.search(text):
+        return True
+    return not text.isascii() and SURROGATE.search(text) is not None
+
+
+def _surrogate_findings(
+    value: JsonValue, text: str, first_line: int
+) -> Iterator[Finding]:
+    """Strings and member names holding a lone surrogate, each located.
+
+    A surrogate pair escape (``\\ud83d\\ude00``) decodes to one character; a
+    surrogate left in a decoded string had no partner.
+    """
+    found: list[tuple[list[str | int], str, bool]] = []  # path, string, is_name
+    stack: list[tuple[list[str | int], JsonValue]] = [([], value)]
+    while stack:
+        path, item = stack.pop()
+        if isinstance(item, dict):
+            for key, member in item.items():
+                if SURROGATE.search(key):
+                    found.append(([*path, key], key, True))
+                stack.append(([*path, key], member))
+        elif isinstance(item, list):
+            stack.extend(([*path, i], v) for i, v in enumerate(item))
+        elif isinstance(item, str) and SURROGATE.search(item):
+            found.append((path, item, False))
+    if not found:
+        return
+    locator = Locator(text, first_line=first_line)
+    located = []
+    for path, string, is_name in found:
+        where = pointer(path)
+        offset = locator.scan.escaped_keys.get(where) if is_name else None
+        if offset is None:
+            offset = locator.scan.values.get(where)
+        located.append(
+            (len(text) if offset is None else offset, where, string, is_name)
+        )
+    for offset, where, string, is_name in sorted(located):
+        line, column = locator.position(offset) if offset < len(text) else (None, None)
+        lone = printable(SURROGATE.findall(string)[0])
+        what = f"the member name {quoted(string)}" if is_name else "this string"
+        yield (
+            _finding(
+                JSON_SURROGATE,
+                f"{what} holds a lone surrogate ({lone}), an escape of half a"
+                " UTF-16 pair that stands for no character: it cannot be"
+                " written as UTF-8, and receivers reject or replace it"
+                " (RFC 8259 §8.2, RFC 7493 §2.1)",
+                pointer=printable(where),
+                line=line,
+                column=column,
+            )
+        )
+
+
+def _explain_rejection(
+    text: str, first_line: int, limits: JsonLimits
+) -> Iterator[Finding]:
     """Say exactly why the strict decoder refused a text the scanner can follow."""
     locator = Locator(text, first_line=first_line, max_depth=limits.max_depth)
-    findings = []
+    explained = False
     for obj, key, offset in locator.scan.duplicates:
         line, column = locator.position(offset)
-        findings.append(
+        explained = True
+        yield (
             _finding(
                 JSON_DUPLICATE,
-                f"member name {key!r} appears more than once in the object at"
-                f" {obj or '/'}; receivers disagree on which value wins"
+                f"member name {quoted(key)} appears more than once in its object;"
+                " receivers disagree on which value wins"
                 " (RFC 7493 §2.3)",
                 pointer=pointer([*_split(obj), key]),
                 line=line,
@@ -330,7 +418,8 @@ def _explain_rejection(text: str, first_line: int, limits: JsonLimits) -> list[F
     for where, token, offset in locator.scan.scalars:
         line, column = locator.position(offset)
         if token in ("NaN", "Infinity", "-Infinity"):
-            findings.append(
+            explained = True
+            yield (
                 _finding(
                     JSON_NUMBER,
                     f"{token} is not a JSON number (RFC 8259 §6)",
@@ -340,7 +429,8 @@ def _explain_rejection(text: str, first_line: int, limits: JsonLimits) -> list[F
                 )
             )
         elif token.lstrip("-").isdigit() and len(token.lstrip("-")) > 4300:
-            findings.append(
+            explained = True
+            yield (
                 _finding(
                     JSON_NUMBER,
                     f"an integer with {len(token.lstrip('-')):,} digits is far"
@@ -350,11 +440,8 @@ def _explain_rejection(text: str, first_line: int, limits: JsonLimits) -> list[F
                     column=column,
                 )
             )
-    if not findings:
-        findings.append(
-            _finding(JSON_SYNTAX, "the JSON text could not be read", line=first_line)
-        )
-    return findings
+    if not explained:
+        yield _finding(JSON_SYNTAX, "the JSON text could not be read", line=first_line)
 
 
 def _split(json_pointer: str) -> list[str]:
@@ -365,7 +452,7 @@ def _split(json_pointer: str) -> list[str]:
     ]
 
 
-def _number_findings(value: JsonValue, text: str, first_line: int) -> list[Finding]:
+def _number_findings(value: JsonValue, text: str, first_line: int) -> Iterator[Finding]:
     """Numbers that overflow binary64 (errors) or lose integer precision (warnings)."""
     found: list[tuple[str, int | float]] = []
     stack: list[tuple[list[str | int], JsonValue]] = [([], value)]
@@ -382,14 +469,13 @@ def _number_findings(value: JsonValue, text: str, first_line: int) -> list[Findi
         ):
             found.append((pointer(path), item))
     if not found:
-        return []
+        return
     locator = Locator(text, first_line=first_line)
-    findings = []
     for where, item in sorted(found, key=lambda f: f[0]):
         position = locator.locate(where)
         line, column = position if position else (None, None)
         if isinstance(item, float):
-            findings.append(
+            yield (
                 _finding(
                     JSON_NUMBER,
                     "this number is too large for IEEE 754 binary64: receivers"
@@ -401,7 +487,7 @@ def _number_findings(value: JsonValue, text: str, first_line: int) -> list[Findi
             )
         else:
             digits = len(str(abs(item)))
-            findings.append(
+            yield (
                 _finding(
                     JSON_PRECISION,
                     f"this integer ({digits} digits) is outside ±(2^53-1);"
@@ -413,4 +499,3 @@ def _number_findings(value: JsonValue, text: str, first_line: int) -> list[Findi
                     severity=Severity.WARNING,
                 )
             )
-    return findings

@@ -25,9 +25,14 @@ def pointer(parts: list[str | int] | tuple[str | int, ...]) -> str:
 
 @dataclass(slots=True)
 class Scan:
-    """What a scan found: value positions, duplicate keys, the first too-deep spot."""
+    """What a scan found: value positions, duplicate keys, the first too-deep spot.
+
+    ``escaped_keys`` holds where each member name written with an escape
+    starts, by the member's pointer (plain names are not recorded).
+    """
 
     values: dict[str, int] = field(default_factory=dict)
+    escaped_keys: dict[str, int] = field(default_factory=dict)
     duplicates: list[tuple[str, str, int]] = field(default_factory=list)
     scalars: list[tuple[str, str, int]] = field(default_factory=list)
     too_deep_at: int | None = None
@@ -106,6 +111,10 @@ def _by_unique_key(text: str, json_pointer: str) -> int | None:
     while after < len(text) and text[after] in " \t\r\n":
         after += 1
     return after
+
+
+def _member(parent: str, key: str) -> str:
+    return parent + "/" + escape_pointer_token(key)
 
 
 @dataclass(slots=True)
@@ -193,6 +202,8 @@ def scan(
             else:
                 key = token[1:-1]
             frame = stack[-1]
+            if "\\" in token:
+                result.escaped_keys[_member(frame.pointer, key)] = pos
             if key in frame.seen:
                 result.duplicates.append((frame.pointer, key, pos))
             frame.seen.add(key)

@@ -55,6 +55,13 @@ class ResourceLoader:
         document = self._documents[uri] = load_json_file(path)
         return document
 
+    def short(self, uri: str) -> str:
+        """A URI as a reader knows it: its place under the mount it is in."""
+        for prefix, _ in self.mounts:
+            if uri.startswith(prefix):
+                return uri[len(prefix) :]
+        return uri
+
     def cached(self, uri: str) -> JsonValue:
         """A document already loaded, if any (no disk access)."""
         return self._documents.get(uri.split("#", 1)[0])

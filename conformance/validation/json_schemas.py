@@ -32,12 +32,20 @@ from conformance.registry.schema_resources import (
 )
 from conformance.validation.formats import FORMATS, NATIVE_OVERRIDES, format_checker
 from conformance.validation.patterns import compile_pattern, search
+from conformance.validation.ref_cycles import ref_cycles
 
 if TYPE_CHECKING:
     from jsonschema.protocols import Validator
     from jsonschema.validators import _Validator
 
 DRAFT_2020_12 = "https://json-schema.org/draft/2020-12/schema"
+INSTANCE_MASK = "\x00instance\x00"
+"""What jsonschema-rs writes in a message for the value it is about.
+
+The native validator never writes the value itself (a 10 MB string would
+make a 10 MB message); the message's reader puts in a capped quotation
+(:func:`conformance.inputs.excerpts.quoted`).
+"""
 
 _SCHEMA_MAPS = ("properties", "patternProperties", "$defs", "dependentSchemas")
 _SCHEMA_LISTS = ("allOf", "anyOf", "oneOf", "prefixItems")
@@ -84,7 +92,13 @@ def iter_subschemas(
 
 
 def lint_schema(schema: JsonValue) -> list[str]:
-    """What a meta-schema cannot see: unknown formats, patterns outside the dialect."""
+    """What a meta-schema cannot see.
+
+    Unknown formats, patterns outside the dialect, and ``$ref`` cycles
+    inside the document that never move into the instance (those through
+    other documents are found when the schema is compiled,
+    :func:`native_validator`).
+    """
     problems = []
     if not isinstance(schema, dict):
         return ["the schema is not a JSON object"]
@@ -114,13 +128,22 @@ def lint_schema(schema: JsonValue) -> list[str]:
                 compile_pattern(source)
             except PatternError as exc:
                 problems.append(f"{at}: {exc}")
+    problems.extend(ref_cycles(schema))
     return problems
 
 
 def native_validator(
     schema: JsonValue, loader: ResourceLoader
 ) -> jsonschema_rs.Validator:
-    """Compile with jsonschema-rs; a :class:`SchemaError` explains any failure."""
+    """Compile with jsonschema-rs; a :class:`SchemaError` explains any failure.
+
+    A ``$ref`` cycle that never moves into the instance is refused here,
+    through every document the schema reaches (jsonschema-rs would accept
+    everything against it).
+    """
+    cycles = ref_cycles(schema, loader)
+    if cycles:
+        raise SchemaError("; ".join(cycles))
     try:
         resources = _reachable(schema, loader)
         registry = (
@@ -138,6 +161,7 @@ def native_validator(
             retriever=None if registry else loader.retrieve,
             registry=registry,
             pattern_options=jsonschema_rs.RegexOptions(),
+            mask=INSTANCE_MASK,
         )
     except jsonschema_rs.ValidationError as exc:
         first = str(exc).split("\n", 1)[0]
@@ -309,6 +333,7 @@ def check_refs(schema: JsonValue, loader: ResourceLoader) -> list[str]:
 
 __all__ = [
     "DRAFT_2020_12",
+    "INSTANCE_MASK",
     "SchemaError",
     "check_refs",
     "iter_subschemas",

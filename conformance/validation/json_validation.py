@@ -10,9 +10,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import cast
+
+import jsonschema_rs
 
 from conformance.errors import SchemaError
+from conformance.inputs.caps import DEFAULT_MAX_FINDINGS, FindingCap
+from conformance.inputs.excerpts import quoted
 from conformance.inputs.json_input import (
     DEFAULT_LIMITS,
     NEEDS_FINDINGS,
@@ -29,10 +33,11 @@ from conformance.registry.schema_resources import (
     load_json_file,
 )
 from conformance.registry.standards import Registry
-from conformance.validation.json_schemas import lint_schema, native_validator
-
-if TYPE_CHECKING:
-    import jsonschema_rs
+from conformance.validation.json_schemas import (
+    INSTANCE_MASK,
+    lint_schema,
+    native_validator,
+)
 
 # A schema node holding a keyword, the nearest x-requirement above it and
 # the standard that requirement belongs to.
@@ -85,26 +90,54 @@ class JsonValidator:
         return bool(self.native.is_valid(value))
 
     def findings(
-        self, value: JsonValue, text: str | None = None, *, first_line: int = 1
+        self,
+        value: JsonValue,
+        text: str | None = None,
+        *,
+        first_line: int = 1,
+        max_findings: int = DEFAULT_MAX_FINDINGS,
     ) -> list[Finding]:
         """Located findings for a value the fast verdict rejected.
 
         With the ``text`` the value was read from, each finding also gets
         its line and column; the text is scanned only as far as needed.
+        Past ``max_findings``, a final finding counts the rest.
         """
+        cap = FindingCap(max_findings)
+        self.explain(value, text, cap, first_line=first_line)
+        return cap.findings()
+
+    def explain(
+        self,
+        value: JsonValue,
+        text: str | None,
+        cap: FindingCap,
+        *,
+        first_line: int = 1,
+    ) -> None:
+        """Give ``cap`` the findings of a value the fast verdict rejected.
+
+        Only the errors there is room for are located and made findings;
+        the others are counted, with their severity, as they come.
+        """
+        room = cap.room
         errors: list[jsonschema_rs.ValidationError] = []
         for error in self.native.iter_errors(value):
-            errors.extend(_explained(error))
+            for explained in _explained(error):
+                if len(errors) < room:
+                    errors.append(explained)
+                else:
+                    cap.omit(self._severity_of(explained))
         pointers = [pointer(error.instance_path) for error in errors]
         locator = (
             Locator(text, first_line=first_line, wanted=frozenset(pointers))
             if text is not None
             else None
         )
-        return [
+        cap.extend(
             self._finding(error, where, locator)
             for error, where in zip(errors, pointers, strict=True)
-        ]
+        )
 
     def _finding(
         self,
@@ -115,7 +148,7 @@ class JsonValidator:
         keyword = error.kind.name
         position = locator.locate(where) if locator else None
         location = error.absolute_keyword_location
-        message = error.message
+        message = _message(error)
         node, requirement, standard = self._annotations(location)
         if keyword in _VALUE_KEYWORDS and node is not None:
             title = node.get("title")
@@ -133,6 +166,13 @@ class JsonValidator:
             requirement=requirement,
             standard=standard,
             severity=self._severity(standard, requirement),
+        )
+
+    def _severity_of(self, error: jsonschema_rs.ValidationError) -> Severity:
+        """The severity the error's finding would have, without making it."""
+        _, requirement, standard = self._annotations(error.absolute_keyword_location)
+        return self._severity(
+            standard or self.standard, requirement or self.requirement
         )
 
     def _severity(self, standard: str | None, requirement: str | None) -> Severity:
@@ -197,6 +237,38 @@ class JsonValidator:
         return location
 
 
+# Names listed in an "unexpected members" message, at most.
+_NAMES_LISTED = 10
+
+
+def _message(error: jsonschema_rs.ValidationError) -> str:
+    """The error's message, quoting values (capped) where jsonschema-rs masked them.
+
+    jsonschema-rs masks the instance; the names of unexpected members and
+    a name that fails ``propertyNames`` it writes whole, so those messages
+    are written here.
+    """
+    kind = error.kind
+    if isinstance(
+        kind,
+        jsonschema_rs.ValidationErrorKind.AdditionalProperties
+        | jsonschema_rs.ValidationErrorKind.UnevaluatedProperties,
+    ):
+        names = kind.unexpected
+        listed = ", ".join(quoted(name) for name in names[:_NAMES_LISTED])
+        if len(names) > _NAMES_LISTED:
+            listed += f" and {len(names) - _NAMES_LISTED:,} more"
+        which = "Additional" if kind.name == "additionalProperties" else "Unevaluated"
+        verb = "was" if len(names) == 1 else "were"
+        return f"{which} properties are not allowed ({listed} {verb} unexpected)"
+    if isinstance(kind, jsonschema_rs.ValidationErrorKind.PropertyNames):
+        error = kind.error
+    # The instance is part of the value validated, a JsonValue: jsonschema-rs
+    # gives a Decimal only with arbitrary precision, which is off.
+    instance = cast("JsonValue", error.instance)
+    return error.message.replace(INSTANCE_MASK, quoted(instance))
+
+
 def _standard_of(uri: str, base_uri: str | None) -> str | None:
     if not base_uri or not uri.startswith(base_uri):
         return None
@@ -253,30 +325,46 @@ def validate_json(
     *,
     limits: JsonLimits = DEFAULT_LIMITS,
     first_line: int = 1,
+    max_findings: int = DEFAULT_MAX_FINDINGS,
 ) -> list[Finding]:
     """Validate one JSON text against a compiled schema; never raises on bad input.
 
     Returns the findings: input problems (encoding, duplicates, numbers,
-    depth, size) and schema violations, each with its location.
+    depth, size) and schema violations, each with its location. Past
+    ``max_findings``, the rest are counted in one final finding.
     """
+    cap = FindingCap(max_findings)
+    check_json(data, validator, cap, limits=limits, first_line=first_line)
+    return cap.findings()
+
+
+def check_json(
+    data: bytes | str,
+    validator: JsonValidator,
+    cap: FindingCap,
+    *,
+    limits: JsonLimits = DEFAULT_LIMITS,
+    first_line: int = 1,
+) -> None:
+    """:func:`validate_json`, giving the findings to ``cap`` (one per file)."""
     fast = read_fast(data, limits)
     if fast is not NEEDS_FINDINGS:
         value, text = fast
         if validator.native.is_valid(value):
-            return []
+            return
         if text is None:
             text = data.decode("utf-8") if isinstance(data, bytes) else data
-        return validator.findings(value, text, first_line=first_line)
-    parsed = parse_json(data, limits=limits, first_line=first_line)
-    findings = list(parsed.findings)
-    if not parsed.ok:
-        return findings
-    if validator.is_valid(parsed.value):
-        return findings
-    findings.extend(
-        validator.findings(parsed.value, parsed.text, first_line=first_line)
+        validator.explain(value, text, cap, first_line=first_line)
+        return
+    parsed = parse_json(
+        data, limits=limits, first_line=first_line, max_findings=cap.room
     )
-    return findings
+    cap.extend(parsed.findings)
+    cap.omit(Severity.ERROR, parsed.omitted_errors)
+    cap.omit(Severity.WARNING, parsed.omitted - parsed.omitted_errors)
+    if not parsed.ok or validator.is_valid(parsed.value):
+        return
+    validator.explain(parsed.value, parsed.text, cap, first_line=first_line)
 
 
 def registry_loader(registry: Registry) -> ResourceLoader:

@@ -16,6 +16,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from conformance.errors import ConformanceError
+from conformance.inputs import caps
+from conformance.inputs.caps import FindingCap
+from conformance.inputs.excerpts import quoted
 from conformance.inputs.json_input import (
     DEFAULT_LIMITS,
     NEEDS_FINDINGS,
@@ -23,21 +26,22 @@ from conformance.inputs.json_input import (
     read_fast,
 )
 from conformance.inputs.rules import EXCHANGE_RULES, FORMAT_UNKNOWN
-from conformance.inputs.xml_input import root_identity
+from conformance.inputs.xml_input import prolog_finding, root_identity
 from conformance.model import Finding, Outcome, Severity, outcome_for
 from conformance.registry.manifest import StandardVersion, Status
 from conformance.registry.standards import Registry
 from conformance.validation.json_validation import (
     JsonValidator,
+    check_json,
     json_validator,
-    validate_json,
 )
 from conformance.validation.xml_schemas import XsdSchema
-from conformance.validation.xml_validation import validate_xml_file, xml_validator
+from conformance.validation.xml_validation import check_xml_file, xml_validator
 
 PAYLOAD_SUFFIXES = frozenset({".json", ".jsonl", ".ndjson", ".xml"})
 JSON_LINES_SUFFIXES = frozenset({".jsonl", ".ndjson"})
-DEFAULT_MAX_FINDINGS = 10_000
+DEFAULT_MAX_FINDINGS = caps.DEFAULT_MAX_FINDINGS
+"""Findings kept per file (a document, or a JSON Lines file); the rest are counted."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -189,7 +193,7 @@ def validate_file(
         kind = "jsonl"
     try:
         if kind == "xml":
-            return _validate_xml(path, validators, standard)
+            return _validate_xml(path, validators, standard, max_findings)
         if kind in ("json", "jsonl"):
             validator = validators.json(standard)
             if validator is None:
@@ -198,7 +202,7 @@ def validate_file(
                 )
             if kind == "jsonl":
                 return _validate_lines(path, validator, standard, limits, max_findings)
-            return _validate_json_file(path, validator, standard, limits)
+            return _validate_json_file(path, validator, standard, limits, max_findings)
     except ConformanceError as exc:
         return PayloadResult(path, kind, _ref(standard), (), error=str(exc))
     finding = Finding(
@@ -259,11 +263,13 @@ def _validate_json_file(
     validator: JsonValidator,
     standard: StandardVersion | None,
     limits: JsonLimits,
+    max_findings: int,
 ) -> PayloadResult:
     size = path.stat().st_size
+    cap = FindingCap(max_findings)
     if size > limits.max_bytes:
         # Refuse before reading: a huge file must not be loaded into memory.
-        findings = [
+        cap.add(
             Finding(
                 message=f"the document is {size:,} bytes; the limit is"
                 f" {limits.max_bytes:,} bytes (use JSON Lines for bulk data, or"
@@ -272,12 +278,16 @@ def _validate_json_file(
                 requirement="ER-PAYLOAD-1",
                 standard=EXCHANGE_RULES,
             )
-        ]
+        )
     else:
-        findings = validate_json(path.read_bytes(), validator, limits=limits)
-    failed = int(any(f.severity is Severity.ERROR for f in findings))
+        check_json(path.read_bytes(), validator, cap, limits=limits)
     return PayloadResult(
-        path, "json", _ref(standard), tuple(findings), failed_records=failed
+        path,
+        "json",
+        _ref(standard),
+        tuple(cap.findings()),
+        failed_records=int(cap.errors > 0),
+        omitted=cap.omitted,
     )
 
 
@@ -345,18 +355,19 @@ def _validate_lines(
     limits: JsonLimits,
     max_findings: int,
 ) -> PayloadResult:
-    findings: list[Finding] = []
-    records = failed = omitted = 0
+    cap = FindingCap(max_findings)  # one for the whole file
+    records = failed = 0
     # This loop is the bulk path: a sound record costs one C-level parse and
-    # the native verdict; anything unusual goes through validate_json, which
+    # the native verdict; anything unusual goes through check_json, which
     # reads it again carefully and explains.
     is_valid = validator.native.is_valid
     max_bytes = limits.max_bytes
     for before, lines in _json_line_blocks(path, max_bytes):
         for number, line in enumerate(lines, before + 1):
+            errors = cap.errors
             if isinstance(line, _TooLong):
                 records += 1
-                found = [
+                cap.add(
                     Finding(
                         message=f"this record is {line.size:,} bytes; the limit is"
                         f" {max_bytes:,} bytes",
@@ -365,56 +376,46 @@ def _validate_lines(
                         standard=EXCHANGE_RULES,
                         line=number,
                     )
-                ]
+                )
             else:
                 if not line or line.isspace():
                     continue
                 records += 1
                 fast = read_fast(line, limits)
                 if fast is NEEDS_FINDINGS:
-                    found = validate_json(
-                        line, validator, limits=limits, first_line=number
-                    )
+                    check_json(line, validator, cap, limits=limits, first_line=number)
                 elif is_valid(fast[0]):
                     continue
                 else:
                     text = line.decode("utf-8")
-                    found = validator.findings(fast[0], text, first_line=number)
-            if not found:
-                continue
-            if any(f.severity is Severity.ERROR for f in found):
+                    validator.explain(fast[0], text, cap, first_line=number)
+            if cap.errors > errors:
                 failed += 1
-            room = max(max_findings - len(findings), 0)
-            findings.extend(found[:room])
-            omitted += max(len(found) - room, 0)
-    if omitted:
-        findings.append(
-            Finding(
-                message=f"{omitted:,} more findings are not listed (the limit is"
-                f" {max_findings:,} per file; raise it with --max-findings)",
-                rule="findings-omitted",
-                severity=Severity.WARNING,
-            )
-        )
     return PayloadResult(
         path,
         "jsonl",
         _ref(standard),
-        tuple(findings),
+        tuple(cap.findings()),
         records=records,
         failed_records=failed,
-        omitted=omitted,
+        omitted=cap.omitted,
     )
 
 
 def _validate_xml(
-    path: Path, validators: Validators, standard: StandardVersion | None
+    path: Path,
+    validators: Validators,
+    standard: StandardVersion | None,
+    max_findings: int,
 ) -> PayloadResult:
     chosen = standard
     if chosen is None and validators.xml_override is None:
         namespace, local, version = root_identity(path)
         if namespace is not None:
             chosen = validators.registry.standard_for_xml(namespace, version)
+        elif (problem := prolog_finding(path)) is not None:
+            # No root to name a standard: a DTD or an unreadable encoding.
+            return PayloadResult(path, "xml", None, (problem,), failed_records=1)
         if chosen is None:
             return PayloadResult(
                 path,
@@ -423,7 +424,8 @@ def _validate_xml(
                 (),
                 error=(
                     f"no standard in the registry has the XML namespace"
-                    f" {namespace or '(none)'!r} of the root element {local!r}:"
+                    f" {quoted(namespace or '(none)')} of the root element"
+                    f" {quoted(local or '(none)')}:"
                     " pass --standard, or check the namespace"
                 ),
             )
@@ -436,10 +438,15 @@ def _validate_xml(
             (),
             error=f"{_ref(chosen)} has no XML binding; it can only validate JSON",
         )
-    findings = validate_xml_file(path, schema)
-    failed = int(any(f.severity is Severity.ERROR for f in findings))
+    cap = FindingCap(max_findings)
+    check_xml_file(path, schema, cap)
     return PayloadResult(
-        path, "xml", _ref(chosen), tuple(findings), failed_records=failed
+        path,
+        "xml",
+        _ref(chosen),
+        tuple(cap.findings()),
+        failed_records=int(cap.errors > 0),
+        omitted=cap.omitted,
     )
 
 

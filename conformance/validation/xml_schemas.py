@@ -23,7 +23,8 @@ from urllib.request import url2pathname
 from lxml import etree
 
 from conformance.errors import SchemaError
-from conformance.inputs.xml_input import doctype_position, safe_parser
+from conformance.inputs.rules import XML_DTD
+from conformance.inputs.xml_input import prolog_finding, safe_parser
 
 if TYPE_CHECKING:
     from urllib.response import addinfourl
@@ -146,12 +147,15 @@ def _blocked_message(path: Path, blocked: list[str]) -> str:
 
 
 def _refuse_doctype(path: Path) -> None:
-    position = doctype_position(path)
-    if position is not None:
+    problem = prolog_finding(path)
+    if problem is None:
+        return
+    if problem.rule == XML_DTD[1]:
         raise SchemaError(
-            f"{path}:{position[0]}: the XSD has a document type declaration; schema"
-            " documents are read without DTDs or entities, so remove it"
+            f"{path}:{problem.line}: the XSD has a document type declaration;"
+            " schema documents are read without DTDs or entities, so remove it"
         )
+    raise SchemaError(f"{path}: {problem.message}")
 
 
 class _SandboxFiles(urllib.request.FileHandler):

@@ -9,27 +9,32 @@ from __future__ import annotations
 
 import copy
 import re
-from collections import Counter
-from collections.abc import Iterator
+from collections import Counter, deque
+from collections.abc import Iterable, Iterator, Sequence
+from itertools import islice
 from pathlib import Path
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING, Any, Literal, cast
+from xml.etree import ElementTree
 
 from lxml import etree
 
 from conformance.errors import SchemaError
+from conformance.inputs.caps import DEFAULT_MAX_FINDINGS, FindingCap
+from conformance.inputs.excerpts import cap_quoted, quoted
 from conformance.inputs.rules import EXCHANGE_RULES, XML_UNKNOWN_ROOT
 from conformance.inputs.xml_input import (
     DEFAULT_LIMITS,
+    MAX_CHUNK,
+    PathNamer,
     XmlLimits,
-    doctype_position,
-    dtd_finding,
     parse_xml,
+    prolog_finding,
     readable_path,
     safe_parser,
     schema_location_notes,
     syntax_finding,
 )
-from conformance.model import Finding
+from conformance.model import Finding, Severity
 from conformance.registry.manifest import StandardVersion
 from conformance.registry.standards import Registry
 from conformance.validation.xml_schemas import (
@@ -41,10 +46,11 @@ from conformance.validation.xml_schemas import (
 
 if TYPE_CHECKING:
     from xmlschema import XMLResource, XMLSchemaBase, XMLSchemaValidationError
-    from xmlschema.aliases import ElementType
+    from xmlschema.aliases import ElementType, IOType
     from xmlschema.validators import XsdComplexType, XsdElement, XsdSimpleType
 
     _Tree = etree._ElementTree[etree._Element]
+    _EventName = Literal["start", "end", "comment", "pi", "start-ns", "end-ns"]
 
 # A namespace in Clark notation is a URI in braces; a regex quantifier ({7})
 # or a value set in a message is not, and must survive.
@@ -54,8 +60,9 @@ STREAM_THRESHOLD = 16 * 1024 * 1024
 
 
 def _tidy(message: str) -> str:
-    # libxml2 names elements in Clark notation; the namespace is noise to a reader.
-    return _CLARK.sub("", message).strip()
+    # libxml2 names elements in Clark notation; the namespace is noise to a
+    # reader. Quoted values are capped: libxml2 and xmlschema quote them whole.
+    return cap_quoted(_CLARK.sub("", message).strip())
 
 
 def xml_validator(registry: Registry, standard: StandardVersion) -> XsdSchema:
@@ -99,39 +106,75 @@ def validate_xml(
     schema: XsdSchema,
     *,
     limits: XmlLimits = DEFAULT_LIMITS,
+    max_findings: int = DEFAULT_MAX_FINDINGS,
 ) -> list[Finding]:
-    """Validate one XML document against a compiled XSD; never raises on bad input."""
+    """Validate one XML document against a compiled XSD; never raises on bad input.
+
+    Past ``max_findings``, the rest are counted in one final finding.
+    """
+    cap = FindingCap(max_findings)
+    check_xml(data, schema, cap, limits=limits)
+    return cap.findings()
+
+
+def check_xml(
+    data: bytes,
+    schema: XsdSchema,
+    cap: FindingCap,
+    *,
+    limits: XmlLimits = DEFAULT_LIMITS,
+) -> None:
+    """:func:`validate_xml`, giving the findings to ``cap``."""
     parsed = parse_xml(data, limits=limits)
-    findings = list(parsed.findings)
-    if not parsed.ok or parsed.tree is None:
-        return findings
-    findings.extend(validate_tree(parsed.tree, schema))
-    return findings
+    cap.extend(parsed.findings)
+    if parsed.ok and parsed.tree is not None:
+        _check_tree(parsed.tree, schema, cap)
 
 
-def validate_tree(tree: _Tree, schema: XsdSchema) -> list[Finding]:
+def validate_tree(
+    tree: _Tree, schema: XsdSchema, *, max_findings: int = DEFAULT_MAX_FINDINGS
+) -> list[Finding]:
     """Findings for an already parsed document."""
+    cap = FindingCap(max_findings)
+    _check_tree(tree, schema, cap)
+    return cap.findings()
+
+
+def _check_tree(tree: _Tree, schema: XsdSchema, cap: FindingCap) -> None:
     root = tree.getroot()
     if root.tag not in schema.global_elements:
-        return [_unknown_root(root, schema)]
+        cap.add(_unknown_root(root, schema))
+        return
     compiled = schema.compiled
     if isinstance(compiled, etree.XMLSchema):  # the engine is lxml
         if compiled.validate(tree):
-            return []
-        return [_from_libxml(entry, tree, schema) for entry in compiled.error_log]
-    return _xmlschema_findings(tree, schema, compiled)
+            return
+        log = compiled.error_log
+        # libxml2 has logged every error; only those kept are located.
+        namer = PathNamer()
+        room = cap.room
+        cap.extend(
+            _from_libxml(entry, tree, schema, namer) for entry in islice(log, room)
+        )
+        cap.omit(Severity.ERROR, max(len(log) - room, 0))
+        return
+    _xmlschema_findings(tree, schema, compiled, cap)
 
 
 def _xmlschema_findings(
-    source: _Tree | XMLResource, schema: XsdSchema, compiled: XMLSchemaBase
-) -> list[Finding]:
+    source: _Tree | XMLResource,
+    schema: XsdSchema,
+    compiled: XMLSchemaBase,
+    cap: FindingCap,
+) -> None:
     """xmlschema's errors as findings, kept even if it stops on a value.
 
     xmlschema (through elementpath) raises OverflowError on a date whose
     year Python cannot hold (a year of hundreds of digits) instead of
     reporting it; the findings so far are kept and the value is reported.
+    Its errors come one at a time: past the cap they are only counted.
     """
-    findings: list[Finding] = []
+    namer = PathNamer()
     try:
         for error in compiled.iter_errors(
             # xmlschema reads lxml trees, but its element protocols do not
@@ -140,10 +183,12 @@ def _xmlschema_findings(
             use_location_hints=False,
             extra_validator=_strict_lexical_form,
         ):
-            findings.append(_from_xmlschema(error, schema))
+            if cap.room:
+                cap.add(_from_xmlschema(error, schema, namer))
+            else:
+                cap.omit(Severity.ERROR)
     except ArithmeticError as exc:
-        findings.append(_unrepresentable(source, schema, exc))
-    return findings
+        cap.add(_unrepresentable(source, schema, exc))
 
 
 # The lexical forms of XSD's numeric and boolean types, with nothing but
@@ -210,7 +255,7 @@ def _lexical_errors(
             # reads a function as a datatype check.
             _strict_lexical_form,  # type: ignore[arg-type]
             element,
-            reason=f"{what + ' ' if what else ''}{text[:40]!r} is not a valid"
+            reason=f"{what + ' ' if what else ''}{quoted(text)} is not a valid"
             f" xs:{primitive}: XSD allows only space, tab, line feed and carriage"
             " return around a value, and nothing inside a number but its ASCII"
             " digits, sign, point and exponent",
@@ -234,7 +279,7 @@ def _unrepresentable(
             None,
         )
     where = readable_path(element) if element is not None else None
-    value = f" {(element.text or '').strip()[:40]!r}..." if element is not None else ""
+    value = f" {quoted((element.text or '').strip())}" if element is not None else ""
     return Finding(
         message=(
             f"a date or time value{value} has a year too large to check"
@@ -255,10 +300,10 @@ def _unknown_root(root: etree._Element, schema: XsdSchema) -> Finding:
     qname = etree.QName(root)
     return Finding(
         message=(
-            f"the root element {qname.localname!r} in namespace"
-            f" {qname.namespace or '(none)'!r} is not declared by"
+            f"the root element {quoted(qname.localname)} in namespace"
+            f" {quoted(qname.namespace or '(none)')} is not declared by"
             f" {schema.standard or schema.path.name} (namespace"
-            f" {schema.namespace or '(none)'!r}); expected one of: {expected}"
+            f" {quoted(schema.namespace or '(none)')}); expected one of: {expected}"
         ),
         rule=XML_UNKNOWN_ROOT[1],
         xpath="/" + qname.localname,
@@ -287,13 +332,17 @@ def _from_libxml(
     entry: etree._LogEntry,
     tree: _Tree,
     schema: XsdSchema,
+    namer: PathNamer | None = None,
     *,
     xpath: str | None = None,
     line: int | None = None,
 ) -> Finding:
     if xpath is None:
         node = _node_for(entry, tree)
-        xpath = readable_path(node) if node is not None else None
+        if node is None:
+            xpath = None
+        else:
+            xpath = namer.path(node) if namer else readable_path(node)
     return Finding(
         message=_tidy(entry.message),
         rule=libxml_rule(entry.type_name),
@@ -306,18 +355,17 @@ def _from_libxml(
     )
 
 
-def _from_xmlschema(error: XMLSchemaValidationError, schema: XsdSchema) -> Finding:
+def _from_xmlschema(
+    error: XMLSchemaValidationError, schema: XsdSchema, namer: PathNamer
+) -> Finding:
     element = error.elem
     line = getattr(element, "sourceline", None) if element is not None else None
     reason = error.reason or error.message
-    xpath: str | None
-    if isinstance(element, etree._Element):  # an lxml element knows its parent
-        xpath = readable_path(element)
-    else:
-        xpath = error.path
+    # An lxml element knows its parent.
+    xpath = namer.path(element) if isinstance(element, etree._Element) else error.path
     message = reason
     if error.obj is not None and not isinstance(error.obj, etree._Element):
-        message = f"{reason} (value {str(error.obj)[:80]!r})"
+        message = f"{reason} (value {quoted(str(error.obj))})"
     return Finding(
         message=_tidy(message),
         rule=xmlschema_rule(error),
@@ -329,36 +377,52 @@ def _from_xmlschema(error: XMLSchemaValidationError, schema: XsdSchema) -> Findi
     )
 
 
-def validate_xml_file(path: Path, schema: XsdSchema) -> list[Finding]:
-    """Validate an XML file; large files are streamed in bounded memory."""
+def validate_xml_file(
+    path: Path, schema: XsdSchema, *, max_findings: int = DEFAULT_MAX_FINDINGS
+) -> list[Finding]:
+    """Validate an XML file; large files are streamed in bounded memory.
+
+    Past ``max_findings``, the rest are counted in one final finding.
+    """
+    cap = FindingCap(max_findings)
+    check_xml_file(path, schema, cap)
+    return cap.findings()
+
+
+def check_xml_file(path: Path, schema: XsdSchema, cap: FindingCap) -> None:
+    """:func:`validate_xml_file`, giving the findings to ``cap``."""
     try:
         size = path.stat().st_size
     except OSError as exc:
-        return [syntax_finding(f"cannot read {path}: {exc.strerror}", None, None)]
+        cap.add(syntax_finding(f"cannot read {path}: {exc.strerror}", None, None))
+        return
     if size <= STREAM_THRESHOLD:
-        return validate_xml(path.read_bytes(), schema, limits=XmlLimits(max(size, 1)))
-    position = doctype_position(path)
-    if position is not None:
-        return [dtd_finding(*position)]
+        check_xml(path.read_bytes(), schema, cap, limits=XmlLimits(max(size, 1)))
+        return
+    problem = prolog_finding(path)
+    if problem is not None:
+        cap.add(problem)
+        return
     compiled = schema.compiled
     if not isinstance(compiled, etree.XMLSchema):  # the engine is xmlschema
-        return _stream_xmlschema(path, schema, compiled)
-    return _stream_libxml(path, schema, compiled)
+        _stream_xmlschema(path, schema, compiled, cap)
+    else:
+        _stream_libxml(path, schema, compiled, cap)
 
 
 def _stream_libxml(
-    path: Path, schema: XsdSchema, compiled: etree.XMLSchema
-) -> list[Finding]:
+    path: Path, schema: XsdSchema, compiled: etree.XMLSchema, cap: FindingCap
+) -> None:
     """Stream a large document through libxml2 in bounded memory.
 
     libxml2 validates the whole stream (so the root's own content model is
     checked) but cannot say on which line; each record (a child of the
     root) is therefore also validated on its own, which locates its errors.
     Stream errors that no record accounts for are reported at the root.
+    Once the cap is full, a record's errors are counted, not located.
     """
-    findings: list[Finding] = []
     located: Counter[str] = Counter()
-    lines_by_tag: dict[str, list[int | None]] = {}
+    lines_by_tag: dict[str, deque[int | None]] = {}
     events = etree.iterparse(
         str(path),
         events=("start", "end"),
@@ -378,23 +442,26 @@ def _stream_libxml(
                 depth += 1
                 if depth == 1:
                     root = element
-                    findings.extend(schema_location_notes(element))
+                    cap.extend(schema_location_notes(element))
                     if element.tag not in schema.global_elements:
-                        return [_unknown_root(element, schema)]
+                        cap.add(_unknown_root(element, schema))
+                        return
                 continue
             depth -= 1
             if depth != 1:
                 continue
             index[element.tag] += 1
             record = _validate_record(
-                element, root, index[element.tag], schema, compiled
+                element, root, index[element.tag], schema, compiled, room=cap.room
             )
             if record is None:
                 name = etree.QName(element).localname
-                lines_by_tag.setdefault(name, []).append(element.sourceline)
+                lines_by_tag.setdefault(name, deque()).append(element.sourceline)
             else:
-                findings.extend(record)
-                located.update(f.message for f in record)
+                messages, found = record
+                cap.extend(found)
+                cap.omit(Severity.ERROR, max(len(messages) - len(found), 0))
+                located.update(messages)
             # Forget what has been checked: memory stays bounded by one record.
             element.clear()
             parent = element.getparent()
@@ -405,10 +472,9 @@ def _stream_libxml(
         broken = [e for e in entries if e.domain_name != "SCHEMASV"]
         if broken or not entries:
             line, column = exc.position if exc.position else (None, None)
-            findings.append(syntax_finding(exc.msg, line, column))
-            return findings
-        findings.extend(_unlocated(entries, located, lines_by_tag, root, schema))
-    return findings
+            cap.add(syntax_finding(exc.msg, line, column))
+            return
+        cap.extend(_unlocated(entries, located, lines_by_tag, root, schema))
 
 
 def _validate_record(
@@ -417,12 +483,21 @@ def _validate_record(
     position: int,
     schema: XsdSchema,
     compiled: etree.XMLSchema,
-) -> list[Finding] | None:
-    """Findings for one record, or ``None`` when it has no global declaration."""
+    *,
+    room: int,
+) -> tuple[list[str], list[Finding]] | None:
+    """The messages of one record's errors and findings for the first ``room``.
+
+    ``None`` when the record has no global declaration.
+    """
     if compiled.validate(element):
-        return []
-    if all(e.type_name == "SCHEMAV_CVC_ELT_1" for e in compiled.error_log):
+        return [], []
+    log = compiled.error_log
+    if all(e.type_name == "SCHEMAV_CVC_ELT_1" for e in log):
         return None
+    messages = [_tidy(e.message) for e in log]
+    if not room:
+        return messages, []
     # Paths in libxml2's messages are relative to the validation root, and
     # lines past 65535 are lost in them; a standalone copy of the failing
     # record gives paths to look up, and the original element the lines.
@@ -431,7 +506,7 @@ def _validate_record(
     tree = etree.ElementTree(alone)
     root_name = etree.QName(root).localname if root is not None else ""
     record = []
-    for entry in compiled.error_log:
+    for entry in islice(compiled.error_log, room):
         node = _node_for(entry, tree)
         original = _same_place(node, alone, element) if node is not None else element
         steps = readable_path(node if node is not None else alone).split("/")[1:]
@@ -445,7 +520,7 @@ def _validate_record(
                 line=original.sourceline,
             )
         )
-    return record
+    return messages, record
 
 
 def _same_place(
@@ -469,12 +544,11 @@ def _same_place(
 def _unlocated(
     entries: list[etree._LogEntry],
     located: Counter[str],
-    lines_by_tag: dict[str, list[int | None]],
+    lines_by_tag: dict[str, deque[int | None]],
     root: etree._Element | None,
     schema: XsdSchema,
-) -> list[Finding]:
-    """Stream errors the per-record pass did not already report."""
-    findings = []
+) -> Iterator[Finding]:
+    """Stream errors the per-record pass did not already report (or count)."""
     remaining = Counter(located)
     root_name = etree.QName(root).localname if root is not None else ""
     for entry in entries:
@@ -485,8 +559,8 @@ def _unlocated(
         line = None
         match = re.match(r"Element '([^']+)'", message)
         if match and lines_by_tag.get(match.group(1)):
-            line = lines_by_tag[match.group(1)].pop(0)
-        findings.append(
+            line = lines_by_tag[match.group(1)].popleft()
+        yield (
             Finding(
                 message=message,
                 rule=libxml_rule(entry.type_name),
@@ -497,16 +571,69 @@ def _unlocated(
                 standard=schema.standard,
             )
         )
-    return findings
+
+
+def _pull_events(
+    source: IOType, events: Sequence[str] | None = None
+) -> Iterator[tuple[str, Any]]:
+    """ElementTree's ``iterparse``, in time linear in the longest token.
+
+    ``iterparse`` feeds expat 16 KB at a time, and expat (before 2.6)
+    parses an unfinished token again from its beginning on every feed: a
+    start tag with a 20 MB attribute costs some 1,300 re-parses of it.
+    Here a chunk that completes nothing is followed by one twice as large,
+    and the size falls back once events come, so memory stays that of a
+    few records. The caller refused any DTD first (``prolog_finding``).
+    """
+    # typeshed wants the event names as literals; xmlschema passes names.
+    parser: ElementTree.XMLPullParser[ElementTree.Element] = ElementTree.XMLPullParser(
+        cast("Iterable[_EventName]", events)
+    )
+    size = _PULL_CHUNK
+    while chunk := source.read(size):
+        parser.feed(chunk)
+        produced = False
+        for event in parser.read_events():
+            produced = True
+            yield cast("tuple[str, Any]", event)  # (event, element or namespace)
+        size = _PULL_CHUNK if produced else min(size * 2, MAX_CHUNK)
+    parser.close()
+    for event in parser.read_events():
+        yield cast("tuple[str, Any]", event)
+
+
+_PULL_CHUNK = 16 * 1024
+_POSITION = re.compile(r": line \d+, column \d+$")
 
 
 def _stream_xmlschema(
-    path: Path, schema: XsdSchema, compiled: XMLSchemaBase
-) -> list[Finding]:
+    path: Path, schema: XsdSchema, compiled: XMLSchemaBase, cap: FindingCap
+) -> None:
     # Imported here: xmlschema (~120 ms) is only loaded for XSD 1.1 schemas.
     import xmlschema
 
-    resource = xmlschema.XMLResource(
-        str(path), lazy=True, thin_lazy=True, defuse="always", allow="none"
-    )
-    return _xmlschema_findings(resource, schema, compiled)
+    # The file is opened here: with allow="none" xmlschema would refuse to
+    # open even the file named. Nothing is left to defuse (prolog_finding
+    # refused any DTD before), and xmlschema's own defusing pass, like its
+    # iterparse, reads in small fixed chunks, quadratic in a long token.
+    try:
+        with path.open("rb") as handle:
+            resource = xmlschema.XMLResource(
+                handle,
+                lazy=True,
+                thin_lazy=True,
+                defuse="never",
+                allow="none",
+                iterparse=_pull_events,
+            )
+            _xmlschema_findings(resource, schema, compiled, cap)
+    except xmlschema.XMLResourceError as exc:
+        # Not well-formed (or too deep for xmlschema): a finding, with
+        # expat's position (its column counts from 0) when it has one.
+        cause = exc.__cause__ if isinstance(exc.__cause__, SyntaxError) else exc
+        position = getattr(cause, "position", None)
+        line, column = position if position else (None, None)
+        message = _POSITION.sub("", str(cause))
+        cap.add(
+            syntax_finding(message, line, column + 1 if column is not None else None)
+        )
