@@ -188,7 +188,8 @@ def _limits(parser: argparse.ArgumentParser) -> None:
         "--max-findings",
         type=int,
         metavar="N",
-        help="findings kept per file, for huge JSON Lines files (default 10000)",
+        help="findings kept per file (one document or a JSON Lines file); the"
+        " rest are counted (default 10000)",
     )
 
 
