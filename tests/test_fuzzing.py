@@ -289,3 +289,39 @@ def test_the_command_keeps_hypothesis_files_out_of_the_working_folder(
     assert not (work / ".hypothesis").exists()
     if command[0] == "standards":  # text generation always builds its tables
         assert (cache / "egov-conformance" / "hypothesis").is_dir()
+
+
+def test_no_seed_file_is_written_when_nothing_is_fuzzed(tmp_path, capsys):
+    # The seed file is for repeating fuzzing (--fuzz-seed last): a run that
+    # fuzzes nothing leaves none, and so cannot fail writing it.
+    from report_helpers import cli, write_profile
+
+    profile = write_profile(tmp_path / "profiles")
+    reports = tmp_path / "reports"
+    code, _, err = cli(
+        capsys,
+        "run",
+        "--agency",
+        profile,
+        "--reports-dir",
+        reports,
+        "--check",
+        "correlation-id",
+    )
+    assert code == 0, err
+    assert "fuzz seed" not in err
+    assert not (reports / "last-fuzz-seed").exists()
+    code, _, err = cli(
+        capsys,
+        "run",
+        "--agency",
+        profile,
+        "--reports-dir",
+        reports,
+        "--check",
+        "fuzz-valid",
+        "--fuzz-examples",
+        "3",
+    )
+    assert "fuzz seed" in err
+    assert (reports / "last-fuzz-seed").is_file()
