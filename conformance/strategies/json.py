@@ -29,8 +29,8 @@ from conformance.strategies import regex_runs
 from conformance.strategies.common import UnsupportedSchema
 from conformance.strategies.primitives import members
 from conformance.validation.formats import FORMATS
-from conformance.validation.json_schemas import iter_subschemas
 from conformance.validation.patterns import search, to_python
+from conformance.validation.schema_walk import iter_subschemas
 
 if TYPE_CHECKING:
     from hypothesis.internal.charmap import CategoryName

@@ -24,7 +24,7 @@ import referencing.jsonschema
 from jsonschema.exceptions import ValidationError
 
 from conformance.errors import PatternError, SchemaError
-from conformance.inputs.json_locate import escape_pointer_token, pointer
+from conformance.inputs.json_locate import pointer
 from conformance.model import JsonValue
 from conformance.registry.schema_resources import (
     RefOutsideRegistryError,
@@ -33,6 +33,7 @@ from conformance.registry.schema_resources import (
 from conformance.validation.formats import FORMATS, NATIVE_OVERRIDES, format_checker
 from conformance.validation.patterns import compile_pattern, search
 from conformance.validation.ref_cycles import ref_cycles
+from conformance.validation.schema_walk import iter_subschemas
 
 if TYPE_CHECKING:
     from jsonschema.protocols import Validator
@@ -46,49 +47,6 @@ The native validator never writes the value itself (a 10 MB string would
 make a 10 MB message); the message's reader puts in a capped quotation
 (:func:`conformance.inputs.excerpts.quoted`).
 """
-
-_SCHEMA_MAPS = ("properties", "patternProperties", "$defs", "dependentSchemas")
-_SCHEMA_LISTS = ("allOf", "anyOf", "oneOf", "prefixItems")
-_SCHEMA_ONE = (
-    "items",
-    "not",
-    "if",
-    "then",
-    "else",
-    "contains",
-    "additionalProperties",
-    "propertyNames",
-    "unevaluatedItems",
-    "unevaluatedProperties",
-    "contentSchema",
-)
-
-
-def iter_subschemas(
-    schema: JsonValue, where: str = ""
-) -> Iterator[tuple[str, dict[str, JsonValue]]]:
-    """Every schema object inside ``schema`` with its JSON Pointer, root first."""
-    stack: list[tuple[str, JsonValue]] = [(where, schema)]
-    while stack:
-        here, node = stack.pop()
-        if not isinstance(node, dict):
-            continue
-        yield here, node
-        for keyword in _SCHEMA_MAPS:
-            members = node.get(keyword)
-            if isinstance(members, dict):
-                for name, sub in members.items():
-                    stack.append(
-                        (f"{here}/{keyword}/{escape_pointer_token(name)}", sub)
-                    )
-        for keyword in _SCHEMA_LISTS:
-            items = node.get(keyword)
-            if isinstance(items, list):
-                for index, sub in enumerate(items):
-                    stack.append((f"{here}/{keyword}/{index}", sub))
-        for keyword in _SCHEMA_ONE:
-            if keyword in node:
-                stack.append((f"{here}/{keyword}", node[keyword]))
 
 
 def lint_schema(schema: JsonValue) -> list[str]:

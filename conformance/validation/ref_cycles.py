@@ -20,28 +20,12 @@ from conformance.errors import SchemaError
 from conformance.inputs.json_locate import escape_pointer_token
 from conformance.model import JsonValue
 from conformance.registry.schema_resources import ResourceLoader
+from conformance.validation.schema_walk import iter_subschemas
 
 # Applicators that evaluate their subschemas against the same instance.
 _SAME_VALUE_LISTS = ("allOf", "anyOf", "oneOf")
 _SAME_VALUE_ONE = ("not", "if", "then", "else")
 _SAME_VALUE_MAPS = ("dependentSchemas",)
-# Every keyword that holds subschemas, to find every schema of a document.
-_ALL_MAPS = ("properties", "patternProperties", "$defs", "dependentSchemas")
-_ALL_LISTS = ("allOf", "anyOf", "oneOf", "prefixItems")
-_ALL_ONE = (
-    "items",
-    "not",
-    "if",
-    "then",
-    "else",
-    "contains",
-    "additionalProperties",
-    "propertyNames",
-    "unevaluatedItems",
-    "unevaluatedProperties",
-    "contentSchema",
-)
-
 # A schema object: the URI of the document holding it, and its JSON Pointer.
 _Key = tuple[str, str]
 
@@ -134,30 +118,8 @@ class _Documents:
 
     def schemas(self, uri: str) -> Iterator[_Key]:
         """Every schema object of a document, found through schema keywords."""
-        stack: list[tuple[str, JsonValue]] = [("", self.documents[uri])]
-        while stack:
-            where, node = stack.pop()
-            if not isinstance(node, dict):
-                continue
+        for where, _ in iter_subschemas(self.documents[uri]):
             yield uri, where
-            for keyword in _ALL_MAPS:
-                members = node.get(keyword)
-                if isinstance(members, dict):
-                    stack.extend(
-                        (f"{where}/{keyword}/{escape_pointer_token(k)}", v)
-                        for k, v in members.items()
-                    )
-            for keyword in _ALL_LISTS:
-                items = node.get(keyword)
-                if isinstance(items, list):
-                    stack.extend(
-                        (f"{where}/{keyword}/{i}", v) for i, v in enumerate(items)
-                    )
-            stack.extend(
-                (f"{where}/{keyword}", node[keyword])
-                for keyword in _ALL_ONE
-                if keyword in node
-            )
 
     def same_value(self, key: _Key) -> list[_Key]:
         """The schemas ``key`` applies to the same instance: its cycle edges."""
