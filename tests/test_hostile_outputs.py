@@ -34,6 +34,7 @@ from report_helpers import (
 from conformance.probing.profiles import PayloadTarget
 from conformance.registry.locations import bundled
 from conformance.reporting.writers import WRITERS, ReportsNotWritten, write_all
+from conformance.results.report_io import load_report
 
 EXAMPLES = bundled("standards") / "person" / "1.0.0" / "examples"
 CHECKS = ("content-type", "json-body", "correlation-id")
@@ -137,13 +138,14 @@ def test_report_gate_writes_junit_for_a_report_with_control_characters(
 
 def test_every_report_takes_text_no_xml_can_carry(tmp_path, capsys):
     # Reasons, findings and waivers of a report read back (one merged from
-    # another tool, say) may carry anything JSON can: NUL, ESC, a lone
-    # surrogate. `report render` writes every format from it.
+    # another tool, say) may carry any character JSON text can: NUL, ESC,
+    # backspace, a noncharacter. `report render` writes every format from it.
+    # (A lone surrogate is not one: such a report is refused, the next test.)
     code, _, err = run_against_hostile(capsys, tmp_path, "content-type", controls=True)
     assert code == 1, err
     source = tmp_path / "reports" / "conformance-report.json"
     document = json.loads(source.read_text("utf-8"))
-    hostile = "\x00\x1b[2J\ud800-\udcff\x08\x0b\ufffe"
+    hostile = "\x00\x1b[2J-\x08\x0b\ufffe"
     for result in document["results"]:
         result["reason"] = f"stopped {hostile}"
         for finding in result["findings"]:
@@ -162,6 +164,21 @@ def test_every_report_takes_text_no_xml_can_carry(tmp_path, capsys):
     assert hostile in _content_type_finding(rendered)  # the original text
 
 
+def test_a_report_holding_a_lone_surrogate_is_refused_naming_the_place(
+    tmp_path, capsys
+):
+    code, _, err = run_against_hostile(capsys, tmp_path, "content-type", controls=True)
+    source = tmp_path / "reports" / "conformance-report.json"
+    document = json.loads(source.read_text("utf-8"))
+    document["results"][0]["reason"] = "stopped \ud800"
+    edited = tmp_path / "edited.json"
+    edited.write_text(json.dumps(document), encoding="utf-8")  # ASCII, escaped
+    code, _, err = cli(capsys, "report", "render", edited, "-o", tmp_path / "r.html")
+    assert code == 2
+    assert "/results/0/reason" in err and "lone surrogate" in err
+    assert "Traceback" not in err
+
+
 def test_a_payload_file_name_that_is_not_utf8_reaches_every_report(tmp_path):
     folder = tmp_path / "payloads"
     folder.mkdir()
@@ -175,7 +192,10 @@ def test_a_payload_file_name_that_is_not_utf8_reaches_every_report(tmp_path):
     document = read["json"]
     assert isinstance(document, dict)
     files = [str(r["evidence"].get("file")) for r in document["results"]]
-    assert any(f.endswith("/" + path.name) for f in files)  # the name as it was
+    # The byte that is not UTF-8 shown as \xff, so the report stays text
+    # every reader takes and is read back; the ESC stays the data it was.
+    assert any(f.endswith("/bad-\\xff-\x1b[31m.json") for f in files), files
+    load_report(tmp_path / "reports" / "conformance-report.json", run.registry)
 
 
 def test_a_writer_that_fails_does_not_stop_the_others(registry, tmp_path):
@@ -355,7 +375,7 @@ def test_validate_shows_a_payload_s_control_characters(tmp_path, capsys):
     code, out, err = cli(capsys, "validate", folder, "--standard", "person@1.1.0")
     assert code == 1, err
     assert not [c for c in _TERMINAL_CONTROLS if c in out + err]
-    assert "\\udcff-\\u202e.json" in out and "\u202e" not in out
+    assert "\\xff-\\u202e.json" in out and "\u202e" not in out
     lines = out.splitlines()
     assert [line for line in lines if line.startswith("verdict:")] == [
         "verdict: non-conformant"
@@ -365,9 +385,9 @@ def test_validate_shows_a_payload_s_control_characters(tmp_path, capsys):
     )
     assert code == 1, err
     assert not [c for c in (*_TERMINAL_CONTROLS, "\u202e") if c in out]
-    document = json.loads(out)  # the same JSON, with the original names
+    document = json.loads(out)  # the same JSON: the byte shown, the rest as it is
     files = [str(r["evidence"]["file"]) for r in document["results"]]
-    assert any(f.endswith("/name-\udcff-\u202e.json") for f in files)
+    assert any(f.endswith("/name-\\xff-\u202e.json") for f in files)
 
 
 def _mode(path: Path) -> int:

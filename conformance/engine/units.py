@@ -29,11 +29,17 @@ from conformance.validation.payloads import (
 
 
 def display_path(path: Path) -> str:
-    """A path relative to the working folder when it is inside it."""
+    """A path relative to the working folder when it is inside it.
+
+    A byte of the name that is not UTF-8 is shown as ``\\xff``: a result and
+    its report are text every reader takes (a lone surrogate, which Python
+    uses to carry such a byte, is not), and the name still says which file.
+    """
     try:
-        return os.path.relpath(path)
+        shown = os.path.relpath(path)
     except ValueError:
-        return str(path)
+        shown = str(path)
+    return shown.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
 
 
 @dataclass(frozen=True, slots=True)
