@@ -21,7 +21,6 @@ from conformance.inputs.caps import FindingCap
 from conformance.inputs.excerpts import SURROGATE, printable, quoted
 from conformance.inputs.json_locate import Locator, pointer
 from conformance.inputs.rules import (
-    EXCHANGE_RULES,
     JSON_BOM,
     JSON_DEPTH,
     JSON_DUPLICATE,
@@ -31,6 +30,7 @@ from conformance.inputs.rules import (
     JSON_SIZE,
     JSON_SURROGATE,
     JSON_SYNTAX,
+    rule_finding,
 )
 from conformance.model import Finding, JsonValue, Severity
 
@@ -149,28 +149,6 @@ def _decode(text: str, scan: _Scan = _FAST) -> JsonValue:
     return value
 
 
-def _finding(
-    rule: tuple[str, str],
-    message: str,
-    *,
-    pointer: str | None = None,
-    line: int | None = None,
-    column: int | None = None,
-    severity: Severity = Severity.ERROR,
-) -> Finding:
-    requirement, code = rule
-    return Finding(
-        message=message,
-        rule=code,
-        pointer=pointer,
-        line=line,
-        column=column,
-        requirement=requirement,
-        standard=EXCHANGE_RULES,
-        severity=severity,
-    )
-
-
 UNUSUAL_START = frozenset(" \t\r\n\ufeff")
 """First characters that send a text down the careful path (space, BOM)."""
 _UNUSUAL_START_BYTES = (b" ", b"\t", b"\r", b"\n", b"\xef")
@@ -256,7 +234,7 @@ def parse_json(
         return ParsedJson(
             ok=False,
             findings=(
-                _finding(
+                rule_finding(
                     JSON_SIZE,
                     f"the document is {size:,} bytes; the limit is"
                     f" {limits.max_bytes:,} bytes (raise it with --max-bytes if"
@@ -268,7 +246,7 @@ def parse_json(
     if isinstance(data, bytes):
         if data.startswith(b"\xef\xbb\xbf"):
             cap.add(
-                _finding(
+                rule_finding(
                     JSON_BOM,
                     "the document starts with a UTF-8 byte order mark; JSON sent"
                     " between systems must not carry one (RFC 8259 §8.1)",
@@ -286,7 +264,7 @@ def parse_json(
             column = len(data[start : exc.start].decode("utf-8", "replace")) + 1
             bad = data[exc.start : exc.end].hex(" ")
             cap.add(
-                _finding(
+                rule_finding(
                     JSON_ENCODING,
                     f"invalid UTF-8 at byte offset {exc.start} (bytes {bad}):"
                     f" {exc.reason}; JSON must be UTF-8 (RFC 8259 §8.1)",
@@ -304,7 +282,7 @@ def parse_json(
         if locator.scan.too_deep_at is not None:
             line, column = locator.position(locator.scan.too_deep_at)
             cap.add(
-                _finding(
+                rule_finding(
                     JSON_DEPTH,
                     f"the document nests deeper than {limits.max_depth} levels",
                     line=line,
@@ -316,7 +294,7 @@ def parse_json(
         value = _decode(text, _CAREFUL)
     except json.JSONDecodeError as exc:
         cap.add(
-            _finding(
+            rule_finding(
                 JSON_SYNTAX,
                 f"not well-formed JSON: {exc.msg}",
                 line=first_line + exc.lineno - 1,
@@ -382,7 +360,7 @@ def _surrogate_findings(
         lone = printable(SURROGATE.findall(string)[0])
         what = f"the member name {quoted(string)}" if is_name else "this string"
         yield (
-            _finding(
+            rule_finding(
                 JSON_SURROGATE,
                 f"{what} holds a lone surrogate ({lone}), an escape of half a"
                 " UTF-16 pair that stands for no character: it cannot be"
@@ -405,7 +383,7 @@ def _explain_rejection(
         line, column = locator.position(offset)
         explained = True
         yield (
-            _finding(
+            rule_finding(
                 JSON_DUPLICATE,
                 f"member name {quoted(key)} appears more than once in its object;"
                 " receivers disagree on which value wins"
@@ -420,7 +398,7 @@ def _explain_rejection(
         if token in ("NaN", "Infinity", "-Infinity"):
             explained = True
             yield (
-                _finding(
+                rule_finding(
                     JSON_NUMBER,
                     f"{token} is not a JSON number (RFC 8259 §6)",
                     pointer=where,
@@ -431,7 +409,7 @@ def _explain_rejection(
         elif token.lstrip("-").isdigit() and len(token.lstrip("-")) > 4300:
             explained = True
             yield (
-                _finding(
+                rule_finding(
                     JSON_NUMBER,
                     f"an integer with {len(token.lstrip('-')):,} digits is far"
                     " beyond what any receiver can represent (RFC 7493 §2.2)",
@@ -441,7 +419,9 @@ def _explain_rejection(
                 )
             )
     if not explained:
-        yield _finding(JSON_SYNTAX, "the JSON text could not be read", line=first_line)
+        yield rule_finding(
+            JSON_SYNTAX, "the JSON text could not be read", line=first_line
+        )
 
 
 def _split(json_pointer: str) -> list[str]:
@@ -476,7 +456,7 @@ def _number_findings(value: JsonValue, text: str, first_line: int) -> Iterator[F
         line, column = position if position else (None, None)
         if isinstance(item, float):
             yield (
-                _finding(
+                rule_finding(
                     JSON_NUMBER,
                     "this number is too large for IEEE 754 binary64: receivers"
                     " would read it as infinity (RFC 7493 §2.2)",
@@ -488,7 +468,7 @@ def _number_findings(value: JsonValue, text: str, first_line: int) -> Iterator[F
         else:
             digits = len(str(abs(item)))
             yield (
-                _finding(
+                rule_finding(
                     JSON_PRECISION,
                     f"this integer ({digits} digits) is outside ±(2^53-1);"
                     " receivers that read numbers as binary64 will change it;"

@@ -7,6 +7,8 @@ safe to read. Requirement texts live in the registry
 
 from __future__ import annotations
 
+from conformance.model import Finding, Severity
+
 EXCHANGE_RULES = "exchange-rules@1.0.0"
 
 # (requirement id, rule code)
@@ -29,3 +31,28 @@ XML_SIZE = ("ER-PAYLOAD-1", "xml-size")
 XML_UNKNOWN_ROOT = ("ER-XML-4", "xml-unknown-root")
 
 FORMAT_UNKNOWN = ("ER-PAYLOAD-2", "unknown-format")
+
+
+def rule_finding(
+    rule: tuple[str, str],
+    message: str,
+    *,
+    pointer: str | None = None,
+    xpath: str | None = None,
+    line: int | None = None,
+    column: int | None = None,
+    severity: Severity = Severity.ERROR,
+) -> Finding:
+    """A finding of one of these rules, at a JSON Pointer or an XPath."""
+    requirement, code = rule
+    return Finding(
+        message=message,
+        rule=code,
+        pointer=pointer,
+        xpath=xpath,
+        line=line,
+        column=column,
+        requirement=requirement,
+        standard=EXCHANGE_RULES,
+        severity=severity,
+    )

@@ -24,13 +24,13 @@ from lxml import etree
 
 from conformance.inputs.excerpts import cap_quoted, quoted
 from conformance.inputs.rules import (
-    EXCHANGE_RULES,
     XML_DEPTH,
     XML_DTD,
     XML_ENCODING,
     XML_SCHEMA_LOCATION,
     XML_SIZE,
     XML_SYNTAX,
+    rule_finding,
 )
 from conformance.model import Finding, Severity
 
@@ -206,7 +206,7 @@ def _run_expat(
 def encoding_finding(encoding: str | None, reason: str) -> Finding:
     """The finding for a document in an encoding that cannot be read."""
     named = "an encoding" if encoding is None else f"the encoding {quoted(encoding)}"
-    return _finding(
+    return rule_finding(
         XML_ENCODING,
         f"the document declares {named}, {reason}: it cannot be read (XML 1.0"
         ' §4.3.3); write it in UTF-8, and declare encoding="UTF-8" or nothing',
@@ -245,31 +245,9 @@ def prolog_finding(data: bytes | Path) -> Finding | None:
     return None
 
 
-def _finding(
-    rule: tuple[str, str],
-    message: str,
-    *,
-    xpath: str | None = None,
-    line: int | None = None,
-    column: int | None = None,
-    severity: Severity = Severity.ERROR,
-) -> Finding:
-    requirement, code = rule
-    return Finding(
-        message=message,
-        rule=code,
-        xpath=xpath,
-        line=line,
-        column=column,
-        requirement=requirement,
-        standard=EXCHANGE_RULES,
-        severity=severity,
-    )
-
-
 def dtd_finding(line: int, column: int) -> Finding:
     """The finding for a document type declaration."""
-    return _finding(
+    return rule_finding(
         XML_DTD,
         "the document has a document type declaration (<!DOCTYPE>); DTDs are"
         " never processed here (no entity expansion, no external DTD or entity"
@@ -286,7 +264,7 @@ _UNSUPPORTED = re.compile(r"Unsupported encoding:? (.*?)(?:, line \d+, column \d
 def syntax_finding(message: str, line: int | None, column: int | None) -> Finding:
     """The finding for a document that is not well-formed (or nested too deep)."""
     if "Excessive depth" in message:
-        return _finding(
+        return rule_finding(
             XML_DEPTH,
             "the document nests deeper than 256 levels; the reader stops there",
             line=line or None,
@@ -295,7 +273,7 @@ def syntax_finding(message: str, line: int | None, column: int | None) -> Findin
     unsupported = _UNSUPPORTED.match(message)
     if unsupported:
         return encoding_finding(unsupported.group(1), UNKNOWN_ENCODING)
-    return _finding(
+    return rule_finding(
         XML_SYNTAX,
         f"not well-formed XML: {cap_quoted(message)}",
         line=line or None,
@@ -309,7 +287,7 @@ def parse_xml(data: bytes, *, limits: XmlLimits = DEFAULT_LIMITS) -> ParsedXml:
         return ParsedXml(
             ok=False,
             findings=(
-                _finding(
+                rule_finding(
                     XML_SIZE,
                     f"the document is {len(data):,} bytes; the in-memory limit is"
                     f" {limits.max_bytes:,} bytes (validate it as a file to stream it)",
@@ -335,7 +313,7 @@ def schema_location_notes(root: etree._Element) -> list[Finding]:
         hint = root.get(f"{{{XSI}}}{attribute}")
         if hint:
             notes.append(
-                _finding(
+                rule_finding(
                     XML_SCHEMA_LOCATION,
                     f"xsi:{attribute}={quoted(hint)} was ignored: documents are"
                     " validated against the standard's own XSD from the registry, and"
