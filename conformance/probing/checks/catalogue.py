@@ -1,4 +1,4 @@
-"""The built-in checks. Each tests one requirement of ``exchange-rules@1.1.0``.
+"""The built-in checks. Each tests one requirement of ``exchange-rules@1.2.0``.
 
 A check returns its findings (none means it passed), or raises
 :class:`Skip`, :class:`NotApplicable` or :class:`Unavailable`. Every
