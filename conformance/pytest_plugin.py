@@ -439,7 +439,7 @@ def _warn(item: pytest.Item, result: Result, prefix: str = "") -> None:
 
     findings = [f for f in result.findings if prefix or f.severity is Severity.WARNING]
     path = getattr(item, "path", None)
-    for finding in findings or ():
+    for finding in findings:
         message = f"{prefix}{finding_line(finding)}"
         if path is not None and result.kind == "payload":
             # Point the warning at the payload, not at this module.

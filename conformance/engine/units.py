@@ -111,12 +111,10 @@ def _requirement(
 
 
 def payload_result(
-    registry: Registry,
-    result: PayloadResult,
-    unit: PayloadUnit,
-    standard: StandardVersion | None,
+    registry: Registry, result: PayloadResult, unit: PayloadUnit
 ) -> Result:
     """A payload file's validation as a report :class:`Result`."""
+    standard = unit.standard
     against = result.standard or "its standard"
     evidence = Evidence(file=unit.shown, format=result.format)
     agency = unit.target.agency
@@ -163,7 +161,7 @@ def check_payload(
         max_findings=max_findings,
         named=unit.named,
     )
-    result = payload_result(registry, payload, unit, unit.standard)
+    result = payload_result(registry, payload, unit)
     return replace(result, duration=time.perf_counter() - started)
 
 
