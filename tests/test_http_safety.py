@@ -12,6 +12,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from conformance.probing.checks.context import CheckContext, ServiceContext
+from conformance.probing.conventions import conventions_of
 from conformance.probing.http import (
     EXCERPT_BYTES,
     HttpLimits,
@@ -528,6 +529,7 @@ def test_a_check_keeps_excerpts_as_evidence_and_judges_whole_replies(serve, regi
         standard=standard,
         interface=interface_for(registry, standard),
         client=ServiceClient(url),
+        conventions=conventions_of(standard),
     )
     ctx = CheckContext(
         service, None, requirement="ER-HTTP-13", rule="latency", standard="x@1"

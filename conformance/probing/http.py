@@ -636,11 +636,15 @@ class ServiceClient:
         dry_run: bool = False,
         audit: AuditLog | None = None,
         secrets: Iterable[str] = (),
+        correlation_header: str = "X-Correlation-ID",
     ) -> None:
         if token is not None and (problem := token_problem(token)):
             raise ValueError(f"the token for {service} {problem}")
         self.base_url = base_url.rstrip("/")
         self.service = service
+        # Every request carries a correlation id, under the name the
+        # service's standard uses (so a reply can be tied to its request).
+        self.correlation_header = correlation_header
         self._token = token
         self.limits = limits or HttpLimits()
         self.rate_limit = rate_limit
@@ -701,7 +705,7 @@ class ServiceClient:
                 " hosts named in the agency profile"
             )
         sent: dict[str, str] = {
-            "X-Correlation-ID": correlation_id or str(uuid.uuid4()),
+            self.correlation_header: correlation_id or str(uuid.uuid4()),
             "User-Agent": "egov-conformance",
         }
         if accept:

@@ -16,7 +16,12 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, TypedDict, Unpack
 
-from conformance.errors import ConformanceError, SchemaError, UsageError
+from conformance.errors import (
+    ConformanceError,
+    RegistryError,
+    SchemaError,
+    UsageError,
+)
 from conformance.model import Evidence, Finding, Outcome, Result, outcome_for
 from conformance.probing.checks import (
     SERVICE_RULES,
@@ -28,6 +33,12 @@ from conformance.probing.checks import (
     all_checks,
 )
 from conformance.probing.checks.context import ServiceContext
+from conformance.probing.conventions import (
+    SERVICE_CLASSES,
+    SUITE_CLASSES,
+    Conventions,
+    conventions_of,
+)
 from conformance.probing.fuzzing import CI_SEED, FuzzSettings
 from conformance.probing.http import (
     AuditLog,
@@ -79,8 +90,10 @@ def plan(
             )
         try:
             interface = interface_for(registry, standard)
-        except SchemaError as exc:
+            conventions = conventions_of(standard)
+        except (SchemaError, RegistryError) as exc:
             raise UsageError(f"service {target.id}: {exc}") from None
+        _check_narrowing(target, standard.ref, conventions)
         for spec in specs:
             if spec.roles is None:
                 planned.append(Planned(target, spec, None))
@@ -89,6 +102,27 @@ def plan(
                 if operation.role in spec.roles:
                     planned.append(Planned(target, spec, operation))
     return planned
+
+
+def _check_narrowing(target: ServiceTarget, ref: str, conventions: Conventions) -> None:
+    # A profile may leave classes out, never add one the standard does not
+    # declare: that would judge a service by a rule it never promised.
+    for name in target.classes or ():
+        if not conventions.declares(name):
+            declared = ", ".join(sorted(conventions.classes)) or "none"
+            known = name in SERVICE_CLASSES
+            why = (
+                f"{ref} does not declare it (declared: {declared});"
+                " a profile may narrow the classes, never widen them"
+                if known
+                else "no such class (known: "
+                + ", ".join((*SERVICE_CLASSES, *SUITE_CLASSES))
+                + ")"
+            )
+            raise UsageError(
+                f"{target.agency.id} profile, service {target.id}: classes names"
+                f" {name!r}: {why}"
+            )
 
 
 def require_credentials(
@@ -155,6 +189,7 @@ class Services:
         if target.id in self._contexts:
             return self._contexts[target.id]
         standard = self.registry.resolve(target.standard)
+        conventions = conventions_of(standard)
         base_url, token, verify = self._connection(target)
         client = ServiceClient(
             base_url,
@@ -170,6 +205,7 @@ class Services:
             verify=verify,
             dry_run=self.dry_run,
             audit=self.audit,
+            correlation_header=conventions.correlation_header,
         )
         context = ServiceContext(
             target=target,
@@ -177,6 +213,7 @@ class Services:
             standard=standard,
             interface=interface_for(self.registry, standard),
             client=client,
+            conventions=conventions,
             fuzz=self.fuzz,
         )
         self._contexts[target.id] = context
@@ -241,10 +278,13 @@ def run_planned(services: Services, item: Planned) -> Result:
     outcome: Outcome
     context = None
     try:
+        service = services.context(item.target)
+        why_not = service.class_not_checked(spec.conformance_class)
+        if why_not is not None:
+            raise NotApplicable(why_not)
         if item.target.id in services.unreachable:
             first, why = services.unreachable[item.target.id]
             raise Skip(f"not checked: {why} (the result {first} has the details)")
-        service = services.context(item.target)
         context = CheckContext(
             service,
             item.operation,

@@ -56,6 +56,7 @@ class ServiceTarget:
     allow_writes: bool = False
     ca_bundle: Path | None = None
     faults: tuple[str, ...] = ()
+    classes: tuple[str, ...] | None = None  # None: every class the standard declares
     existing: dict[str, tuple[str, ...]] = field(default_factory=dict)
     missing: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
@@ -102,6 +103,7 @@ class _ServiceEntry(TypedDict):
     allow_writes: NotRequired[bool]
     ca_bundle: NotRequired[str]
     faults: NotRequired[list[str]]
+    classes: NotRequired[list[str]]
     test_data: NotRequired[_TestData]
 
 
@@ -217,6 +219,7 @@ def _service(path: Path, agency: Agency, entry: _ServiceEntry) -> ServiceTarget:
         allow_writes=bool(entry.get("allow_writes", False)),
         ca_bundle=ca_bundle,
         faults=tuple(entry.get("faults", ())),
+        classes=tuple(entry["classes"]) if "classes" in entry else None,
         existing={
             k: tuple(map(str, v)) for k, v in test_data.get("existing", {}).items()
         },

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, NotRequired, TypedDict, cast
 
@@ -63,6 +63,52 @@ class ExampleData(TypedDict):
     location: NotRequired[str]
 
 
+class ServiceHeadersData(TypedDict, total=False):
+    """``[service.headers]``: the names and values of the version and
+    correlation headers (docs/interfaces.md)."""
+
+    correlation: str
+    version: str
+    version_value: str
+    version_request: str
+    version_request_value: str
+    unsupported_version_status: int | list[int]
+
+
+class PaginationData(TypedDict, total=False):
+    """``[service.pagination]``: how list operations page."""
+
+    style: str
+    limit: str
+    cursor: str
+    offset: str
+    page: str
+    size: str
+    first_page: int
+    items: str
+    next: str
+    total: str
+    links: str
+    matched: str
+    returned: str
+
+
+class ErrorsData(TypedDict, total=False):
+    """``[service.errors]``: the error contract."""
+
+    media_types: list[str]
+    unknown_status: int | list[int]
+
+
+class ServiceData(TypedDict, total=False):
+    """``[service]``: the conformance classes and conventions of the interface."""
+
+    conforms_to: list[str]
+    headers: ServiceHeadersData
+    pagination: PaginationData
+    errors: ErrorsData
+
+
 class ManifestData(TypedDict):
     """A whole ``standard.toml``, dates as ISO 8601 strings."""
 
@@ -79,6 +125,7 @@ class ManifestData(TypedDict):
     json: NotRequired[BindingData]
     xml: NotRequired[BindingData]
     interface: NotRequired[str]
+    service: NotRequired[ServiceData]
     requirements: NotRequired[list[RequirementData]]
     examples: NotRequired[list[ExampleData]]
 
@@ -142,6 +189,8 @@ class StandardVersion:
     description: str | None = None
     released: dt.date | None = None
     sunset: dt.date | None = None
+    # Read by conformance.probing.conventions; not part of a version's identity.
+    service: ServiceData | None = field(default=None, hash=False, compare=False)
 
     @property
     def ref(self) -> str:
@@ -277,6 +326,10 @@ def parse_manifest(path: Path) -> StandardVersion:
         )
     interface = data.get("interface")
     interface_path = file(interface, "interface") if interface else None
+    if "service" in data and interface_path is None:
+        problems.append(
+            "[service] describes an HTTP interface, but there is no interface"
+        )
     if problems:
         raise RegistryError(f"{path}:\n  " + "\n  ".join(problems))
     return StandardVersion(
@@ -297,4 +350,5 @@ def parse_manifest(path: Path) -> StandardVersion:
         xml=xml_binding,
         interface=interface_path,
         examples=tuple(examples),
+        service=data.get("service"),
     )

@@ -22,6 +22,7 @@ from conformance.probing.checks.context import (
     Skip,
     Unavailable,
 )
+from conformance.probing.conventions import SERVICE_CLASSES, SUITE_CLASSES
 
 __all__ = [
     "CHECKS",
@@ -40,19 +41,9 @@ SERVICE_RULES = "exchange-rules@1.2.0"
 CheckFunc = Callable[[CheckContext], list[Finding]]
 """A check: its findings on one operation (or service); none means it passed."""
 
-CLASSES = (
-    "availability",
-    "core",
-    "content",
-    "errors",
-    "security",
-    "versioning",
-    "pagination",
-    "writes",
-    "performance",
-    "transport",
-    "fuzzing",
-)
+# The classes a standard may declare (conventions.SERVICE_CLASSES) and the
+# suite's own, which apply to every service.
+CLASSES = (*SERVICE_CLASSES, *SUITE_CLASSES)
 
 
 @dataclass(frozen=True)

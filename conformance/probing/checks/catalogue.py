@@ -11,10 +11,12 @@ import re
 import statistics
 import uuid
 from collections.abc import Iterator
+from dataclasses import dataclass, replace
 from typing import TypedDict, Unpack, cast
 
 from lxml import etree
 
+from conformance.errors import ConformanceError, RegistryError
 from conformance.inputs.json_locate import escape_pointer_token
 from conformance.inputs.xml_input import parse_xml
 from conformance.model import Finding, JsonValue, Severity
@@ -25,10 +27,15 @@ from conformance.probing.checks.context import (
     Skip,
     Unavailable,
 )
+from conformance.probing.conventions import Pagination
 from conformance.probing.http import Exchange, WriteRefused, is_loopback
 from conformance.probing.interfaces import Media, Operation, member_at, split_clark
 from conformance.registry.manifest import Status
-from conformance.validation.json_validation import json_validator, validate_json
+from conformance.validation.json_validation import (
+    JsonValidator,
+    json_validator,
+    validate_json,
+)
 from conformance.validation.xml_validation import validate_xml, xml_validator
 
 JSON = "application/json"
@@ -85,7 +92,9 @@ def _main_request(
     if operation.role == "read":
         return ctx.send("GET", ctx.path(operation), **options)
     if operation.role == "list":
-        return ctx.send("GET", operation.path, params={"limit": 2}, **options)
+        params = _page_params(ctx.service.conventions.pagination, 2, None)
+        documented = {k: v for k, v in params.items() if operation.parameter(k)}
+        return ctx.send("GET", operation.path, params=documented, **options)
     if operation.role == "create":
         try:
             return ctx.send(
@@ -104,6 +113,13 @@ def _body_findings(
     media = documented.get(exchange.media_type or "")
     if media is None:
         return []  # the status and content-type checks report this
+    return _media_findings(ctx, media, exchange)
+
+
+def _media_findings(
+    ctx: CheckContext, media: Media, exchange: Exchange
+) -> list[Finding]:
+    """The body against one documented media type's schema or XSD element."""
     if media.xsd_element:
         return _xml_findings(ctx, exchange, media.xsd_element)
     if media.pointer is None:
@@ -130,31 +146,61 @@ def _xml_findings(ctx: CheckContext, exchange: Exchange, element: str) -> list[F
     return findings
 
 
-def _problem_findings(ctx: CheckContext, exchange: Exchange) -> list[Finding]:
-    """Why an error reply is not valid problem details (empty when it is)."""
-    found = []
-    if exchange.media_type != PROBLEM:
-        found.append(
+def _error_findings(
+    ctx: CheckContext, operation: Operation | None, exchange: Exchange
+) -> list[Finding]:
+    """Why an error reply breaks the service's error contract (empty when not).
+
+    The contract is what the interface documents for the operation and status
+    (media types and their schemas or XSD elements); where it documents
+    nothing, the media types of ``[service.errors]`` (problem details by
+    default). A problem-details reply with no documented schema is judged by
+    RFC 9457's shape (problem-details@1.0.0).
+    """
+    conventions = ctx.service.conventions
+    documented = operation.documented(exchange.status) if operation else None
+    allowed = sorted(documented) if documented else list(conventions.error_media_types)
+    media_type = exchange.media_type or ""
+    problem = media_type == PROBLEM
+    rule = "problem-details" if problem or allowed == [PROBLEM] else "error-contract"
+    if media_type not in allowed:
+        where = (
+            f"{operation.id} documents for {exchange.status}"
+            if documented and operation
+            else "the error contract ([service.errors] media_types) is"
+        )
+        return [
             ctx.finding(
                 f"{_status_text(exchange)} with Content-Type"
-                f" {exchange.header('Content-Type') or '(none)'}; error replies are"
-                f" {PROBLEM} (RFC 9457)",
-                rule="problem-details",
+                f" {exchange.header('Content-Type') or '(none)'}; {where}"
+                f" {', '.join(allowed)}",
+                rule=rule,
             )
+        ]
+    media = documented.get(media_type) if documented else None
+    if media is not None and (media.pointer or media.xsd_element):
+        found = _media_findings(ctx, media, exchange)
+    elif problem and (validator := _rfc9457(ctx)) is not None:
+        found = validate_json(exchange.body, validator)
+    else:
+        return []  # a documented media type without a schema: nothing to judge
+    what = "problem details" if problem else "error reply"
+    return [
+        ctx.finding(
+            f"the {what} is not valid: {finding.location}: {finding.message}",
+            pointer=finding.pointer,
+            rule=rule,
         )
+        for finding in found
+    ]
+
+
+def _rfc9457(ctx: CheckContext) -> JsonValidator | None:
     registry = ctx.service.registry
-    validator = json_validator(registry, registry.resolve("problem-details@1.0.0"))
-    schema = validate_json(exchange.body, validator)
-    for finding in schema:
-        found.append(
-            ctx.finding(
-                "the problem details are not valid:"
-                f" {finding.location}: {finding.message}",
-                pointer=finding.pointer,
-                rule="problem-details",
-            )
-        )
-    return found
+    try:
+        return json_validator(registry, registry.resolve("problem-details@1.0.0"))
+    except ConformanceError:
+        return None  # a registry without it: the documented schemas still apply
 
 
 def _problem(exchange: Exchange) -> dict[str, JsonValue] | None:
@@ -276,7 +322,7 @@ def content_type(ctx: CheckContext) -> list[Finding]:
     "json-body",
     title="JSON bodies are valid against the operation's schema",
     requirement="ER-HTTP-12",
-    conformance_class="content",
+    conformance_class="core",
     roles=("read", "list"),
 )
 def json_body(ctx: CheckContext) -> list[Finding]:
@@ -428,20 +474,21 @@ _MISSING = _Missing()
     "correlation-id",
     title="The correlation id is echoed",
     requirement="ER-HTTP-1",
-    conformance_class="core",
+    conformance_class="correlation",
     roles=("read",),
 )
 def correlation_id(ctx: CheckContext) -> list[Finding]:
     operation = ctx.operation
     assert operation is not None
+    name = ctx.service.conventions.correlation_header
     sent = str(uuid.uuid4())
     exchange = ctx.send("GET", ctx.path(operation), correlation_id=sent)
-    echoed = exchange.header("X-Correlation-ID")
+    echoed = exchange.header(name)
     if echoed != sent:
         return [
             ctx.finding(
-                f"sent X-Correlation-ID {sent}; the reply"
-                + (f" echoed {echoed!r}" if echoed else " had no X-Correlation-ID")
+                f"sent {name} {sent}; the reply"
+                + (f" echoed {echoed!r}" if echoed else f" had no {name}")
             )
         ]
     return []
@@ -457,24 +504,35 @@ def correlation_id(ctx: CheckContext) -> list[Finding]:
 def standard_declared(ctx: CheckContext) -> list[Finding]:
     operation = ctx.operation
     assert operation is not None
+    conventions = ctx.service.conventions
+    name = conventions.version_header
     exchange = ctx.send("GET", ctx.path(operation))
-    declared = exchange.header("Standard")
-    expected = ctx.service.standard.ref
+    declared = exchange.header(name)
+    expected = conventions.declared_version(ctx.service.standard)
     if declared is None:
-        return [ctx.finding(f"the reply has no Standard header (expected {expected})")]
+        return [ctx.finding(f"the reply has no {name} header (expected {expected})")]
     if declared.strip() != expected:
         return [
             ctx.finding(
-                f"the reply declares Standard: {declared}; the profile says the"
-                f" service implements {expected}"
+                f"the reply declares {name}: {declared}; the profile says the"
+                f" service implements {ctx.service.standard.ref}, declared as"
+                f" {expected}"
             )
         ]
     return []
 
 
+def _unsupported_request(ctx: CheckContext) -> tuple[str, str]:
+    """A version request header naming the next major version: (name, value)."""
+    conventions = ctx.service.conventions
+    standard = ctx.service.standard
+    wanted = conventions.version_request(standard, standard.version.major + 1)
+    return conventions.version_request_header, wanted
+
+
 @check(
     "unsupported-version",
-    title="An unsupported requested version is refused with 406",
+    title="An unsupported requested version is refused",
     requirement="ER-HTTP-3",
     conformance_class="versioning",
     roles=("read",),
@@ -482,17 +540,18 @@ def standard_declared(ctx: CheckContext) -> list[Finding]:
 def unsupported_version(ctx: CheckContext) -> list[Finding]:
     operation = ctx.operation
     assert operation is not None
-    standard = ctx.service.standard
-    wanted = f"{standard.id}@{standard.version.major + 1}"
-    exchange = ctx.send("GET", ctx.path(operation), headers={"Accept-Standard": wanted})
-    if exchange.status != 406:
+    name, wanted = _unsupported_request(ctx)
+    expected = ctx.service.conventions.unsupported_version_status
+    exchange = ctx.send("GET", ctx.path(operation), headers={name: wanted})
+    if exchange.status not in expected:
         return [
             ctx.finding(
-                f"asked for Accept-Standard: {wanted}, which the service does not"
-                f" implement; {_status_text(exchange)} instead of 406"
+                f"asked for {name}: {wanted}, which the service does not"
+                f" implement; {_status_text(exchange)} instead of"
+                f" {' or '.join(map(str, expected))}"
             )
         ]
-    return _problem_findings(ctx, exchange)
+    return _error_findings(ctx, operation, exchange)
 
 
 # -- errors ---------------------------------------------------------------------
@@ -500,7 +559,7 @@ def unsupported_version(ctx: CheckContext) -> list[Finding]:
 
 @check(
     "unknown-resource",
-    title="An unknown resource gives 404 with problem details",
+    title="An unknown resource gets the documented status and error reply",
     requirement="ER-HTTP-14",
     conformance_class="errors",
     roles=("read",),
@@ -508,19 +567,21 @@ def unsupported_version(ctx: CheckContext) -> list[Finding]:
 def unknown_resource(ctx: CheckContext) -> list[Finding]:
     operation = ctx.operation
     assert operation is not None
+    expected = ctx.service.conventions.unknown_status
     exchange = ctx.send("GET", ctx.path(operation, which="missing"))
-    if exchange.status != 404:
+    if exchange.status not in expected:
         return [
             ctx.finding(
-                f"a resource that does not exist: {_status_text(exchange)}, not 404"
+                f"a resource that does not exist: {_status_text(exchange)}, not"
+                f" {' or '.join(map(str, expected))}"
             )
         ]
-    return _problem_findings(ctx, exchange)
+    return _error_findings(ctx, operation, exchange)
 
 
 @check(
     "problem-details",
-    title="Error replies are problem details",
+    title="Error replies follow the documented error contract",
     requirement="ER-HTTP-4",
     conformance_class="errors",
     roles=("read",),
@@ -531,7 +592,7 @@ def problem_details(ctx: CheckContext) -> list[Finding]:
     exchange = ctx.send("GET", ctx.path(operation, which="missing"))
     if exchange.status is None or exchange.status < 400:
         raise Skip(f"{_status_text(exchange)}: no error reply to look at")
-    return _problem_findings(ctx, exchange)
+    return _error_findings(ctx, operation, exchange)
 
 
 @check(
@@ -544,14 +605,10 @@ def problem_details(ctx: CheckContext) -> list[Finding]:
 def no_internals(ctx: CheckContext) -> list[Finding]:
     operation = ctx.operation
     assert operation is not None
-    standard = ctx.service.standard
+    name, wanted = _unsupported_request(ctx)
     replies = [
         ctx.send("GET", ctx.path(operation, which="missing")),
-        ctx.send(
-            "GET",
-            ctx.path(operation),
-            headers={"Accept-Standard": f"{standard.id}@{standard.version.major + 1}"},
-        ),
+        ctx.send("GET", ctx.path(operation), headers={name: wanted}),
     ]
     if operation.secured:
         replies.append(ctx.send("GET", ctx.path(operation), auth="not-a-valid-token"))
@@ -639,15 +696,25 @@ def tls(ctx: CheckContext) -> list[Finding]:
 )
 def standard_lifecycle(ctx: CheckContext) -> list[Finding]:
     registry = ctx.service.registry
+    conventions = ctx.service.conventions
     operation = ctx.operation_with_role("read")
     exchange = ctx.send("GET", ctx.path(operation))
-    declared = (exchange.header("Standard") or "").strip() or ctx.service.standard.ref
-    try:
-        standard = registry.resolve(declared)
-    except Exception:  # an unknown version is standard-declared's finding
-        raise Skip(
-            f"the service declares {declared!r}, which is not in the registry"
-        ) from None
+    declared = (exchange.header(conventions.version_header) or "").strip()
+    standard = ctx.service.standard
+    if declared:
+        # The header names a version in the standard's own form ("2.1",
+        # "person@1.2.0"): the registry version that would declare it so.
+        matches = [
+            v
+            for v in registry.versions(standard.id)
+            if conventions.declared_version(v) == declared
+        ]
+        if not matches:
+            raise Skip(
+                f"the service declares {conventions.version_header}: {declared!r},"
+                f" which no version of {standard.id} in the registry declares"
+            )
+        standard = max(matches, key=lambda v: v.version)
     if standard.status is Status.RETIRED:
         return [
             ctx.finding(
@@ -679,73 +746,193 @@ def standard_lifecycle(ctx: CheckContext) -> list[Finding]:
 def pagination(ctx: CheckContext) -> list[Finding]:
     operation = ctx.operation
     assert operation is not None
-    limit_param = operation.parameter("limit")
-    maximum = None
-    if limit_param is not None and limit_param.pointer:
-        # A parameter's schema is an object.
-        schema = cast(
-            "dict[str, JsonValue]",
-            ctx.service.interface.schema_at(limit_param.pointer),
-        )
-        maximum = schema.get("maximum")
+    style = ctx.service.conventions.pagination
+    size_name = style.size_parameter
+    names = [size_name, style.cursor if style.style == "cursor" else None]
+    names += [style.offset if style.style == "offset" else None]
+    names += [style.page if style.style == "page" else None]
+    for name in filter(None, names):
+        if operation.parameter(name) is None:
+            raise RegistryError(
+                f"{ctx.service.conventions.source}: pagination style"
+                f" {style.style!r} pages with the parameter {name!r}, which"
+                f" {operation.id} ({operation.method} {operation.path}) does not"
+                " document; name the operation's own parameter in"
+                " [service.pagination]"
+            )
     key = ctx.key_pointer()
     found = []
-    first = ctx.send("GET", operation.path, params={"limit": 2})
+    first = ctx.send("GET", operation.path, params=_page_params(style, 2, None))
     if first.status != 200:
         raise Skip(f"{_status_text(first)}; the list check needs a page")
-    page = _page(first)
-    if page is None:
-        return [ctx.finding('the reply is not a page: {"items": [...], "next": ...}')]
-    items, cursor = page
-    if len(items) > 2:
-        found.append(ctx.finding(f"asked for 2 items, got {len(items)}"))
-    if cursor:
-        second = ctx.send("GET", operation.path, params={"limit": 2, "cursor": cursor})
-        more = _page(second) if second.status == 200 else None
-        if more is None:
-            found.append(ctx.finding(f"the next cursor gave {_status_text(second)}"))
+    page = _page(first, style)
+    if isinstance(page, str):
+        return [ctx.finding(f"the reply is not a page: {page}")]
+    found += [ctx.finding(f"the first page: {p}") for p in _page_problems(page, 2)]
+    following = _following(operation, style, page)
+    if following is not None:
+        try:
+            second = ctx.send("GET", following[0], params=following[1])
+        except ValueError as exc:  # a next link off the service
+            return [*found, ctx.finding(f"the next page's link: {exc}")]
+        more = _page(second, style) if second.status == 200 else None
+        if more is None or isinstance(more, str):
+            why = f": {more}" if isinstance(more, str) else ""
+            found.append(ctx.finding(f"the next page: {_status_text(second)}{why}"))
         else:
-            seen = {_key(item, key) for item in items}
-            again = [item for item in more[0] if _key(item, key) in seen]
-            if again:
+            seen = {_key(item, key) for item in page.items}
+            if any(_key(item, key) in seen for item in more.items):
                 found.append(ctx.finding("the next page repeats items of the first"))
-            if len(more[0]) > 2:
-                found.append(
-                    ctx.finding(f"asked for 2 items, the next page has {len(more[0])}")
-                )
-    if isinstance(maximum, int):
-        over = ctx.send("GET", operation.path, params={"limit": maximum + 1})
-        if over.status == 200:
-            page = _page(over)
-            if page is not None and len(page[0]) > maximum:
-                found.append(
-                    ctx.finding(
-                        f"asked for {maximum + 1} items, above the documented maximum"
-                        f" {maximum}, and got {len(page[0])}"
-                    )
-                )
-        elif over.status != 400:
-            found.append(
-                ctx.finding(
-                    f"a limit above the maximum: {_status_text(over)}; expected 400"
-                    " or a page clamped to the maximum"
-                )
-            )
+            found += [
+                ctx.finding(f"the next page: {p}") for p in _page_problems(more, 2)
+            ]
+    found += _over_maximum(ctx, operation, style, size_name)
     return found
 
 
-def _page(exchange: Exchange) -> tuple[list[JsonValue], str | None] | None:
+@dataclass(frozen=True)
+class _Page:
+    items: list[JsonValue]
+    cursor: str | None = None  # cursor style
+    total: int | None = None  # offset and page styles
+    next_href: str | None = None  # links style
+    matched: int | None = None
+    returned: int | None = None
+
+
+def _page_params(
+    style: Pagination, size: int, position: str | int | None
+) -> dict[str, object]:
+    """The query of one page: ``position`` is a cursor, an offset or a page."""
+    params: dict[str, object] = {style.size_parameter: size}
+    if style.style == "cursor" and position is not None and style.cursor:
+        params[style.cursor] = position
+    elif style.style == "offset" and style.offset:
+        params[style.offset] = position or 0
+    elif style.style == "page" and style.page:
+        params[style.page] = position if position is not None else style.first_page
+    return params
+
+
+def _count(value: JsonValue) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _page(exchange: Exchange, style: Pagination) -> _Page | str:
+    """The page in a reply, or why it is not one."""
     try:
         value = exchange.json()
     except (ValueError, UnicodeDecodeError):
-        return None
-    if not isinstance(value, dict):
-        return None
-    items = value.get("items")
+        return "the body is not JSON"
+    items = member_at(value, style.items) if style.items else value
     if not isinstance(items, list):
+        return f"no array of items at {style.items or '/'}"
+    page = _Page(items=items)
+    if style.style == "cursor" and style.next:
+        cursor = member_at(value, style.next)
+        page = replace(
+            page, cursor=cursor if isinstance(cursor, str) and cursor else None
+        )
+    if style.total:
+        total = _count(member_at(value, style.total))
+        if total is None:
+            return f"no count of all items (an integer) at {style.total}"
+        page = replace(page, total=total)
+    if style.style == "links":
+        links = member_at(value, style.links or "/links")
+        hrefs = [
+            link.get("href")
+            for link in (links if isinstance(links, list) else [])
+            if isinstance(link, dict) and link.get("rel") == "next"
+        ]
+        href = hrefs[0] if hrefs and isinstance(hrefs[0], str) else None
+        page = replace(
+            page,
+            next_href=href,
+            matched=_count(member_at(value, style.matched)) if style.matched else None,
+            returned=_count(member_at(value, style.returned))
+            if style.returned
+            else None,
+        )
+    return page
+
+
+def _page_problems(page: _Page, size: int) -> list[str]:
+    problems = []
+    if len(page.items) > size:
+        problems.append(f"asked for {size} items, got {len(page.items)}")
+    if page.total is not None and page.total < len(page.items):
+        problems.append(
+            f"the count of all items is {page.total}, but the page has"
+            f" {len(page.items)}"
+        )
+    if page.returned is not None and page.returned != len(page.items):
+        problems.append(
+            f"says it returned {page.returned} items, but has {len(page.items)}"
+        )
+    if (
+        page.matched is not None
+        and page.returned is not None
+        and page.matched < page.returned
+    ):
+        problems.append(
+            f"says {page.matched} items matched, fewer than the {page.returned}"
+            " it returned"
+        )
+    return problems
+
+
+def _following(
+    operation: Operation, style: Pagination, page: _Page
+) -> tuple[str, dict[str, object] | None] | None:
+    """The request of the page after ``page``: (path or URL, query), if any."""
+    if style.style == "cursor":
+        if page.cursor is None:
+            return None
+        return operation.path, _page_params(style, 2, page.cursor)
+    if style.style == "links":
+        return (page.next_href, None) if page.next_href else None
+    if page.total is not None and page.total <= 2:
         return None
-    cursor = value.get("next")
-    return items, cursor if isinstance(cursor, str) and cursor else None
+    if style.style == "offset":
+        return operation.path, _page_params(style, 2, 2)
+    return operation.path, _page_params(style, 2, style.first_page + 1)
+
+
+def _over_maximum(
+    ctx: CheckContext, operation: Operation, style: Pagination, size_name: str
+) -> list[Finding]:
+    parameter = operation.parameter(size_name)
+    if parameter is None or not parameter.pointer:
+        return []
+    # A parameter's schema is an object.
+    schema = cast(
+        "dict[str, JsonValue]", ctx.service.interface.schema_at(parameter.pointer)
+    )
+    maximum = schema.get("maximum")
+    if not isinstance(maximum, int):
+        return []
+    over = ctx.send(
+        "GET", operation.path, params=_page_params(style, maximum + 1, None)
+    )
+    if over.status == 200:
+        page = _page(over, style)
+        if isinstance(page, _Page) and len(page.items) > maximum:
+            return [
+                ctx.finding(
+                    f"asked for {maximum + 1} items, above the documented maximum"
+                    f" {maximum}, and got {len(page.items)}"
+                )
+            ]
+        return []
+    if over.status != 400:
+        return [
+            ctx.finding(
+                f"a {size_name} above the maximum: {_status_text(over)}; expected"
+                " 400 or a page clamped to the maximum"
+            )
+        ]
+    return []
 
 
 def _key(item: JsonValue, pointer: str | None) -> JsonValue:
@@ -801,7 +988,7 @@ def invalid_request(ctx: CheckContext) -> list[Finding]:
     "problem-pointer",
     title="Problem details name the offending field by JSON Pointer",
     requirement="ER-HTTP-5",
-    conformance_class="errors",
+    conformance_class="problem-details",
     roles=("create",),
     writes=True,
 )

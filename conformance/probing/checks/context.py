@@ -10,6 +10,7 @@ from typing import Unpack
 from urllib.parse import quote
 
 from conformance.model import Evidence, Finding, JsonValue, Severity
+from conformance.probing.conventions import Conventions
 from conformance.probing.fuzzing import CI_SEED, FuzzSettings
 from conformance.probing.http import Exchange, RequestOptions, ServiceClient
 from conformance.probing.interfaces import Interface, Operation, member_at, with_member
@@ -43,7 +44,24 @@ class ServiceContext:
     standard: StandardVersion
     interface: Interface
     client: ServiceClient
+    conventions: Conventions
     fuzz: FuzzSettings = field(default_factory=lambda: FuzzSettings(seed=CI_SEED))
+
+    def class_not_checked(self, conformance_class: str) -> str | None:
+        """Why checks of a class do not run on this service, or ``None``."""
+        if not self.conventions.declares(conformance_class):
+            return (
+                f"{self.standard.ref} does not declare the conformance class"
+                f" {conformance_class!r} ([service] conforms_to in"
+                f" {self.standard.manifest_path})"
+            )
+        narrowed = self.target.classes
+        if narrowed is not None and conformance_class not in narrowed:
+            return (
+                f"the profile narrows {self.target.id} to the classes"
+                f" {', '.join(narrowed)}"
+            )
+        return None
 
 
 class CheckContext:

@@ -25,7 +25,7 @@ from hypothesis.errors import Flaky, FlakyFailure
 
 from conformance.model import Finding, JsonValue
 from conformance.probing.checks import check
-from conformance.probing.checks.catalogue import _body_findings, _problem_findings
+from conformance.probing.checks.catalogue import _body_findings, _error_findings
 from conformance.probing.checks.context import (
     CheckContext,
     NotApplicable,
@@ -200,7 +200,7 @@ def _judge_invalid(
                 f" {exchange.method} {exchange.url}"
             )
         ]
-    return _problem_findings(ctx, exchange)
+    return _error_findings(ctx, ctx.operation, exchange)
 
 
 def _status(exchange: Exchange) -> int:
