@@ -27,6 +27,7 @@ FAULT_FOR_CHECK = {
     "latency": "sluggish",
     "documented-status": "undocumented-status",
     "content-type": "wrong-content-type",
+    "documented-headers": "no-standard-header",
     "json-body": "missing-required-field",
     "xml-body": "invalid-xml",
     "content-negotiation": "ignore-xml-accept",

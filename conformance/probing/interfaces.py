@@ -49,6 +49,15 @@ class Parameter:
 
 
 @dataclass(frozen=True)
+class ResponseHeader:
+    """A header a response documents."""
+
+    name: str
+    required: bool
+    pointer: str | None  # JSON Pointer of its schema in the document
+
+
+@dataclass(frozen=True)
 class Operation:
     """One documented operation: method, path template, role, responses."""
 
@@ -60,6 +69,7 @@ class Operation:
     parameters: tuple[Parameter, ...]
     request: dict[str, Media] = field(default_factory=dict)
     responses: dict[str, dict[str, Media]] = field(default_factory=dict)
+    headers: dict[str, tuple[ResponseHeader, ...]] = field(default_factory=dict)
 
     def documented(self, status: int | None) -> dict[str, Media] | None:
         """The media documented for a status (exact, ``4XX``-style, or default)."""
@@ -67,6 +77,13 @@ class Operation:
             if key in self.responses:
                 return self.responses[key]
         return None
+
+    def documented_headers(self, status: int | None) -> tuple[ResponseHeader, ...]:
+        """The headers documented for a status (as :meth:`documented` finds it)."""
+        for key in (str(status), f"{str(status)[0]}XX", "default"):
+            if key in self.responses:
+                return self.headers.get(key, ())
+        return ()
 
     def path_parameters(self) -> list[Parameter]:
         """The parameters that are part of the path."""
@@ -186,6 +203,14 @@ class Interface:
                                 spec.get("responses") or {}
                             ).items()
                         },
+                        headers={
+                            str(status): self._headers(
+                                response, f"{here}/responses/{status}"
+                            )
+                            for status, response in (
+                                spec.get("responses") or {}
+                            ).items()
+                        },
                     )
                 )
         return found
@@ -223,6 +248,27 @@ class Interface:
                 xsd_element=spec.get("x-xsd-element"),
             )
         return media
+
+    def _headers(self, node: Any, pointer: str) -> tuple[ResponseHeader, ...]:
+        if isinstance(node, dict) and "$ref" in node:
+            pointer = node["$ref"][1:]
+        node = self._resolve(node)
+        found = []
+        for name, raw in (node.get("headers") or {}).items():
+            at = f"{pointer}/headers/{escape_pointer_token(name)}"
+            if isinstance(raw, dict) and "$ref" in raw:
+                at = raw["$ref"][1:]
+            spec = self._resolve(raw)
+            if name.lower() == "content-type":
+                continue  # OpenAPI: described by the content, never a header entry
+            found.append(
+                ResponseHeader(
+                    name=name,
+                    required=bool(spec.get("required", False)),
+                    pointer=f"{at}/schema" if "schema" in spec else None,
+                )
+            )
+        return tuple(found)
 
     def by_role(self, role: str) -> list[Operation]:
         """The operations with this ``x-role``."""

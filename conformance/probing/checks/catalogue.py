@@ -494,6 +494,70 @@ def correlation_id(ctx: CheckContext) -> list[Finding]:
     return []
 
 
+def _header_value(text: str, schema: JsonValue) -> JsonValue:
+    """A header's text as the value its schema types it (RFC 9110 fields are text)."""
+    kind = schema.get("type") if isinstance(schema, dict) else None
+    kinds = kind if isinstance(kind, list) else [kind]
+    if "string" in kinds or kind is None:
+        return text
+    for wanted in kinds:
+        try:
+            if wanted == "integer":
+                return int(text.strip())
+            if wanted == "number":
+                return float(text.strip())
+        except ValueError:
+            continue
+        if wanted == "boolean" and text.strip() in ("true", "false"):
+            return text.strip() == "true"
+    return text
+
+
+@check(
+    "documented-headers",
+    title="Replies carry the headers the interface documents, with valid values",
+    requirement="ER-HTTP-10",
+    conformance_class="core",
+    roles=("read", "list", "create"),
+)
+def documented_headers(ctx: CheckContext) -> list[Finding]:
+    operation = ctx.operation
+    assert operation is not None
+    exchange = _main_request(ctx, operation)
+    documented = operation.documented_headers(exchange.status)
+    if not documented:
+        raise NotApplicable(
+            f"{operation.id} documents no response header for {exchange.status}"
+        )
+    found = []
+    for header in documented:
+        value = exchange.header(header.name)
+        if value is None:
+            if header.required:
+                found.append(
+                    ctx.finding(
+                        f"{_status_text(exchange)} without the header {header.name},"
+                        f" which {operation.id} documents as required"
+                    )
+                )
+            continue
+        if header.pointer is None:
+            continue
+        interface = ctx.service.interface
+        typed = _header_value(value, interface.schema_at(header.pointer))
+        validator = interface.validator(header.pointer)
+        if validator.is_valid(typed):
+            continue
+        for problem in validator.findings(typed):
+            found.append(
+                ctx.finding(
+                    f"{_status_text(exchange)} with {header.name}: {value!r},"
+                    f" not valid against its documented schema: {problem.message}"
+                )
+            )
+    return found
+
+
 @check(
     "standard-declared",
     title="The implemented standard version is declared",
