@@ -53,7 +53,7 @@ class ServiceContext:
             return (
                 f"{self.standard.ref} does not declare the conformance class"
                 f" {conformance_class!r} ([service] conforms_to in"
-                f" {self.standard.manifest_path})"
+                f" {self.registry.relative(self.standard.manifest_path)})"
             )
         narrowed = self.target.classes
         if narrowed is not None and conformance_class not in narrowed:
