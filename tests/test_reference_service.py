@@ -28,6 +28,7 @@ FAULT_FOR_CHECK = {
     "documented-status": "undocumented-status",
     "content-type": "wrong-content-type",
     "documented-headers": "no-standard-header",
+    "documented-media-types": "invalid-xml",
     "json-body": "missing-required-field",
     "xml-body": "invalid-xml",
     "content-negotiation": "ignore-xml-accept",

@@ -25,6 +25,7 @@ CAUGHT_BY = {
     "wrong-version-value": {"standard-declared"},
     "other-version-answered": {"unsupported-version"},
     "missing-required-header": {"documented-headers"},
+    "json-in-latin-1": {"content-type"},
 }
 
 

@@ -26,6 +26,7 @@ FAULTS = {
     "missing-required-header": "leaves out the required X-RateLimit-Remaining",
     "leak-in-list-400": "a list request it refuses with 400 shows a stack trace",
     "bad-header-answered": "answers 200 to an Accept-Language outside its list",
+    "json-in-latin-1": "labels its JSON as ISO-8859-1 (JSON is UTF-8)",
 }
 
 PARCELS = [
@@ -117,7 +118,8 @@ class _Handler(BaseHTTPRequestHandler):
     def _json(self, status: int, value: object, *, error: bool = False) -> None:
         body = json.dumps(value, ensure_ascii=False).encode("utf-8")
         self.send_response(status)
-        self.send_header("Content-Type", "application/json; charset=utf-8")
+        charset = "iso-8859-1" if "json-in-latin-1" in self.faults else "utf-8"
+        self.send_header("Content-Type", f"application/json; charset={charset}")
         self.send_header("Content-Length", str(len(body)))
         version = "2.0" if "wrong-version-value" in self.faults else "2.1"
         self.send_header("Api-Version", version)

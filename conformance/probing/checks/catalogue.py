@@ -88,7 +88,13 @@ class _MainOptions(TypedDict, total=False):
 def _main_request(
     ctx: CheckContext, operation: Operation, **options: Unpack[_MainOptions]
 ) -> Exchange:
-    """The operation's ordinary request: read an existing resource, list, create."""
+    """The operation's ordinary request: read an existing resource, list, create.
+
+    It asks (``Accept``) for the first media type the operation documents for
+    success, unless the check asks for another.
+    """
+    if "accept" not in options:
+        options["accept"] = _preferred(operation)
     if operation.role == "read":
         return ctx.send("GET", ctx.path(operation), **options)
     if operation.role == "list":
@@ -103,6 +109,47 @@ def _main_request(
         except WriteRefused as exc:
             raise Skip(str(exc)) from None
     raise NotApplicable(f"{operation.id} has no role the suite knows")
+
+
+def _preferred(operation: Operation) -> str | None:
+    for status in ("200", "201", "2XX"):
+        media = operation.responses.get(status)
+        if media:
+            return next(iter(media))
+    return JSON
+
+
+def _charset_findings(ctx: CheckContext, exchange: Exchange) -> list[Finding]:
+    """A declared charset must decode the body; JSON is UTF-8 (RFC 8259 §8.1)."""
+    value = exchange.header("Content-Type") or ""
+    params = dict(
+        (k.strip().lower(), v.strip().strip('"'))
+        for k, _, v in (p.partition("=") for p in value.split(";")[1:])
+    )
+    charset = params.get("charset")
+    media_type = exchange.media_type or ""
+    is_json = media_type == JSON or media_type.endswith("+json")
+    if charset is None:
+        return []
+    if is_json and charset.lower().replace("_", "-") not in ("utf-8", "utf8"):
+        return [
+            ctx.finding(
+                f"{_status_text(exchange)} with Content-Type {value}; JSON is"
+                " exchanged as UTF-8 (RFC 8259 §8.1)"
+            )
+        ]
+    try:
+        exchange.body.decode(charset)
+    except LookupError:
+        return [ctx.finding(f"Content-Type {value} names an unknown charset")]
+    except UnicodeDecodeError as exc:
+        return [
+            ctx.finding(
+                f"Content-Type {value}, but the body is not {charset} at byte"
+                f" {exc.start}"
+            )
+        ]
+    return []
 
 
 def _body_findings(
@@ -315,7 +362,41 @@ def content_type(ctx: CheckContext) -> list[Finding]:
                 f" {', '.join(sorted(documented))}"
             )
         ]
-    return []
+    return _charset_findings(ctx, exchange)
+
+
+@check(
+    "documented-media-types",
+    title="Each documented media type is served when Accept asks for it",
+    requirement="ER-HTTP-11",
+    conformance_class="core",
+    roles=("read", "list"),
+)
+def documented_media_types(ctx: CheckContext) -> list[Finding]:
+    operation = ctx.operation
+    assert operation is not None
+    offered = operation.documented(200) or {}
+    if len(offered) < 2:
+        raise NotApplicable(
+            f"{operation.id} does not offer more than one media type for 200;"
+            " content-type and json-body check the one it offers"
+        )
+    found = []
+    for media_type, media in offered.items():
+        exchange = _main_request(ctx, operation, accept=media_type)
+        documented = operation.documented(exchange.status)
+        if exchange.status != 200 or documented is None:
+            found.append(
+                ctx.finding(
+                    f"asked for {media_type}, which {operation.id} documents:"
+                    f" {_status_text(exchange)}"
+                )
+            )
+            continue
+        if exchange.media_type != media_type:
+            continue  # Accept is a preference; content-type judges what came
+        found += _media_findings(ctx, media, exchange)
+    return found
 
 
 @check(
