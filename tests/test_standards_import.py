@@ -439,3 +439,30 @@ def test_a_ref_leaving_the_source_folder_is_refused(capsys, tmp_path):
 def test_plain_http_off_loopback_is_refused(capsys, tmp_path):
     err = _refused(capsys, "http://example.org/openapi.yaml", tmp_path / "out")
     assert "plain HTTP" in err
+
+
+def test_a_ref_to_a_part_that_does_not_exist_is_refused(capsys, publish, tmp_path):
+    base = publish(
+        {
+            "openapi.yaml": OPENAPI,
+            "schemas/record.yaml": RECORD.replace("Record:", "Entry:"),
+        }
+    )
+    err = _refused(capsys, base + "openapi.yaml", tmp_path / "out")
+    assert "$ref 'schemas/record.yaml#/Record' points at #/Record of" in err
+    assert "schemas/record.yaml, which does not exist" in err
+
+
+def test_the_import_says_what_it_wrote_and_what_is_left(capsys, publish, tmp_path):
+    base = publish({"openapi.yaml": OPENAPI, "schemas/record.yaml": RECORD})
+    into = tmp_path / "reg" / "acme-records" / "1.0.0"
+    code, out, _ = cli(
+        capsys, "standards", "import", base + "openapi.yaml", "--into", str(into)
+    )
+    assert code == 0
+    assert out.startswith(f"imported OpenAPI 3.0 openapi.yaml into {into}\n")
+    assert "2 documents, 2 changed; wrote standard.toml" in out
+    assert (
+        "fill in the owner, the binding ([json] or [xml]) and the requirements" in out
+    )
+    assert f"conformance --registry {tmp_path / 'reg'} standards check" in out
