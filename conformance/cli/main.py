@@ -174,6 +174,27 @@ def _parser() -> argparse.ArgumentParser:
         "lock", help="record the hashes of released versions in integrity.json"
     )
     lock.add_argument("refs", nargs="*", metavar="REF")
+    importing = sub.add_parser(
+        "import",
+        help="copy a published OpenAPI document and those it refers to into a"
+        " version folder, once (nothing is fetched afterwards)",
+    )
+    importing.add_argument(
+        "source", metavar="SOURCE", help="an OpenAPI 3.0 or 3.1 file or http(s) URL"
+    )
+    importing.add_argument(
+        "--into", type=Path, required=True, metavar="FOLDER", help="the version folder"
+    )
+    importing.add_argument(
+        "--allow-host",
+        action="append",
+        default=[],
+        metavar="HOST",
+        help="a host (or host:port) a $ref may lead to; repeatable (a URL"
+        " source's own host is always allowed)",
+    )
+    importing.add_argument("--max-documents", type=int, metavar="N")
+    importing.add_argument("--max-document-bytes", type=int, metavar="N")
     return parser
 
 

@@ -1,4 +1,4 @@
-"""``conformance standards list|show|check|selftest|generate|lock``."""
+"""``conformance standards list|show|check|selftest|generate|lock|import``."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from typing import Any, TypedDict
 
 from conformance.cli.output import EXIT_FAIL, EXIT_OK, print_json
 from conformance.model import Outcome
+from conformance.registry.manifest import MANIFEST_NAME
 from conformance.registry.standards import Registry
 
 # The self-tests and samples bring in hypothesis and the generators (about
@@ -43,6 +44,9 @@ _CheckRow = TypedDict(
 
 def dispatch(args: argparse.Namespace, registry_path: Path | None) -> int:
     """Run one ``standards`` action."""
+    if args.action == "import":
+        # Writes a folder; reads no registry.
+        return _import(args)
     registry = Registry.open(registry_path)
     actions = {
         "list": _list,
@@ -307,4 +311,39 @@ def list_checks(args: argparse.Namespace, registry_path: Path | None) -> int:
             f"{row['id']:<22} {row['level'] or '?':<6} {row['requirement']:<11}"
             f" {row['class']:<13} {row['title']} [{scope}{writes}]\n"
         )
+    return EXIT_OK
+
+
+def _import(args: argparse.Namespace) -> int:
+    from conformance.probing.importing import (
+        DEFAULT_MAX_DOCUMENT_BYTES,
+        DEFAULT_MAX_DOCUMENTS,
+        ImportLimits,
+        import_interface,
+    )
+
+    limits = ImportLimits(
+        max_documents=args.max_documents or DEFAULT_MAX_DOCUMENTS,
+        max_document_bytes=args.max_document_bytes or DEFAULT_MAX_DOCUMENT_BYTES,
+    )
+    result = import_interface(
+        args.source, args.into, allow_hosts=tuple(args.allow_host), limits=limits
+    )
+    out = sys.stdout
+    out.write(f"imported OpenAPI {result.openapi} {result.root} into {result.folder}\n")
+    for written in result.files:
+        out.write(f"  {written.change:<9} {written.path}  (from {written.source})\n")
+    changed = sum(w.change != "unchanged" for w in result.files)
+    out.write(
+        f"{len(result.files)} documents, {changed} changed;"
+        f" {'wrote' if result.manifest_written else 'kept'} {MANIFEST_NAME}\n"
+    )
+    out.write("next:\n")
+    for step in result.fill_in:
+        out.write(f"  - {step}\n")
+    registry = result.folder.parent.parent
+    out.write(
+        f"  - then: conformance --registry {registry} standards check"
+        f" {result.folder.parent.name}@{result.folder.name}\n"
+    )
     return EXIT_OK

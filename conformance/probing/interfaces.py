@@ -1,4 +1,4 @@
-"""HTTP interfaces: the OpenAPI 3.1 document of a standard version, as operations.
+"""HTTP interfaces: a standard version's OpenAPI 3.0 or 3.1 document, as operations.
 
 See docs/interfaces.md for the conventions (``x-standard``, ``x-role``,
 ``x-xsd-element``). Schemas inside the document resolve through the same
@@ -18,9 +18,11 @@ from conformance.inputs.json_locate import escape_pointer_token
 from conformance.model import JsonValue
 from conformance.probing.http import reference_problem
 from conformance.registry.manifest import StandardVersion
+from conformance.registry.schema_resources import ResourceLoader
 from conformance.registry.standards import Registry
 from conformance.validation.json_schemas import native_validator
 from conformance.validation.json_validation import JsonValidator, registry_loader
+from conformance.validation.openapi30 import document_from_openapi30, openapi_version
 
 METHODS = ("get", "put", "post", "delete", "patch", "head", "options")
 ROLES = ("read", "list", "create")
@@ -133,6 +135,13 @@ class Interface:
         document = self.loader.retrieve(self.uri)
         if not isinstance(document, dict):
             raise SchemaError(f"{standard.interface}: not an OpenAPI document")
+        self.openapi = openapi_version(document, str(standard.interface))
+        if self.openapi == "3.0":
+            # 3.0 Schema Objects are not JSON Schema 2020-12: this interface
+            # reads translated copies, from a loader of its own (every other
+            # reader keeps the files as written).
+            self.loader = ResourceLoader(self.loader.mounts)
+            document = document_from_openapi30(self.uri, self.loader)
         self.document = document
         # The OpenAPI document is read as its schema shapes it (private
         # helpers below walk it as any JSON).

@@ -77,12 +77,21 @@ def load_json_file(path: Path) -> JsonValue:
         data = path.read_bytes()
     except OSError as exc:
         raise SchemaError(f"{path}: cannot read: {exc.strerror}") from None
-    if path.suffix.lower() in (".yaml", ".yml"):
-        return _load_yaml(path, data)
+    return parse_document(data, str(path), yaml=path.suffix.lower() in YAML_SUFFIXES)
+
+
+YAML_SUFFIXES = (".yaml", ".yml")
+
+
+def parse_document(data: bytes, name: str, *, yaml: bool) -> JsonValue:
+    """A JSON (or, with ``yaml``, YAML) document read strictly from bytes;
+    a :class:`SchemaError` naming ``name`` if it is not one."""
+    if yaml:
+        return _load_yaml(name, data)
     parsed = parse_json(data)
     if not parsed.ok or parsed.findings:
         problems = "; ".join(f"{f.location}: {f.message}" for f in parsed.findings)
-        raise SchemaError(f"{path}: not a usable JSON document: {problems}")
+        raise SchemaError(f"{name}: not a usable JSON document: {problems}")
     return parsed.value
 
 
@@ -97,7 +106,7 @@ def json_dumps(value: object) -> str:
     return json.dumps(value, ensure_ascii=False, sort_keys=True)
 
 
-def _load_yaml(path: Path, data: bytes) -> JsonValue:
+def _load_yaml(name: str, data: bytes) -> JsonValue:
     # Imported here: PyYAML (~13 ms) is only for the interfaces' OpenAPI
     # documents, which validating payloads never reads.
     import yaml
@@ -111,6 +120,6 @@ def _load_yaml(path: Path, data: bytes) -> JsonValue:
     }
     try:
         document: JsonValue = yaml.load(data.decode("utf-8"), Loader=JsonLikeLoader)
-    except (UnicodeDecodeError, yaml.YAMLError) as exc:
-        raise SchemaError(f"{path}: not a readable YAML document: {exc}") from None
+    except (UnicodeDecodeError, yaml.YAMLError, RecursionError) as exc:
+        raise SchemaError(f"{name}: not a readable YAML document: {exc}") from None
     return document

@@ -172,8 +172,11 @@ def interface_problems(registry: Registry, standard: StandardVersion) -> list[st
         return [f"{name}: cannot be read as an OpenAPI document: {exc}"]
     document = interface.document
     problems = []
-    checker = jsonschema.Draft202012Validator(_oas31_schema())
-    for error in sorted(checker.iter_errors(document), key=lambda e: list(e.path)):
+    # The shape is judged on the file as written (a 3.0 document's schemas
+    # are read translated), against the schema of its own OpenAPI version.
+    written = registry_loader(registry).retrieve(interface.uri)
+    checker = _openapi_checker(interface.openapi)
+    for error in sorted(checker.iter_errors(written), key=lambda e: list(e.path)):
         where = "/".join(str(p) for p in error.path) or "(top level)"
         problems.append(f"{name}: at {where}: {error.message[:300]}")
     # OpenAPI's info is an object (a malformed one fails here, as it did).
@@ -218,12 +221,18 @@ def interface_problems(registry: Registry, standard: StandardVersion) -> list[st
     return problems
 
 
-def _oas31_schema() -> dict[str, JsonValue]:
+def _openapi_checker(version: str) -> jsonschema.protocols.Validator:
+    """A validator of OpenAPI documents of ``version`` ("3.0" or "3.1"), from
+    the schemas openapi-spec-validator ships (nothing is fetched)."""
     text = resources.files("openapi_spec_validator").joinpath(
-        "resources/schemas/v3.1/schema.json"
+        f"resources/schemas/v{version}/schema.json"
     )
     schema: dict[str, JsonValue] = json.loads(text.read_text(encoding="utf-8"))
-    return schema
+    # 3.1's schema is draft 2020-12, 3.0's draft 4: each by its own $schema.
+    checker: jsonschema.protocols.Validator = jsonschema.validators.validator_for(
+        schema
+    )(schema)
+    return checker
 
 
 def check_interface(registry: Registry, standard: StandardVersion) -> Result:
