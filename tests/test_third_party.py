@@ -130,3 +130,48 @@ def test_a_profile_cannot_widen_the_classes(tmp_path, capsys):
     assert "'security'" in err
     assert "never widen" in err
     assert "Traceback" not in err
+
+
+def _edited_registry(tmp_path: Path, old: str, new: str) -> Path:
+    import shutil
+
+    copy = tmp_path / "registry"
+    shutil.copytree(REGISTRY, copy)
+    manifest = copy / "parcel-api" / "2.1.0" / "standard.toml"
+    text = manifest.read_text("utf-8")
+    assert old in text
+    manifest.write_text(text.replace(old, new), encoding="utf-8")
+    return copy
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "message"),
+    [
+        (
+            'size = "pageSize"',
+            'size = "per_page"',
+            "pages with the parameter 'per_page', which searchParcels does not"
+            " document",
+        ),
+        (
+            '"pagination", "transport"]',
+            '"pagination", "transport", "paging"]',
+            "conforms_to names the unknown class 'paging'",
+        ),
+        (
+            'version_value = "{major}.{minor}"',
+            'version_value = "{major}.{minr}"',
+            "headers.version_value: '{major}.{minr}' names minr",
+        ),
+        ("unknown_status = 404", "unknown_status = 410", "unknown_status is 410"),
+    ],
+)
+def test_standards_check_finds_conventions_the_interface_contradicts(
+    tmp_path, capsys, old, new, message
+):
+    registry = _edited_registry(tmp_path, old, new)
+    code = main(["--registry", str(registry), "standards", "check"])
+    out = capsys.readouterr().out
+    assert code == 1
+    assert message in out
+    assert "parcel-api/2.1.0/standard.toml [service]" in out

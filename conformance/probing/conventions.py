@@ -14,6 +14,7 @@ import string
 from dataclasses import dataclass
 
 from conformance.errors import RegistryError
+from conformance.probing.interfaces import Interface
 from conformance.registry.manifest import (
     PaginationData,
     ServiceData,
@@ -252,3 +253,46 @@ def conventions_of(standard: StandardVersion) -> Conventions:
         ),
         unknown_status=_statuses(errors.get("unknown_status"), defaults.unknown_status),
     )
+
+
+def convention_problems(standard: StandardVersion, interface: Interface) -> list[str]:
+    """What in ``[service]`` disagrees with the interface (empty when nothing).
+
+    Caught by ``standards check`` so that a misnamed parameter or status is
+    the describer's error, found once, not a failure of the service.
+    """
+    try:
+        conventions = conventions_of(standard)
+    except RegistryError as exc:
+        return [str(exc)]
+    problems = []
+    style = conventions.pagination
+    if conventions.declares("pagination"):
+        wanted = [style.size_parameter]
+        wanted += [
+            name
+            for kind, name in (
+                ("cursor", style.cursor),
+                ("offset", style.offset),
+                ("page", style.page),
+            )
+            if style.style == kind and name
+        ]
+        for operation in interface.by_role("list"):
+            for name in wanted:
+                if operation.parameter(name) is None:
+                    problems.append(
+                        f"{conventions.source}: pagination style {style.style!r}"
+                        f" pages with the parameter {name!r}, which {operation.id}"
+                        f" does not document (parameters:"
+                        f" {', '.join(p.name for p in operation.parameters) or 'none'})"
+                    )
+    if conventions.declares("errors"):
+        for operation in interface.by_role("read"):
+            if not any(operation.documented(s) for s in conventions.unknown_status):
+                problems.append(
+                    f"{conventions.source}: errors.unknown_status is"
+                    f" {' or '.join(map(str, conventions.unknown_status))}, which"
+                    f" {operation.id} does not document"
+                )
+    return problems

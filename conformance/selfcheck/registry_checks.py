@@ -21,6 +21,7 @@ import jsonschema
 
 from conformance.errors import ConformanceError, SchemaError
 from conformance.model import Finding, JsonValue, Outcome, Result, Severity
+from conformance.probing.conventions import convention_problems
 from conformance.probing.interfaces import ROLES, Interface, split_clark
 from conformance.registry.integrity import integrity_problems
 from conformance.registry.manifest import MANIFEST_NAME, Example, StandardVersion
@@ -218,6 +219,7 @@ def interface_problems(registry: Registry, standard: StandardVersion) -> list[st
             interface.validator(pointer)
         except SchemaError as exc:
             problems.append(f"{name}#{pointer}: {exc}")
+    problems += convention_problems(standard, interface)
     return problems
 
 
