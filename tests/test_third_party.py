@@ -164,6 +164,11 @@ def _edited_registry(tmp_path: Path, old: str, new: str) -> Path:
             "headers.version_value: '{major}.{minr}' names minr",
         ),
         ("unknown_status = 404", "unknown_status = 410", "unknown_status is 410"),
+        (
+            'searchParcels = { role = "list" }',
+            'searchParcel = { role = "list" }',
+            "names 'searchParcel', which is not an operationId",
+        ),
     ],
 )
 def test_standards_check_finds_conventions_the_interface_contradicts(
@@ -174,4 +179,4 @@ def test_standards_check_finds_conventions_the_interface_contradicts(
     out = capsys.readouterr().out
     assert code == 1
     assert message in out
-    assert "parcel-api/2.1.0/standard.toml [service]" in out
+    assert "parcel-api/2.1.0/standard.toml" in out

@@ -577,14 +577,10 @@ def _fill_in(
             data = {}
         if data.get("interface") != root:
             todo.append(f'{manifest}: set interface = "{root}"')
-    ref = f"{folder.parent.name}@{folder.name}"
-    if info.get("x-standard") != ref:
-        todo.append(
-            f"{root}: add x-standard: {ref} to info (the interface names the"
-            " standard version it belongs to)"
-        )
     todo.append(
-        f"{root}: mark the operations to probe with x-role (read, list or"
-        " create), as docs/interfaces.md says"
+        f"{manifest}: name the operations to probe and their roles in"
+        " [service.operations] (read, list or create; key_pointer where a"
+        " read's key is not the member its path parameter names), and the"
+        " service's conventions in [service], as docs/interfaces.md says"
     )
     return tuple(todo)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import copy
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, TypeVar
 from urllib.parse import quote, urlsplit
 
@@ -180,6 +180,9 @@ class Interface:
         found = []
         document: dict[str, Any] = self.document
         global_security = document.get("security", [])
+        # The manifest may say what x-role and x-key-pointer would, so that a
+        # published document is probed as published.
+        described = (self.standard.service or {}).get("operations", {})
         for path, raw in (document.get("paths") or {}).items():
             item = self._resolve(raw)
             shared = item.get("parameters", [])
@@ -193,12 +196,21 @@ class Interface:
                     for i, p in enumerate([*shared, *spec.get("parameters", [])])
                 )
                 security = spec.get("security", global_security)
+                operation_id = spec.get("operationId", f"{method} {path}")
+                told = described.get(operation_id, {})
+                if "key_pointer" in told:
+                    parameters = tuple(
+                        replace(p, key_pointer=told["key_pointer"])
+                        if p.location == "path"
+                        else p
+                        for p in parameters
+                    )
                 found.append(
                     Operation(
-                        id=spec.get("operationId", f"{method} {path}"),
+                        id=operation_id,
                         method=method.upper(),
                         path=self.prefix + path,
-                        role=spec.get("x-role"),
+                        role=told.get("role", spec.get("x-role")),
                         secured=bool(security) and any(bool(s) for s in security),
                         parameters=parameters,
                         request=self._content(
@@ -263,12 +275,15 @@ class Interface:
             pointer = node["$ref"][1:]
         node = self._resolve(node)
         found = []
-        for name, raw in (node.get("headers") or {}).items():
+        headers = node.get("headers") if isinstance(node, dict) else None
+        if not isinstance(headers, dict):
+            return ()  # the OpenAPI schema check reports a malformed one
+        for name, raw in headers.items():
             at = f"{pointer}/headers/{escape_pointer_token(name)}"
             if isinstance(raw, dict) and "$ref" in raw:
                 at = raw["$ref"][1:]
             spec = self._resolve(raw)
-            if name.lower() == "content-type":
+            if not isinstance(spec, dict) or name.lower() == "content-type":
                 continue  # OpenAPI: described by the content, never a header entry
             found.append(
                 ResponseHeader(

@@ -100,9 +100,18 @@ class ErrorsData(TypedDict, total=False):
     unknown_status: int | list[int]
 
 
+class OperationData(TypedDict, total=False):
+    """``[service.operations.<operationId>]``: what ``x-role`` and
+    ``x-key-pointer`` would say, kept out of a published document."""
+
+    role: str
+    key_pointer: str
+
+
 class ServiceData(TypedDict, total=False):
     """``[service]``: the conformance classes and conventions of the interface."""
 
+    operations: dict[str, OperationData]
     conforms_to: list[str]
     headers: ServiceHeadersData
     pagination: PaginationData

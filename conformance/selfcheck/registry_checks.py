@@ -182,8 +182,18 @@ def interface_problems(registry: Registry, standard: StandardVersion) -> list[st
         problems.append(f"{name}: at {where}: {error.message[:300]}")
     # OpenAPI's info is an object (a malformed one fails here, as it did).
     info = cast("dict[str, JsonValue]", document.get("info", {}))
-    if info.get("x-standard") != standard.ref:
+    # A published document need not name the version (the manifest links
+    # them); one that names another version is a mix-up.
+    if "x-standard" in info and info["x-standard"] != standard.ref:
         problems.append(f"{name}: info.x-standard must be {standard.ref!r}")
+    ids = {operation.id for operation in interface.operations}
+    for described in (standard.service or {}).get("operations", {}):
+        if described not in ids:
+            problems.append(
+                f"{registry.relative(standard.manifest_path)}: [service.operations]"
+                f" names {described!r}, which is not an operationId of {name}"
+                f" ({', '.join(sorted(ids))})"
+            )
     pointers = []
     for operation in interface.operations:
         if operation.role is not None and operation.role not in ROLES:
