@@ -38,6 +38,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "conformance.errors",
             "conformance.model",
             "conformance.atomic",
+            "conformance.cache",
         ),
     ),
     ("inputs", ("conformance.inputs",)),

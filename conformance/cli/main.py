@@ -17,9 +17,9 @@ from pathlib import Path
 from typing import Any
 
 from conformance import __version__
+from conformance.cache import user_cache
 from conformance.cli import report as cli_report
 from conformance.cli.output import EXIT_INTERNAL, EXIT_OK, EXIT_USAGE
-from conformance.engine.config import user_cache
 from conformance.engine.flags import FUZZING, SELECTION, add_options
 from conformance.errors import ConformanceError, UsageError
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import difflib
-import os
 import tomllib
 from pathlib import Path
 from typing import TypedDict, cast
@@ -38,12 +37,6 @@ _KINDS: dict[str, type] = {
 KNOWN_KEYS = tuple(_KINDS)
 _PATHS = ("registry", "reports_dir", "waivers")
 _TYPE_NAMES = {str: "a string", int: "a whole number"}
-
-
-def user_cache(name: str) -> Path:
-    """A folder of the user's cache: ``$XDG_CACHE_HOME`` or ``~/.cache``."""
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "egov-conformance" / name
 
 
 def project_settings(folder: Path | None = None) -> Settings:

@@ -10,16 +10,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, NotRequired, TypedDict, cast
 
 from conformance.errors import RegistryError
-from conformance.inputs.packaged_schemas import (
-    packaged_validator,
-    toml_as_json,
-    unknown_keys,
-)
 from conformance.model import Level, Requirement
 from conformance.registry.versions import Version
 
 if TYPE_CHECKING:
     from jsonschema.exceptions import ValidationError
+
+    from conformance.registry.manifest_cache import ManifestCache
 
 MANIFEST_NAME = "standard.toml"
 
@@ -230,17 +227,33 @@ class StandardVersion:
 
 
 def _explain(error: ValidationError) -> str:
+    from conformance.inputs.packaged_schemas import unknown_keys
+
     where = "/".join(str(p) for p in error.absolute_path) or "(top level)"
     if error.validator == "additionalProperties":
         return f"at {where}: {unknown_keys(error)}"
     return f"at {where}: {error.message}"
 
 
-def read_manifest(path: Path) -> ManifestData:
-    """Read and check a manifest file; a :class:`RegistryError` names every problem."""
+def read_manifest(path: Path, cache: ManifestCache | None = None) -> ManifestData:
+    """Read and check a manifest file; a :class:`RegistryError` names every problem.
+
+    With a ``cache``, bytes that passed before are not parsed and checked
+    again (the key is their hash, so any change reads the file anew).
+    """
     try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError) as exc:
+        content = path.read_bytes()
+    except OSError as exc:
+        raise RegistryError(f"{path}: cannot read the manifest: {exc}") from None
+    if cache is not None and (known := cache.get(content)) is not None:
+        return known
+    # Here, not at the top: with the cache warm, listing the registry never
+    # loads the reference validator.
+    from conformance.inputs.packaged_schemas import packaged_validator, toml_as_json
+
+    try:
+        raw = tomllib.loads(content.decode("utf-8"))
+    except UnicodeDecodeError as exc:
         raise RegistryError(f"{path}: cannot read the manifest: {exc}") from None
     except tomllib.TOMLDecodeError as exc:
         raise RegistryError(f"{path}: not valid TOML: {exc}") from None
@@ -256,12 +269,15 @@ def read_manifest(path: Path) -> ManifestData:
             f" docs/standards.md:\n  {lines}"
         )
     # The schema has checked every key and type that ManifestData names.
-    return cast("ManifestData", data)
+    checked = cast("ManifestData", data)
+    if cache is not None:
+        cache.put(content, checked)
+    return checked
 
 
-def parse_manifest(path: Path) -> StandardVersion:
+def parse_manifest(path: Path, cache: ManifestCache | None = None) -> StandardVersion:
     """Turn a manifest file into a :class:`StandardVersion`, checking its folder."""
-    data = read_manifest(path)
+    data = read_manifest(path, cache)
     folder = path.parent
     problems = []
     if folder.name != data["version"]:

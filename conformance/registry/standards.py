@@ -24,6 +24,7 @@ from conformance.registry.manifest import (
     Status,
     parse_manifest,
 )
+from conformance.registry.manifest_cache import ManifestCache
 from conformance.registry.versions import StandardRef, Version
 
 REGISTRY_FILE = "registry.toml"
@@ -100,13 +101,15 @@ class Registry:
             except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
                 problems.append(Problem(settings, f"{settings}: {exc}"))
         versions: dict[str, list[StandardVersion]] = {}
+        cache = ManifestCache()
         for manifest in sorted(root.glob(f"*/*/{MANIFEST_NAME}")):
             try:
-                standard = parse_manifest(manifest)
+                standard = parse_manifest(manifest, cache)
             except RegistryError as exc:
                 problems.append(Problem(manifest, str(exc)))
                 continue
             versions.setdefault(standard.id, []).append(standard)
+        cache.save()
         for folder in sorted(p for p in root.glob("*/*") if p.is_dir()):
             if not (folder / MANIFEST_NAME).is_file():
                 problems.append(
