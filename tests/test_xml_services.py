@@ -410,3 +410,14 @@ def test_a_run_with_the_user_registry(tmp_path, capsys, service):
         ("xml-body", operation): "passed",
         ("documented-status", operation): "passed",
     }
+
+
+def test_a_payload_of_the_second_listed_xsd_finds_its_standard(capsys):
+    # The standard is picked by the root's namespace: that of any listed XSD.
+    examples = OWS_LIKE / "catalogue-record/1.0.0/examples"
+    code = main(
+        ["--registry", str(OWS_LIKE), "validate", str(examples / "capabilities.xml")]
+    )
+    out = capsys.readouterr().out
+    assert code == 0, out
+    assert "1 passed" in out
