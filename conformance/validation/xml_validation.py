@@ -170,8 +170,9 @@ def _check_tree(
         # libxml2 has logged every error; only those kept are located.
         namer = PathNamer()
         room = cap.room
+        known = _Prefixes(tree)
         cap.extend(
-            _from_libxml(entry, tree, schema, namer, document=document)
+            _from_libxml(entry, tree, schema, namer, document=document, known=known)
             for entry in islice(log, room)
         )
         cap.omit(Severity.ERROR, max(len(log) - room, 0))
@@ -344,7 +345,9 @@ def _unknown_root(
     )
 
 
-def _node_for(entry: etree._LogEntry, tree: _Tree) -> etree._Element | None:
+def _node_for(
+    entry: etree._LogEntry, tree: _Tree, known: _Prefixes | None = None
+) -> etree._Element | None:
     """The element a libxml2 error is about, looked up by the error's path.
 
     libxml2 writes the path with the prefixes the document itself uses,
@@ -362,7 +365,7 @@ def _node_for(entry: etree._LogEntry, tree: _Tree) -> etree._Element | None:
     )
     if found is not None:
         return found
-    prefixes = _every_prefix(tree)
+    prefixes = (known or _Prefixes(tree)).every()
     steps = entry.path.split("/")
     while len(steps) > 1:
         found = _lookup(tree, "/".join(steps), prefixes)
@@ -372,25 +375,28 @@ def _node_for(entry: etree._LogEntry, tree: _Tree) -> etree._Element | None:
     return None
 
 
-_LAST_PREFIXES: list[tuple[etree._Element, dict[str, str]]] = []
+class _Prefixes:
+    """Every prefix a document declares, the first declaration winning.
 
-
-def _every_prefix(tree: _Tree) -> dict[str, str]:
-    """Every prefix declared in the document, the first declaration winning.
-
-    Kept for the last document: one with thousands of errors asks for each.
+    Found once per validated document, and only when an error path needs
+    more than the root's prefixes: a document with thousands of errors asks
+    for them on each.
     """
-    root = tree.getroot()
-    if _LAST_PREFIXES and _LAST_PREFIXES[0][0] is root:
-        return _LAST_PREFIXES[0][1]
-    prefixes: dict[str, str] = {}
-    for element in tree.iter():
-        if isinstance(element.tag, str):
-            for prefix, uri in element.nsmap.items():
-                if prefix and uri:
-                    prefixes.setdefault(prefix, uri)
-    _LAST_PREFIXES[:] = [(root, prefixes)]
-    return prefixes
+
+    def __init__(self, tree: _Tree) -> None:
+        self.tree = tree
+        self._every: dict[str, str] | None = None
+
+    def every(self) -> dict[str, str]:
+        if self._every is None:
+            found: dict[str, str] = {}
+            for element in self.tree.iter():
+                if isinstance(element.tag, str):
+                    for prefix, uri in element.nsmap.items():
+                        if prefix and uri:
+                            found.setdefault(prefix, uri)
+            self._every = found
+        return self._every
 
 
 def _lookup(tree: _Tree, path: str, prefixes: dict[str, str]) -> etree._Element | None:
@@ -412,9 +418,10 @@ def _from_libxml(
     xpath: str | None = None,
     line: int | None = None,
     document: str | None = None,
+    known: _Prefixes | None = None,
 ) -> Finding:
     if xpath is None:
-        node = _node_for(entry, tree)
+        node = _node_for(entry, tree, known)
         if node is None:
             xpath = None
         else:
@@ -585,8 +592,9 @@ def _validate_record(
     tree = etree.ElementTree(alone)
     root_name = etree.QName(root).localname if root is not None else ""
     record = []
+    known = _Prefixes(tree)
     for entry in islice(compiled.error_log, room):
-        node = _node_for(entry, tree)
+        node = _node_for(entry, tree, known)
         original = _same_place(node, alone, element) if node is not None else element
         steps = readable_path(node if node is not None else alone).split("/")[1:]
         steps[0] = f"{steps[0]}[{position}]"
