@@ -1,8 +1,14 @@
 """HTTP interfaces: a standard version's OpenAPI 3.0 or 3.1 document, as operations.
 
 See docs/interfaces.md for the conventions (``x-standard``, ``x-role``,
-``x-xsd-element``). Schemas inside the document resolve through the same
-loader as every other schema: only inside the registry.
+``x-xsd-element``, ``x-key``, ``x-kvp``). Schemas inside the document resolve
+through the same loader as every other schema: only inside the registry.
+
+Key-value-pair services (``?service=CSW&request=GetRecordById``) dispatch
+on fixed query parameters: an operation's ``x-kvp`` names them, and since
+OpenAPI holds one operation per path and method, several such operations
+on one path are written under path keys that differ only by a ``#name``
+suffix (``/csw#GetRecordById``), which is not part of the path sent.
 """
 
 from __future__ import annotations
@@ -11,7 +17,7 @@ import copy
 import re
 from dataclasses import dataclass, field, replace
 from typing import Any, TypeVar
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote, urlencode, urlsplit
 
 from conformance.errors import RegistryError, SchemaError
 from conformance.inputs.json_locate import escape_pointer_token
@@ -36,7 +42,10 @@ class Media:
 
     type: str
     pointer: str | None  # JSON Pointer of its schema in the document
-    xsd_element: str | None = None  # Clark notation
+    # The XSD elements (Clark notation) a body may be, from x-xsd-element: one
+    # name, or several (a record, or an exception report) for one status.
+    xsd_elements: tuple[str, ...] = ()
+    at: str = ""  # JSON Pointer of the media type object itself
 
 
 @dataclass(frozen=True)
@@ -47,7 +56,10 @@ class Parameter:
     location: str  # path, query, header
     required: bool
     pointer: str | None
-    key_pointer: str | None = None  # for path parameters: the member they name
+    # The member of a resource the parameter names: every path parameter (by
+    # its name, or x-key-pointer), and a query parameter marked x-key: true or
+    # given an x-key-pointer (a key-value-pair read's ``id``).
+    key_pointer: str | None = None
 
 
 @dataclass(frozen=True)
@@ -72,6 +84,23 @@ class Operation:
     request: dict[str, Media] = field(default_factory=dict)
     responses: dict[str, dict[str, Media]] = field(default_factory=dict)
     headers: dict[str, tuple[ResponseHeader, ...]] = field(default_factory=dict)
+    # The fixed query parameters that select a key-value-pair operation
+    # (x-kvp); ``path`` already carries them, so every request built from it
+    # sends them, and they are not among ``parameters`` (never fuzzed).
+    kvp: dict[str, str] = field(default_factory=dict)
+    pointer: str = ""  # JSON Pointer of the operation object in the document
+
+    @property
+    def template(self) -> str:
+        """The path template without the fixed query parameters."""
+        return self.path.split("?", 1)[0]
+
+    def key_parameter(self) -> Parameter | None:
+        """The parameter naming the resource: the first path parameter, else
+        a parameter marked as the key (``x-key``, ``x-key-pointer``)."""
+        return next(iter(self.path_parameters()), None) or next(
+            (p for p in self.parameters if p.key_pointer is not None), None
+        )
 
     def documented(self, status: int | None) -> dict[str, Media] | None:
         """The media documented for a status (exact, ``4XX``-style, or default)."""
@@ -191,25 +220,39 @@ class Interface:
                     continue
                 spec = item[method]
                 here = f"/paths/{escape_pointer_token(path)}/{method}"
+                kvp = self._kvp(spec.get("x-kvp"), f"{here}/x-kvp")
                 parameters = tuple(
-                    self._parameter(p, f"{here}/parameters/{i}")
+                    parameter
                     for i, p in enumerate([*shared, *spec.get("parameters", [])])
+                    if (parameter := self._parameter(p, f"{here}/parameters/{i}"))
+                    and not (parameter.location == "query" and parameter.name in kvp)
                 )
                 security = spec.get("security", global_security)
                 operation_id = spec.get("operationId", f"{method} {path}")
                 told = described.get(operation_id, {})
                 if "key_pointer" in told:
+                    # The key parameter: the path parameter, else the one the
+                    # document marks as the key (a key-value-pair read).
+                    keyed = [p for p in parameters if p.location == "path"] or [
+                        p for p in parameters if p.key_pointer is not None
+                    ]
                     parameters = tuple(
                         replace(p, key_pointer=told["key_pointer"])
-                        if p.location == "path"
+                        if p in keyed[:1]
                         else p
                         for p in parameters
                     )
+                # "/csw#GetRecordById": the suffix only tells operations apart.
+                sent = self.prefix + path.split("#", 1)[0]
+                if kvp:
+                    sent += "?" + urlencode(kvp)
                 found.append(
                     Operation(
                         id=operation_id,
                         method=method.upper(),
-                        path=self.prefix + path,
+                        path=sent,
+                        kvp=kvp,
+                        pointer=here,
                         role=told.get("role", spec.get("x-role")),
                         secured=bool(security) and any(bool(s) for s in security),
                         parameters=parameters,
@@ -236,6 +279,27 @@ class Interface:
                 )
         return found
 
+    def _kvp(self, node: Any, pointer: str) -> dict[str, str]:
+        """The fixed query parameters of ``x-kvp``: a mapping of names to values."""
+        if node is None:
+            return {}
+        if not isinstance(node, dict) or not node:
+            raise SchemaError(
+                f"{self.standard.interface}#{pointer}: x-kvp must be a mapping of"
+                " query parameter names to fixed values, e.g."
+                " {service: CSW, request: GetRecordById}"
+            )
+        fixed = {}
+        for name, value in node.items():
+            if not isinstance(value, str | int | float) or isinstance(value, bool):
+                raise SchemaError(
+                    f"{self.standard.interface}#{pointer}/{escape_pointer_token(str(name))}:"
+                    f" the value of {name!r} must be a string (a fixed query value),"
+                    f" not {value!r}"
+                )
+            fixed[str(name)] = str(value)
+        return fixed
+
     def _parameter(self, node: Any, pointer: str) -> Parameter:
         if isinstance(node, dict) and "$ref" in node:
             pointer = node["$ref"][1:]
@@ -245,6 +309,9 @@ class Interface:
         if node["in"] == "path":
             # By convention a path parameter names the member of the same name;
             # x-key-pointer says otherwise (a GeoJSON feature's "/id").
+            key = node.get("x-key-pointer", "/" + escape_pointer_token(node["name"]))
+        elif "x-key-pointer" in node or node.get("x-key") is True:
+            # A query parameter carrying the key (a key-value-pair read's "id").
             key = node.get("x-key-pointer", "/" + escape_pointer_token(node["name"]))
         return Parameter(
             name=node["name"],
@@ -266,7 +333,8 @@ class Interface:
             media[media_type.lower()] = Media(
                 type=media_type.lower(),
                 pointer=f"{at}/schema" if "schema" in spec else None,
-                xsd_element=spec.get("x-xsd-element"),
+                xsd_elements=_element_names(spec.get("x-xsd-element")),
+                at=at,
             )
         return media
 
@@ -346,6 +414,22 @@ def with_member(value: _J, pointer: str, new: JsonValue) -> _J:
     last = tokens[-1]
     node[int(last) if isinstance(node, list) else last] = new
     return result
+
+
+def _element_names(value: Any) -> tuple[str, ...]:
+    # One name or a list of them; anything else is kept as text for the
+    # registry check to name (it is no element of any schema).
+    if value is None:
+        return ()
+    if isinstance(value, list):
+        return tuple(str(v) for v in value)
+    return (str(value),)
+
+
+def clark(name: str) -> str:
+    """``{ns}Local`` as lxml writes it: ``Local`` alone when there is no namespace."""
+    namespace, local = split_clark(name)
+    return f"{{{namespace}}}{local}" if namespace else local
 
 
 def split_clark(name: str) -> tuple[str | None, str]:

@@ -33,9 +33,14 @@ class OwnerData(TypedDict):
 
 
 class BindingData(TypedDict):
-    """``[json]`` or ``[xml]``; the schema requires the last two for XML."""
+    """``[json]`` or ``[xml]``; the schema requires the last two for XML.
 
-    schema: str
+    ``[xml]`` names its XSD documents either as one ``schema`` or as a list
+    ``schemas`` (exactly one of the two); ``[json]`` always has ``schema``.
+    """
+
+    schema: NotRequired[str]
+    schemas: NotRequired[list[str]]
     requirement: str
     xsd_version: NotRequired[str]
     root: NotRequired[str]
@@ -159,10 +164,18 @@ class Binding:
     """How a standard is written down in one format (JSON Schema or XSD)."""
 
     format: str  # "json" or "xml"
-    path: Path
+    path: Path  # the first (for JSON, the only) schema document
     requirement: str
     xsd_version: str | None = None
     root: str | None = None
+    # Every XSD document of an XML binding, ``path`` first; the elements of all
+    # of them (and of what they import) are the binding's global elements.
+    paths: tuple[Path, ...] = ()
+
+    @property
+    def documents(self) -> tuple[Path, ...]:
+        """The binding's schema documents: ``paths``, or ``path`` alone."""
+        return self.paths or (self.path,)
 
 
 @dataclass(frozen=True, slots=True)
@@ -232,6 +245,11 @@ def _explain(error: ValidationError) -> str:
     where = "/".join(str(p) for p in error.absolute_path) or "(top level)"
     if error.validator == "additionalProperties":
         return f"at {where}: {unknown_keys(error)}"
+    if error.validator == "oneOf" and list(error.absolute_path) == ["xml"]:
+        return (
+            'at xml: name the XSD as schema = "record.xsd", or several as'
+            ' schemas = ["record.xsd", "exceptions.xsd"]; one of the two, not both'
+        )
     return f"at {where}: {error.message}"
 
 
@@ -322,12 +340,17 @@ def parse_manifest(path: Path, cache: ManifestCache | None = None) -> StandardVe
                 f"[{fmt}] requirement {spec['requirement']!r} is not among"
                 f" [[requirements]] ({', '.join(sorted(known)) or 'none'})"
             )
+        # The schema allows exactly one of "schema" and "schemas".
+        names = spec["schemas"] if "schemas" in spec else [spec.get("schema", "")]
+        key = "schemas" if "schemas" in spec else "schema"
+        paths = tuple(file(name, f"[{fmt}] {key}") for name in names)
         return Binding(
             format=fmt,
-            path=file(spec["schema"], f"[{fmt}] schema"),
+            path=paths[0],
             requirement=spec["requirement"],
             xsd_version=spec.get("xsd_version"),
             root=spec.get("root"),
+            paths=paths if len(paths) > 1 else (),
         )
 
     json_binding = binding("json", data.get("json"))

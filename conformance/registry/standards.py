@@ -264,7 +264,7 @@ class Registry:
             return value
 
     def by_namespace(self, namespace: str) -> list[StandardVersion]:
-        """The versions whose XSD binding has this target namespace, oldest first."""
+        """The versions with an XSD document of this target namespace, oldest first."""
         if self._namespaces is None:
             # Imported here: it loads lxml (~12 ms), which commands that only
             # list or read standards (standards list, report) do not need.
@@ -274,9 +274,11 @@ class Registry:
             for standard in self:
                 if standard.xml is None:
                     continue
-                ns = target_namespace(standard.xml.path)
-                if ns:
-                    index.setdefault(ns, []).append(standard)
+                # Every listed XSD document's namespace names the version.
+                for document in standard.xml.documents:
+                    ns = target_namespace(document)
+                    if ns and standard not in index.get(ns, []):
+                        index.setdefault(ns, []).append(standard)
             self._namespaces = index
         return list(self._namespaces.get(namespace, []))
 

@@ -22,7 +22,7 @@ import jsonschema
 from conformance.errors import ConformanceError, SchemaError
 from conformance.model import Finding, JsonValue, Outcome, Result, Severity
 from conformance.probing.conventions import convention_problems
-from conformance.probing.interfaces import ROLES, Interface, split_clark
+from conformance.probing.interfaces import ROLES, Interface, Media, Operation, clark
 from conformance.registry.integrity import integrity_problems
 from conformance.registry.manifest import MANIFEST_NAME, Example, StandardVersion
 from conformance.registry.standards import Registry
@@ -201,8 +201,12 @@ def interface_problems(registry: Registry, standard: StandardVersion) -> list[st
                 f"{name}: {operation.id}: x-role {operation.role!r} is not one of"
                 f" {', '.join(ROLES)}"
             )
-        if operation.role == "read" and not operation.path_parameters():
-            problems.append(f"{name}: {operation.id}: a read needs a path parameter")
+        if operation.role == "read" and operation.key_parameter() is None:
+            problems.append(
+                f"{name}#{operation.pointer}: {operation.id}: a read needs a key"
+                " parameter: a path parameter, or a query parameter marked"
+                " x-key: true (or given an x-key-pointer)"
+            )
         pointers += [p.pointer for p in operation.parameters if p.pointer]
         documented = [
             *operation.request.values(),
@@ -211,25 +215,66 @@ def interface_problems(registry: Registry, standard: StandardVersion) -> list[st
         for media in documented:
             if media.pointer:
                 pointers.append(media.pointer)
-            if media.xsd_element:
-                try:
-                    schema = xml_validator(registry, standard)
-                except SchemaError as exc:
-                    problems.append(str(exc))
-                    continue
-                namespace, local = split_clark(media.xsd_element)
-                clark = f"{{{namespace}}}{local}" if namespace else local
-                if clark not in schema.global_elements:
-                    problems.append(
-                        f"{name}: x-xsd-element {media.xsd_element!r} is not a global"
-                        f" element of {schema.path.name}"
-                    )
+            problems += _xsd_element_problems(registry, standard, name, media)
+    problems += _kvp_problems(name, interface.operations)
     for pointer in dict.fromkeys(pointers):
         try:
             interface.validator(pointer)
         except SchemaError as exc:
             problems.append(f"{name}#{pointer}: {exc}")
     problems += convention_problems(standard, interface)
+    return problems
+
+
+def _xsd_element_problems(
+    registry: Registry, standard: StandardVersion, name: str, media: Media
+) -> list[str]:
+    """Each x-xsd-element name that no XSD of the version (nor one it imports)
+    declares as a global element."""
+    if not media.xsd_elements:
+        return []
+    try:
+        schema = xml_validator(registry, standard)
+    except SchemaError as exc:
+        return [str(exc)]
+    known = schema.all_elements
+    problems = []
+    for element in media.xsd_elements:
+        if clark(element) in known:
+            continue
+        documents = ", ".join(p.name for p in schema.paths or (schema.path,))
+        problems.append(
+            f"{name}#{media.at}/x-xsd-element: {element!r} is not a global element"
+            f" of the version's XSDs ({documents}) or of a schema they import;"
+            f" the elements there are: {', '.join(sorted(known)) or 'none'}"
+        )
+    return problems
+
+
+def _kvp_problems(name: str, operations: tuple[Operation, ...]) -> list[str]:
+    """Key-value-pair operations must be told apart by their fixed parameters."""
+    problems = []
+    seen: dict[tuple[str, str, tuple[tuple[str, str], ...]], Operation] = {}
+    for operation in operations:
+        if "#" in operation.pointer.split("/")[2] and not operation.kvp:
+            problems.append(
+                f"{name}#{operation.pointer}: {operation.id}: a path key with a"
+                " #name suffix holds a key-value-pair operation, which needs x-kvp"
+                " (the fixed query parameters that select it, e.g."
+                " {service: CSW, request: GetRecordById})"
+            )
+        key = (
+            operation.method,
+            operation.template,
+            tuple(sorted(operation.kvp.items())),
+        )
+        other = seen.setdefault(key, operation)
+        if other is not operation:
+            problems.append(
+                f"{name}#{operation.pointer}: {operation.id} and {other.id} are both"
+                f" {operation.method} {operation.template} with the same fixed"
+                " parameters (x-kvp); give each its own x-kvp values"
+            )
     return problems
 
 

@@ -3,6 +3,9 @@
 Both load only files inside the registry (or a draft's own folder):
 ``xs:import`` and ``xs:include`` pointing elsewhere, or at the network,
 make the schema fail to compile with a message naming the location.
+A version may list several XSD documents (:func:`compile_xsd_set`): they
+are compiled together, and an element of any of them, or of a schema they
+import, may be the root of a document.
 :func:`load_xmlschema` gives the xmlschema component model of either XSD
 version, for the JSON/XML conversion in :mod:`conformance.validation.bindings`.
 """
@@ -66,74 +69,171 @@ class XsdSchema:
     namespace: str | None
     standard: str | None = None
     requirement: str | None = None
+    # The elements a payload of the standard may start with: those of the
+    # listed documents' own namespaces (ER-XML-4).
     global_elements: frozenset[str] = field(default_factory=frozenset)
+    # Every document the schema was compiled from, ``path`` first.
+    paths: tuple[Path, ...] = ()
+    # Every global element the compiled schema knows, imported ones too (an
+    # x-xsd-element may name them), with the document declaring it, so that
+    # an error inside an imported element names the document it breaks.
+    declared_in: dict[str, Path] = field(default_factory=dict)
+
+    @property
+    def all_elements(self) -> frozenset[str]:
+        """Every global element, of the listed documents and of what they import."""
+        return frozenset(self.declared_in) | self.global_elements
+
+    def document_of(self, element: str) -> Path:
+        """The schema document declaring a global element (``path`` if unknown)."""
+        return self.declared_in.get(element, self.path)
 
 
 def compile_xsd(path: Path, version: str, roots: Sequence[Path]) -> XsdSchema:
     """Compile an XSD of the given version, loading nothing outside ``roots``."""
-    _refuse_doctype(path)
+    return compile_xsd_set((path,), version, roots)
+
+
+def compile_xsd_set(
+    paths: Sequence[Path], version: str, roots: Sequence[Path]
+) -> XsdSchema:
+    """Compile several XSD documents of one version together.
+
+    Their global elements, and those of every schema they import or include,
+    are the roots a document may have. Each document is named by its own
+    ``targetNamespace``; two listed documents of one namespace are refused
+    (libxml2 would silently keep only the first): list one, and let it
+    ``xs:include`` the other.
+    """
+    if not paths:
+        raise SchemaError("no XSD document to compile")
+    for path in paths:
+        _refuse_doctype(path)
+    _refuse_shared_namespaces(paths)
     if version == "1.1":
-        return _compile_xmlschema(path, roots)
+        return _compile_xmlschema(paths, roots)
     resolver = _SandboxResolver(roots)
     parser = safe_parser()
     parser.resolvers.add(resolver)
+    first = paths[0]
+    where = first if len(paths) == 1 else ", ".join(str(p) for p in paths)
     try:
-        document = etree.parse(str(path), parser)
+        if len(paths) == 1:
+            document = etree.parse(str(first), parser)
+        else:
+            document = _wrapper(paths, parser)
         compiled = etree.XMLSchema(document)
     except (etree.XMLSchemaParseError, etree.XMLSyntaxError, OSError) as exc:
         if resolver.blocked:
-            raise SchemaError(_blocked_message(path, resolver.blocked)) from None
-        raise SchemaError(f"{path}: the XSD cannot be compiled: {exc}") from None
+            raise SchemaError(_blocked_message(first, resolver.blocked)) from None
+        raise SchemaError(f"{where}: the XSD cannot be compiled: {exc}") from None
     if resolver.blocked:
-        raise SchemaError(_blocked_message(path, resolver.blocked))
-    namespace = document.getroot().get("targetNamespace")
-    elements = frozenset(_global_elements(document, namespace, roots))
-    return XsdSchema(path, "1.0", "lxml", compiled, namespace, global_elements=elements)
+        raise SchemaError(_blocked_message(first, resolver.blocked))
+    declared = _global_elements(paths, roots)
+    return XsdSchema(
+        first,
+        "1.0",
+        "lxml",
+        compiled,
+        target_namespace_of(first),
+        global_elements=_own(declared, paths),
+        paths=tuple(paths),
+        declared_in=declared,
+    )
+
+
+def _own(declared: dict[str, Path], paths: Sequence[Path]) -> frozenset[str]:
+    """The declared elements in the namespace of one of the listed documents."""
+    namespaces = {target_namespace_of(p) for p in paths}
+    return frozenset(
+        name for name in declared if (etree.QName(name).namespace or None) in namespaces
+    )
+
+
+def _wrapper(
+    paths: Sequence[Path], parser: etree.XMLParser
+) -> etree._ElementTree[etree._Element]:
+    """A schema document that imports each listed one (includes one without a
+    namespace), placed beside the first so relative locations stay inside."""
+    xs = "http://www.w3.org/2001/XMLSchema"
+    root = etree.Element(f"{{{xs}}}schema", nsmap={"xs": xs})
+    for path in paths:
+        namespace = target_namespace_of(path)
+        location = path.resolve().as_uri()
+        if namespace is None:
+            etree.SubElement(root, f"{{{xs}}}include", schemaLocation=location)
+        else:
+            etree.SubElement(
+                root,
+                f"{{{xs}}}import",
+                namespace=namespace,
+                schemaLocation=location,
+            )
+    base = paths[0].resolve().parent / "(listed schemas).xsd"
+    return etree.fromstring(
+        etree.tostring(root), parser, base_url=base.as_uri()
+    ).getroottree()
+
+
+def target_namespace_of(path: Path) -> str | None:
+    """The ``targetNamespace`` of a schema document (``None`` if it has none)."""
+    try:
+        root = etree.parse(str(path), safe_parser()).getroot()
+    except (etree.XMLSyntaxError, OSError) as exc:
+        raise SchemaError(f"{path}: not a readable XSD: {exc}") from None
+    return root.get("targetNamespace") or None
+
+
+def _refuse_shared_namespaces(paths: Sequence[Path]) -> None:
+    by_namespace: dict[str | None, Path] = {}
+    for path in paths:
+        namespace = target_namespace_of(path)
+        other = by_namespace.get(namespace)
+        if other is not None and other.resolve() != path.resolve():
+            raise SchemaError(
+                f"{path}: lists a second XSD document for the namespace"
+                f" {namespace or '(none)'!r} (after {other.name}); list one"
+                " document per namespace and let it xs:include the other"
+            )
+        by_namespace[namespace] = path
 
 
 _XS = "{http://www.w3.org/2001/XMLSchema}"
 
 
-def _global_elements(
-    document: etree._ElementTree[etree._Element],
-    namespace: str | None,
-    roots: Sequence[Path],
-) -> set[str]:
-    """Top-level elements of a schema document and of those it includes.
+def _global_elements(paths: Sequence[Path], roots: Sequence[Path]) -> dict[str, Path]:
+    """Top-level elements of schema documents and of those they include or import,
+    each with the document declaring it.
 
-    An interface version's XSD may only ``xs:include`` the previous one, so
-    its elements live in the included document (same namespace).
+    An interface version's XSD may ``xs:include`` the previous one (same
+    namespace), and a record's XSD may import another namespace's (an
+    exception report): both are elements a document may start with.
     """
-    found: set[str] = set()
-    pending = [document]
-    seen: set[str] = set()
+    found: dict[str, Path] = {}
+    pending = [p.resolve() for p in reversed(paths)]
+    seen: set[Path] = set()
     allowed = [r.resolve() for r in roots]
     while pending:
-        current = pending.pop()
-        root = current.getroot()
-        found.update(
-            etree.QName(namespace, name).text
-            for e in root.iterfind(f"{_XS}element")
-            if (name := e.get("name"))
-        )
-        base = Path(current.docinfo.URL or "").parent
-        for include in [
-            *root.iterfind(f"{_XS}include"),
-            *root.iterfind(f"{_XS}redefine"),
-        ]:
-            location = include.get("schemaLocation")
-            if not location:
-                continue
-            target = (base / unquote(urlparse(location).path)).resolve()
-            if str(target) in seen or not any(
-                target.is_relative_to(a) for a in allowed
-            ):
-                continue
-            seen.add(str(target))
-            try:
-                pending.append(etree.parse(str(target), safe_parser()))
-            except (etree.XMLSyntaxError, OSError):
-                continue
+        path = pending.pop()
+        if path in seen or not any(path.is_relative_to(a) for a in allowed):
+            continue
+        seen.add(path)
+        try:
+            root = etree.parse(str(path), safe_parser()).getroot()
+        except (etree.XMLSyntaxError, OSError):
+            continue  # compiling has reported it
+        namespace = root.get("targetNamespace") or None
+        for element in root.iterfind(f"{_XS}element"):
+            if name := element.get("name"):
+                found.setdefault(etree.QName(namespace, name).text, path)
+        # An included document takes the includer's namespace (a "chameleon"
+        # include has none of its own); an imported one keeps its own.
+        for kind in ("include", "redefine", "override", "import"):
+            for reference in root.iterfind(f"{_XS}{kind}"):
+                location = reference.get("schemaLocation")
+                if location and urlparse(location).scheme in ("", "file"):
+                    target = path.parent / unquote(urlparse(location).path)
+                    pending.append(target.resolve())
     return found
 
 
@@ -177,17 +277,25 @@ class _SandboxFiles(urllib.request.FileHandler):
         return super().file_open(req)
 
 
-def load_xmlschema(path: Path, version: str, roots: Sequence[Path]) -> XMLSchemaBase:
+def load_xmlschema(
+    path: Path,
+    version: str,
+    roots: Sequence[Path],
+    *,
+    also: Sequence[Path] = (),
+) -> XMLSchemaBase:
     """An xmlschema schema of XSD ``version``, loading nothing outside ``roots``.
 
-    ``XMLSchema11`` for ``"1.1"``, else ``XMLSchema10``; a :class:`SchemaError`
-    names what cannot be loaded or compiled.
+    ``XMLSchema11`` for ``"1.1"``, else ``XMLSchema10``; ``also`` names more
+    documents compiled with ``path`` (a version's other listed XSDs). A
+    :class:`SchemaError` names what cannot be loaded or compiled.
     """
     # Imported here: xmlschema takes ~120 ms to import and only XSD 1.1 and the
     # JSON/XML bindings need it, not every run that validates XML.
     import xmlschema
 
-    _refuse_doctype(path)
+    for document in (path, *also):
+        _refuse_doctype(document)
     allowed = [r.resolve() for r in roots]
     blocked: list[str] = []
 
@@ -210,7 +318,7 @@ def load_xmlschema(path: Path, version: str, roots: Sequence[Path]) -> XMLSchema
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # failed imports are reported below
             compiled = schema_class(
-                str(path),
+                [str(p) for p in (path, *also)] if also else str(path),
                 allow="local",
                 defuse="always",
                 uri_mapper=sandbox,
@@ -228,16 +336,28 @@ def load_xmlschema(path: Path, version: str, roots: Sequence[Path]) -> XMLSchema
     return compiled
 
 
-def _compile_xmlschema(path: Path, roots: Sequence[Path]) -> XsdSchema:
-    compiled = load_xmlschema(path, "1.1", roots)
-    elements = frozenset(compiled.elements[name].name for name in compiled.elements)
+def _compile_xmlschema(paths: Sequence[Path], roots: Sequence[Path]) -> XsdSchema:
+    compiled = load_xmlschema(paths[0], "1.1", roots, also=paths[1:])
+    allowed = [r.resolve() for r in roots]
+    declared: dict[str, Path] = {}
+    # The global maps also hold the XSD meta-schemas; only the registry's own
+    # documents (the listed ones and what they import) declare roots.
+    for name, component in compiled.maps.elements.items():
+        url = getattr(getattr(component, "schema", None), "url", None)
+        if not url or not name:
+            continue
+        where = Path(url2pathname(urlparse(url).path)).resolve()
+        if any(where.is_relative_to(a) for a in allowed):
+            declared.setdefault(name, where)
     return XsdSchema(
-        path,
+        paths[0],
         "1.1",
         "xmlschema",
         compiled,
         compiled.target_namespace or None,
-        global_elements=elements,
+        global_elements=_own(declared, paths),
+        paths=tuple(paths),
+        declared_in=declared,
     )
 
 

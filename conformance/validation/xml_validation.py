@@ -10,7 +10,7 @@ from __future__ import annotations
 import copy
 import re
 from collections import Counter, deque
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from itertools import islice
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, cast
@@ -40,6 +40,7 @@ from conformance.registry.standards import Registry
 from conformance.validation.xml_schemas import (
     XsdSchema,
     compile_xsd,
+    compile_xsd_set,
     libxml_rule,
     xmlschema_rule,
 )
@@ -66,14 +67,17 @@ def _tidy(message: str) -> str:
 
 
 def xml_validator(registry: Registry, standard: StandardVersion) -> XsdSchema:
-    """The compiled XSD of a standard's XML binding, built once per process."""
+    """The compiled XSDs of a standard's XML binding, built once per process.
+
+    A binding listing several documents gives one schema of them all.
+    """
     if standard.xml is None:
         raise SchemaError(f"{standard.ref} has no XML binding")
     binding = standard.xml
 
     def build() -> XsdSchema:
-        schema = compile_xsd(
-            binding.path, binding.xsd_version or "1.0", [registry.root]
+        schema = compile_xsd_set(
+            binding.documents, binding.xsd_version or "1.0", [registry.root]
         )
         schema.standard = standard.ref
         schema.requirement = binding.requirement
@@ -107,13 +111,17 @@ def validate_xml(
     *,
     limits: XmlLimits = DEFAULT_LIMITS,
     max_findings: int = DEFAULT_MAX_FINDINGS,
+    roots: Collection[str] | None = None,
 ) -> list[Finding]:
     """Validate one XML document against a compiled XSD; never raises on bad input.
 
-    Past ``max_findings``, the rest are counted in one final finding.
+    ``roots`` (Clark names) are the elements the document may start with:
+    by default the schema's own global elements (ER-XML-4); a reply
+    documented as elements of an imported schema names them. Past
+    ``max_findings``, the rest are counted in one final finding.
     """
     cap = FindingCap(max_findings)
-    check_xml(data, schema, cap, limits=limits)
+    check_xml(data, schema, cap, limits=limits, roots=roots)
     return cap.findings()
 
 
@@ -123,12 +131,13 @@ def check_xml(
     cap: FindingCap,
     *,
     limits: XmlLimits = DEFAULT_LIMITS,
+    roots: Collection[str] | None = None,
 ) -> None:
     """:func:`validate_xml`, giving the findings to ``cap``."""
     parsed = parse_xml(data, limits=limits)
     cap.extend(parsed.findings)
     if parsed.ok and parsed.tree is not None:
-        _check_tree(parsed.tree, schema, cap)
+        _check_tree(parsed.tree, schema, cap, roots)
 
 
 def validate_tree(
@@ -140,11 +149,19 @@ def validate_tree(
     return cap.findings()
 
 
-def _check_tree(tree: _Tree, schema: XsdSchema, cap: FindingCap) -> None:
+def _check_tree(
+    tree: _Tree,
+    schema: XsdSchema,
+    cap: FindingCap,
+    roots: Collection[str] | None = None,
+) -> None:
     root = tree.getroot()
-    if root.tag not in schema.global_elements:
-        cap.add(_unknown_root(root, schema))
+    allowed = schema.global_elements if roots is None else roots
+    if root.tag not in allowed:
+        cap.add(_unknown_root(root, schema, allowed))
         return
+    # Errors inside an imported element name the document declaring it.
+    document = schema.document_of(str(root.tag)).name
     compiled = schema.compiled
     if isinstance(compiled, etree.XMLSchema):  # the engine is lxml
         if compiled.validate(tree):
@@ -153,12 +170,14 @@ def _check_tree(tree: _Tree, schema: XsdSchema, cap: FindingCap) -> None:
         # libxml2 has logged every error; only those kept are located.
         namer = PathNamer()
         room = cap.room
+        known = _Prefixes(tree)
         cap.extend(
-            _from_libxml(entry, tree, schema, namer) for entry in islice(log, room)
+            _from_libxml(entry, tree, schema, namer, document=document, known=known)
+            for entry in islice(log, room)
         )
         cap.omit(Severity.ERROR, max(len(log) - room, 0))
         return
-    _xmlschema_findings(tree, schema, compiled, cap)
+    _xmlschema_findings(tree, schema, compiled, cap, document=document)
 
 
 def _xmlschema_findings(
@@ -166,6 +185,8 @@ def _xmlschema_findings(
     schema: XsdSchema,
     compiled: XMLSchemaBase,
     cap: FindingCap,
+    *,
+    document: str | None = None,
 ) -> None:
     """xmlschema's errors as findings, kept even if it stops on a value.
 
@@ -184,7 +205,7 @@ def _xmlschema_findings(
             extra_validator=_strict_lexical_form,
         ):
             if cap.room:
-                cap.add(_from_xmlschema(error, schema, namer))
+                cap.add(_from_xmlschema(error, schema, namer, document))
             else:
                 cap.omit(Severity.ERROR)
     except ArithmeticError as exc:
@@ -295,16 +316,27 @@ def _unrepresentable(
     )
 
 
-def _unknown_root(root: etree._Element, schema: XsdSchema) -> Finding:
-    expected = ", ".join(sorted(_CLARK.sub("", e) for e in schema.global_elements))
+def _unknown_root(
+    root: etree._Element, schema: XsdSchema, allowed: Collection[str]
+) -> Finding:
     qname = etree.QName(root)
-    return Finding(
-        message=(
+    if allowed is schema.global_elements:
+        expected = ", ".join(sorted(_CLARK.sub("", e) for e in allowed))
+        message = (
             f"the root element {quoted(qname.localname)} in namespace"
             f" {quoted(qname.namespace or '(none)')} is not declared by"
             f" {schema.standard or schema.path.name} (namespace"
             f" {quoted(schema.namespace or '(none)')}); expected one of: {expected}"
-        ),
+        )
+    else:
+        # The caller names the elements expected here (an interface's
+        # documented reply elements), each with its namespace.
+        message = (
+            f"the root element {{{qname.namespace or ''}}}{qname.localname} is not"
+            f" one of the elements expected here: {', '.join(sorted(allowed))}"
+        )
+    return Finding(
+        message=message,
         rule=XML_UNKNOWN_ROOT[1],
         xpath="/" + qname.localname,
         line=root.sourceline,
@@ -313,17 +345,66 @@ def _unknown_root(root: etree._Element, schema: XsdSchema) -> Finding:
     )
 
 
-def _node_for(entry: etree._LogEntry, tree: _Tree) -> etree._Element | None:
-    """The element a libxml2 error is about, looked up by the error's path."""
+def _node_for(
+    entry: etree._LogEntry, tree: _Tree, known: _Prefixes | None = None
+) -> etree._Element | None:
+    """The element a libxml2 error is about, looked up by the error's path.
+
+    libxml2 writes the path with the prefixes the document itself uses,
+    wherever they are declared: an element of an imported schema often
+    declares its own (``<ows:ExceptionReport xmlns:ows=...>`` inside a
+    record), so every prefix of the document is offered, the first
+    declaration of each winning. Should a prefix be bound twice to
+    different namespaces and the path then miss, its longest prefix that
+    names an element is the location: coarser, never empty.
+    """
     if not entry.path:
         return None
-    # libxml2 writes the path with the document's own prefixes.
-    prefixes = {k: v for k, v in tree.getroot().nsmap.items() if k}
+    found = _lookup(
+        tree, entry.path, {k: v for k, v in tree.getroot().nsmap.items() if k}
+    )
+    if found is not None:
+        return found
+    prefixes = (known or _Prefixes(tree)).every()
+    steps = entry.path.split("/")
+    while len(steps) > 1:
+        found = _lookup(tree, "/".join(steps), prefixes)
+        if found is not None:
+            return found
+        steps.pop()
+    return None
+
+
+class _Prefixes:
+    """Every prefix a document declares, the first declaration winning.
+
+    Found once per validated document, and only when an error path needs
+    more than the root's prefixes: a document with thousands of errors asks
+    for them on each.
+    """
+
+    def __init__(self, tree: _Tree) -> None:
+        self.tree = tree
+        self._every: dict[str, str] | None = None
+
+    def every(self) -> dict[str, str]:
+        if self._every is None:
+            found: dict[str, str] = {}
+            for element in self.tree.iter():
+                if isinstance(element.tag, str):
+                    for prefix, uri in element.nsmap.items():
+                        if prefix and uri:
+                            found.setdefault(prefix, uri)
+            self._every = found
+        return self._every
+
+
+def _lookup(tree: _Tree, path: str, prefixes: dict[str, str]) -> etree._Element | None:
     try:
-        nodes = tree.xpath(entry.path, namespaces=prefixes)
+        nodes = tree.xpath(path, namespaces=prefixes)
     except etree.XPathError:
         return None
-    if nodes and isinstance(nodes[0], etree._Element):
+    if isinstance(nodes, list) and nodes and isinstance(nodes[0], etree._Element):
         return nodes[0]
     return None
 
@@ -336,9 +417,11 @@ def _from_libxml(
     *,
     xpath: str | None = None,
     line: int | None = None,
+    document: str | None = None,
+    known: _Prefixes | None = None,
 ) -> Finding:
     if xpath is None:
-        node = _node_for(entry, tree)
+        node = _node_for(entry, tree, known)
         if node is None:
             xpath = None
         else:
@@ -349,14 +432,17 @@ def _from_libxml(
         xpath=xpath,
         line=line or entry.line or None,
         column=entry.column or None,
-        schema_location=schema.path.name,
+        schema_location=document or schema.path.name,
         requirement=schema.requirement,
         standard=schema.standard,
     )
 
 
 def _from_xmlschema(
-    error: XMLSchemaValidationError, schema: XsdSchema, namer: PathNamer
+    error: XMLSchemaValidationError,
+    schema: XsdSchema,
+    namer: PathNamer,
+    document: str | None = None,
 ) -> Finding:
     element = error.elem
     line = getattr(element, "sourceline", None) if element is not None else None
@@ -371,7 +457,7 @@ def _from_xmlschema(
         rule=xmlschema_rule(error),
         xpath=xpath,
         line=line,
-        schema_location=schema.path.name,
+        schema_location=document or schema.path.name,
         requirement=schema.requirement,
         standard=schema.standard,
     )
@@ -444,7 +530,7 @@ def _stream_libxml(
                     root = element
                     cap.extend(schema_location_notes(element))
                     if element.tag not in schema.global_elements:
-                        cap.add(_unknown_root(element, schema))
+                        cap.add(_unknown_root(element, schema, schema.global_elements))
                         return
                 continue
             depth -= 1
@@ -506,8 +592,9 @@ def _validate_record(
     tree = etree.ElementTree(alone)
     root_name = etree.QName(root).localname if root is not None else ""
     record = []
+    known = _Prefixes(tree)
     for entry in islice(compiled.error_log, room):
-        node = _node_for(entry, tree)
+        node = _node_for(entry, tree, known)
         original = _same_place(node, alone, element) if node is not None else element
         steps = readable_path(node if node is not None else alone).split("/")[1:]
         steps[0] = f"{steps[0]}[{position}]"

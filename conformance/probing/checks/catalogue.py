@@ -29,7 +29,7 @@ from conformance.probing.checks.context import (
 )
 from conformance.probing.conventions import Pagination
 from conformance.probing.http import Exchange, WriteRefused, is_loopback
-from conformance.probing.interfaces import Media, Operation, member_at, split_clark
+from conformance.probing.interfaces import Media, Operation, clark, member_at
 from conformance.registry.manifest import Status
 from conformance.validation.json_validation import (
     JsonValidator,
@@ -166,31 +166,33 @@ def _body_findings(
 def _media_findings(
     ctx: CheckContext, media: Media, exchange: Exchange
 ) -> list[Finding]:
-    """The body against one documented media type's schema or XSD element."""
-    if media.xsd_element:
-        return _xml_findings(ctx, exchange, media.xsd_element)
+    """The body against one documented media type's schema or XSD elements."""
+    if media.xsd_elements:
+        return _xml_findings(ctx, exchange, media.xsd_elements)
     if media.pointer is None:
         return []
     validator = ctx.service.interface.validator(media.pointer)
     return validate_json(exchange.body, validator)
 
 
-def _xml_findings(ctx: CheckContext, exchange: Exchange, element: str) -> list[Finding]:
-    schema = xml_validator(ctx.service.registry, ctx.service.standard)
-    findings = validate_xml(exchange.body, schema)
-    namespace, local = split_clark(element)
-    if not findings:
-        parsed = parse_xml(exchange.body)
-        assert parsed.tree is not None  # it was read to be validated
+def _xml_findings(
+    ctx: CheckContext, exchange: Exchange, elements: tuple[str, ...]
+) -> list[Finding]:
+    """The reply against the documented XSD elements: its root must be one of
+    them (of the version's XSDs or of a schema they import), and valid."""
+    documented = frozenset(clark(e) for e in elements)
+    parsed = parse_xml(exchange.body)
+    if parsed.ok and parsed.tree is not None:
         root = etree.QName(parsed.tree.getroot())
-        if (root.namespace, root.localname) != (namespace, local):
-            findings.append(
+        if root.text not in documented:
+            return [
                 ctx.finding(
-                    f"the XML root is {{{root.namespace}}}{root.localname}; the"
-                    f" interface documents {element}"
+                    f"the XML root is {{{root.namespace or ''}}}{root.localname};"
+                    f" the interface documents {' or '.join(elements)}"
                 )
-            )
-    return findings
+            ]
+    schema = xml_validator(ctx.service.registry, ctx.service.standard)
+    return validate_xml(exchange.body, schema, roots=documented)
 
 
 def _error_findings(
@@ -225,7 +227,7 @@ def _error_findings(
             )
         ]
     media = documented.get(media_type) if documented else None
-    if media is not None and (media.pointer or media.xsd_element):
+    if media is not None and (media.pointer or media.xsd_elements):
         found = _media_findings(ctx, media, exchange)
     elif problem and (validator := _rfc9457(ctx)) is not None:
         found = validate_json(exchange.body, validator)
@@ -423,7 +425,7 @@ def json_body(ctx: CheckContext) -> list[Finding]:
             " which the interface does not document; the content-type check"
             " reports that"
         )
-    if documented.pointer is None and not documented.xsd_element:
+    if documented.pointer is None and not documented.xsd_elements:
         raise NotApplicable(
             f"the interface documents no schema for {exchange.status}"
             f" {exchange.media_type} of {operation.id}"
@@ -433,7 +435,7 @@ def json_body(ctx: CheckContext) -> list[Finding]:
 
 def _xml_media(operation: Operation) -> Media:
     media = (operation.documented(200) or {}).get(XML)
-    if media is None or not media.xsd_element:
+    if media is None or not media.xsd_elements:
         raise NotApplicable(f"{operation.id} does not offer {XML}")
     return media
 
@@ -455,8 +457,7 @@ def xml_body(ctx: CheckContext) -> list[Finding]:
             f"{_status_text(exchange)} with {exchange.media_type}; the"
             " content-negotiation check reports that"
         )
-    assert media.xsd_element is not None  # _xml_media refuses media without one
-    return _xml_findings(ctx, exchange, media.xsd_element)
+    return _xml_findings(ctx, exchange, media.xsd_elements)
 
 
 @check(

@@ -7,7 +7,7 @@ import random
 import string
 from dataclasses import dataclass, field
 from typing import Unpack
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 from conformance.model import Evidence, Finding, JsonValue, Severity
 from conformance.probing.conventions import Conventions
@@ -111,20 +111,30 @@ class CheckContext:
     def path(
         self, operation: Operation | None = None, *, which: str = "existing"
     ) -> str:
-        """The operation's path with its path parameters filled from test data."""
+        """The operation's path with its path parameters filled from test data.
+
+        A key carried in a query parameter (a key-value-pair read's ``id``)
+        is added to the query, after the operation's fixed parameters.
+        """
         operation = operation or self.operation
         assert operation is not None
         target = self.service.target
         data = target.existing if which == "existing" else target.missing
         path = operation.path
-        for parameter in operation.path_parameters():
+        key = operation.key_parameter()
+        query = [key] if key is not None and key.location == "query" else []
+        for parameter in [*operation.path_parameters(), *query]:
             values = data.get(parameter.name)
             if not values:
                 raise Skip(
                     f"the profile's test_data.{which} has no {parameter.name!r} for"
                     f" {operation.method} {operation.path}; add one to run this check"
                 )
-            path = path.replace(f"{{{parameter.name}}}", quote(values[0], safe=""))
+            if parameter.location == "query":
+                pair = urlencode({parameter.name: values[0]})
+                path += ("&" if "?" in path else "?") + pair
+            else:
+                path = path.replace(f"{{{parameter.name}}}", quote(values[0], safe=""))
         return path
 
     def operation_with_role(self, role: str) -> Operation:
@@ -191,11 +201,10 @@ class CheckContext:
         return bodies
 
     def key_pointer(self) -> str | None:
-        """Where a resource's key is: the read operation's path parameter."""
+        """Where a resource's key is: the read operation's key parameter."""
         reads = self.service.interface.by_role("read")
-        if not reads or not reads[0].path_parameters():
-            return None
-        return reads[0].path_parameters()[0].key_pointer
+        key = reads[0].key_parameter() if reads else None
+        return key.key_pointer if key is not None else None
 
     def with_fresh_key(
         self,
@@ -221,11 +230,11 @@ class CheckContext:
 
     def _valid_key(self, value: str) -> bool:
         reads = self.service.interface.by_role("read")
-        parameters = reads[0].path_parameters() if reads else []
-        if not parameters or parameters[0].pointer is None:
+        key = reads[0].key_parameter() if reads else None
+        if key is None or key.pointer is None:
             return True
         try:
-            validator = self.service.interface.validator(parameters[0].pointer)
+            validator = self.service.interface.validator(key.pointer)
             return validator.is_valid(value)
         except Exception:  # a key we cannot check is still worth trying
             return True

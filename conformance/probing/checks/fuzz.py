@@ -16,7 +16,7 @@ import json
 import random
 import time
 from dataclasses import dataclass, field
-from urllib.parse import quote
+from urllib.parse import parse_qsl, quote, urlencode, urlsplit
 
 from hypothesis import HealthCheck, Phase, Verbosity, given, settings
 from hypothesis import seed as with_seed
@@ -86,9 +86,10 @@ def _parameter_strategy(
     from conformance.strategies.mutations import mutations_here
 
     interface = ctx.service.interface
-    parameters = operation.path_parameters() or [
-        p for p in operation.parameters if p.name == "limit"
-    ]
+    key = operation.key_parameter()
+    parameters = (
+        [key] if key else [p for p in operation.parameters if p.name == "limit"]
+    )
     parameter = parameters[0] if parameters else None
     if parameter is None or parameter.pointer is None:
         raise NotApplicable(f"{operation.id} has no parameter to fuzz")
@@ -159,6 +160,29 @@ def _boundary_requests(
         for case in cases
         if case.valid == valid
     ]
+
+
+def _missing_fixed_parameter(ctx: CheckContext, operation: Operation) -> Request | None:
+    """A request lacking one of a key-value-pair operation's fixed parameters
+    that was not refused with a 4xx (``None`` when every one was).
+
+    No operation of the interface answers such a request, so it is an
+    invalid one. Only the status is judged here, so that a refusal in a
+    form the error checks dislike does not hide a request answered 200.
+    """
+    if not operation.kvp:
+        return None
+    try:
+        full = urlsplit(ctx.path(operation))
+    except Skip:
+        return None
+    pairs = parse_qsl(full.query, keep_blank_values=True)
+    for name in operation.kvp:
+        query = urlencode([p for p in pairs if p[0] != name])
+        request = Request(operation.method, full._replace(query=query).geturl())
+        if not 400 <= _status(_send(ctx, request)) < 500:
+            return request
+    return None
 
 
 def _send(ctx: CheckContext, request: Request) -> Exchange:
@@ -236,7 +260,19 @@ def _fuzz(ctx: CheckContext, valid: bool) -> list[Finding]:
             ctx.notes["fuzz"] = {"replayed": str(path), "seed": fuzz.seed}
             ctx.exchanges[:] = ctx.exchanges[before:]  # the case's requests only
             return found
-    # 2. Deterministic boundary cases, before anything random.
+    # 2. Deterministic cases, before anything random: a key-value-pair request
+    # without one of its fixed parameters, then boundary cases.
+    missing = None if valid else _missing_fixed_parameter(ctx, operation)
+    if missing is not None:
+        return _keep(
+            ctx,
+            fuzz,
+            rule=rule,
+            operation=operation,
+            request=missing,
+            findings=[],
+            shrunk=False,
+        )
     for request in _boundary_requests(ctx, operation, valid):
         found = attempt(request)
         if found:
