@@ -425,7 +425,12 @@ def json_body(ctx: CheckContext) -> list[Finding]:
             " which the interface does not document; the content-type check"
             " reports that"
         )
-    if documented.pointer is None and not documented.xsd_elements:
+    if documented.xsd_elements and documented.pointer is None:
+        raise NotApplicable(
+            f"{_status_text(exchange)} with {exchange.media_type}: an XML body,"
+            " which xml-body judges"
+        )
+    if documented.pointer is None:
         raise NotApplicable(
             f"the interface documents no schema for {exchange.status}"
             f" {exchange.media_type} of {operation.id}"
@@ -444,7 +449,7 @@ def _xml_media(operation: Operation) -> Media:
     "xml-body",
     title="XML bodies are valid against the documented XSD element",
     requirement="ER-HTTP-12",
-    conformance_class="content",
+    conformance_class="core",
     roles=("read",),
 )
 def xml_body(ctx: CheckContext) -> list[Finding]:
@@ -497,6 +502,8 @@ def same_data(ctx: CheckContext) -> list[Finding]:
     operation = ctx.operation
     assert operation is not None
     _xml_media(operation)
+    if JSON not in (operation.documented(200) or {}):
+        raise NotApplicable(f"{operation.id} does not offer {JSON} beside XML")
     as_json = ctx.send("GET", ctx.path(operation), accept=JSON)
     as_xml = ctx.send("GET", ctx.path(operation), accept=XML)
     if as_json.status != 200 or as_xml.status != 200 or as_xml.media_type != XML:
