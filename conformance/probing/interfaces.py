@@ -46,6 +46,9 @@ class Parameter:
     required: bool
     pointer: str | None
     key_pointer: str | None = None  # for path parameters: the member they name
+    style: str | None = None  # as declared; parameters.style_of gives the default
+    explode: bool | None = None
+    examples: tuple[JsonValue, ...] = ()  # ``example`` and ``examples.*.value``
 
 
 @dataclass(frozen=True)
@@ -200,12 +203,21 @@ class Interface:
             # By convention a path parameter names the member of the same name;
             # x-key-pointer says otherwise (a GeoJSON feature's "/id").
             key = node.get("x-key-pointer", "/" + escape_pointer_token(node["name"]))
+        examples = [node["example"]] if "example" in node else []
+        examples += [
+            e["value"]
+            for e in (node.get("examples") or {}).values()
+            if isinstance(e, dict) and "value" in e
+        ]
         return Parameter(
             name=node["name"],
             location=node["in"],
             required=bool(node.get("required", node["in"] == "path")),
             pointer=schema,
             key_pointer=key,
+            style=node.get("style"),
+            explode=node.get("explode"),
+            examples=tuple(examples),
         )
 
     def _content(self, node: Any, pointer: str) -> dict[str, Media]:
