@@ -35,8 +35,10 @@ _DEFAULT_STYLE = {
     "header": "simple",
     "cookie": "form",
 }
-_NUMBER = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?")
-_INTEGER = re.compile(r"-?(?:0|[1-9][0-9]*)")
+# Numbers as a server reads them from text: leading zeros are let pass
+# (``007`` is seven to most parsers), so they are never called invalid.
+_NUMBER = re.compile(r"-?[0-9]+(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?")
+_INTEGER = re.compile(r"-?[0-9]+")
 # What a header field value may be as sent: visible ASCII with inner spaces
 # (RFC 9110 §5.5; leading and trailing white space is not part of the value,
 # and obsolete non-ASCII text is left out), or nothing.
@@ -327,9 +329,9 @@ def sendable(parameter: Parameter, text: str) -> bool:
 
 def text_mutations(text: str) -> list[str]:
     """Texts near a valid one that often break a schema: for an integer
-    ``12a``, ``12.5``, a leading zero; for a pattern a character too many or
-    too few; nothing at all."""
-    found = [text + "a", text + ".5", "", "-" + text, "0" + text, text[:-1]]
+    ``12a``, ``12.5``, a minus; for a pattern a character too many or too
+    few; nothing at all."""
+    found = [text + "a", text + ".5", "", "-" + text, text[:-1]]
     if text:
         found += [text + text[-1], "!" + text]
     return list(dict.fromkeys(found))
