@@ -7,10 +7,12 @@ request it sends is kept as evidence by the context.
 
 from __future__ import annotations
 
+import contextlib
 import re
 import statistics
 import uuid
 from collections.abc import Iterator
+from dataclasses import replace
 from typing import TypedDict, Unpack, cast
 
 from lxml import etree
@@ -81,15 +83,21 @@ class _MainOptions(TypedDict, total=False):
 def _main_request(
     ctx: CheckContext, operation: Operation, **options: Unpack[_MainOptions]
 ) -> Exchange:
-    """The operation's ordinary request: read an existing resource, list, create."""
+    """The operation's ordinary request: read an existing resource, list, create.
+
+    Every required parameter is filled (:meth:`CheckContext.path`); a list
+    asks for a short page when it documents an optional ``limit``.
+    """
     if operation.role == "read":
         return ctx.send("GET", ctx.path(operation), **options)
     if operation.role == "list":
-        return ctx.send("GET", operation.path, params={"limit": 2}, **options)
+        limit = operation.parameter("limit")
+        short = {"limit": 2} if limit is not None and not limit.required else None
+        return ctx.send("GET", ctx.path(operation), params=short, **options)
     if operation.role == "create":
         try:
             return ctx.send(
-                "POST", operation.path, json_body=ctx.valid_body(), **options
+                "POST", ctx.path(operation), json_body=ctx.valid_body(), **options
             )
         except WriteRefused as exc:
             raise Skip(str(exc)) from None
@@ -539,37 +547,85 @@ def problem_details(ctx: CheckContext) -> list[Finding]:
     title="Error replies leak no stack trace, path, SQL or server internals",
     requirement="ER-HTTP-6",
     conformance_class="errors",
-    roles=("read",),
+    roles=("read", "list", "create", "get"),
 )
 def no_internals(ctx: CheckContext) -> list[Finding]:
     operation = ctx.operation
     assert operation is not None
-    standard = ctx.service.standard
     replies = [
-        ctx.send("GET", ctx.path(operation, which="missing")),
-        ctx.send(
-            "GET",
-            ctx.path(operation),
-            headers={"Accept-Standard": f"{standard.id}@{standard.version.major + 1}"},
-        ),
+        exchange for exchange in _error_replies(ctx, operation) if exchange.status
     ]
-    if operation.secured:
-        replies.append(ctx.send("GET", ctx.path(operation), auth="not-a-valid-token"))
-    found = []
-    for exchange in replies:
-        if exchange.status is None or exchange.status < 400:
-            continue
-        text = exchange.body.decode("utf-8", "replace")
-        headers = " ".join(f"{k}: {v}" for k, v in exchange.response_headers.items())
-        for pattern, what in _LEAKS:
-            match = pattern.search(text) or pattern.search(headers)
-            if match:
-                found.append(
-                    ctx.finding(
-                        f"{_status_text(exchange)} and its reply discloses {what}:"
-                        f" {match.group(0)[:120]!r}"
-                    )
+    errors = [e for e in replies if e.status is not None and e.status >= 400]
+    if not errors:
+        raise Skip(
+            f"none of the {len(replies)} requests meant to provoke an error of"
+            f" {operation.id} got one; no error reply to look at"
+        )
+    return [finding for exchange in errors for finding in leak_findings(ctx, exchange)]
+
+
+def _error_replies(ctx: CheckContext, operation: Operation) -> Iterator[Exchange]:
+    """Requests that should fail: an unknown resource, another version, a
+    wrong token, each parameter with an invalid value, an unreadable body."""
+    standard = ctx.service.standard
+    other = {"Accept-Standard": f"{standard.id}@{standard.version.major + 1}"}
+    if operation.method != "GET":
+        # A write is provoked with a body no service can store.
+        unreadable: dict[str, str] = {"Content-Type": JSON}
+        try:
+            path = ctx.path(operation)
+            yield ctx.send(operation.method, path, body=b"{", headers=unreadable)
+            if operation.secured:
+                yield ctx.send(
+                    operation.method,
+                    path,
+                    body=b"{",
+                    headers=unreadable,
+                    auth="not-a-valid-token",
                 )
+        except WriteRefused as exc:
+            raise Skip(str(exc)) from None
+        return
+    with contextlib.suppress(Skip):  # without test data, the others still run
+        if operation.role == "read":
+            yield ctx.send("GET", ctx.path(operation, which="missing"))
+    try:
+        path = ctx.path(operation)
+    except Skip:
+        return
+    yield ctx.send("GET", path, headers=other)
+    if operation.secured:
+        yield ctx.send("GET", path, auth="not-a-valid-token")
+    for parameter in operation.parameters:
+        broken = ctx.broken_request(operation, parameter)
+        if broken is not None:
+            yield ctx.send("GET", broken[0], headers=broken[1])
+
+
+def leak_findings(
+    ctx: CheckContext, exchange: Exchange, *, requirement: str | None = None
+) -> list[Finding]:
+    """What server internals an error reply discloses, in its body or headers.
+
+    ``requirement`` is the one the findings cite when another check than
+    no-internals looks (fuzzing cites ER-HTTP-6 in its own results).
+    """
+    if exchange.status is None or exchange.status < 400:
+        return []
+    text = exchange.body.decode("utf-8", "replace")
+    headers = " ".join(f"{k}: {v}" for k, v in exchange.response_headers.items())
+    found = []
+    for pattern, what in _LEAKS:
+        match = pattern.search(text) or pattern.search(headers)
+        if match:
+            finding = ctx.finding(
+                f"{_status_text(exchange)} and its reply discloses {what}:"
+                f" {match.group(0)[:120]!r}",
+                rule="no-internals" if requirement else None,
+            )
+            if requirement:
+                finding = replace(finding, requirement=requirement)
+            found.append(finding)
     return found
 
 
