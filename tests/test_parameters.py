@@ -195,3 +195,95 @@ def test_what_cannot_be_sent_is_told():
     assert not sendable(header, "ğ")
     assert not sendable(path, "")
     assert sendable(path, "%20")
+
+
+# -- filling: every required parameter on every request ------------------------
+
+EXTRA = """        - $ref: "#/components/parameters/Cursor"
+        - name: region
+          in: query
+          required: true
+          schema: {type: string, enum: [BAKU, GANCA]}
+          example: GANCA
+        - name: X-Agency
+          in: header
+          required: true
+          schema: {type: string, pattern: "^[A-Z]{3}$"}
+"""
+
+
+def _with_required_parameters(tmp_registry):
+    from conformance.registry.standards import Registry
+
+    interface = tmp_registry / "person" / "1.2.0" / "openapi.yaml"
+    text = interface.read_text(encoding="utf-8")
+    cursor = '        - $ref: "#/components/parameters/Cursor"\n'
+    assert text.count(cursor) == 1
+    # The correlation id made required: the suite still sends its own.
+    text = text.replace(cursor, EXTRA).replace(
+        "      name: X-Correlation-ID\n      in: header\n      required: false",
+        "      name: X-Correlation-ID\n      in: header\n      required: true",
+    )
+    interface.write_text(text, encoding="utf-8")
+    return Registry.open(tmp_registry)
+
+
+def _probe(registry, checks, seed=20261201):
+    from conformance.model import Outcome
+    from conformance.probing.checks import select
+    from conformance.probing.fuzzing import FuzzSettings
+    from conformance.probing.plan import opened, plan, run_planned
+    from conformance.probing.profiles import ServiceTarget
+    from conformance.probing.reference import ReferenceService
+    from conformance.registry.manifest import Agency
+
+    with ReferenceService(registry) as running:
+        target = ServiceTarget(
+            id="test:population-register",
+            standard="person@1.2.0",
+            base_url=running.url,
+            agency=Agency("test", "Test agency"),
+            token_env="REFERENCE_TOKEN",
+            timeout=5,
+            existing={"fin": ("83EB3H4",)},
+            missing={"fin": ("ZZZZZZZ",)},
+        )
+        with opened(
+            registry,
+            environ={"REFERENCE_TOKEN": running.token},
+            fuzz=FuzzSettings(seed=seed),
+        ) as services:
+            results = [
+                run_planned(services, item)
+                for item in plan(registry, [target], select(ids=checks))
+            ]
+            sent = list(services.exchanges())
+    assert Outcome.ERROR not in {r.outcome for r in results}, results
+    return results, sent
+
+
+def test_required_query_and_header_parameters_are_filled(tmp_registry):
+    import re
+
+    registry = _with_required_parameters(tmp_registry)
+    results, sent = _probe(registry, ["documented-status", "correlation-id"])
+    lists = [e for e in sent if e.url.split("?")[0].endswith("/persons")]
+    assert lists
+    for exchange in lists:
+        # From the parameter's example, not the first value of its enum.
+        assert "region=GANCA" in exchange.url
+        # Generated from the schema with the run's seed.
+        assert re.fullmatch("[A-Z]{3}", exchange.request_headers["X-Agency"])
+    # Optional parameters are left out of the ordinary request.
+    assert not any("cursor=" in e.url for e in lists)
+    # The correlation-id check's own id is sent and echoed: filling leaves the
+    # suite's own headers alone.
+    echoed = next(r for r in results if r.evidence["check"] == "correlation-id")
+    assert echoed.outcome.value == "passed", echoed.findings
+    _, again = _probe(registry, ["documented-status"])
+    agency = {e.request_headers["X-Agency"] for e in lists}
+    assert agency == {
+        e.request_headers["X-Agency"]
+        for e in again
+        if e.url.split("?")[0].endswith("/persons")
+    }

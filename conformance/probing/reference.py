@@ -70,6 +70,8 @@ FAULTS: dict[str, str] = {
     "leak-on-list-400": "a list's 400 reply discloses the SQL statement that failed",
     "accept-bad-header": "header parameters are not checked: an invalid value of"
     " one is answered as if it were valid",
+    "incomplete-created-reply": "the 201 reply of a create loses the record's first"
+    " required member (what is stored is whole)",
     # Faults only fuzzing finds: each hides behind particular input.
     "crash-on-letter": "a created resource whose text has ğ or Ğ gives 500",
     "accept-long-fin": "a FIN one character too long is accepted on create",
@@ -470,7 +472,10 @@ class _Handler(BaseHTTPRequestHandler):
         location = reads[0].path.replace(f"{{{collection.key}}}", key) if reads else ""
         if self._fault("lost-create"):
             location = location.rsplit("/", 1)[0] + "/nowhere-" + secrets.token_hex(3)
-        self._send_json(201, record, extra={"Location": location})
+        shown = record
+        if self._fault("incomplete-created-reply"):
+            shown = self._without_first_required(collection, record)
+        self._send_json(201, shown, extra={"Location": location})
 
     # -- replies ------------------------------------------------------------------
 
@@ -489,6 +494,11 @@ class _Handler(BaseHTTPRequestHandler):
     def _resource(self, collection: Collection, record: JsonValue) -> JsonValue:
         if not self._fault("missing-required-field"):
             return record
+        return self._without_first_required(collection, record)
+
+    def _without_first_required(
+        self, collection: Collection, record: JsonValue
+    ) -> JsonValue:
         if not isinstance(record, dict):  # answered with a 500, as any failure
             raise TypeError(f"the stored resource is not an object: {record!r}")
         binding = collection.standard.json
