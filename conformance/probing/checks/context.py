@@ -138,13 +138,13 @@ class CheckContext:
 
         Path parameters come from the profile's test data (``existing`` or
         ``missing`` by name); a path parameter with no test data takes the
-        parameter's example when ``which`` is existing, and otherwise the
-        check is skipped. Required query parameters are added as a query
-        string, and required header parameters go with every request sent
-        to this path (:meth:`send`); they come from test data, the
-        parameter's examples, its schema's default or examples, or a value
-        generated from its schema with the run's seed. Optional parameters
-        are left out.
+        parameter's example when ``which`` is existing and the operation is
+        not a read, and otherwise the check is skipped. Required query
+        parameters are added as a query string, and required header
+        parameters go with every request sent to this path (:meth:`send`);
+        they come from test data, the parameter's examples, its schema's
+        default or examples, or a value generated from its schema with the
+        run's seed. Optional parameters are left out.
         """
         operation = operation or self.operation
         assert operation is not None
@@ -243,20 +243,29 @@ class CheckContext:
         """The serialized value a parameter gets on ordinary requests, or None."""
         key = (operation.id, parameter.location, parameter.name, which)
         if key not in self.service.fills:
-            self.service.fills[key] = self._fill(parameter, which)
+            self.service.fills[key] = self._fill(operation, parameter, which)
         return self.service.fills[key]
 
-    def _fill(self, parameter: Parameter, which: str) -> str | None:
+    def _fill(
+        self, operation: Operation, parameter: Parameter, which: str
+    ) -> str | None:
         target = self.service.target
         data = target.existing if which == "existing" else target.missing
-        given: list[JsonValue] = list(data.get(parameter.name) or [])
+        given = data.get(parameter.name)
+        if given:
+            # The profile's test data is sent as given: the agency knows its
+            # service better than a schema, and a value refused is a finding.
+            text = serialize(parameter, given[0])
+            if sendable(parameter, text):
+                return text
         if parameter.location == "path":
-            # A path parameter names a resource: a made-up one names nothing.
-            if which != "existing":
-                return serialize(parameter, given[0]) if given else None
-            given += list(parameter.examples)
-            return next(self._acceptable(parameter, given), None)
-        candidates = [*given, *parameter.examples, *self._schema_examples(parameter)]
+            # A path parameter names a resource: a made-up one names nothing,
+            # and the resource a read is judged on must be one the agency
+            # promised to hold (an example may not exist there).
+            if which != "existing" or operation.role == "read":
+                return None
+            return next(self._acceptable(parameter, list(parameter.examples)), None)
+        candidates = [*parameter.examples, *self._schema_examples(parameter)]
         found = next(self._acceptable(parameter, candidates), None)
         return found if found is not None else self._generated(parameter)
 

@@ -288,11 +288,18 @@ def _strategy(
             invalid = slot.invalid
             assert invalid is not None  # only breakable slots are drawn
             where = slot.where
+            texts: dict[tuple[str, str], str | None] = {where: draw(invalid)}
+            for other in slots:
+                # The others as ordinary requests fill them, or generated
+                # where nothing fills them (a read without test data).
+                needed = other is not slot and other.parameter.required
+                if needed and ctx.fill(operation, other.parameter) is None:
+                    texts[other.where] = draw(other.valid)
             body = draw(good_bodies)
             return _assemble(
                 ctx,
                 operation,
-                {where: draw(invalid)},
+                texts,
                 body=body,
                 has_body=writes,
                 broken=f"{where[0]} {where[1]}",
