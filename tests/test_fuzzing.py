@@ -426,3 +426,40 @@ def test_fuzzing_sends_query_and_header_parameters(registry, service, tmp_path):
     # Invalid header values: a correlation id that is no UUID, an empty version.
     assert any(not _UUID.fullmatch(h.get("X-Correlation-ID", "")) for h in headers)
     assert any(h.get("Accept-Standard") == "" for h in headers)
+
+
+def test_a_get_without_a_role_is_fuzzed_and_looked_at_for_leaks(tmp_registry):
+    from conformance.registry.standards import Registry
+
+    interface = tmp_registry / "person" / "1.2.0" / "openapi.yaml"
+    text = interface.read_text(encoding="utf-8")
+    extra = """  /persons/{fin}/photo:
+    get:
+      operationId: getPhoto
+      parameters:
+        - name: fin
+          in: path
+          required: true
+          schema: {type: string}
+        - name: size
+          in: query
+          schema: {type: integer, minimum: 1}
+      responses:
+        "200":
+          description: The photo.
+components:
+"""
+    assert text.count("\ncomponents:\n") == 1
+    interface.write_text(text.replace("\ncomponents:\n", "\n" + extra), "utf-8")
+    registry = Registry.open(tmp_registry)
+    target = ServiceTarget(
+        id="test:population-register",
+        standard="person@1.2.0",
+        base_url="http://127.0.0.1:9",
+        agency=Agency("test", "Test agency"),
+    )
+    checks = ["fuzz-valid", "fuzz-invalid", "no-internals", "documented-status"]
+    planned = plan(registry, [target], select(ids=checks))
+    photo = {i.spec.id for i in planned if i.operation.id == "getPhoto"}
+    # Role-less GETs get the checks of the whole interface, not the role ones.
+    assert photo == {"fuzz-valid", "fuzz-invalid", "no-internals"}
