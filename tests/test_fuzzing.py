@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -146,7 +147,10 @@ def test_fuzzing_reads_and_lists_too(registry, service, tmp_path):
     results = _fuzz(registry, service(), "fuzz-valid", tmp_path)
     assert set(results) == {"read", "list", "create"}
     assert {r.outcome for r in results.values()} == {Outcome.PASSED}
-    assert results["read"].evidence["fuzz"]["requests"] == DEFAULT_EXAMPLES
+    fuzzed = results["read"].evidence["fuzz"]
+    assert fuzzed["examples"] == DEFAULT_EXAMPLES
+    # A request generated twice is sent once.
+    assert 0 < fuzzed["requests"] <= DEFAULT_EXAMPLES
 
 
 def test_a_damaged_regression_case_is_reported_not_fatal(registry, service, tmp_path):
@@ -253,7 +257,7 @@ def test_the_pytest_header_shows_the_seed(pytester):
     result.stdout.fnmatch_lines(
         ["conformance: fuzz seed 77 (repeat with --fuzz-seed 77 or --fuzz-seed last)"]
     )
-    result.assert_outcomes(failed=1, passed=1)
+    result.assert_outcomes(failed=1, passed=2)
 
 
 @pytest.mark.parametrize(
@@ -325,3 +329,137 @@ def test_no_seed_file_is_written_when_nothing_is_fuzzed(tmp_path, capsys):
     )
     assert "fuzz seed" in err
     assert (reports / "last-fuzz-seed").is_file()
+
+
+# -- every parameter, every failure, the same every time -----------------------
+
+_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+
+
+def _run_checks(registry, running, checks, seed, regressions=None):
+    settings = FuzzSettings(seed=seed, regressions=regressions)
+    with opened(
+        registry, environ={"REFERENCE_TOKEN": running.token}, fuzz=settings
+    ) as services:
+        planned = plan(registry, [_target(running)], select(ids=checks))
+        return [run_planned(services, item) for item in planned]
+
+
+def test_the_same_seed_gives_the_same_requests_and_findings(registry, service):
+    # Two fresh services with the same faults, one seed: every request sent
+    # and every finding must be the same (the created key too).
+    checks = ["create-retrievable", "fuzz-valid", "fuzz-invalid", "no-internals"]
+    runs = []
+    for _ in range(2):
+        running = service("crash-on-letter", "accept-bad-header")
+
+        def same(text: str, url: str = running.url) -> str:
+            # The port and the client's own correlation ids differ by run.
+            return _UUID.sub("<uuid>", text.replace(url, "<service>"))
+
+        results = _run_checks(registry, running, checks, seed=4242)
+        runs.append(
+            [
+                (
+                    r.id,
+                    r.outcome,
+                    [same(f.message) for f in r.findings],
+                    [same(e["curl"]) for e in r.evidence.get("exchanges", [])],
+                )
+                for r in results
+            ]
+        )
+    first, second = runs
+    assert Outcome.FAILED in {outcome for _, outcome, _, _ in first}
+    assert first == second
+    created = next(r for r in first if r[0].endswith("createPerson:create-retrievable"))
+    assert any("-X POST" in curl for curl in created[3])
+
+
+def test_each_distinct_failure_of_a_list_is_reported(registry, service, tmp_path):
+    # Two faults on the list: records lack a required member (every 200), and
+    # a refused cursor's 400 leaks SQL. Both are reported, each shrunk.
+    running = service("missing-required-field", "leak-on-list-400")
+    result = _fuzz(registry, running, "fuzz-valid", tmp_path)["list"]
+    assert result.outcome is Outcome.FAILED, (result.reason, result.evidence)
+    rules = {f.rule for f in result.findings}
+    assert "required" in rules, rules
+    assert "no-internals" in rules, rules
+    leak = next(f for f in result.findings if f.rule == "no-internals")
+    assert leak.requirement == "ER-HTTP-6"
+    failures = result.evidence["fuzz"]["failures"]
+    assert 2 <= len(failures) <= 5
+    assert all(f["shrunk"] for f in failures)
+    saved = list(tmp_path.rglob("fuzz-valid-listPersons/*.json"))
+    assert len(saved) == len(failures)
+
+
+def test_a_wrong_201_is_confirmed_with_a_fresh_key(registry, service, tmp_path):
+    # The first request created its record; sending the same body again
+    # would conflict (409) and hide the wrong reply.
+    running = service("incomplete-created-reply")
+    result = _fuzz(registry, running, "fuzz-valid", tmp_path)["create"]
+    assert result.outcome is Outcome.FAILED, (result.reason, result.evidence)
+    assert any(f.rule == "required" for f in result.findings)
+    (case,) = tmp_path.rglob("*.json")
+    saved = json.loads(case.read_text(encoding="utf-8"))["request"]["body"]
+    confirmed = result.evidence["exchanges"][0]["curl"]
+    assert "-X POST" in confirmed
+    assert json.dumps(saved["fin"]) not in confirmed, "confirmed with the same key"
+
+
+def test_fuzzing_sends_query_and_header_parameters(registry, service, tmp_path):
+    running = service()
+    settings = FuzzSettings(seed=7, examples=30)
+    with opened(
+        registry, environ={"REFERENCE_TOKEN": running.token}, fuzz=settings
+    ) as services:
+        planned = plan(registry, [_target(running)], select(ids=["fuzz-invalid"]))
+        results = {i.operation.role: run_planned(services, i) for i in planned}
+        sent = [e.url for e in services.exchanges()]
+        headers = [e.request_headers for e in services.exchanges()]
+    assert {r.outcome for r in results.values()} == {Outcome.PASSED}
+    # The list's invalid limits, as text: "12a" is no integer, 51 too many.
+    assert any(
+        re.search(r"[?&]limit=([^&]*[^0-9&][^&]*|5[1-9]|0)(&|$)", u) for u in sent
+    )
+    # Invalid header values: a correlation id that is no UUID, an empty version.
+    assert any(not _UUID.fullmatch(h.get("X-Correlation-ID", "")) for h in headers)
+    assert any(h.get("Accept-Standard") == "" for h in headers)
+
+
+def test_a_get_without_a_role_is_fuzzed_and_looked_at_for_leaks(tmp_registry):
+    from conformance.registry.standards import Registry
+
+    interface = tmp_registry / "person" / "1.2.0" / "openapi.yaml"
+    text = interface.read_text(encoding="utf-8")
+    extra = """  /persons/{fin}/photo:
+    get:
+      operationId: getPhoto
+      parameters:
+        - name: fin
+          in: path
+          required: true
+          schema: {type: string}
+        - name: size
+          in: query
+          schema: {type: integer, minimum: 1}
+      responses:
+        "200":
+          description: The photo.
+components:
+"""
+    assert text.count("\ncomponents:\n") == 1
+    interface.write_text(text.replace("\ncomponents:\n", "\n" + extra), "utf-8")
+    registry = Registry.open(tmp_registry)
+    target = ServiceTarget(
+        id="test:population-register",
+        standard="person@1.2.0",
+        base_url="http://127.0.0.1:9",
+        agency=Agency("test", "Test agency"),
+    )
+    checks = ["fuzz-valid", "fuzz-invalid", "no-internals", "documented-status"]
+    planned = plan(registry, [target], select(ids=checks))
+    photo = {i.spec.id for i in planned if i.operation.id == "getPhoto"}
+    # Role-less GETs get the checks of the whole interface, not the role ones.
+    assert photo == {"fuzz-valid", "fuzz-invalid", "no-internals"}

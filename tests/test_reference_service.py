@@ -284,3 +284,41 @@ def test_signals_reach_the_main_thread_not_the_service_threads(registry):
     import threading
 
     assert blocked(threading.main_thread().native_id) & wanted == 0
+
+
+def _by_operation(results):
+    return {r.evidence["operation"]: r for r in results}
+
+
+def test_internals_leaked_in_a_list_400_are_caught(registry, reference, certificates):
+    clean = reference()
+    target = _target(clean, certificates["bundle"])
+    results = _run(registry, [target], clean.token, ["no-internals"])
+    # Every operation's error replies are looked at, the list's too.
+    assert len(results) == 3
+    assert {r.outcome for r in results} == {Outcome.PASSED}
+    service = reference("leak-on-list-400")
+    target = _target(service, certificates["bundle"])
+    results = _by_operation(_run(registry, [target], service.token, ["no-internals"]))
+    listed = results["GET /person/v1/persons"]
+    assert listed.outcome is Outcome.FAILED, (listed.reason, listed.evidence)
+    assert any("SQL statement" in f.message for f in listed.findings)
+    assert all("400" in f.message for f in listed.findings)
+    assert results["GET /person/v1/persons/{fin}"].outcome is Outcome.PASSED
+
+
+def test_a_header_parameter_answered_200_with_an_invalid_value_is_caught(
+    registry, reference, certificates
+):
+    service = reference("accept-bad-header")
+    target = _target(service, certificates["bundle"])
+    results = _run(registry, [target], service.token, ["fuzz-invalid"])
+    assert Outcome.ERROR not in {r.outcome for r in results}
+    read = _by_operation(results)["GET /person/v1/persons/{fin}"]
+    assert read.outcome is Outcome.FAILED, (read.reason, read.evidence)
+    finding = read.findings[0]
+    assert "breaking header " in finding.message
+    assert "got 200" in finding.message
+    assert read.evidence["fuzz"]["failures"][0]["request"]["broken"].startswith(
+        "header "
+    )

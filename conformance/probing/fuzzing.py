@@ -76,35 +76,59 @@ class RequestData(TypedDict):
     method: str
     path: str
     params: NotRequired[dict[str, JsonValue]]
+    headers: NotRequired[dict[str, str]]
     body: NotRequired[JsonValue]
+    broken: NotRequired[str]
 
 
 @dataclass(frozen=True)
 class Request:
-    """One request a fuzz check sends (and a regression case replays)."""
+    """One request a fuzz check sends (and a regression case replays).
+
+    ``path`` carries the query string, serialized by the parameters' styles
+    (``params`` is read from cases saved before); ``broken`` says what an
+    invalid request breaks: a parameter (``header X-Correlation-ID``) or a
+    member of the body (``body /fin``).
+    """
 
     method: str
     path: str
     params: dict[str, JsonValue] | None = None
     body: JsonValue = None
     has_body: bool = False
+    headers: dict[str, str] | None = None
+    broken: str | None = None
 
     def to_dict(self) -> RequestData:
+        """The request as a regression case saves it."""
         data: RequestData = {"method": self.method, "path": self.path}
         if self.params:
             data["params"] = self.params
+        if self.headers:
+            data["headers"] = self.headers
         if self.has_body:
             data["body"] = self.body
+        if self.broken:
+            data["broken"] = self.broken
         return data
 
     @classmethod
     def from_dict(cls, data: RequestData) -> Request:
+        """A saved request; a damaged one raises ``TypeError`` or ``KeyError``."""
+        headers = data.get("headers")
+        if headers is not None and not (
+            isinstance(headers, dict)
+            and all(isinstance(v, str) for v in headers.values())
+        ):
+            raise TypeError("headers must be an object of strings")
         return cls(
             method=data["method"],
             path=data["path"],
             params=data.get("params"),
             body=data.get("body"),
             has_body="body" in data,
+            headers=data.get("headers"),
+            broken=data.get("broken"),
         )
 
 

@@ -60,6 +60,9 @@ class Parameter:
     # its name, or x-key-pointer), and a query parameter marked x-key: true or
     # given an x-key-pointer (a key-value-pair read's ``id``).
     key_pointer: str | None = None
+    style: str | None = None  # as declared; parameters.style_of gives the default
+    explode: bool | None = None
+    examples: tuple[JsonValue, ...] = ()  # ``example`` and ``examples.*.value``
 
 
 @dataclass(frozen=True)
@@ -313,12 +316,21 @@ class Interface:
         elif "x-key-pointer" in node or node.get("x-key") is True:
             # A query parameter carrying the key (a key-value-pair read's "id").
             key = node.get("x-key-pointer", "/" + escape_pointer_token(node["name"]))
+        examples = [node["example"]] if "example" in node else []
+        examples += [
+            e["value"]
+            for e in (node.get("examples") or {}).values()
+            if isinstance(e, dict) and "value" in e
+        ]
         return Parameter(
             name=node["name"],
             location=node["in"],
             required=bool(node.get("required", node["in"] == "path")),
             pointer=schema,
             key_pointer=key,
+            style=node.get("style"),
+            explode=node.get("explode"),
+            examples=tuple(examples),
         )
 
     def _content(self, node: Any, pointer: str) -> dict[str, Media]:

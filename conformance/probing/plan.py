@@ -99,7 +99,9 @@ def plan(
                 planned.append(Planned(target, spec, None))
                 continue
             for operation in interface.operations:
-                if operation.role in spec.roles:
+                # A GET without x-role is planned for checks of the role "get".
+                role = operation.role or ("get" if operation.method == "GET" else None)
+                if role in spec.roles:
                     planned.append(Planned(target, spec, operation))
     return planned
 

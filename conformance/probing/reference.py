@@ -34,6 +34,7 @@ from conformance.probing.interfaces import (
     interface_for,
     member_at,
 )
+from conformance.probing.parameters import belongs
 from conformance.registry.locations import bundled
 from conformance.registry.manifest import StandardVersion, Status
 from conformance.registry.standards import Registry
@@ -66,6 +67,11 @@ FAULTS: dict[str, str] = {
     "declare-old-version": "the Standard header declares the oldest version (deprecated"
     " or retired)",
     "untrusted-certificate": "TLS with a certificate from an unknown authority",
+    "leak-on-list-400": "a list's 400 reply discloses the SQL statement that failed",
+    "accept-bad-header": "header parameters are not checked: an invalid value of"
+    " one is answered as if it were valid",
+    "incomplete-created-reply": "the 201 reply of a create loses the record's first"
+    " required member (what is stored is whole)",
     # Faults only fuzzing finds: each hides behind particular input.
     "crash-on-letter": "a created resource whose text has ğ or Ğ gives 500",
     "accept-long-fin": "a FIN one character too long is accepted on create",
@@ -276,9 +282,14 @@ class _Handler(BaseHTTPRequestHandler):
         self._collection = collection
         if operation.secured and not self._authorised():
             return
+        if not self._headers_valid(collection, operation):
+            return
         if not self._version_accepted(collection):
             return
-        query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
+        # A parameter sent empty (limit=) is a value to judge, not an absent one.
+        query = {
+            k: v[-1] for k, v in parse_qs(parts.query, keep_blank_values=True).items()
+        }
         try:
             if operation.role == "read":
                 self._read(collection, operation, params)
@@ -305,6 +316,25 @@ class _Handler(BaseHTTPRequestHandler):
         if given != f"Bearer {self.service.token}":
             self._problem(403, "Forbidden", "the token is not valid for this service")
             return False
+        return True
+
+    def _headers_valid(self, collection: Collection, operation: Operation) -> bool:
+        # Each documented header parameter that was sent must be valid as
+        # sent (its text read back by the schema).
+        if self._fault("accept-bad-header"):
+            return True
+        for parameter in operation.parameters:
+            value = self.headers.get(parameter.name)
+            if parameter.location != "header" or not parameter.pointer or value is None:
+                continue
+            validator = collection.interface.validator(parameter.pointer)
+            if not belongs(parameter, value, validator.is_valid):
+                self._problem(
+                    400,
+                    "Bad Request",
+                    f"the header {parameter.name} is not valid as documented",
+                )
+                return False
         return True
 
     def _version_accepted(self, collection: Collection) -> bool:
@@ -362,10 +392,10 @@ class _Handler(BaseHTTPRequestHandler):
                 else 0
             )
         except (ValueError, UnicodeDecodeError):
-            self._problem(400, "Bad Request", "limit and cursor must be as documented")
+            self._list_refused(collection, "limit and cursor must be as documented")
             return
         if not 1 <= limit <= 50:
-            self._problem(400, "Bad Request", "limit must be between 1 and 50")
+            self._list_refused(collection, "limit must be between 1 and 50")
             return
         with collection.lock:
             records = list(collection.records.values())
@@ -379,6 +409,14 @@ class _Handler(BaseHTTPRequestHandler):
         )
         items = [self._resource(collection, r) for r in page]
         self._send_json(200, {"items": items, "next": cursor})
+
+    def _list_refused(self, collection: Collection, detail: str) -> None:
+        if self._fault("leak-on-list-400"):
+            detail += (
+                f"\nsqlite3.OperationalError: SELECT * FROM {collection.standard.id}"
+                f" ORDER BY {collection.key} LIMIT ? OFFSET ?"
+            )
+        self._problem(400, "Bad Request", detail)
 
     def _create(
         self, collection: Collection, operation: Operation, body: bytes
@@ -434,7 +472,10 @@ class _Handler(BaseHTTPRequestHandler):
         location = reads[0].path.replace(f"{{{collection.key}}}", key) if reads else ""
         if self._fault("lost-create"):
             location = location.rsplit("/", 1)[0] + "/nowhere-" + secrets.token_hex(3)
-        self._send_json(201, record, extra={"Location": location})
+        shown = record
+        if self._fault("incomplete-created-reply"):
+            shown = self._without_first_required(collection, record)
+        self._send_json(201, shown, extra={"Location": location})
 
     # -- replies ------------------------------------------------------------------
 
@@ -453,6 +494,11 @@ class _Handler(BaseHTTPRequestHandler):
     def _resource(self, collection: Collection, record: JsonValue) -> JsonValue:
         if not self._fault("missing-required-field"):
             return record
+        return self._without_first_required(collection, record)
+
+    def _without_first_required(
+        self, collection: Collection, record: JsonValue
+    ) -> JsonValue:
         if not isinstance(record, dict):  # answered with a 500, as any failure
             raise TypeError(f"the stored resource is not an object: {record!r}")
         binding = collection.standard.json

@@ -53,7 +53,14 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_GET(self) -> None:
         parts = urlsplit(self.path)
-        query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
+        query = {
+            k: v[-1] for k, v in parse_qs(parts.query, keep_blank_values=True).items()
+        }
+        request_id = self.headers.get("X-Request-Id")
+        if request_id is not None and not 1 <= len(request_id) <= 64:
+            return self._error(
+                400, "BAD_REQUEST_ID", "X-Request-Id: 1 to 64 characters"
+            )
         language = self.headers.get("Accept-Language")
         if (
             language is not None

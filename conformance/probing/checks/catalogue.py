@@ -7,6 +7,7 @@ request it sends is kept as evidence by the context.
 
 from __future__ import annotations
 
+import contextlib
 import re
 import statistics
 import uuid
@@ -90,8 +91,10 @@ def _main_request(
 ) -> Exchange:
     """The operation's ordinary request: read an existing resource, list, create.
 
-    It asks (``Accept``) for the first media type the operation documents for
-    success, unless the check asks for another.
+    It asks (``Accept``) for the first media type the operation documents
+    for success, unless the check asks for another; every required parameter
+    is filled (:meth:`CheckContext.path`); a list asks for a short page in its
+    pagination style where those parameters are optional.
     """
     if "accept" not in options:
         options["accept"] = _preferred(operation)
@@ -99,12 +102,17 @@ def _main_request(
         return ctx.send("GET", ctx.path(operation), **options)
     if operation.role == "list":
         params = _page_params(ctx.service.conventions.pagination, 2, None)
-        documented = {k: v for k, v in params.items() if operation.parameter(k)}
-        return ctx.send("GET", operation.path, params=documented, **options)
+        short = {
+            name: value
+            for name, value in params.items()
+            if (parameter := operation.parameter(name)) is not None
+            and not parameter.required
+        }
+        return ctx.send("GET", ctx.path(operation), params=short or None, **options)
     if operation.role == "create":
         try:
             return ctx.send(
-                "POST", operation.path, json_body=ctx.valid_body(), **options
+                "POST", ctx.path(operation), json_body=ctx.valid_body(), **options
             )
         except WriteRefused as exc:
             raise Skip(str(exc)) from None
@@ -753,33 +761,85 @@ def problem_details(ctx: CheckContext) -> list[Finding]:
     title="Error replies leak no stack trace, path, SQL or server internals",
     requirement="ER-HTTP-6",
     conformance_class="errors",
-    roles=("read",),
+    roles=("read", "list", "create", "get"),
 )
 def no_internals(ctx: CheckContext) -> list[Finding]:
     operation = ctx.operation
     assert operation is not None
-    name, wanted = _unsupported_request(ctx)
     replies = [
-        ctx.send("GET", ctx.path(operation, which="missing")),
-        ctx.send("GET", ctx.path(operation), headers={name: wanted}),
+        exchange for exchange in _error_replies(ctx, operation) if exchange.status
     ]
-    if operation.secured:
-        replies.append(ctx.send("GET", ctx.path(operation), auth="not-a-valid-token"))
-    found = []
-    for exchange in replies:
-        if exchange.status is None or exchange.status < 400:
-            continue
-        text = exchange.body.decode("utf-8", "replace")
-        headers = " ".join(f"{k}: {v}" for k, v in exchange.response_headers.items())
-        for pattern, what in _LEAKS:
-            match = pattern.search(text) or pattern.search(headers)
-            if match:
-                found.append(
-                    ctx.finding(
-                        f"{_status_text(exchange)} and its reply discloses {what}:"
-                        f" {match.group(0)[:120]!r}"
-                    )
+    errors = [e for e in replies if e.status is not None and e.status >= 400]
+    if not errors:
+        raise Skip(
+            f"none of the {len(replies)} requests meant to provoke an error of"
+            f" {operation.id} got one; no error reply to look at"
+        )
+    return [finding for exchange in errors for finding in leak_findings(ctx, exchange)]
+
+
+def _error_replies(ctx: CheckContext, operation: Operation) -> Iterator[Exchange]:
+    """Requests that should fail: an unknown resource, another version, a
+    wrong token, each parameter with an invalid value, an unreadable body."""
+    name, wanted = _unsupported_request(ctx)
+    other = {name: wanted}
+    if operation.method != "GET":
+        # A write is provoked with a body no service can store.
+        unreadable: dict[str, str] = {"Content-Type": JSON}
+        try:
+            path = ctx.path(operation)
+            yield ctx.send(operation.method, path, body=b"{", headers=unreadable)
+            if operation.secured:
+                yield ctx.send(
+                    operation.method,
+                    path,
+                    body=b"{",
+                    headers=unreadable,
+                    auth="not-a-valid-token",
                 )
+        except WriteRefused as exc:
+            raise Skip(str(exc)) from None
+        return
+    with contextlib.suppress(Skip):  # without test data, the others still run
+        if operation.role == "read":
+            yield ctx.send("GET", ctx.path(operation, which="missing"))
+    try:
+        path = ctx.path(operation)
+    except Skip:
+        return
+    yield ctx.send("GET", path, headers=other)
+    if operation.secured:
+        yield ctx.send("GET", path, auth="not-a-valid-token")
+    for parameter in operation.parameters:
+        broken = ctx.broken_request(operation, parameter)
+        if broken is not None:
+            yield ctx.send("GET", broken[0], headers=broken[1])
+
+
+def leak_findings(
+    ctx: CheckContext, exchange: Exchange, *, requirement: str | None = None
+) -> list[Finding]:
+    """What server internals an error reply discloses, in its body or headers.
+
+    ``requirement`` is the one the findings cite when another check than
+    no-internals looks (fuzzing cites ER-HTTP-6 in its own results).
+    """
+    if exchange.status is None or exchange.status < 400:
+        return []
+    text = exchange.body.decode("utf-8", "replace")
+    headers = " ".join(f"{k}: {v}" for k, v in exchange.response_headers.items())
+    found = []
+    for pattern, what in _LEAKS:
+        match = pattern.search(text) or pattern.search(headers)
+        if match:
+            finding = ctx.finding(
+                f"{_status_text(exchange)} and its reply discloses {what}:"
+                f" {match.group(0)[:120]!r}",
+                rule="no-internals" if requirement else None,
+            )
+            if requirement:
+                finding = replace(finding, requirement=requirement)
+            found.append(finding)
     return found
 
 
@@ -915,14 +975,15 @@ def pagination(ctx: CheckContext) -> list[Finding]:
             )
     key = ctx.key_pointer()
     found = []
-    first = ctx.send("GET", operation.path, params=_page_params(style, 2, None))
+    base = ctx.path(operation)  # with the operation's required parameters
+    first = ctx.send("GET", base, params=_page_params(style, 2, None))
     if first.status != 200:
         raise Skip(f"{_status_text(first)}; the list check needs a page")
     page = _page(first, style)
     if isinstance(page, str):
         return [ctx.finding(f"the reply is not a page: {page}")]
     found += [ctx.finding(f"the first page: {p}") for p in _page_problems(page, 2)]
-    following = _following(operation, style, page)
+    following = _following(base, style, page)
     if following is not None:
         try:
             second = ctx.send("GET", following[0], params=following[1])
@@ -939,7 +1000,7 @@ def pagination(ctx: CheckContext) -> list[Finding]:
             found += [
                 ctx.finding(f"the next page: {p}") for p in _page_problems(more, 2)
             ]
-    found += _over_maximum(ctx, operation, style, size_name)
+    found += _over_maximum(ctx, operation, base, style, size_name)
     return found
 
 
@@ -1036,24 +1097,28 @@ def _page_problems(page: _Page, size: int) -> list[str]:
 
 
 def _following(
-    operation: Operation, style: Pagination, page: _Page
+    base: str, style: Pagination, page: _Page
 ) -> tuple[str, dict[str, object] | None] | None:
     """The request of the page after ``page``: (path or URL, query), if any."""
     if style.style == "cursor":
         if page.cursor is None:
             return None
-        return operation.path, _page_params(style, 2, page.cursor)
+        return base, _page_params(style, 2, page.cursor)
     if style.style == "links":
         return (page.next_href, None) if page.next_href else None
     if page.total is not None and page.total <= 2:
         return None
     if style.style == "offset":
-        return operation.path, _page_params(style, 2, 2)
-    return operation.path, _page_params(style, 2, style.first_page + 1)
+        return base, _page_params(style, 2, 2)
+    return base, _page_params(style, 2, style.first_page + 1)
 
 
 def _over_maximum(
-    ctx: CheckContext, operation: Operation, style: Pagination, size_name: str
+    ctx: CheckContext,
+    operation: Operation,
+    base: str,
+    style: Pagination,
+    size_name: str,
 ) -> list[Finding]:
     parameter = operation.parameter(size_name)
     if parameter is None or not parameter.pointer:
@@ -1065,9 +1130,7 @@ def _over_maximum(
     maximum = schema.get("maximum")
     if not isinstance(maximum, int):
         return []
-    over = ctx.send(
-        "GET", operation.path, params=_page_params(style, maximum + 1, None)
-    )
+    over = ctx.send("GET", base, params=_page_params(style, maximum + 1, None))
     if over.status == 200:
         page = _page(over, style)
         if isinstance(page, _Page) and len(page.items) > maximum:

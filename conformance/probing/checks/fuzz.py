@@ -1,11 +1,20 @@
 """Endpoint fuzzing: generated requests, valid and invalid, on every operation.
 
-Valid requests (bodies and parameters generated from the interface's
-schemas, boundary cases first) must never get a server error, and get a
-documented status and a valid reply (ER-HTTP-20). Invalid ones (one rule
-broken each) must get a 4xx with problem details (ER-HTTP-15, ER-HTTP-4).
-Saved regression cases are replayed first; a new failure is shrunk by
-hypothesis, sent once more to confirm it, and saved.
+Every documented parameter of an operation (path, query and header) and its
+request body are generated from the interface's schemas. A parameter's value
+is judged as it is sent: serialized by its style
+(:mod:`conformance.probing.parameters`) and read back by its schema, so
+``12345`` is a valid string and ``12a`` an invalid integer. Valid requests
+(boundary cases first) must never get a server error, and get a documented
+status and a valid reply (ER-HTTP-20). Invalid ones (one parameter or one
+member of the body broken, everything else valid) must get a 4xx with
+problem details (ER-HTTP-15, ER-HTTP-4). Every error reply is searched for
+leaked internals (ER-HTTP-6).
+
+Saved regression cases are replayed first. Then each *distinct* failure (by
+what it breaks and where) is shrunk by hypothesis, sent once more to
+confirm it, and saved, up to five an operation: a second fault is not hidden
+behind the first.
 """
 
 from __future__ import annotations
@@ -14,9 +23,13 @@ import contextlib
 import hashlib
 import json
 import random
+import re
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from urllib.parse import parse_qsl, quote, urlencode, urlsplit
+from functools import partial
+from typing import TYPE_CHECKING, cast
+from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit
 
 from hypothesis import HealthCheck, Phase, Verbosity, given, settings
 from hypothesis import seed as with_seed
@@ -25,7 +38,11 @@ from hypothesis.errors import Flaky, FlakyFailure
 
 from conformance.model import Finding, JsonValue
 from conformance.probing.checks import check
-from conformance.probing.checks.catalogue import _body_findings, _error_findings
+from conformance.probing.checks.catalogue import (
+    _body_findings,
+    _error_findings,
+    leak_findings,
+)
 from conformance.probing.checks.context import (
     CheckContext,
     NotApplicable,
@@ -39,10 +56,28 @@ from conformance.probing.fuzzing import (
     save_regression,
 )
 from conformance.probing.http import Exchange
-from conformance.probing.interfaces import Operation, member_at
+from conformance.probing.interfaces import Operation, Parameter, member_at
+from conformance.probing.parameters import (
+    belongs,
+    sendable,
+    serialize,
+    text_mutations,
+)
+
+if TYPE_CHECKING:
+    from conformance.strategies.json import View
 
 # The strategies (the JSON compiler, ~24 ms to import) are imported where a
 # fuzz check runs: listing the checks imports this module without fuzzing.
+
+MAX_FAILURES = 5  # distinct failures reported per operation and check
+LEAKS = "ER-HTTP-6"  # what leak findings cite, whichever check finds them
+# Rules whose findings differ by the member they name, not only by place.
+_NAMING_RULES = ("required", "additionalProperties", "dependentRequired")
+
+# A judged reply: each finding with the key that tells failures apart.
+_Verdict = list[tuple[str, Finding]]
+_Judge = Callable[[JsonValue], bool]
 
 
 class _Misbehaved(Exception):
@@ -50,12 +85,35 @@ class _Misbehaved(Exception):
 
 
 @dataclass
-class _Failure:
-    """What the random examples ran into: the service gone, or a misbehaviour."""
+class _Search:
+    """What one search of random examples ran into."""
 
     unavailable: Unavailable | None = None
     request: Request | None = None
-    findings: list[Finding] = field(default_factory=list)
+    verdict: _Verdict = field(default_factory=list)
+
+
+@dataclass
+class _Found:
+    """A confirmed failure: the request, its findings, the exchanges showing it."""
+
+    request: Request
+    findings: list[Finding]
+    exchanges: list[Exchange]
+    notes: dict[str, JsonValue]
+
+
+@dataclass(frozen=True)
+class _Slot:
+    """One parameter to fuzz: its valid texts and, if it can break, invalid ones."""
+
+    parameter: Parameter
+    valid: st.SearchStrategy[str]
+    invalid: st.SearchStrategy[str] | None
+
+    @property
+    def where(self) -> tuple[str, str]:
+        return self.parameter.location, self.parameter.name
 
 
 def _settings(fuzz: FuzzSettings) -> settings:
@@ -79,72 +137,180 @@ def _fresh(ctx: CheckContext, body: JsonValue, keep: str | None = None) -> JsonV
     return ctx.with_fresh_key(body, keep=keep, rng=random.Random(digest.hexdigest()))
 
 
-def _parameter_strategy(
-    ctx: CheckContext, operation: Operation, valid: bool
-) -> st.SearchStrategy[Request]:
+# -- what is generated ----------------------------------------------------------
+
+
+def _plain(parameter: Parameter, text: str) -> str:
+    """A serialized value's text as a string value would carry it."""
+    if parameter.location == "query":
+        text = text.partition("=")[2]
+    return text if parameter.location == "header" else unquote(text)
+
+
+def _slots(ctx: CheckContext, operation: Operation) -> list[_Slot]:
+    """Every path, query and header parameter with a schema, ready to fuzz."""
     from conformance.strategies import compiler  # see the note at the top
-    from conformance.strategies.mutations import mutations_here
 
     interface = ctx.service.interface
-    key = operation.key_parameter()
-    parameters = (
-        [key] if key else [p for p in operation.parameters if p.name == "limit"]
-    )
-    parameter = parameters[0] if parameters else None
-    if parameter is None or parameter.pointer is None:
-        raise NotApplicable(f"{operation.id} has no parameter to fuzz")
-    schema: dict[str, JsonValue] = {
-        "$ref": f"{interface.uri}#{quote(parameter.pointer, safe='/~-._')}"
-    }
     schemas = compiler(ctx.service.registry)
-    validator = interface.validator(parameter.pointer)
-    good = schemas.strategy(schema, interface.uri).filter(validator.is_valid)
-    values = good
-    if not valid:
-        view = schemas.merge([(schema, interface.uri)])
+    slots = []
+    for parameter in operation.parameters:
+        if parameter.location not in ("path", "query", "header"):
+            continue
+        if parameter.pointer is None:
+            continue
+        schema: dict[str, JsonValue] = {
+            "$ref": f"{interface.uri}#{quote(parameter.pointer, safe='/~-._')}"
+        }
+        is_valid = interface.validator(parameter.pointer).is_valid
+        values = schemas.strategy(schema, interface.uri)
+        ordinary = ctx.fill(operation, parameter)
+        known = [ordinary] if ordinary is not None else []
 
-        @st.composite
-        def broken(draw: st.DrawFn) -> JsonValue:
-            value = draw(good)
-            options = [m.value for m in mutations_here(view, value, ())]
-            options = [o for o in options if not validator.is_valid(o)]
-            if not options:
-                return "\u0000"
-            return draw(st.sampled_from(options))
+        def fits(text: str, p: Parameter = parameter, ok: _Judge = is_valid) -> bool:
+            return sendable(p, text) and belongs(p, text, ok)
 
-        values = broken()
+        valid = values.map(partial(serialize, parameter)).filter(fits)
+        if known:
+            # A schema whose generated text is seldom sendable (any string,
+            # as a header) still gets requests, with the ordinary value.
+            valid = st.one_of(valid, st.sampled_from(known))
+        fallback = ctx.broken_value(operation, parameter)
+        invalid = None
+        if fallback is not None:
+            view = schemas.merge([(schema, interface.uri)])
 
-    def as_request(value: JsonValue) -> Request:
-        if parameter.location == "path":
-            path = operation.path.replace(
-                f"{{{parameter.name}}}", quote(str(value), safe="")
-            )
-            return Request("GET", path)
-        return Request(operation.method, operation.path, params={parameter.name: value})
-
-    return values.map(as_request)
+            invalid = _broken_texts(parameter, is_valid, view, values, fallback)
+        slots.append(_Slot(parameter, valid, invalid))
+    return slots
 
 
-def _body_strategy(
+def _broken_texts(
+    parameter: Parameter,
+    is_valid: _Judge,
+    view: View,
+    values: st.SearchStrategy[JsonValue],
+    fallback: str,
+) -> st.SearchStrategy[str]:
+    """Serialized values that break the schema, next to generated valid ones."""
+    from conformance.strategies.mutations import mutations_here  # see the top
+
+    @st.composite
+    def broken(draw: st.DrawFn) -> str:
+        value = draw(values)
+        near = [m.value for m in mutations_here(view, value, ())]
+        near += text_mutations(_plain(parameter, serialize(parameter, value)))
+        texts = dict.fromkeys(serialize(parameter, v) for v in near)
+        options = [
+            t
+            for t in texts
+            if sendable(parameter, t) and not belongs(parameter, t, is_valid)
+        ]
+        return draw(st.sampled_from(options)) if options else fallback
+
+    return broken()
+
+
+def _assemble(
+    ctx: CheckContext,
+    operation: Operation,
+    texts: dict[tuple[str, str], str | None],
+    *,
+    body: JsonValue = None,
+    has_body: bool = False,
+    broken: str | None = None,
+) -> Request:
+    path, headers = ctx.request_parts(operation, values=texts)
+    return Request(
+        operation.method,
+        path,
+        body=body,
+        has_body=has_body,
+        headers=headers or None,
+        broken=broken,
+    )
+
+
+def _strategy(
     ctx: CheckContext, operation: Operation, valid: bool
 ) -> st.SearchStrategy[Request]:
+    """Requests to ``operation``: every parameter and the body generated."""
     from conformance.strategies import invalid_json, valid_json  # see the top
 
+    slots = _slots(ctx, operation)
+    # The parameters that are not fuzzed must be fillable: the same error
+    # (no test data for a path parameter) as every other check gives.
+    ctx.request_parts(operation, values={s.where: None for s in slots})
     registry, standard = ctx.service.registry, ctx.service.standard
+    writes = operation.role == "create"
+    if not slots and not writes:
+        raise NotApplicable(f"{operation.id} has no parameter or body to fuzz")
+    good_bodies: st.SearchStrategy[JsonValue] = (
+        valid_json(registry, standard).map(partial(_fresh, ctx))
+        if writes
+        else st.none()
+    )
+    # A body's faults hide behind a refused parameter: with a body, optional
+    # parameters come one time in four.
+    present = st.sampled_from((False, False, False, True)) if writes else st.booleans()
+
+    @st.composite
+    def valid_request(draw: st.DrawFn) -> Request:
+        texts: dict[tuple[str, str], str | None] = {}
+        for slot in slots:
+            wanted = slot.parameter.required or draw(present)
+            texts[slot.where] = draw(slot.valid) if wanted else None
+        body = draw(good_bodies)
+        return _assemble(ctx, operation, texts, body=body, has_body=writes)
+
     if valid:
-        return valid_json(registry, standard).map(
-            lambda body: Request(
-                "POST", operation.path, body=_fresh(ctx, body), has_body=True
+        return valid_request()
+    breakable = [s for s in slots if s.invalid is not None]
+    options: list[st.SearchStrategy[Request]] = []
+    if writes:
+        options.append(
+            invalid_json(registry, standard).map(
+                lambda bad: _assemble(
+                    ctx,
+                    operation,
+                    {},
+                    body=_fresh(ctx, bad.document, keep=bad.violation.location),
+                    has_body=True,
+                    broken=f"body {bad.violation.location or '/'}",
+                )
             )
         )
-    return invalid_json(registry, standard).map(
-        lambda bad: Request(
-            "POST",
-            operation.path,
-            body=_fresh(ctx, bad.document, keep=bad.violation.location),
-            has_body=True,
+    if breakable:
+
+        @st.composite
+        def broken_parameter(draw: st.DrawFn) -> Request:
+            slot = draw(st.sampled_from(breakable))
+            invalid = slot.invalid
+            assert invalid is not None  # only breakable slots are drawn
+            where = slot.where
+            texts: dict[tuple[str, str], str | None] = {where: draw(invalid)}
+            for other in slots:
+                # The others as ordinary requests fill them, or generated
+                # where nothing fills them (a read without test data).
+                needed = other is not slot and other.parameter.required
+                if needed and ctx.fill(operation, other.parameter) is None:
+                    texts[other.where] = draw(other.valid)
+            body = draw(good_bodies)
+            return _assemble(
+                ctx,
+                operation,
+                texts,
+                body=body,
+                has_body=writes,
+                broken=f"{where[0]} {where[1]}",
+            )
+
+        options.append(broken_parameter())
+    if not options:
+        raise NotApplicable(
+            f"no parameter of {operation.id} has a value that breaks its schema"
         )
-    )
+    return st.one_of(options)
 
 
 def _boundary_requests(
@@ -155,76 +321,111 @@ def _boundary_requests(
     if operation.role != "create":
         return []
     cases = boundary_cases(ctx.service.registry, ctx.service.standard)
+    path, headers = ctx.request_parts(operation)
     return [
-        Request("POST", operation.path, body=_fresh(ctx, case.document), has_body=True)
+        Request(
+            "POST",
+            path,
+            body=_fresh(ctx, case.document),
+            has_body=True,
+            headers=headers or None,
+            broken=None if valid else "body (boundary case)",
+        )
         for case in cases
         if case.valid == valid
     ]
 
 
-def _missing_fixed_parameter(ctx: CheckContext, operation: Operation) -> Request | None:
-    """A request lacking one of a key-value-pair operation's fixed parameters
-    that was not refused with a 4xx (``None`` when every one was).
-
-    No operation of the interface answers such a request, so it is an
-    invalid one. Only the status is judged here, so that a refusal in a
-    form the error checks dislike does not hide a request answered 200.
-    """
+def _without_fixed_parameters(ctx: CheckContext, operation: Operation) -> list[Request]:
+    """A key-value-pair operation's request without each of its fixed
+    parameters in turn: no operation of the interface answers such a
+    request, so each is an invalid one."""
     if not operation.kvp:
-        return None
+        return []
     try:
         full = urlsplit(ctx.path(operation))
     except Skip:
-        return None
+        return []
     pairs = parse_qsl(full.query, keep_blank_values=True)
-    for name in operation.kvp:
-        query = urlencode([p for p in pairs if p[0] != name])
-        request = Request(operation.method, full._replace(query=query).geturl())
-        if not 400 <= _status(_send(ctx, request)) < 500:
-            return request
-    return None
+    return [
+        Request(
+            operation.method,
+            full._replace(query=urlencode([p for p in pairs if p[0] != name])).geturl(),
+            broken=f"the fixed parameter {name}",
+        )
+        for name in operation.kvp
+    ]
+
+
+# -- judging ----------------------------------------------------------------------
 
 
 def _send(ctx: CheckContext, request: Request) -> Exchange:
     if request.has_body:
-        return ctx.send(request.method, request.path, json_body=request.body)
-    return ctx.send(request.method, request.path, params=request.params)
+        return ctx.send(
+            request.method,
+            request.path,
+            json_body=request.body,
+            headers=request.headers,
+        )
+    return ctx.send(
+        request.method, request.path, params=request.params, headers=request.headers
+    )
+
+
+def _leaks(ctx: CheckContext, exchange: Exchange) -> _Verdict:
+    found = leak_findings(ctx, exchange, requirement=LEAKS)
+    return [
+        (f"leak {f.message.partition(' discloses ')[2].split(':')[0]}", f)
+        for f in found
+    ]
+
+
+def _member_key(finding: Finding) -> str:
+    # Records of a page differ by index only: one fault, one key.
+    pointer = re.sub(r"/[0-9]+(?=/|$)", "/*", finding.pointer or "")
+    detail = finding.message if finding.rule in _NAMING_RULES else ""
+    return f"{finding.rule} {pointer} {detail}".rstrip()
 
 
 def _judge_valid(
-    ctx: CheckContext, operation: Operation, exchange: Exchange
-) -> list[Finding]:
+    ctx: CheckContext, operation: Operation, request: Request, exchange: Exchange
+) -> _Verdict:
     status = _status(exchange)
+    leaks = _leaks(ctx, exchange)
     if status >= 500:
-        return [
-            ctx.finding(
-                "a valid request got a server error:"
-                f" {exchange.method} {exchange.url} answered {status}"
-            )
-        ]
+        finding = ctx.finding(
+            "a valid request got a server error:"
+            f" {exchange.method} {exchange.url} answered {status}"
+        )
+        return [(f"status {status}", finding), *leaks]
     if operation.documented(status) is None:
-        return [
-            ctx.finding(
-                f"a valid request got {status}, which {operation.id} does not document"
-            )
-        ]
+        finding = ctx.finding(
+            f"a valid request got {status}, which {operation.id} does not document:"
+            f" {exchange.method} {exchange.url}"
+        )
+        return [(f"status {status}", finding), *leaks]
     if 200 <= status < 300:
-        return _body_findings(ctx, operation, exchange)
-    return []
+        return [(_member_key(f), f) for f in _body_findings(ctx, operation, exchange)]
+    return leaks
 
 
 def _judge_invalid(
-    ctx: CheckContext, operation: Operation, exchange: Exchange
-) -> list[Finding]:
+    ctx: CheckContext, operation: Operation, request: Request, exchange: Exchange
+) -> _Verdict:
     status = _status(exchange)
+    broken = request.broken or "the body"
     if not 400 <= status < 500:
-        return [
-            ctx.finding(
-                f"an invalid request got {status}, not a 4xx:"
-                f" {exchange.method} {exchange.url}"
-            )
-        ]
-    return _error_findings(ctx, ctx.operation, exchange)
+        finding = ctx.finding(
+            f"an invalid request (breaking {broken}) got {status}, not a 4xx:"
+            f" {exchange.method} {exchange.url}"
+        )
+        return [(f"status {status // 100}xx {broken}", finding), *_leaks(ctx, exchange)]
+    problems = [
+        (f"problem {_member_key(f)}", f)
+        for f in _error_findings(ctx, operation, exchange)
+    ]
+    return problems + _leaks(ctx, exchange)
 
 
 def _status(exchange: Exchange) -> int:
@@ -235,137 +436,197 @@ def _status(exchange: Exchange) -> int:
     return exchange.status
 
 
+def _keys(verdict: _Verdict) -> set[str]:
+    return {key for key, _ in verdict}
+
+
+# -- the search -------------------------------------------------------------------
+
+
 def _fuzz(ctx: CheckContext, valid: bool) -> list[Finding]:
     operation = ctx.operation
     assert operation is not None
     fuzz = ctx.service.fuzz
     judge = _judge_valid if valid else _judge_invalid
-    if operation.role == "create":
-        strategy = _body_strategy(ctx, operation, valid)
-    else:
-        strategy = _parameter_strategy(ctx, operation, valid)
-    service, rule = ctx.service.target.id, ctx.rule
-
-    def attempt(request: Request) -> list[Finding]:
-        return judge(ctx, operation, _send(ctx, request))
+    rule, service = ctx.rule, ctx.service.target.id
+    case_name = f"{rule}-{operation.id}"
+    strategy = _strategy(ctx, operation, valid)
+    found: list[_Found] = []
+    known: set[str] = set()
+    unconfirmed = 0
 
     # 1. What failed before fails first.
-    saved, damaged = regressions(fuzz, service, f"{rule}-{operation.id}")
+    saved, damaged = regressions(fuzz, service, case_name)
     if damaged:
         ctx.notes["damaged_regression_cases"] = list(damaged)
     for path, request in saved:
         before = len(ctx.exchanges)
-        found = _confirm(ctx, operation, rule, request, [])
-        if found:
-            ctx.notes["fuzz"] = {"replayed": str(path), "seed": fuzz.seed}
-            ctx.exchanges[:] = ctx.exchanges[before:]  # the case's requests only
-            return found
-    # 2. Deterministic cases, before anything random: a key-value-pair request
-    # without one of its fixed parameters, then boundary cases.
-    missing = None if valid else _missing_fixed_parameter(ctx, operation)
-    if missing is not None:
-        return _keep(
-            ctx,
-            fuzz,
-            rule=rule,
-            operation=operation,
-            request=missing,
-            findings=[],
-            shrunk=False,
-        )
+        verdict = _confirm(ctx, operation, rule, request, [])
+        if verdict and not _keys(verdict) <= known:
+            known |= _keys(verdict)
+            findings = [f for _, f in verdict]
+            exchanges = ctx.exchanges[before:]
+            found.append(_Found(request, findings, exchanges, {"replayed": str(path)}))
+        if len(found) >= MAX_FAILURES:
+            break
+    if found:
+        return _report(ctx, fuzz, found, {})
+
+    # Each distinct request is sent once: hypothesis asks again while it
+    # shrinks, and a write sent twice would now conflict.
+    tried: dict[str, _Verdict] = {}
+    counts = {"sent": 0, "examples": 0}
+
+    def attempt(request: Request) -> _Verdict:
+        key = json.dumps(request.to_dict(), sort_keys=True, default=str)
+        if key not in tried:
+            counts["sent"] += 1
+            tried[key] = judge(ctx, operation, request, _send(ctx, request))
+        return tried[key]
+
+    def keep(request: Request, verdict: _Verdict, shrunk: bool) -> None:
+        nonlocal unconfirmed
+        known.update(_keys(verdict))
+        kept = _keep(ctx, operation, request, verdict, shrunk=shrunk)
+        if kept is None:
+            unconfirmed += 1
+        else:
+            found.append(kept)
+
+    # 2. Deterministic cases, before anything random: a key-value-pair
+    # request without one of its fixed parameters, then boundary cases.
+    for request in [] if valid else _without_fixed_parameters(ctx, operation):
+        verdict = attempt(request)
+        if verdict and not _keys(verdict) <= known:
+            keep(request, verdict, shrunk=False)
     for request in _boundary_requests(ctx, operation, valid):
-        found = attempt(request)
-        if found:
-            return _keep(
-                ctx,
-                fuzz,
-                rule=rule,
-                operation=operation,
-                request=request,
-                findings=found,
-                shrunk=False,
-            )
-    # 3. Random examples, within the budget of examples and of seconds.
+        verdict = attempt(request)
+        if verdict and not _keys(verdict) <= known:
+            keep(request, verdict, shrunk=False)
+        if len(found) >= MAX_FAILURES:
+            break
+
+    # 3. Random examples, within the budget of examples and of seconds; once
+    # more for each new failure, looking past the ones already found.
     deadline = time.monotonic() + fuzz.seconds
-    failure = _Failure()
-    sent = 0
+    while len(found) < MAX_FAILURES and time.monotonic() < deadline:
+        search = _search(
+            fuzz, strategy, attempt, known=known, deadline=deadline, counts=counts
+        )
+        if search.unavailable is not None:
+            raise search.unavailable
+        if search.request is None:
+            break
+        keep(search.request, search.verdict, shrunk=True)
+    summary: dict[str, JsonValue] = {
+        "requests": counts["sent"],
+        "examples": counts["examples"],
+        "budget": fuzz.examples,
+    }
+    if not found and unconfirmed:
+        raise Skip(
+            f"{unconfirmed} failure(s) seen while fuzzing did not happen again when"
+            f" replayed; the service is not deterministic (seed {fuzz.seed})"
+        )
+    if unconfirmed:
+        summary["unconfirmed"] = unconfirmed
+    return _report(ctx, fuzz, found, summary)
+
+
+def _search(
+    fuzz: FuzzSettings,
+    strategy: st.SearchStrategy[Request],
+    attempt: Callable[[Request], _Verdict],
+    *,
+    known: set[str],
+    deadline: float,
+    counts: dict[str, int],
+) -> _Search:
+    """One hypothesis search for a request failing in a way not yet known."""
+    search = _Search()
+    first = counts["examples"] == 0
 
     @_settings(fuzz)
     @with_seed(fuzz.seed)
     @given(strategy)
     def prop(request: Request) -> None:
-        nonlocal sent
-        if time.monotonic() > deadline or failure.unavailable is not None:
+        if time.monotonic() > deadline or search.unavailable is not None:
             return  # the budget is spent: the remaining examples cost nothing
-        sent += 1
+        if first:
+            counts["examples"] += 1
         try:
-            found = attempt(request)
+            verdict = attempt(request)
         except Unavailable as exc:
-            failure.unavailable = exc
+            search.unavailable = exc
             return
-        if found:
-            failure.request, failure.findings = request, found
+        if verdict and not _keys(verdict) <= known:
+            search.request, search.verdict = request, verdict
             raise _Misbehaved
 
-    # A service whose answers change when asked again (a write that now
-    # conflicts) makes hypothesis report flakiness; the first failure stands.
+    # A service whose answers change when asked again makes hypothesis
+    # report flakiness; the failure seen stands, and is confirmed after.
     with contextlib.suppress(_Misbehaved, Flaky, FlakyFailure):
         prop()
-    if failure.unavailable is not None:
-        raise failure.unavailable
-    ctx.notes["fuzz"] = {"seed": fuzz.seed, "requests": sent, "budget": fuzz.examples}
-    if failure.request is None:
+    return search
+
+
+def _report(
+    ctx: CheckContext,
+    fuzz: FuzzSettings,
+    found: list[_Found],
+    summary: dict[str, JsonValue],
+) -> list[Finding]:
+    """The findings of every confirmed failure, and their requests as evidence."""
+    notes: dict[str, JsonValue] = {"seed": fuzz.seed, **summary}
+    if not found:
         ctx.exchanges[:] = ctx.exchanges[-1:]
+        ctx.notes["fuzz"] = notes
         return []
-    return _keep(
-        ctx,
-        fuzz,
-        rule=rule,
-        operation=operation,
-        request=failure.request,
-        findings=failure.findings,
-        shrunk=True,
-    )
+    notes.update(found[0].notes)  # the first failure's, as before
+    notes["failures"] = [
+        {"request": cast("JsonValue", f.request.to_dict()), **f.notes} for f in found
+    ]
+    ctx.notes["fuzz"] = notes
+    ctx.exchanges[:] = [e for f in found for e in f.exchanges]
+    return [finding for f in found for finding in f.findings]
 
 
 def _keep(
     ctx: CheckContext,
-    fuzz: FuzzSettings,
-    *,
-    rule: str,
     operation: Operation,
     request: Request,
-    findings: list[Finding],
+    verdict: _Verdict,
+    *,
     shrunk: bool,
-) -> list[Finding]:
+) -> _Found | None:
     """Confirm a failure by sending it once more, and save it as a regression."""
-    del ctx.exchanges[:]
-    if request.has_body and rule == "fuzz-invalid":
+    fuzz, rule = ctx.service.fuzz, ctx.rule
+    before = len(ctx.exchanges)
+    body_broken = request.broken is None or request.broken.startswith("body")
+    if request.has_body and rule == "fuzz-invalid" and body_broken:
         # An invalid example must still be invalid after shrinking.
         pointer = operation.request["application/json"].pointer
         assert pointer is not None  # a create operation documents its body
         validator = ctx.service.interface.validator(pointer)
         if validator.is_valid(request.body):
-            raise Skip("the shrunk example turned valid; nothing to report")
-    confirmed = _confirm(ctx, operation, rule, request, findings)
+            return None
+    confirmed = _confirm(ctx, operation, rule, request, [f for _, f in verdict])
     if not confirmed:
-        raise Skip(
-            "a failure seen while fuzzing did not happen again when replayed;"
-            f" the service is not deterministic (seed {fuzz.seed})"
-        )
+        return None
+    findings = [f for _, f in confirmed]
     path = save_regression(
         fuzz,
         ctx.service.target.id,
         f"{rule}-{operation.id}",
         request,
-        [f.message for f in confirmed],
+        [f.message for f in findings],
     )
-    ctx.notes["fuzz"] = {
-        "seed": fuzz.seed,
-        "shrunk": shrunk,
-        "regression_case": str(path) if path else None,
-    }
-    return confirmed
+    return _Found(
+        request,
+        findings,
+        ctx.exchanges[before:],
+        {"shrunk": shrunk, "regression_case": str(path) if path else None},
+    )
 
 
 def _confirm(
@@ -374,21 +635,53 @@ def _confirm(
     rule: str,
     request: Request,
     findings: list[Finding],
-) -> list[Finding]:
-    """Send a failing request again; the findings if it still fails."""
+) -> _Verdict:
+    """Send a failing request again; the verdict if it still fails.
+
+    A valid write is sent again with a fresh key: the first one stored its
+    resource, and the same key would now conflict. Where no key can be
+    refreshed, a conflict is the proof that the first was stored.
+    """
     judge = _judge_valid if rule == "fuzz-valid" else _judge_invalid
-    replayed = _send(ctx, request)
-    confirmed = judge(ctx, operation, replayed)
-    if (
-        not confirmed
-        and rule == "fuzz-invalid"
-        and replayed.status == 409
-        and request.has_body
-    ):
+    sent = _refreshed(ctx, request) if rule == "fuzz-valid" else request
+    replayed = _send(ctx, sent)
+    confirmed = judge(ctx, operation, sent, replayed)
+    if confirmed or replayed.status != 409 or not request.has_body:
+        return confirmed
+    if rule == "fuzz-invalid":
         # The invalid document was stored the first time (by this run or an
         # earlier one): the conflict is the proof.
-        confirmed = _stored_anyway(ctx, request, findings)
-    return confirmed
+        stored = _stored_anyway(ctx, request, findings)
+        return [(f"stored {request.broken}", f) for f in stored]
+    if findings:
+        return [
+            (
+                "conflict",
+                ctx.finding(
+                    f"{findings[0].message}; sent again it conflicts (409): the"
+                    " first request was stored"
+                ),
+            )
+        ]
+    return []
+
+
+def _refreshed(ctx: CheckContext, request: Request) -> Request:
+    """A write's request with a fresh key, drawn from the run's seed."""
+    if not request.has_body or not isinstance(request.body, dict):
+        return request
+    text = json.dumps(request.to_dict(), sort_keys=True, default=str)
+    rng = random.Random(f"{ctx.service.fuzz.seed}:confirm:{text}")
+    body = ctx.with_fresh_key(request.body, rng=rng)
+    return Request(
+        request.method,
+        request.path,
+        params=request.params,
+        body=body,
+        has_body=True,
+        headers=request.headers,
+        broken=request.broken,
+    )
 
 
 def _stored_anyway(
@@ -424,7 +717,7 @@ def _stored_anyway(
     title="Generated valid requests get no server error and a valid reply",
     requirement="ER-HTTP-20",
     conformance_class="fuzzing",
-    roles=("read", "list", "create"),
+    roles=("read", "list", "create", "get"),
 )
 def fuzz_valid(ctx: CheckContext) -> list[Finding]:
     _writes_allowed(ctx)
@@ -436,7 +729,7 @@ def fuzz_valid(ctx: CheckContext) -> list[Finding]:
     title="Generated invalid requests get a 4xx with problem details",
     requirement="ER-HTTP-15",
     conformance_class="fuzzing",
-    roles=("read", "create"),
+    roles=("read", "list", "create", "get"),
 )
 def fuzz_invalid(ctx: CheckContext) -> list[Finding]:
     _writes_allowed(ctx)
