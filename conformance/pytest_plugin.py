@@ -491,6 +491,11 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
         return []
     registry = state.registry
     lines = [f"conformance: registry {registry.name!r} at {registry.root}"]
+    if len(registry.folders) > 1:
+        lines.append(
+            f"conformance: beside the bundled standards at {registry.roots[-1]}"
+        )
+    lines.extend(f"conformance: note: {note}" for note in registry.notes)
     if state.standard_ref:
         standard = state.resolve(state.standard_ref)
         if standard is not None:

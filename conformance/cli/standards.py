@@ -76,12 +76,18 @@ def _list(registry: Registry, args: argparse.Namespace) -> int:
         return EXIT_OK
     out = sys.stdout
     out.write(f"{registry.name} ({registry.root})\n")
+    if len(registry.folders) > 1:
+        out.write(f"  beside the bundled standards ({registry.roots[-1]}), marked *\n")
+    own = {s.ref for s in registry.own()}
     for row in rows:
         sunset = f" sunset {row['sunset']}" if row["sunset"] else ""
+        mark = "" if row["ref"] in own else " *"
         out.write(
             f"  {row['ref']:<34} {row['status']:<10} {'+'.join(row['bindings']):<9}"
-            f" {row['title']}{sunset}\n"
+            f" {row['title']}{sunset}{mark}\n"
         )
+    for note in registry.notes:
+        out.write(f"  note: {note}\n")
     for problem in registry.problems:
         out.write(f"  BROKEN {problem.message.splitlines()[0]}\n")
     return EXIT_OK

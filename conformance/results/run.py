@@ -267,7 +267,7 @@ def _provenance(registry: Registry, refs: list[str]) -> list[StandardProvenance]
             items.append({"ref": ref, "status": "unknown", "files": {}})
             continue
         files = {
-            p.relative_to(registry.root).as_posix(): file_digest(p)
+            registry.relative(p): file_digest(p)
             for p in sorted(standard.folder.rglob("*"))
             if p.is_file() and "__pycache__" not in p.parts
         }

@@ -228,10 +228,17 @@ class JsonValidator:
             if isinstance(candidate, dict):
                 requirement = candidate.get("x-requirement")
                 if isinstance(requirement, str):
-                    return holder, requirement, _standard_of(uri, self.base_uri)
+                    return holder, requirement, self._standard_of(uri)
         return holder, None, None
 
+    def _standard_of(self, uri: str) -> str | None:
+        if self.registry is not None:
+            return self.registry.standard_of_uri(uri)
+        return _standard_of(uri, self.base_uri)
+
     def _short(self, location: str | None) -> str | None:
+        if location and self.registry is not None:
+            return self.registry.short_uri(location)
         if location and self.base_uri and location.startswith(self.base_uri):
             return location[len(self.base_uri) :]
         return location
@@ -370,7 +377,8 @@ def check_json(
 def registry_loader(registry: Registry) -> ResourceLoader:
     """The registry's shared loader: each schema file is read once per process."""
     return registry.cached(
-        ("loader",), lambda: ResourceLoader([(registry.base_uri, registry.root)])
+        ("loader",),
+        lambda: ResourceLoader(registry.mounts(), registry.declared_ids),
     )
 
 
@@ -412,8 +420,10 @@ def json_validator_for_file(path: Path, registry: Registry | None) -> JsonValida
     folder = path.resolve().parent
     mounts = [(file_uri(folder), folder)]
     if registry is not None:
-        mounts.insert(0, (registry.base_uri, registry.root))
-    loader = ResourceLoader(mounts)
+        mounts[:0] = registry.mounts()
+    loader = ResourceLoader(
+        mounts, registry.declared_ids if registry is not None else None
+    )
     schema = load_json_file(path)
     if isinstance(schema, dict) and "$id" not in schema:
         schema = {**schema, "$id": path.resolve().as_uri()}
