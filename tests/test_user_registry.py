@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from conformance.errors import RegistryError
+from conformance.errors import RegistryError, SchemaError
 from conformance.model import Outcome
 from conformance.probing.plan import opened, plan, run_planned
 from conformance.probing.profiles import ServiceTarget
@@ -177,3 +177,130 @@ def test_a_service_of_a_user_standard_runs_complete(tmp_path, certificates):
     assert errors == []
     failed = [r.id for r in results if r.outcome is Outcome.FAILED]
     assert failed == []
+
+
+DRAFT = "https://json-schema.org/draft/2020-12/schema"
+_EXTERNAL_MANIFEST = """\
+id = "ext-record"
+version = "1.0.0"
+title = "A record of another body's standard"
+status = "active"
+
+[json]
+schema = "record.schema.json"
+requirement = "REC-1"
+
+[[requirements]]
+id = "REC-1"
+level = "MUST"
+text = "A record follows record.schema.json."
+"""
+
+
+def external_registry(tmp_path: Path, record: dict[str, object] | None = None) -> Path:
+    """A standard described from another body's docs: its schemas keep their
+    own ``$id`` (a URN, an address on their host), and its manifest names no
+    owner, Azerbaijani title or release date."""
+    folder = tmp_path / "theirs" / "ext-record" / "1.0.0"
+    (folder / "defs").mkdir(parents=True)
+    (folder / "standard.toml").write_text(_EXTERNAL_MANIFEST, encoding="utf-8")
+    documents: dict[str, dict[str, object]] = {
+        "record.schema.json": record
+        or {
+            "$schema": DRAFT,
+            "$id": "urn:example:record",
+            "type": "object",
+            "required": ["code"],
+            "properties": {
+                "code": {"$ref": "urn:example:common#/$defs/code"},
+                "link": {"$ref": "https://other.example/schemas/link.schema.json"},
+            },
+        },
+        "common.schema.json": {
+            "$schema": DRAFT,
+            "$id": "urn:example:common",
+            "$defs": {"code": {"type": "string", "pattern": "^[A-Z]{3}$"}},
+        },
+        # A relative $ref resolves against the schema's own $id.
+        "link.schema.json": {
+            "$schema": DRAFT,
+            "$id": "https://other.example/schemas/link.schema.json",
+            "type": "object",
+            "properties": {"href": {"$ref": "defs/href.schema.json"}},
+        },
+        "defs/href.schema.json": {
+            "$schema": DRAFT,
+            "$id": "https://other.example/schemas/defs/href.schema.json",
+            "type": "string",
+            "minLength": 5,
+        },
+    }
+    for name, document in documents.items():
+        (folder / name).write_text(json.dumps(document), encoding="utf-8")
+    return tmp_path / "theirs"
+
+
+def test_a_schema_keeps_its_own_id_and_refs_by_it_resolve(tmp_path):
+    registry = Registry.open(external_registry(tmp_path))
+    standard = registry.resolve("ext-record@1.0.0")
+    assert standard.owner is None and standard.released is None
+    validator = json_validator(registry, standard)
+    good = b'{"code": "ABC", "link": {"href": "https://example.org/"}}'
+    assert validate_json(good, validator) == []
+    (code,) = validate_json(b'{"code": "ab"}', validator)
+    assert (code.rule, code.pointer) == ("pattern", "/code")
+    assert code.schema_location == "urn:example:common#/$defs/code/pattern"
+    assert code.standard == "ext-record@1.0.0"
+    assert code.requirement == "REC-1"
+    (href,) = validate_json(b'{"code": "ABC", "link": {"href": "x"}}', validator)
+    assert (href.rule, href.pointer) == ("minLength", "/link/href")
+    assert href.schema_location == (
+        "https://other.example/schemas/defs/href.schema.json#/minLength"
+    )
+
+
+def test_the_registry_check_takes_a_schema_of_its_own_id(tmp_path):
+    registry = Registry.open(external_registry(tmp_path))
+    (check,) = [c for c in registry_checks(registry) if c.id.endswith("json-schema")]
+    result = check.run()
+    assert result.outcome is Outcome.PASSED, [f.message for f in result.findings]
+
+
+def test_a_ref_to_an_id_no_registry_file_declares_stays_an_error(tmp_path):
+    record = {
+        "$schema": DRAFT,
+        "$id": "urn:example:record",
+        "properties": {"code": {"$ref": "urn:example:nowhere#/$defs/code"}},
+    }
+    registry = Registry.open(external_registry(tmp_path, record))
+    with pytest.raises(
+        SchemaError, match="'urn:example:nowhere' is outside the registry"
+    ):
+        json_validator(registry, registry.resolve("ext-record@1.0.0"))
+
+
+def test_two_files_declaring_one_id_are_a_registry_problem(tmp_path):
+    root = external_registry(tmp_path)
+    folder = root / "ext-record" / "1.0.0"
+    twin = json.loads((folder / "common.schema.json").read_text("utf-8"))
+    (folder / "twin.schema.json").write_text(json.dumps(twin), encoding="utf-8")
+    registry = Registry.open(root)
+    (check,) = [c for c in registry_checks(registry) if c.id.endswith("json-schema")]
+    messages = [f.message for f in check.run().findings]
+    assert any("'urn:example:common' is declared by" in m for m in messages), messages
+
+
+def test_lists_and_reports_cope_without_owner_title_az_and_release(tmp_path, capsys):
+    from conformance.cli.main import main
+
+    root = external_registry(tmp_path)
+    assert main(["--registry", str(root), "standards", "list"]) == 0
+    out = capsys.readouterr().out
+    assert "ext-record@1.0.0" in out
+    assert "person@1.2.0" in out and "*" in out
+    assert main(["--registry", str(root), "standards", "show", "ext-record@1.0.0"]) == 0
+    assert "primary source: not stated" in capsys.readouterr().out
+    assert main(["--registry", str(root), "standards", "list", "--format", "json"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    (row,) = [r for r in rows if r["ref"] == "ext-record@1.0.0"]
+    assert (row["owner"], row["released"]) == (None, None)

@@ -21,7 +21,7 @@ class _StandardRow(TypedDict):
     released: str | None
     sunset: str | None
     bindings: list[str]
-    owner: str
+    owner: str | None
     title: str
 
 
@@ -67,7 +67,7 @@ def _list(registry: Registry, args: argparse.Namespace) -> int:
                 else None,
                 "sunset": standard.sunset.isoformat() if standard.sunset else None,
                 "bindings": [b.format for b in standard.bindings],
-                "owner": standard.owner.id,
+                "owner": standard.owner_id,
                 "title": standard.title,
             }
         )
@@ -102,7 +102,11 @@ def _show(registry: Registry, args: argparse.Namespace) -> int:
         "status": standard.status.value,
         "released": standard.released.isoformat() if standard.released else None,
         "sunset": standard.sunset.isoformat() if standard.sunset else None,
-        "owner": {"id": standard.owner.id, "name": standard.owner.name},
+        "owner": (
+            {"id": standard.owner.id, "name": standard.owner.name}
+            if standard.owner is not None
+            else None
+        ),
         "folder": str(standard.folder),
         "bindings": {
             b.format: {
@@ -137,7 +141,8 @@ def _show(registry: Registry, args: argparse.Namespace) -> int:
         out.write(f", released {standard.released}")
     if standard.sunset:
         out.write(f", sunset {standard.sunset}")
-    out.write(f"\n  primary source: {standard.owner.name}\n")
+    source = standard.owner.name if standard.owner is not None else "not stated"
+    out.write(f"\n  primary source: {source}\n")
     for binding in standard.bindings:
         extra = (
             f" (XSD {binding.xsd_version}, root {binding.root})"

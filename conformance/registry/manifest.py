@@ -70,7 +70,7 @@ class ManifestData(TypedDict):
     version: str
     title: str
     status: str
-    owner: OwnerData
+    owner: NotRequired[OwnerData]
     title_az: NotRequired[str]
     description: NotRequired[str]
     changes: NotRequired[str]
@@ -131,7 +131,7 @@ class StandardVersion:
     version: Version
     title: str
     status: Status
-    owner: Agency
+    owner: Agency | None
     folder: Path
     requirements: tuple[Requirement, ...]
     json: Binding | None = None
@@ -142,6 +142,15 @@ class StandardVersion:
     description: str | None = None
     released: dt.date | None = None
     sunset: dt.date | None = None
+
+    @property
+    def owner_id(self) -> str | None:
+        """The id of the primary source agency, if the manifest names one.
+
+        An external standard (an OGC or ISO one described here) may name
+        none; reports then say "not stated".
+        """
+        return self.owner.id if self.owner is not None else None
 
     @property
     def ref(self) -> str:
@@ -290,7 +299,7 @@ def parse_manifest(path: Path) -> StandardVersion:
         if "released" in data
         else None,
         sunset=dt.date.fromisoformat(data["sunset"]) if "sunset" in data else None,
-        owner=Agency(**data["owner"]),
+        owner=Agency(**data["owner"]) if "owner" in data else None,
         folder=folder,
         requirements=requirements,
         json=json_binding,

@@ -271,9 +271,9 @@ def _provenance(registry: Registry, refs: list[str]) -> list[StandardProvenance]
             for p in sorted(standard.folder.rglob("*"))
             if p.is_file() and "__pycache__" not in p.parts
         }
-        entry = StandardProvenance(
-            ref=ref, status=standard.status.value, owner=standard.owner.id, files=files
-        )
+        entry = StandardProvenance(ref=ref, status=standard.status.value, files=files)
+        if standard.owner is not None:
+            entry["owner"] = standard.owner.id
         if standard.sunset:
             entry["sunset"] = standard.sunset.isoformat()
         items.append(entry)
