@@ -286,12 +286,63 @@ def _standard_of(uri: str, base_uri: str | None) -> str | None:
 def _explained(
     error: jsonschema_rs.ValidationError,
 ) -> list[jsonschema_rs.ValidationError]:
-    """The errors that explain ``error``: those of the branch meant, if any."""
+    """The errors that explain ``error``: those of the branch meant, if any.
+
+    When no one branch was evidently meant, the single most relevant error
+    of the branches stands for them (:func:`_most_relevant`), so a schema
+    whose root is a ``oneOf`` names the real keyword and location, not
+    "oneOf at ''".
+    """
     if error.kind.name in _BRANCHING:
         branch = _best_branch(error)
         if branch is not None:
             return [sub for item in branch for sub in _explained(item)]
+        best = _most_relevant(error)
+        if best is not None:
+            return _explained(best)
     return [error]
+
+
+def _relevance(error: jsonschema_rs.ValidationError) -> tuple[int, bool]:
+    # As jsonschema's best_match ranks the errors of a branching keyword:
+    # deeper in the instance is more specific (the branch got further);
+    # at one depth, a keyword of its own beats another branching one.
+    return len(error.instance_path), error.kind.name not in _BRANCHING
+
+
+def _most_relevant(
+    error: jsonschema_rs.ValidationError,
+) -> jsonschema_rs.ValidationError | None:
+    """The one error of a ``oneOf``/``anyOf``'s branches that best explains it.
+
+    Branches whose discriminator failed are left out while any other
+    remains. ``None`` when two errors tie for the first place: then no
+    branch is more likely than another, and the branching error itself is
+    the truthful finding.
+    """
+    branches: list[list[jsonschema_rs.ValidationError]] | None = getattr(
+        error.kind, "context", None
+    )
+    if not branches:
+        return None
+    depth = len(error.instance_path)
+    meant = [b for b in branches if b and not any(_not_meant(s, depth) for s in b)]
+    candidates = [sub for branch in (meant or branches) for sub in branch]
+    if not candidates:
+        return None
+    ranked = sorted(candidates, key=_relevance, reverse=True)
+    if len(ranked) > 1 and _relevance(ranked[0]) == _relevance(ranked[1]):
+        return None
+    return ranked[0]
+
+
+def _not_meant(sub: jsonschema_rs.ValidationError, depth: int) -> bool:
+    """The error shows its branch was not the one meant (a failed discriminator)."""
+    at = len(sub.instance_path)
+    name = sub.kind.name
+    return (name in _DISCRIMINATING and at <= depth + 1) or (
+        name == "type" and at == depth
+    )
 
 
 def _best_branch(
@@ -312,16 +363,10 @@ def _best_branch(
     if not branches:
         return None
     depth = len(error.instance_path)
-
-    def not_meant(sub: jsonschema_rs.ValidationError) -> bool:
-        at = len(sub.instance_path)
-        name = sub.kind.name
-        return (name in _DISCRIMINATING and at <= depth + 1) or (
-            name == "type" and at == depth
-        )
-
     meant = [
-        branch for branch in branches if branch and not any(map(not_meant, branch))
+        branch
+        for branch in branches
+        if branch and not any(_not_meant(sub, depth) for sub in branch)
     ]
     return meant[0] if len(meant) == 1 else None
 
