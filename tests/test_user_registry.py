@@ -304,3 +304,37 @@ def test_lists_and_reports_cope_without_owner_title_az_and_release(tmp_path, cap
     rows = json.loads(capsys.readouterr().out)
     (row,) = [r for r in rows if r["ref"] == "ext-record@1.0.0"]
     assert (row["owner"], row["released"]) == (None, None)
+
+
+def _interface_result(root: Path, ref: str):
+    registry = Registry.open(root)
+    (check,) = [c for c in registry_checks(registry) if c.id == f"{ref}::interface"]
+    return check.run()
+
+
+def test_a_read_key_no_example_has_is_a_warning_naming_the_parameter(tmp_path):
+    root = user_registry(tmp_path)
+    ref = "postal-address@1.1.0"
+    assert _interface_result(root, ref).outcome is Outcome.PASSED
+    interface = root / "postal-address" / "1.1.0" / "openapi.yaml"
+    text = interface.read_text("utf-8")
+    interface.write_text(
+        text.replace("/addresses/{registerCode}:", "/addresses/{code}:").replace(
+            "        - name: registerCode\n", "        - name: code\n"
+        ),
+        encoding="utf-8",
+    )
+    result = _interface_result(root, ref)
+    assert result.outcome is Outcome.WARNING
+    (finding,) = result.findings
+    assert "the path parameter 'code' names the member '/code'" in finding.message
+    assert "Add `x-key-pointer:" in finding.message
+    # Naming the key member settles it.
+    interface.write_text(
+        interface.read_text("utf-8").replace(
+            "        - name: code\n",
+            "        - name: code\n          x-key-pointer: /registerCode\n",
+        ),
+        encoding="utf-8",
+    )
+    assert _interface_result(root, ref).outcome is Outcome.PASSED

@@ -22,7 +22,7 @@ import jsonschema
 
 from conformance.errors import ConformanceError, SchemaError
 from conformance.model import Finding, JsonValue, Outcome, Result, Severity
-from conformance.probing.interfaces import ROLES, Interface, split_clark
+from conformance.probing.interfaces import ROLES, Interface, member_at, split_clark
 from conformance.registry.integrity import integrity_notes, integrity_problems
 from conformance.registry.manifest import MANIFEST_NAME, Example, StandardVersion
 from conformance.registry.standards import Registry
@@ -257,15 +257,71 @@ def _oas31_schema() -> dict[str, JsonValue]:
     return schema
 
 
+def key_pointer_notes(registry: Registry, standard: StandardVersion) -> list[str]:
+    """A read's path parameter that names no member of the valid examples.
+
+    The write checks create a record and read it back by the key they put
+    at the read's ``x-key-pointer`` (by default the member named like the
+    path parameter). When no valid example has a member there, the
+    created records keep the example's key and the write checks raise
+    false alarms, so it is said here, before any service is probed.
+    """
+    if standard.interface is None:
+        return []
+    interface = Interface(registry, standard)
+    if not interface.by_role("create"):
+        return []
+    examples = [
+        e
+        for e in standard.examples
+        if e.valid and e.path.suffix.lower() == ".json" and e.path.is_file()
+    ]
+    values: list[JsonValue] = []
+    for example in examples:
+        try:
+            values.append(json.loads(example.path.read_text(encoding="utf-8")))
+        except (OSError, ValueError):
+            continue
+    if not values:
+        return []
+    name = registry.relative(standard.interface)
+    notes = []
+    for operation in interface.by_role("read"):
+        for parameter in operation.path_parameters()[:1]:
+            where = parameter.key_pointer or ""
+            if any(member_at(value, where) is not None for value in values):
+                continue
+            notes.append(
+                f"{name}: {operation.id}: the path parameter {parameter.name!r}"
+                f" names the member {where!r}, which no valid example has; the"
+                " write checks would create records that keep the example's key"
+                " and then read the wrong one. Add `x-key-pointer: <JSON Pointer"
+                f" of the key member>` to the parameter {parameter.name!r}"
+                " (docs/interfaces.md)"
+            )
+    return notes
+
+
 def check_interface(registry: Registry, standard: StandardVersion) -> Result:
-    """The OpenAPI document is valid, and every reference in it resolves."""
-    return _guarded(
+    """The OpenAPI document is valid, and every reference in it resolves.
+
+    A read whose key names no member of the valid examples is a warning
+    (:func:`key_pointer_notes`).
+    """
+    result = _guarded(
         f"{standard.ref}::interface",
         title=f"{standard.ref}: the OpenAPI interface is valid and resolves",
         target=registry.relative(standard.folder),
         standard=standard.ref,
         problems_of=lambda: interface_problems(registry, standard),
     )
+    if result.outcome is not Outcome.PASSED:
+        return result
+    try:
+        notes = key_pointer_notes(registry, standard)
+    except ConformanceError as exc:
+        notes = [str(exc)]
+    return _noted(result, notes)
 
 
 def example_problems(
