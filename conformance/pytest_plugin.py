@@ -53,8 +53,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption(
         "--registry",
         metavar="PATH",
-        help="registry of standards (default: ini conformance_registry,"
-        " $CONFORMANCE_REGISTRY, or the bundled registry)",
+        help="a folder of your own standards, read beside the bundled ones"
+        " (default: ini conformance_registry, $CONFORMANCE_REGISTRY, or the"
+        " bundled registry alone)",
     )
     group.addoption(
         "--check-registry",
