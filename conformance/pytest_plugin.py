@@ -53,8 +53,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption(
         "--registry",
         metavar="PATH",
-        help="registry of standards (default: ini conformance_registry,"
-        " $CONFORMANCE_REGISTRY, or the bundled registry)",
+        help="a folder of your own standards, read beside the bundled ones"
+        " (default: ini conformance_registry, $CONFORMANCE_REGISTRY, or the"
+        " bundled registry alone)",
     )
     group.addoption(
         "--check-registry",
@@ -491,6 +492,11 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
         return []
     registry = state.registry
     lines = [f"conformance: registry {registry.name!r} at {registry.root}"]
+    if len(registry.folders) > 1:
+        lines.append(
+            f"conformance: beside the bundled standards at {registry.roots[-1]}"
+        )
+    lines.extend(f"conformance: note: {note}" for note in registry.notes)
     if state.standard_ref:
         standard = state.resolve(state.standard_ref)
         if standard is not None:

@@ -313,13 +313,23 @@ def test_standards_lock_records_a_new_release_only(capsys, tmp_path):
             text.replace('"1.0.0"', '"1.0.1"').replace("/1.0.0/", "/1.0.1/"),
             encoding="utf-8",
         )
+    # The documented order is check, then lock: an unrecorded release is a
+    # note that says to lock it, not a failure.
     code, out, _ = run_cli(capsys, "--registry", str(root), "standards", "check")
-    assert code == 1
-    assert "address@1.0.1 is released" in out
+    assert code == 0, out
+    assert "note  address@1.0.1: released content is unchanged" in out
+    assert "`conformance standards lock address@1.0.1`" in out
     code, out, _ = run_cli(capsys, "--registry", str(root), "standards", "lock")
     assert (code, out.strip()) == (0, "recorded: address@1.0.1")
     code, out, _ = run_cli(capsys, "--registry", str(root), "standards", "check")
     assert code == 0, out
+    assert "address@1.0.1" not in out
+    # Once recorded, a change to its files fails the check.
+    schema = root / "address" / "1.0.1" / "address.schema.json"
+    schema.write_text(schema.read_text(encoding="utf-8") + "\n", encoding="utf-8")
+    code, out, _ = run_cli(capsys, "--registry", str(root), "standards", "check")
+    assert code == 1
+    assert "address@1.0.1 was released and is immutable" in out
 
 
 def test_run_writes_reports_for_the_sample_agencies(capsys, tmp_path, registry):

@@ -48,8 +48,9 @@ def _parser() -> argparse.ArgumentParser:
         "--registry",
         type=Path,
         metavar="PATH",
-        help="registry of standards to use (default: [tool.conformance] registry,"
-        " $CONFORMANCE_REGISTRY, or the bundled one)",
+        help="a folder of your own standards, read beside the bundled ones"
+        " (default: [tool.conformance] registry, $CONFORMANCE_REGISTRY, or the"
+        " bundled registry alone)",
     )
     parser.add_argument(
         "--debug", action="store_true", help="show a traceback on internal errors"

@@ -22,7 +22,7 @@ class _StandardRow(TypedDict):
     released: str | None
     sunset: str | None
     bindings: list[str]
-    owner: str
+    owner: str | None
     title: str
 
 
@@ -71,7 +71,7 @@ def _list(registry: Registry, args: argparse.Namespace) -> int:
                 else None,
                 "sunset": standard.sunset.isoformat() if standard.sunset else None,
                 "bindings": [b.format for b in standard.bindings],
-                "owner": standard.owner.id,
+                "owner": standard.owner_id,
                 "title": standard.title,
             }
         )
@@ -80,12 +80,18 @@ def _list(registry: Registry, args: argparse.Namespace) -> int:
         return EXIT_OK
     out = sys.stdout
     out.write(f"{registry.name} ({registry.root})\n")
+    if len(registry.folders) > 1:
+        out.write(f"  beside the bundled standards ({registry.roots[-1]}), marked *\n")
+    own = {s.ref for s in registry.own()}
     for row in rows:
         sunset = f" sunset {row['sunset']}" if row["sunset"] else ""
+        mark = "" if row["ref"] in own else " *"
         out.write(
             f"  {row['ref']:<34} {row['status']:<10} {'+'.join(row['bindings']):<9}"
-            f" {row['title']}{sunset}\n"
+            f" {row['title']}{sunset}{mark}\n"
         )
+    for note in registry.notes:
+        out.write(f"  note: {note}\n")
     for problem in registry.problems:
         out.write(f"  BROKEN {problem.message.splitlines()[0]}\n")
     return EXIT_OK
@@ -100,7 +106,11 @@ def _show(registry: Registry, args: argparse.Namespace) -> int:
         "status": standard.status.value,
         "released": standard.released.isoformat() if standard.released else None,
         "sunset": standard.sunset.isoformat() if standard.sunset else None,
-        "owner": {"id": standard.owner.id, "name": standard.owner.name},
+        "owner": (
+            {"id": standard.owner.id, "name": standard.owner.name}
+            if standard.owner is not None
+            else None
+        ),
         "folder": str(standard.folder),
         "bindings": {
             b.format: {
@@ -135,7 +145,8 @@ def _show(registry: Registry, args: argparse.Namespace) -> int:
         out.write(f", released {standard.released}")
     if standard.sunset:
         out.write(f", sunset {standard.sunset}")
-    out.write(f"\n  primary source: {standard.owner.name}\n")
+    source = standard.owner.name if standard.owner is not None else "not stated"
+    out.write(f"\n  primary source: {source}\n")
     for binding in standard.bindings:
         extra = (
             f" (XSD {binding.xsd_version}, root {binding.root})"

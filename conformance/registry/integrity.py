@@ -67,9 +67,25 @@ def version_digest(standard: StandardVersion) -> VersionDigest:
     return {"sha256": overall, "files": files}
 
 
-def read_lock(registry: Registry) -> dict[str, VersionDigest]:
-    """The recorded hashes, ``{}`` when the registry has no ``integrity.json``."""
-    path = registry.root / INTEGRITY_FILE
+def lock_path(registry: Registry, standard: StandardVersion | None = None) -> Path:
+    """The ``integrity.json`` that records a version: that of the folder holding it.
+
+    Each registry folder keeps its own record: the bundled versions stay
+    recorded in the bundled one, a user's in the user's folder.
+    """
+    if standard is None:
+        return registry.root / INTEGRITY_FILE
+    return registry.folder_of(standard.folder).root / INTEGRITY_FILE
+
+
+def read_lock(
+    registry: Registry, standard: StandardVersion | None = None
+) -> dict[str, VersionDigest]:
+    """The recorded hashes, ``{}`` when the folder has no ``integrity.json``.
+
+    Those of the first folder (the user's), or of the folder holding ``standard``.
+    """
+    path = lock_path(registry, standard)
     if not path.is_file():
         return {}
     try:
@@ -85,16 +101,17 @@ def read_lock(registry: Registry) -> dict[str, VersionDigest]:
 
 
 def integrity_problems(registry: Registry, standard: StandardVersion) -> list[str]:
-    """Why a released version no longer matches its record (empty if it does)."""
+    """Why a released version no longer matches its record (empty if it does).
+
+    A released version not yet recorded is not a problem here (see
+    :func:`integrity_notes`): `standards check` comes before `standards lock`.
+    """
     if standard.status is Status.DRAFT:
         return []
-    recorded = read_lock(registry).get(standard.ref)
-    lock = registry.root / INTEGRITY_FILE
+    recorded = read_lock(registry, standard).get(standard.ref)
+    lock = lock_path(registry, standard)
     if recorded is None:
-        return [
-            f"{standard.ref} is released ({standard.status}) but has no hash in"
-            f" {lock}; record it with `conformance standards lock {standard.ref}`"
-        ]
+        return []
     current = version_digest(standard)
     if current["sha256"] == recorded.get("sha256"):
         return []
@@ -114,17 +131,41 @@ def integrity_problems(registry: Registry, standard: StandardVersion) -> list[st
     ]
 
 
+def integrity_notes(registry: Registry, standard: StandardVersion) -> list[str]:
+    """A released version with no recorded hash yet: what to run (empty otherwise)."""
+    if standard.status is Status.DRAFT:
+        return []
+    if standard.ref in read_lock(registry, standard):
+        return []
+    return [
+        f"{standard.ref} is released ({standard.status}) but has no hash in"
+        f" {lock_path(registry, standard)} yet; once its checks pass, record it"
+        f" with `conformance standards lock {standard.ref}` (after that, a change"
+        " to its files fails this check)"
+    ]
+
+
 def write_lock(registry: Registry, refs: list[str] | None = None) -> list[str]:
     """Record the hashes of released versions (all, or those in ``refs``).
 
-    Versions already recorded keep their hashes unless named in ``refs``:
-    re-locking everything would silently bless an edit to a released version.
+    Only versions of the first folder are recorded, in its ``integrity.json``
+    (a user's registry never writes into the bundled one). Versions already
+    recorded keep their hashes unless named in ``refs``: re-locking
+    everything would silently bless an edit to a released version.
     Returns the refs recorded.
     """
-    path = registry.root / INTEGRITY_FILE
+    path = lock_path(registry)
+    own = registry.own()
+    others = sorted(set(refs or ()) - {s.ref for s in own})
+    if others:
+        raise RegistryError(
+            f"{', '.join(others)} not in {registry.root}: only the versions of"
+            " that folder are recorded in its integrity.json (the bundled ones"
+            " are recorded in the bundled registry)"
+        )
     versions = read_lock(registry)
     recorded = []
-    for standard in registry:
+    for standard in own:
         if standard.status is Status.DRAFT:
             continue
         named = refs is not None and standard.ref in refs

@@ -127,7 +127,7 @@ class ManifestData(TypedDict):
     version: str
     title: str
     status: str
-    owner: OwnerData
+    owner: NotRequired[OwnerData]
     title_az: NotRequired[str]
     description: NotRequired[str]
     changes: NotRequired[str]
@@ -197,7 +197,7 @@ class StandardVersion:
     version: Version
     title: str
     status: Status
-    owner: Agency
+    owner: Agency | None
     folder: Path
     requirements: tuple[Requirement, ...]
     json: Binding | None = None
@@ -210,6 +210,15 @@ class StandardVersion:
     sunset: dt.date | None = None
     # Read by conformance.probing.conventions; not part of a version's identity.
     service: ServiceData | None = field(default=None, hash=False, compare=False)
+
+    @property
+    def owner_id(self) -> str | None:
+        """The id of the primary source agency, if the manifest names one.
+
+        An external standard (an OGC or ISO one described here) may name
+        none; reports then say "not stated".
+        """
+        return self.owner.id if self.owner is not None else None
 
     @property
     def ref(self) -> str:
@@ -391,7 +400,7 @@ def parse_manifest(path: Path, cache: ManifestCache | None = None) -> StandardVe
         if "released" in data
         else None,
         sunset=dt.date.fromisoformat(data["sunset"]) if "sunset" in data else None,
-        owner=Agency(**data["owner"]),
+        owner=Agency(**data["owner"]) if "owner" in data else None,
         folder=folder,
         requirements=requirements,
         json=json_binding,

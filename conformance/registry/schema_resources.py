@@ -10,7 +10,7 @@ with a message that says so; nothing is ever fetched.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 from conformance.errors import SchemaError
@@ -25,18 +25,30 @@ class RefOutsideRegistryError(SchemaError):
 class ResourceLoader:
     """Loads JSON schema documents for the mounted URI prefixes, and only those."""
 
-    def __init__(self, mounts: Sequence[tuple[str, Path]]) -> None:
+    def __init__(
+        self,
+        mounts: Sequence[tuple[str, Path]],
+        declared: Callable[[], Mapping[str, Path]] | None = None,
+    ) -> None:
         self.mounts = tuple((prefix, folder.resolve()) for prefix, folder in mounts)
+        self._declared = declared
         self._documents: dict[str, JsonValue] = {}
 
     def path_for(self, uri: str) -> Path | None:
-        """The file a URI stands for, if it is inside a mount and exists."""
+        """The file a URI stands for, if it is inside a mount and exists.
+
+        Past the mounts, a URI may be the ``$id`` a file of the registry
+        declares (``declared``: each such id to its file), so a third-party
+        schema keeps its own ``$id`` and is still found, never fetched.
+        """
         uri = uri.split("#", 1)[0]
         for prefix, folder in self.mounts:
             if uri.startswith(prefix):
                 candidate = (folder / uri[len(prefix) :]).resolve()
                 if candidate.is_relative_to(folder) and candidate.is_file():
                     return candidate
+        if self._declared is not None:
+            return self._declared().get(uri)
         return None
 
     def retrieve(self, uri: str) -> JsonValue:
@@ -46,13 +58,24 @@ class ResourceLoader:
             return self._documents[uri]
         path = self.path_for(uri)
         if path is None:
-            allowed = " or ".join(prefix for prefix, _ in self.mounts)
+            allowed = " or ".join(dict.fromkeys(prefix for prefix, _ in self.mounts))
+            declared = (
+                ", or the $id a schema file of the registry declares"
+                if self._declared is not None
+                else ""
+            )
             raise RefOutsideRegistryError(
-                f"$ref {uri!r} is outside the registry: only {allowed} can be"
-                " referenced, and nothing is fetched from the network or read"
-                " from elsewhere on disk"
+                f"$ref {uri!r} is outside the registry: only {allowed}{declared}"
+                " can be referenced, and nothing is fetched from the network or"
+                " read from elsewhere on disk"
             )
         document = self._documents[uri] = load_json_file(path)
+        if isinstance(document, dict):
+            # Keyword locations name a schema by its own $id: keep it findable
+            # by that name too (the file is the same).
+            own = document.get("$id")
+            if isinstance(own, str) and ":" in own:
+                self._documents.setdefault(own.split("#", 1)[0], document)
         return document
 
     def short(self, uri: str) -> str:

@@ -29,7 +29,7 @@ from conformance.history import HistoryStore, RunSummary
 from conformance.model import Result
 from conformance.registry.manifest import Status
 from conformance.registry.standards import Registry
-from conformance.reporting.i18n import DEFAULT_LANGUAGE
+from conformance.reporting.i18n import DEFAULT_LANGUAGE, both
 from conformance.reporting.templating import anchor, render
 from conformance.reporting.views import (
     FailureView,
@@ -278,7 +278,7 @@ def _primary(
         except UsageError:
             continue
         owner = latest.owner
-        cell = cells.get((owner.id, standard_name))
+        cell = cells.get((owner.id, standard_name)) if owner is not None else None
         services = (
             [f for f in cell.tally.results if f.kind == "service"] if cell else []
         )
@@ -293,9 +293,12 @@ def _primary(
                 title=latest.title,
                 title_az=latest.title_az,
                 ref=latest.ref,
-                owner=owner.id,
-                owner_name=owner.name,
-                owner_name_az=owner.name_az,
+                # An external standard may name no primary source.
+                owner=owner.id if owner is not None else "–",
+                owner_name=owner.name if owner is not None else both("not.stated")[1],
+                owner_name_az=owner.name_az
+                if owner is not None
+                else both("not.stated")[0],
                 status=status,
                 score=score,
                 cell_anchor=cell.anchor if cell and cell.failures else None,

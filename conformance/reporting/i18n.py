@@ -120,6 +120,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     ),
     "primary.owner": ("İlkin mənbə", "Primary source"),
     "primary.own": ("Öz xidməti", "Its own service"),
+    "not.stated": ("göstərilməyib", "not stated"),
     "details": ("Ətraflı", "Details"),
     "details.cell": ("Uyğunsuzluqlar: xana üzrə", "Failures by cell"),
     "none": ("yoxdur", "none"),

@@ -267,13 +267,13 @@ def _provenance(registry: Registry, refs: list[str]) -> list[StandardProvenance]
             items.append({"ref": ref, "status": "unknown", "files": {}})
             continue
         files = {
-            p.relative_to(registry.root).as_posix(): file_digest(p)
+            registry.relative(p): file_digest(p)
             for p in sorted(standard.folder.rglob("*"))
             if p.is_file() and "__pycache__" not in p.parts
         }
-        entry = StandardProvenance(
-            ref=ref, status=standard.status.value, owner=standard.owner.id, files=files
-        )
+        entry = StandardProvenance(ref=ref, status=standard.status.value, files=files)
+        if standard.owner is not None:
+            entry["owner"] = standard.owner.id
         if standard.sunset:
             entry["sunset"] = standard.sunset.isoformat()
         items.append(entry)

@@ -12,9 +12,10 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import partial
 from importlib import resources
+from pathlib import Path
 from typing import cast
 
 import jsonschema
@@ -22,8 +23,15 @@ import jsonschema
 from conformance.errors import ConformanceError, SchemaError
 from conformance.model import Finding, JsonValue, Outcome, Result, Severity
 from conformance.probing.conventions import convention_problems
-from conformance.probing.interfaces import ROLES, Interface, Media, Operation, clark
-from conformance.registry.integrity import integrity_problems
+from conformance.probing.interfaces import (
+    ROLES,
+    Interface,
+    Media,
+    Operation,
+    clark,
+    member_at,
+)
+from conformance.registry.integrity import integrity_notes, integrity_problems
 from conformance.registry.manifest import MANIFEST_NAME, Example, StandardVersion
 from conformance.registry.standards import Registry
 from conformance.selfcheck.errata import errata_path, errata_problems
@@ -118,11 +126,7 @@ def check_json_schemas(registry: Registry, standard: StandardVersion) -> Result:
             " this keyword; use the keywords listed in docs/fuzzing.md"
             for p in unsupported(schema)
         )
-        if isinstance(schema, dict) and schema.get("$id") != uri:
-            problems.append(
-                f"{name}: $id is {schema.get('$id')!r}; it must be {uri!r} (the"
-                " registry's base URI followed by the file's place in the registry)"
-            )
+        problems.extend(_id_problems(registry, path, name, uri, schema))
         for where, node in iter_subschemas(schema):
             requirement = node.get("x-requirement")
             if requirement is not None and requirement not in known:
@@ -143,6 +147,40 @@ def check_json_schemas(registry: Registry, standard: StandardVersion) -> Result:
         problems=problems,
         started=started,
     )
+
+
+def _id_problems(
+    registry: Registry, path: Path, name: str, uri: str, schema: JsonValue
+) -> list[str]:
+    """A schema's ``$id``: its canonical URI, or its own absolute URI, unique."""
+    declared = schema.get("$id") if isinstance(schema, dict) else None
+    if declared == uri:
+        return []
+    in_registry = isinstance(declared, str) and any(
+        declared.startswith(folder.base_uri) for folder in registry.folders
+    )
+    if (
+        not isinstance(declared, str)
+        or ":" not in declared
+        or "#" in declared
+        or in_registry
+    ):
+        return [
+            f"{name}: $id is {declared!r}; it must be {uri!r} (the registry's base"
+            " URI followed by the file's place in the registry) or the absolute URI"
+            " the schema's authors gave it (a URN, or an address on their host)"
+        ]
+    others = [
+        registry.relative(p)
+        for p in registry.duplicate_ids().get(declared, [])
+        if p != path.resolve()
+    ]
+    if others:
+        return [
+            f"{name}: $id {declared!r} is declared by {', '.join(others)} too; a"
+            " $ref by it could mean either file: give each schema an $id of its own"
+        ]
+    return []
 
 
 def check_xsd(registry: Registry, standard: StandardVersion) -> Result:
@@ -292,15 +330,71 @@ def _openapi_checker(version: str) -> jsonschema.protocols.Validator:
     return checker
 
 
+def key_pointer_notes(registry: Registry, standard: StandardVersion) -> list[str]:
+    """A read's path parameter that names no member of the valid examples.
+
+    The write checks create a record and read it back by the key they put
+    at the read's ``x-key-pointer`` (by default the member named like the
+    path parameter). When no valid example has a member there, the
+    created records keep the example's key and the write checks raise
+    false alarms, so it is said here, before any service is probed.
+    """
+    if standard.interface is None:
+        return []
+    interface = Interface(registry, standard)
+    if not interface.by_role("create"):
+        return []
+    examples = [
+        e
+        for e in standard.examples
+        if e.valid and e.path.suffix.lower() == ".json" and e.path.is_file()
+    ]
+    values: list[JsonValue] = []
+    for example in examples:
+        try:
+            values.append(json.loads(example.path.read_text(encoding="utf-8")))
+        except (OSError, ValueError):
+            continue
+    if not values:
+        return []
+    name = registry.relative(standard.interface)
+    notes = []
+    for operation in interface.by_role("read"):
+        for parameter in operation.path_parameters()[:1]:
+            where = parameter.key_pointer or ""
+            if any(member_at(value, where) is not None for value in values):
+                continue
+            notes.append(
+                f"{name}: {operation.id}: the path parameter {parameter.name!r}"
+                f" names the member {where!r}, which no valid example has; the"
+                " write checks would create records that keep the example's key"
+                " and then read the wrong one. Add `x-key-pointer: <JSON Pointer"
+                f" of the key member>` to the parameter {parameter.name!r}"
+                " (docs/interfaces.md)"
+            )
+    return notes
+
+
 def check_interface(registry: Registry, standard: StandardVersion) -> Result:
-    """The OpenAPI document is valid, and every reference in it resolves."""
-    return _guarded(
+    """The OpenAPI document is valid, and every reference in it resolves.
+
+    A read whose key names no member of the valid examples is a warning
+    (:func:`key_pointer_notes`).
+    """
+    result = _guarded(
         f"{standard.ref}::interface",
         title=f"{standard.ref}: the OpenAPI interface is valid and resolves",
         target=registry.relative(standard.folder),
         standard=standard.ref,
         problems_of=lambda: interface_problems(registry, standard),
     )
+    if result.outcome is not Outcome.PASSED:
+        return result
+    try:
+        notes = key_pointer_notes(registry, standard)
+    except ConformanceError as exc:
+        notes = [str(exc)]
+    return _noted(result, notes)
 
 
 def example_problems(
@@ -400,14 +494,35 @@ def check_example_set(registry: Registry, standard: StandardVersion) -> Result:
 
 
 def check_integrity(registry: Registry, standard: StandardVersion) -> Result:
-    """A released version still matches its recorded hashes."""
-    return _guarded(
+    """A released version still matches its recorded hashes.
+
+    One not yet recorded is a warning that says to run `standards lock`:
+    the documented order is check, then lock.
+    """
+    result = _guarded(
         f"{standard.ref}::integrity",
         title=f"{standard.ref}: released content is unchanged",
         target=registry.relative(standard.folder),
         standard=standard.ref,
         problems_of=lambda: integrity_problems(registry, standard),
     )
+    if result.outcome is not Outcome.PASSED:
+        return result
+    try:
+        notes = integrity_notes(registry, standard)
+    except ConformanceError as exc:
+        notes = [str(exc)]
+    return _noted(result, notes)
+
+
+def _noted(result: Result, notes: list[str]) -> Result:
+    """A passed result with notes: a warning carrying them (unchanged without)."""
+    if not notes:
+        return result
+    findings = tuple(
+        Finding(message=n, rule="registry", severity=Severity.WARNING) for n in notes
+    )
+    return replace(result, outcome=Outcome.WARNING, findings=findings)
 
 
 def _errata_checks(
@@ -448,7 +563,9 @@ def registry_checks(
     """Every self-check of the registry (or of the given versions)."""
     checks: list[RegistryCheck] = []
     if standards is None:
-        standards = list(registry)
+        # The bundled standards beside a user's folder are checked in this
+        # project's CI; a user's check is of their own (name one to add it).
+        standards = registry.own()
         for problem in registry.problems:
             rel = registry.relative(problem.path)
             message = problem.message

@@ -82,7 +82,7 @@ def xsd_model(registry: Registry, standard: StandardVersion) -> XMLSchemaBase:
 
     def build() -> XMLSchemaBase:
         version = binding.xsd_version or "1.0"
-        return load_xmlschema(binding.path, version, [registry.root])
+        return load_xmlschema(binding.path, version, list(registry.roots))
 
     return registry.cached(("xsd-model", standard.ref), build)
 

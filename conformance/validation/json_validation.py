@@ -10,9 +10,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import cast
+from typing import TYPE_CHECKING, cast
+from urllib.parse import urljoin
 
 import jsonschema_rs
+from jsonschema.exceptions import ValidationError, best_match
 
 from conformance.errors import SchemaError
 from conformance.inputs.caps import DEFAULT_MAX_FINDINGS, FindingCap
@@ -37,7 +39,11 @@ from conformance.validation.json_schemas import (
     INSTANCE_MASK,
     lint_schema,
     native_validator,
+    reference_validator,
 )
+
+if TYPE_CHECKING:
+    from jsonschema.protocols import Validator
 
 # A schema node holding a keyword, the nearest x-requirement above it and
 # the standard that requirement belongs to.
@@ -78,10 +84,16 @@ class JsonValidator:
     requirement: str | None
     base_uri: str | None = None
     registry: Registry | None = None
+    schema: JsonValue = None
+    """The compiled schema, for the lazy reference validator of huge documents."""
     _severities: dict[tuple[str | None, str | None], Severity] = field(
         default_factory=dict, repr=False, compare=False
     )
     _nodes: dict[str | None, _Annotations] = field(
+        default_factory=dict, repr=False, compare=False
+    )
+    _lazy: list[Validator] = field(default_factory=list, repr=False, compare=False)
+    _locations: dict[tuple[str | int, ...], str | None] = field(
         default_factory=dict, repr=False, compare=False
     )
 
@@ -121,6 +133,12 @@ class JsonValidator:
         the others are counted, with their severity, as they come.
         """
         room = cap.room
+        if (
+            self.schema is not None
+            and _more_nodes_than(value, _lazy_above(room))
+            and self._explain_lazily(value, text, cap, first_line=first_line)
+        ):
+            return
         errors: list[jsonschema_rs.ValidationError] = []
         for error in self.native.iter_errors(value):
             for explained in _explained(error):
@@ -137,6 +155,106 @@ class JsonValidator:
         cap.extend(
             self._finding(error, where, locator)
             for error, where in zip(errors, pointers, strict=True)
+        )
+
+    def _explain_lazily(
+        self,
+        value: JsonValue,
+        text: str | None,
+        cap: FindingCap,
+        *,
+        first_line: int,
+    ) -> bool:
+        """Explain a huge document past the cap, holding no more than the cap.
+
+        jsonschema-rs builds every error of a document before giving the
+        first (a document with 200,000 errors: 280 MB), so a document with
+        more nodes than :func:`_lazy_above` allows is first counted by the
+        reference validator, which yields its errors one at a time. With no
+        more errors than there is room for, ``False``: the native validator
+        explains it as any other, and its findings are the same. Past the
+        room, the reference validator's errors are the findings, up to the
+        room, and the rest are counted, each with its severity.
+        """
+        room = cap.room
+        lazy = self._reference()
+        counted = 0
+        for _ in lazy.iter_errors(value):
+            counted += 1
+            if counted > room:
+                break
+        if counted <= room:
+            return False
+        # Only what a finding needs is kept of an error: an error object
+        # holds its instance, schema and context.
+        kept: list[_Kept] = []
+        for error in lazy.iter_errors(value):
+            best = _best_python(error)
+            location = self._python_location(best)
+            if len(kept) < room:
+                kept.append(
+                    _Kept(
+                        str(best.validator),
+                        _capped(best.message),
+                        pointer(list(best.absolute_path)),
+                        location,
+                    )
+                )
+            else:
+                cap.omit(self._severity_of_location(location))
+        locator = (
+            Locator(
+                text, first_line=first_line, wanted=frozenset(k.where for k in kept)
+            )
+            if text is not None
+            else None
+        )
+        cap.extend(self._python_finding(k, locator) for k in kept)
+        return True
+
+    def _reference(self) -> Validator:
+        if not self._lazy:
+            self._lazy.append(reference_validator(self.schema, self.loader))
+        return self._lazy[0]
+
+    def _python_location(self, error: ValidationError) -> str | None:
+        """The absolute keyword location of a python-jsonschema error, as
+        jsonschema-rs writes it (through every ``$ref``), when it can be found."""
+        tokens = tuple(error.absolute_schema_path)
+        try:
+            return self._locations[tokens]
+        except KeyError:
+            found = self._locations[tokens] = _keyword_location(
+                self.schema, tokens, self.loader
+            )
+            return found
+
+    def _severity_of_location(self, location: str | None) -> Severity:
+        _, requirement, standard = self._annotations(location)
+        return self._severity(
+            standard or self.standard, requirement or self.requirement
+        )
+
+    def _python_finding(self, kept: _Kept, locator: Locator | None) -> Finding:
+        position = locator.locate(kept.where) if locator else None
+        node, requirement, standard = self._annotations(kept.location)
+        message = kept.message
+        if kept.keyword in _VALUE_KEYWORDS and node is not None:
+            title = node.get("title")
+            if isinstance(title, str):
+                message = f"{message} ({title})"
+        requirement = requirement or self.requirement
+        standard = standard or self.standard
+        return Finding(
+            message=message,
+            rule=kept.keyword,
+            pointer=kept.where,
+            line=position[0] if position else None,
+            column=position[1] if position else None,
+            schema_location=self._short(kept.location),
+            requirement=requirement,
+            standard=standard,
+            severity=self._severity(standard, requirement),
         )
 
     def _finding(
@@ -228,13 +346,143 @@ class JsonValidator:
             if isinstance(candidate, dict):
                 requirement = candidate.get("x-requirement")
                 if isinstance(requirement, str):
-                    return holder, requirement, _standard_of(uri, self.base_uri)
+                    return holder, requirement, self._standard_of(uri)
         return holder, None, None
 
+    def _standard_of(self, uri: str) -> str | None:
+        if self.registry is not None:
+            return self.registry.standard_of_uri(uri)
+        return _standard_of(uri, self.base_uri)
+
     def _short(self, location: str | None) -> str | None:
+        if location and self.registry is not None:
+            return self.registry.short_uri(location)
         if location and self.base_uri and location.startswith(self.base_uri):
             return location[len(self.base_uri) :]
         return location
+
+
+# The longest message of the lazy path, in characters.
+_MESSAGE_CHARS = 300
+
+
+@dataclass(frozen=True, slots=True)
+class _Kept:
+    """What the lazy path keeps of one error it will make a finding of."""
+
+    keyword: str
+    message: str
+    where: str
+    location: str | None
+
+
+def _capped(message: str) -> str:
+    # python-jsonschema quotes the whole value; a capped quotation keeps a
+    # 10 MB string out of the report, as the native path does.
+    if len(message) > _MESSAGE_CHARS:
+        return message[:_MESSAGE_CHARS] + "…"
+    return message
+
+
+def _lazy_above(room: int) -> int:
+    """Nodes past which a failing document is counted lazily first.
+
+    A document has at most a few errors per node (one per keyword that
+    applies to it), so up to this many nodes the native validator's errors
+    stay within a small multiple of the cap.
+    """
+    return 2 * room + 1_000
+
+
+def _more_nodes_than(value: JsonValue, limit: int) -> bool:
+    """True when ``value`` holds more than ``limit`` values; stops counting there."""
+    seen = 0
+    stack = [value]
+    while stack:
+        node = stack.pop()
+        seen += 1
+        if seen > limit:
+            return True
+        if isinstance(node, dict):
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+    return False
+
+
+def _best_python(error: ValidationError) -> ValidationError:
+    """A branching error's most relevant sub-error (jsonschema's own ranking)."""
+    if error.validator in _BRANCHING and error.context:
+        return best_match([error]) or error
+    return error
+
+
+def _keyword_location(
+    schema: JsonValue, tokens: tuple[str | int, ...], loader: ResourceLoader
+) -> str | None:
+    """Walk a schema path from the root schema through ``$ref``s to a URI#pointer.
+
+    python-jsonschema's schema path leaves a ``$ref`` out (or names it);
+    either way the walk follows the reference where the next keyword is
+    not in the node, as jsonschema-rs's keyword locations do.
+    """
+    declared = schema.get("$id", "") if isinstance(schema, dict) else ""
+    at = _Place(schema, declared if isinstance(declared, str) else "", [], schema)
+    for token in tokens:
+        if token == "$ref":
+            continue
+        while (
+            isinstance(at.node, dict)
+            and str(token) not in at.node
+            and isinstance(at.node.get("$ref"), str)
+        ):
+            followed = _follow(at, loader)
+            if followed is None:
+                return None
+            at = followed
+        at = _Place(_child(at.node, token), at.base, [*at.place, token], at.document)
+    if not at.base:
+        return None
+    return at.base + "#" + pointer(at.place)
+
+
+@dataclass(frozen=True, slots=True)
+class _Place:
+    node: JsonValue
+    base: str
+    place: list[str | int]
+    document: JsonValue
+
+
+def _follow(at: _Place, loader: ResourceLoader) -> _Place | None:
+    """Where the ``$ref`` of ``at.node`` leads."""
+    assert isinstance(at.node, dict)
+    target = urljoin(at.base, str(at.node["$ref"]))
+    uri, _, fragment = target.partition("#")
+    base, document = at.base, at.document
+    if uri and uri != at.base:
+        try:
+            document = loader.retrieve(uri)
+        except SchemaError:
+            return None
+        own = document.get("$id") if isinstance(document, dict) else None
+        base = own if isinstance(own, str) else uri
+    node: JsonValue = document
+    place: list[str | int] = []
+    for raw in fragment.split("/")[1:]:
+        part = raw.replace("~1", "/").replace("~0", "~")
+        node = _child(node, part)
+        place.append(part)
+    return _Place(node, base, place, document)
+
+
+def _child(node: JsonValue, token: str | int) -> JsonValue:
+    if isinstance(node, dict):
+        return node.get(str(token))
+    if isinstance(node, list):
+        index = int(token)
+        return node[index] if 0 <= index < len(node) else None
+    return None
 
 
 # Names listed in an "unexpected members" message, at most.
@@ -279,12 +527,63 @@ def _standard_of(uri: str, base_uri: str | None) -> str | None:
 def _explained(
     error: jsonschema_rs.ValidationError,
 ) -> list[jsonschema_rs.ValidationError]:
-    """The errors that explain ``error``: those of the branch meant, if any."""
+    """The errors that explain ``error``: those of the branch meant, if any.
+
+    When no one branch was evidently meant, the single most relevant error
+    of the branches stands for them (:func:`_most_relevant`), so a schema
+    whose root is a ``oneOf`` names the real keyword and location, not
+    "oneOf at ''".
+    """
     if error.kind.name in _BRANCHING:
         branch = _best_branch(error)
         if branch is not None:
             return [sub for item in branch for sub in _explained(item)]
+        best = _most_relevant(error)
+        if best is not None:
+            return _explained(best)
     return [error]
+
+
+def _relevance(error: jsonschema_rs.ValidationError) -> tuple[int, bool]:
+    # As jsonschema's best_match ranks the errors of a branching keyword:
+    # deeper in the instance is more specific (the branch got further);
+    # at one depth, a keyword of its own beats another branching one.
+    return len(error.instance_path), error.kind.name not in _BRANCHING
+
+
+def _most_relevant(
+    error: jsonschema_rs.ValidationError,
+) -> jsonschema_rs.ValidationError | None:
+    """The one error of a ``oneOf``/``anyOf``'s branches that best explains it.
+
+    Branches whose discriminator failed are left out while any other
+    remains. ``None`` when two errors tie for the first place: then no
+    branch is more likely than another, and the branching error itself is
+    the truthful finding.
+    """
+    branches: list[list[jsonschema_rs.ValidationError]] | None = getattr(
+        error.kind, "context", None
+    )
+    if not branches:
+        return None
+    depth = len(error.instance_path)
+    meant = [b for b in branches if b and not any(_not_meant(s, depth) for s in b)]
+    candidates = [sub for branch in (meant or branches) for sub in branch]
+    if not candidates:
+        return None
+    ranked = sorted(candidates, key=_relevance, reverse=True)
+    if len(ranked) > 1 and _relevance(ranked[0]) == _relevance(ranked[1]):
+        return None
+    return ranked[0]
+
+
+def _not_meant(sub: jsonschema_rs.ValidationError, depth: int) -> bool:
+    """The error shows its branch was not the one meant (a failed discriminator)."""
+    at = len(sub.instance_path)
+    name = sub.kind.name
+    return (name in _DISCRIMINATING and at <= depth + 1) or (
+        name == "type" and at == depth
+    )
 
 
 def _best_branch(
@@ -305,16 +604,10 @@ def _best_branch(
     if not branches:
         return None
     depth = len(error.instance_path)
-
-    def not_meant(sub: jsonschema_rs.ValidationError) -> bool:
-        at = len(sub.instance_path)
-        name = sub.kind.name
-        return (name in _DISCRIMINATING and at <= depth + 1) or (
-            name == "type" and at == depth
-        )
-
     meant = [
-        branch for branch in branches if branch and not any(map(not_meant, branch))
+        branch
+        for branch in branches
+        if branch and not any(_not_meant(sub, depth) for sub in branch)
     ]
     return meant[0] if len(meant) == 1 else None
 
@@ -370,7 +663,8 @@ def check_json(
 def registry_loader(registry: Registry) -> ResourceLoader:
     """The registry's shared loader: each schema file is read once per process."""
     return registry.cached(
-        ("loader",), lambda: ResourceLoader([(registry.base_uri, registry.root)])
+        ("loader",),
+        lambda: ResourceLoader(registry.mounts(), registry.declared_ids),
     )
 
 
@@ -398,6 +692,7 @@ def json_validator(registry: Registry, standard: StandardVersion) -> JsonValidat
             requirement=binding.requirement,
             base_uri=registry.base_uri,
             registry=registry,
+            schema=schema,
         )
 
     return registry.cached(("json", standard.ref), build)
@@ -412,8 +707,10 @@ def json_validator_for_file(path: Path, registry: Registry | None) -> JsonValida
     folder = path.resolve().parent
     mounts = [(file_uri(folder), folder)]
     if registry is not None:
-        mounts.insert(0, (registry.base_uri, registry.root))
-    loader = ResourceLoader(mounts)
+        mounts[:0] = registry.mounts()
+    loader = ResourceLoader(
+        mounts, registry.declared_ids if registry is not None else None
+    )
     schema = load_json_file(path)
     if isinstance(schema, dict) and "$id" not in schema:
         schema = {**schema, "$id": path.resolve().as_uri()}
@@ -433,4 +730,5 @@ def json_validator_for_file(path: Path, registry: Registry | None) -> JsonValida
         standard=None,
         requirement=None,
         base_uri=registry.base_uri if registry else None,
+        schema=schema,
     )

@@ -77,7 +77,7 @@ def xml_validator(registry: Registry, standard: StandardVersion) -> XsdSchema:
 
     def build() -> XsdSchema:
         schema = compile_xsd_set(
-            binding.documents, binding.xsd_version or "1.0", [registry.root]
+            binding.documents, binding.xsd_version or "1.0", list(registry.roots)
         )
         schema.standard = standard.ref
         schema.requirement = binding.requirement
@@ -91,7 +91,7 @@ def xml_validator_for_file(path: Path, registry: Registry | None) -> XsdSchema:
     version = _declared_xsd_version(path)
     roots = [path.resolve().parent]
     if registry is not None:
-        roots.append(registry.root)
+        roots.extend(registry.roots)
     return compile_xsd(path, version, roots)
 
 
