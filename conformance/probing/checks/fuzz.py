@@ -726,7 +726,7 @@ def fuzz_valid(ctx: CheckContext) -> list[Finding]:
 
 @check(
     "fuzz-invalid",
-    title="Generated invalid requests get a 4xx with problem details",
+    title="Generated invalid requests get a 4xx in the documented error form",
     requirement="ER-HTTP-15",
     conformance_class="fuzzing",
     roles=("read", "list", "create", "get"),
