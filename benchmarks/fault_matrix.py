@@ -40,17 +40,19 @@ def _profiles(folder: Path, fault: str | None) -> None:
         )
         # Writes allowed in every run (the write checks then run), so that a
         # fault's run differs from the conformant one by the fault alone.
-        text = re.sub(r"^allow_writes = \w+\n", "", text, flags=re.M)
-        extra = ["allow_writes = true"]
+        extra = {"allow_writes": "true"}
         if fault is not None:
-            extra.append(f'faults = ["{fault}"]')
+            extra["faults"] = f'["{fault}"]'
         if fault == "slow":
-            extra.append("timeout = 1")
+            extra["timeout"] = "1"
         if fault == "sluggish":
-            extra.append("latency_objective_ms = 100")
+            extra["latency_objective_ms"] = "100"
+        for key in extra:
+            text = re.sub(rf"^{key}\s*=.*\n", "", text, flags=re.M)
+        lines = [f"{key} = {value}" for key, value in extra.items()]
         text = re.sub(
             r'^base_url = "reference"$',
-            'base_url = "reference"\n' + "\n".join(extra),
+            'base_url = "reference"\n' + "\n".join(lines),
             text,
             flags=re.M,
         )
@@ -62,7 +64,7 @@ def _run(work: Path, fault: str | None) -> list[dict[str, object]]:
     profiles = work / name / "agencies"
     _profiles(profiles, fault)
     reports = work / name / "reports"
-    subprocess.run(
+    done = subprocess.run(
         [
             sys.executable,
             "-m",
@@ -82,6 +84,7 @@ def _run(work: Path, fault: str | None) -> list[dict[str, object]]:
     )
     report = reports / "conformance-report.json"
     if not report.exists():
+        print(f"{name}: no report: {done.stderr.decode()[-500:]}", file=sys.stderr)
         return []
     results: list[dict[str, object]] = json.loads(report.read_text("utf-8"))["results"]
     return [r for r in results if r.get("kind") == "service"]
