@@ -77,6 +77,9 @@ def _run(work: Path, fault: str | None) -> list[dict[str, object]]:
             "--no-history",
             "--fuzz-seed",
             "1",
+            # Every reply of these two waits; fuzzing's thousands of requests
+            # would take many minutes and show nothing more.
+            *(["--fuzz-examples", "3"] if fault in ("slow", "sluggish") else []),
         ],
         cwd=work,
         capture_output=True,
