@@ -188,3 +188,13 @@ def test_standards_check_finds_conventions_the_interface_contradicts(
     assert code == 1
     assert message in out
     assert "parcel-api/2.1.0/standard.toml" in out
+
+
+def test_standards_show_lists_the_classes_and_conventions(capsys):
+    code = main(["--registry", str(REGISTRY), "standards", "show", "parcel-api@2.1.0"])
+    out = capsys.readouterr().out
+    assert code == 0
+    assert "conforms to: core, correlation, errors, pagination, transport" in out
+    assert "version header: Api-Version: 2.1" in out
+    assert "version request: Api-Version: 3 (refused with 400 or 406)" in out
+    assert "pagination: page (items at /data)" in out

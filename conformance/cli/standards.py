@@ -8,8 +8,9 @@ from pathlib import Path
 from typing import Any, TypedDict
 
 from conformance.cli.output import EXIT_FAIL, EXIT_OK, print_json
+from conformance.errors import ConformanceError
 from conformance.model import Outcome
-from conformance.registry.manifest import MANIFEST_NAME
+from conformance.registry.manifest import MANIFEST_NAME, StandardVersion
 from conformance.registry.standards import Registry
 
 # The self-tests and samples bring in hypothesis and the generators (about
@@ -97,6 +98,36 @@ def _list(registry: Registry, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _interface(registry: Registry, standard: StandardVersion) -> dict[str, Any] | None:
+    """The interface's classes and conventions, as ``standards show`` lists them."""
+    if standard.interface is None:
+        return None
+    # Imported here: only versions with an interface need the probing layer.
+    from conformance.probing.conventions import conventions_of
+
+    shown: dict[str, Any] = {"document": registry.relative(standard.interface)}
+    try:
+        conventions = conventions_of(standard)
+    except ConformanceError as exc:
+        shown["problem"] = str(exc)
+        return shown
+    style = conventions.pagination
+    ref = conventions.declared_version(standard)
+    asked = conventions.version_request(standard, standard.version.major + 1)
+    refused = " or ".join(map(str, conventions.unsupported_version_status))
+    shown["conforms_to"] = sorted(conventions.classes)
+    shown["conventions"] = {
+        "correlation header": conventions.correlation_header,
+        "version header": f"{conventions.version_header}: {ref}",
+        "version request": f"{conventions.version_request_header}: {asked}"
+        f" (refused with {refused})",
+        "pagination": f"{style.style} (items at {style.items})",
+        "errors": ", ".join(conventions.error_media_types)
+        + f"; unknown resources {' or '.join(map(str, conventions.unknown_status))}",
+    }
+    return shown
+
+
 def _show(registry: Registry, args: argparse.Namespace) -> int:
     standard = registry.resolve(args.ref)
     data: dict[str, Any] = {
@@ -133,6 +164,7 @@ def _show(registry: Registry, args: argparse.Namespace) -> int:
             "invalid": sum(not e.valid for e in standard.examples),
         },
         "errata": _errata(registry, standard),
+        "interface": _interface(registry, standard),
     }
     if args.format == "json":
         print_json(data)
@@ -159,6 +191,15 @@ def _show(registry: Registry, args: argparse.Namespace) -> int:
         out.write(f"    {requirement.id} {requirement.level}: {requirement.text}\n")
     examples = data["examples"]
     out.write(f"  examples: {examples['valid']} valid, {examples['invalid']} invalid\n")
+    interface = data["interface"]
+    if interface is not None:
+        out.write(f"  interface: {interface['document']}\n")
+        if "problem" in interface:
+            out.write(f"    {interface['problem']}\n")
+        else:
+            out.write(f"    conforms to: {', '.join(interface['conforms_to'])}\n")
+            for name, value in interface["conventions"].items():
+                out.write(f"    {name}: {value}\n")
     errata = data["errata"]
     if errata["problem"]:
         out.write(f"  errata: {errata['problem']}\n")
