@@ -37,7 +37,16 @@ if TYPE_CHECKING:
 # registry and the history are imported only by the subcommands that use them.
 _REPORTS_DIR = Path("reports")
 
-FORMATS = ("json", "junit", "markdown", "html", "earl", "tar", "traceability")
+FORMATS = (
+    "json",
+    "junit",
+    "markdown",
+    "html",
+    "earl",
+    "tar",
+    "traceability",
+    "sarif",
+)
 
 
 # -- options ---------------------------------------------------------------------

@@ -13,7 +13,14 @@ from collections import Counter
 from pathlib import Path
 from typing import TextIO
 
-from conformance.cli.output import EXIT_INTERNAL, EXIT_OK, Progress, print_json
+from conformance.cli.output import (
+    EXIT_INTERNAL,
+    EXIT_OK,
+    Progress,
+    Style,
+    colour_wanted,
+    print_json,
+)
 from conformance.engine import (
     Engine,
     FuzzOptions,
@@ -33,10 +40,13 @@ from conformance.model import Outcome, Result
 from conformance.probing.http import Exchange, write_dry_run
 from conformance.probing.profiles import PayloadTarget, bundled_profiles
 from conformance.registry.standards import Registry
+from conformance.reporting.ci import append_step_summary, github_annotations
 from conformance.reporting.escaping import one_line
 from conformance.reporting.i18n import DEFAULT_LANGUAGE
 from conformance.reporting.text import render_result
 from conformance.reporting.writers import ReportsNotWritten
+from conformance.reporting.writers.markdown import render_markdown
+from conformance.reporting.writers.sarif import write_sarif
 from conformance.results.gating import GateDecision
 from conformance.results.run import Run, default_reports_dir, to_document
 
@@ -51,12 +61,29 @@ _MARK = {
 }
 
 
-class ProgressLine(Listener):
-    """The one-line progress display of a terminal, told of each result."""
+_MARK_STYLE = {
+    Outcome.PASSED: ("green",),
+    Outcome.FAILED: ("red", "bold"),
+    Outcome.WARNING: ("yellow",),
+    Outcome.ERROR: ("red",),
+    Outcome.SKIPPED: ("dim",),
+    Outcome.NOT_APPLICABLE: ("dim",),
+}
+_VERDICT_STYLE = {
+    "conformant": ("green", "bold"),
+    "non-conformant": ("red", "bold"),
+}
 
-    def __init__(self) -> None:
-        self.progress = Progress()
+
+class ProgressLine(Listener):
+    """The progress of a run, told of each result; it knows the total."""
+
+    def __init__(self, total: int, style: Style, *, announce: bool = True) -> None:
+        self.progress = Progress(total=total, style=style, announce=announce)
         self.done = 0
+
+    def started(self, run: Run) -> None:
+        self.progress.start()
 
     def recorded(self, run: Run, result: Result) -> None:
         self.done += 1
@@ -65,6 +92,33 @@ class ProgressLine(Listener):
 
     def finished(self, run: Run, decision: GateDecision) -> None:
         self.progress.clear()
+
+
+def style_of(args: argparse.Namespace, stream: TextIO = sys.stdout) -> Style:
+    """Colour for ``stream`` as ``--color``/``--no-color`` and NO_COLOR say."""
+    choice = "never" if getattr(args, "no_color", False) else args.color
+    return Style(colour_wanted(choice, stream))
+
+
+def _ci_outputs(
+    args: argparse.Namespace, run: Run, decision: GateDecision, out: TextIO
+) -> list[Path]:
+    """GitHub annotations, the SARIF file and the job summary, as asked.
+
+    The Markdown summary goes to ``$GITHUB_STEP_SUMMARY`` whenever GitHub
+    Actions sets it: the job's page then shows the verdict without a step.
+    """
+    written = []
+    if args.format == "github":
+        for line in github_annotations(run):
+            out.write(line + "\n")
+    if args.sarif is not None:
+        write_sarif(run, args.sarif)
+        written.append(args.sarif)
+    summary = append_step_summary(render_markdown(run, decision=decision))
+    if summary is not None:
+        written.append(summary)
+    return written
 
 
 def _command() -> str:
@@ -132,13 +186,19 @@ def validate(
         schema=args.schema,
         limits=_limits(args, settings),
     )
+    style = style_of(args)
     with Engine(options) as engine:
-        session = engine.start([ProgressLine(), ReportFiles(files=files)])
+        # A quick look (a pre-commit hook, say) announces nothing in a log.
+        progress = ProgressLine(
+            len(engine.plan().units), style_of(args, sys.stderr), announce=False
+        )
+        session = engine.start([progress, ReportFiles(files=files)])
         decision, unwritten = _execute(session)
     if args.format == "json":
         print_json(to_document(session.run))
     else:
-        _print_results(session.run, sys.stdout, verbose=args.verbose)
+        _print_results(session.run, sys.stdout, verbose=args.verbose, style=style)
+    _ci_outputs(args, session.run, decision, sys.stdout)
     return _exit_code(decision, unwritten)
 
 
@@ -178,8 +238,10 @@ def run(
         lang=lang,
         limits=_limits(args, settings),
     )
+    style = style_of(args)
     with Engine(options) as engine:
         plan = engine.plan()
+        progress = ProgressLine(len(plan.units), style_of(args, sys.stderr))
         if plan.fuzzing:
             seed = engine.fuzz.seed
             sys.stderr.write(
@@ -187,10 +249,10 @@ def run(
                 " or --fuzz-seed last)\n"
             )
         if args.dry_run:
-            dry = engine.start([ProgressLine()])
+            dry = engine.start([progress])
             dry.execute()
             return _print_dry_run(dry.run, engine.exchanges(), reports_dir)
-        listeners: list[Listener] = [ProgressLine()]
+        listeners: list[Listener] = [progress]
         if options.record_history:
             listeners.append(
                 HistoryListener(
@@ -205,16 +267,61 @@ def run(
     out = sys.stdout
     agencies = ", ".join(p.agency.id for p in engine.profiles)
     out.write(f"agencies: {one_line(agencies)}\n")
-    _print_results(session.run, out, verbose=False, quiet=(Outcome.NOT_APPLICABLE,))
+    _print_results(
+        session.run, out, verbose=False, quiet=(Outcome.NOT_APPLICABLE,), style=style
+    )
     paths = session.outputs()
     if unwritten is not None:
         paths += unwritten.written
     if plan.probes:
         paths.append(options.audit_path)
+    paths += _ci_outputs(args, session.run, decision, out)
     # The gate's reasons name results, and a result's id a payload's file.
-    out.write(f"{one_line(decision.summary)}\n")
+    gate_style = _VERDICT_STYLE.get(decision.verdict.value, ("yellow", "bold"))
+    out.write(style(one_line(decision.summary), *gate_style) + "\n")
     out.write("reports:\n" + "".join(f"  {one_line(display_path(p))}\n" for p in paths))
+    for line in next_steps(session.run, decision, reports_dir, engine.fuzz.seed):
+        out.write(f"{style('next:', 'bold')} {one_line(line)}\n")
     return _exit_code(decision, unwritten)
+
+
+def next_steps(
+    run: Run, decision: GateDecision, reports_dir: Path, seed: int | None
+) -> list[str]:
+    """What to do after a run, in the order a person would do it."""
+    failing = [
+        r
+        for r in run.results
+        if r.outcome in (Outcome.FAILED, Outcome.ERROR) and not r.waived
+    ]
+    steps = []
+    if not failing:
+        if decision.exit_code == EXIT_OK:
+            steps.append(
+                f"nothing to fix; the reviewers' report is"
+                f" {display_path(reports_dir / 'report.html')}"
+            )
+        return steps
+    steps.append(
+        f"read the failures with their evidence in"
+        f" {display_path(reports_dir / 'report.html')}"
+    )
+    if any(r.kind == "payload" for r in failing):
+        first = next(r for r in failing if r.kind == "payload")
+        shown = first.evidence.get("file", first.target)
+        against = f" --standard {first.standard}" if first.standard else ""
+        steps.append(
+            f"fix a payload and check it again: conformance validate {shown}{against}"
+        )
+    if any(r.evidence.get("exchanges") for r in failing):
+        steps.append("reproduce a service failure with the curl command shown under it")
+    if seed is not None and any(r.evidence.get("fuzz") for r in failing):
+        steps.append(f"repeat the fuzzing exactly: --fuzz-seed {seed}")
+    steps.append(
+        f"after fixing, compare with this run: conformance report compare latest~1"
+        f" latest --reports-dir {display_path(reports_dir)}"
+    )
+    return steps
 
 
 def _fuzz_options(args: argparse.Namespace) -> FuzzOptions:
@@ -232,29 +339,35 @@ def _print_results(
     *,
     verbose: bool,
     quiet: tuple[Outcome, ...] = (),
+    style: Style | None = None,
 ) -> None:
+    style = style or Style(False)
     for result in run.results:
         if result.outcome in quiet or (
             result.outcome is Outcome.PASSED and not verbose
         ):
             continue
-        _print_result(run.registry, result, out)
-    _print_summary(run, out)
+        _print_result(run.registry, result, out, style)
+    _print_summary(run, out, style)
 
 
-def _print_result(registry: Registry, result: Result, out: TextIO) -> None:
+def _print_result(
+    registry: Registry, result: Result, out: TextIO, style: Style | None = None
+) -> None:
+    style = style or Style(False)
     first, *rest = render_result(
         result,
         registry,
         max_findings=_SHOWN_FINDINGS,
         more_hint=" (write them all with --report FILE)",
     )
-    out.write(f"{_MARK[result.outcome]}  {first}\n")
+    mark = style(_MARK[result.outcome], *_MARK_STYLE[result.outcome])
+    out.write(f"{mark}  {style(first, 'bold')}\n")
     for line in rest:
         out.write(f"    {line}\n")
 
 
-def _print_summary(run: Run, out: TextIO) -> None:
+def _print_summary(run: Run, out: TextIO, style: Style) -> None:
     files = [r for r in run.results if r.kind == "payload"]
     checks = [r for r in run.results if r.kind == "service"]
     others = [r for r in run.results if r.kind not in ("payload", "service")]
@@ -274,7 +387,10 @@ def _print_summary(run: Run, out: TextIO) -> None:
         line += f"\n{len(others)} other checks: {_counted(others)}"
     if not run.complete:
         line += "\nthe run was interrupted: results are incomplete"
-    out.write(f"{line}\nverdict: {run.verdict.value}\n")
+    verdict = style(
+        run.verdict.value, *_VERDICT_STYLE.get(run.verdict.value, ("yellow",))
+    )
+    out.write(f"{line}\nverdict: {verdict}\n")
 
 
 def _counted(results: list[Result]) -> str:
