@@ -55,6 +55,16 @@ def bash_script(parser: argparse.ArgumentParser) -> str:
             commands.append(f'        "{key}") return 0 ;;')
         options = [s for a in sub._actions for s in a.option_strings]
         names = list(subcommands(sub))
+        # A positional argument with choices (``completion bash``) completes
+        # as a subcommand would.
+        names += [
+            str(choice)
+            for a in sub._actions
+            if not a.option_strings
+            and a.choices is not None
+            and not isinstance(a, argparse._SubParsersAction)
+            for choice in a.choices
+        ]
         words.append(f'        "{key}") words="{_quote(names + options)}" ;;')
         for action in sub._actions:
             if not action.option_strings or action.nargs == 0:

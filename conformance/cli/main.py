@@ -133,6 +133,8 @@ _EXAMPLES: dict[tuple[str, ...], str] = {
         " --into standards/parcel/1.0.0",
     ),
     ("completion",): _examples(
+        "conformance completion bash >"
+        " ~/.local/share/bash-completion/completions/conformance",
         'eval "$(conformance completion bash)"          # in ~/.bashrc',
         'eval "$(conformance completion zsh)"           # in ~/.zshrc',
     ),
@@ -230,7 +232,8 @@ def _global_everywhere(parser: argparse.ArgumentParser) -> None:
             group._add_action(again)
 
 
-def _parser() -> argparse.ArgumentParser:
+def build_parser() -> argparse.ArgumentParser:
+    """The whole command line: every subcommand, option and example."""
     parser = _Parser(
         prog="conformance",
         description=(
@@ -526,7 +529,7 @@ def _report_options(parser: argparse.ArgumentParser) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``conformance`` command; returns the exit code."""
-    parser = _parser()
+    parser = build_parser()
     args = parser.parse_args(argv)
     # hypothesis keeps what it works out once (its character tables) in
     # ./.hypothesis by default: in the user's cache instead, never in the
