@@ -62,6 +62,7 @@ _EXAMPLES: dict[tuple[str, ...], str] = {
         "conformance validate record.xml              # standard by namespace",
         "conformance validate draft/ --schema draft/person.schema.json",
         "conformance validate payloads/ --standard person --format github",
+        "conformance validate --mapped payloads/person/p1.json   # the pre-commit hook",
     ),
     ("run",): _examples(
         "conformance run                              # the bundled samples",
@@ -292,6 +293,13 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="REF",
         help="standard to validate against: person@1.1.0, person@1 or person"
         " (optional for XML: found from the root element's namespace)",
+    )
+    source.add_argument(
+        "--mapped",
+        action="store_true",
+        help="validate each file against the standard its folder maps to in"
+        " the repository's conformance_payloads (pytest's settings), leaving"
+        " out files of no mapped folder: the pre-commit hook",
     )
     source.add_argument(
         "--schema",

@@ -49,6 +49,7 @@ from conformance.reporting.writers.markdown import render_markdown
 from conformance.reporting.writers.sarif import write_sarif
 from conformance.results.gating import GateDecision
 from conformance.results.run import Run, default_reports_dir, to_document
+from conformance.validation.payloads import iter_payload_files
 
 _SHOWN_FINDINGS = 20
 _MARK = {
@@ -163,6 +164,111 @@ def _exit_code(decision: GateDecision, unwritten: ReportsNotWritten | None) -> i
     return EXIT_INTERNAL
 
 
+_INI_FILES = (
+    ("pytest.ini", "pytest"),
+    (".pytest.ini", "pytest"),
+    ("pyproject.toml", None),
+    ("tox.ini", "pytest"),
+    ("setup.cfg", "tool:pytest"),
+)
+
+
+def payload_mapping(folder: Path) -> tuple[Path, list[tuple[Path, str]]]:
+    """The repository's ``conformance_payloads``: each folder and its standard.
+
+    Read where pytest reads it, in pytest's order (``pytest.ini``,
+    ``.pytest.ini``, ``pyproject.toml``'s ``[tool.pytest.ini_options]``,
+    ``tox.ini``, ``setup.cfg``), so that ``pytest`` and the pre-commit hook
+    map the same folders to the same standards. Returns the file it was
+    read from and the mapping, longest folder first.
+    """
+    for name, section in _INI_FILES:
+        path = folder / name
+        if not path.is_file():
+            continue
+        lines = _ini_lines(path, section)
+        if lines is None:
+            continue
+        mapping = []
+        for line in lines:
+            place, sep, ref = line.partition("=")
+            if not sep or not place.strip() or not ref.strip():
+                raise UsageError(
+                    f"{path}: conformance_payloads: {line!r} is not"
+                    " 'folder = standard' (e.g. 'payloads/person = person@1.1.0')"
+                )
+            mapping.append(((folder / place.strip()).resolve(), ref.strip()))
+        mapping.sort(key=lambda m: len(m[0].parts), reverse=True)
+        return path, mapping
+    raise UsageError(
+        f"no conformance_payloads in {folder}: map payload folders to standards"
+        " in pyproject.toml, e.g. [tool.pytest.ini_options] conformance_payloads"
+        ' = ["payloads/person = person@1.1.0"] (see docs/ci.md)'
+    )
+
+
+def _ini_lines(path: Path, section: str | None) -> list[str] | None:
+    """The ``conformance_payloads`` lines of one settings file, or None."""
+    import configparser
+    import tomllib
+
+    try:
+        text = path.read_text(encoding="utf-8")
+        if section is None:
+            table = tomllib.loads(text).get("tool", {}).get("pytest", {})
+            value = table.get("ini_options", {}).get("conformance_payloads")
+        else:
+            parser = configparser.ConfigParser(interpolation=None)
+            parser.read_string(text, source=str(path))
+            value = parser.get(section, "conformance_payloads", fallback=None)
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise UsageError(f"{path}: cannot read conformance_payloads: {exc}") from None
+    except configparser.Error as exc:
+        raise UsageError(f"{path}: cannot read conformance_payloads: {exc}") from None
+    if value is None:
+        return None
+    if isinstance(value, str):
+        value = value.splitlines()
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise UsageError(
+            f"{path}: conformance_payloads must be lines of 'folder = standard'"
+        )
+    return [line.strip() for line in value if line.strip()]
+
+
+def _mapped_targets(paths: list[Path]) -> tuple[PayloadTarget, ...]:
+    """The given files, grouped by the mapped folder each is in.
+
+    A file in no mapped folder is not a payload of the repository (a
+    package.json, a fixture of another tool) and is left out.
+    """
+    _, mapping = payload_mapping(Path.cwd())
+    groups: dict[tuple[Path, str], list[Path]] = {}
+    # A folder given (`.` in a CI job) stands for the payload files in it,
+    # each then mapped on its own: folders may be mapped inside others.
+    files = [
+        found
+        for path in paths
+        for found in (
+            [p for p, _ in iter_payload_files([path])] if path.is_dir() else [path]
+        )
+    ]
+    for path in files:
+        where = path.resolve()
+        for folder, ref in mapping:
+            if where == folder or folder in where.parents:
+                groups.setdefault((folder, ref), []).append(path)
+                break
+    return tuple(
+        PayloadTarget(
+            id=display_path(folder),
+            paths=tuple(found),
+            standard=None if ref == "auto" else ref,
+        )
+        for (folder, ref), found in groups.items()
+    )
+
+
 def validate(
     args: argparse.Namespace, registry_path: Path | None, settings: Settings
 ) -> int:
@@ -175,14 +281,24 @@ def validate(
         files["json"] = args.report
     if args.junit:
         files["junit"] = args.junit
-    options = RunOptions(
-        command=_command(),
-        registry=registry_path,
-        payloads=(
+    if args.mapped:
+        targets = _mapped_targets(args.paths)
+        if not targets:
+            print(
+                f"none of the {len(args.paths)} files given is in a folder of"
+                " conformance_payloads: nothing to check"
+            )
+            return EXIT_OK
+    else:
+        targets = (
             PayloadTarget(
                 id="validate", paths=tuple(args.paths), standard=args.standard
             ),
-        ),
+        )
+    options = RunOptions(
+        command=_command(),
+        registry=registry_path,
+        payloads=targets,
         schema=args.schema,
         limits=_limits(args, settings),
     )
