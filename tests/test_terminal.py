@@ -244,3 +244,19 @@ def test_a_fuzzing_failure_shows_the_shrunk_request_and_the_seed(tmp_path):
     )
     assert "kept as a regression case: " in out
     assert "next: repeat the fuzzing exactly: --fuzz-seed 4242" in out
+
+
+def test_the_self_tests_show_progress_in_a_log_too(tmp_path):
+    done = subprocess.run(
+        command("standards", "selftest", "person@1.0.0"),
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env=environment(),
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    lines = [line for line in done.stderr.splitlines() if line.startswith("progress:")]
+    total = int(lines[0].split()[1])
+    assert lines[0] == f"progress: {total} to check" and total > 0
+    assert lines[-1].startswith(f"progress: {total}/{total} self-tests in ")
