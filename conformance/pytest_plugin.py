@@ -16,17 +16,20 @@ wherever the plugin is installed.
 from __future__ import annotations
 
 import json
+import os
 import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
 
+from conformance.cache import user_cache
 from conformance.engine.flags import FUZZING, GATE, RECORDING, SELECTION, add_options
 
 if TYPE_CHECKING:
     from collections.abc import Generator, Iterator
 
+    from conformance.api import Validator
     from conformance.engine import Engine, HistoryListener, RunOptions, RunSession
     from conformance.engine.units import Unit
     from conformance.model import Result
@@ -302,6 +305,24 @@ class _State:
 
 
 _STATE = pytest.StashKey[_State]()
+_SET_HOME = pytest.StashKey[bool]()
+_HYPOTHESIS_HOME = "HYPOTHESIS_STORAGE_DIRECTORY"
+
+
+@pytest.fixture(scope="session")
+def conformance(pytestconfig: pytest.Config) -> Validator:
+    """The session's registry and a validator, for an agency's own tests.
+
+    ``conformance.validate(payload, "person@1.1.0")`` returns the findings,
+    ``conformance.assert_conforms(payload, "person@1.1.0")`` fails the test
+    with them, and ``conformance.registry`` is the registry of standards
+    (``--registry``, ``conformance_registry``, or the default).
+    """
+    from conformance.api import Validator
+
+    return Validator(pytestconfig.stash[_STATE].registry)
+
+
 _RESULT = pytest.StashKey[str]()
 
 
@@ -314,6 +335,13 @@ def pytest_configure(config: pytest.Config) -> None:
     )
     state = _State(config)
     config.stash[_STATE] = state
+    checks = state.agency_paths or state.selftest or state.check_registry
+    if checks and _HYPOTHESIS_HOME not in os.environ:
+        # The checks fuzz and generate with hypothesis, which would keep its
+        # files in ./.hypothesis (a CI checkout): in the user's cache, as
+        # the command does; an explicit setting still wins.
+        os.environ[_HYPOTHESIS_HOME] = str(user_cache("hypothesis"))
+        config.stash[_SET_HOME] = True
     # Fail fast, one line each, on a wrong reference or a folder that is not there.
     if state.standard_ref:
         state.resolve(state.standard_ref)
@@ -337,6 +365,10 @@ def pytest_configure_node(node: pytest.Item) -> None:
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
+    if config.stash.get(_SET_HOME, False):
+        # Only for this session: a pytest run in the same process (pytester)
+        # finds the environment as it was.
+        os.environ.pop(_HYPOTHESIS_HOME, None)
     state = config.stash.get(_STATE, None)
     if state is not None:
         state.close()

@@ -50,7 +50,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("results", ("conformance.results",)),
     ("history", ("conformance.history",)),
     ("reporting", ("conformance.reporting",)),
-    ("engine", ("conformance.engine",)),
+    ("engine", ("conformance.engine", "conformance.api")),
     (
         "front ends",
         (

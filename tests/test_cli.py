@@ -473,7 +473,7 @@ def test_progress_is_shown_on_a_terminal_only(tmp_path):
         seen += chunk
     os.close(leader)
     assert done.returncode == 0
-    assert b"[1] " in seen
+    assert b"[1/300 " in seen  # a total, and a rate
     assert b".json" in seen  # the progress line names the file
     assert "\r" not in done.stdout  # nothing of it on the piped stdout
 

@@ -37,7 +37,16 @@ if TYPE_CHECKING:
 # registry and the history are imported only by the subcommands that use them.
 _REPORTS_DIR = Path("reports")
 
-FORMATS = ("json", "junit", "markdown", "html", "earl", "tar", "traceability")
+FORMATS = (
+    "json",
+    "junit",
+    "markdown",
+    "html",
+    "earl",
+    "tar",
+    "traceability",
+    "sarif",
+)
 
 
 # -- options ---------------------------------------------------------------------
@@ -131,6 +140,12 @@ def add_run_options(parser: argparse.ArgumentParser) -> None:
     add_options(parser.add_argument_group("waivers and the gate").add_argument, GATE)
 
 
+_SOURCE = (
+    "a JSON report file, or a run of the history: latest, previous, latest~N,"
+    " or a run id (its first characters are enough)"
+)
+
+
 def add_parser(
     commands: argparse._SubParsersAction[argparse.ArgumentParser],
 ) -> None:
@@ -147,11 +162,18 @@ def add_parser(
     listing = sub.add_parser("list", help="the runs in the results history")
     _history_option(listing)
     _reports_dir_option(listing)
-    listing.add_argument("--limit", type=_count, metavar="N", default=30)
-    listing.add_argument("--format", choices=("text", "json"), default="text")
+    listing.add_argument(
+        "--limit", type=_count, metavar="N", default=30, help="runs shown (default 30)"
+    )
+    listing.add_argument(
+        "--format",
+        choices=("text", "json"),
+        default="text",
+        help="text for people, json for machines (default: text)",
+    )
 
     render = sub.add_parser("render", help="a run in one or more report formats")
-    render.add_argument("source", metavar="SOURCE")
+    render.add_argument("source", metavar="SOURCE", help=_SOURCE)
     render.add_argument(
         "--format",
         action="append",
@@ -172,7 +194,9 @@ def add_parser(
     merge = sub.add_parser(
         "merge", help="one run from several reports or runs (machines, pipelines)"
     )
-    merge.add_argument("sources", nargs="+", metavar="SOURCE")
+    merge.add_argument(
+        "sources", nargs="+", metavar="SOURCE", help="the runs to merge: " + _SOURCE
+    )
     merge.add_argument(
         "-o", "--output", type=Path, metavar="FILE", help="the merged JSON report"
     )
@@ -185,7 +209,12 @@ def add_parser(
     merge.add_argument(
         "--record", action="store_true", help="also record the merged run in history"
     )
-    merge.add_argument("--source", metavar="LABEL", default="merged")
+    merge.add_argument(
+        "--source",
+        metavar="LABEL",
+        default="merged",
+        help="where the merged run was made, kept in its report (default: merged)",
+    )
     _lang_option(merge)
     _history_option(merge)
     _reports_dir_option(merge)
@@ -193,17 +222,22 @@ def add_parser(
     comparison = sub.add_parser(
         "compare", help="regressions and fixes from OLD to NEW (exit 1 on regression)"
     )
-    comparison.add_argument("old", metavar="OLD")
-    comparison.add_argument("new", metavar="NEW")
+    comparison.add_argument("old", metavar="OLD", help="the earlier run: " + _SOURCE)
+    comparison.add_argument("new", metavar="NEW", help="the later run: " + _SOURCE)
     comparison.add_argument(
-        "--format", choices=("text", "json", "markdown"), default="text"
+        "--format",
+        choices=("text", "json", "markdown"),
+        default="text",
+        help="text, json, or markdown for a CI job page (default: text)",
     )
-    comparison.add_argument("-o", "--output", type=Path, metavar="FILE")
+    comparison.add_argument(
+        "-o", "--output", type=Path, metavar="FILE", help="default: standard output"
+    )
     _history_option(comparison)
     _reports_dir_option(comparison)
 
     summary = sub.add_parser("summary", help="the Markdown summary for a CI job page")
-    summary.add_argument("source", metavar="SOURCE")
+    summary.add_argument("source", metavar="SOURCE", help=_SOURCE)
     summary.add_argument(
         "-o", "--output", type=Path, metavar="FILE", help="default: standard output"
     )
@@ -212,7 +246,7 @@ def add_parser(
     _reports_dir_option(summary)
 
     gate = sub.add_parser("gate", help="the CI gate: exit 0 pass, 1 fail, 3 incomplete")
-    gate.add_argument("source", metavar="SOURCE")
+    gate.add_argument("source", metavar="SOURCE", help=_SOURCE)
     gate.add_argument("--junit", type=Path, metavar="FILE", help="also write JUnit")
     gate.add_argument(
         "--summary", type=Path, metavar="FILE", help="also write the Markdown summary"
@@ -253,7 +287,13 @@ def add_parser(
     importing = sub.add_parser(
         "import", help="record JSON reports made elsewhere in the history"
     )
-    importing.add_argument("reports", nargs="+", type=Path, metavar="REPORT")
+    importing.add_argument(
+        "reports",
+        nargs="+",
+        type=Path,
+        metavar="REPORT",
+        help="conformance-report.json files of runs made elsewhere",
+    )
     _history_option(importing)
     _reports_dir_option(importing)
 

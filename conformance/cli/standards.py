@@ -5,13 +5,21 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import Any, TypedDict
+from typing import Any, TextIO, TypedDict
 
-from conformance.cli.output import EXIT_FAIL, EXIT_OK, print_json
+from conformance.cli.output import (
+    EXIT_FAIL,
+    EXIT_OK,
+    Progress,
+    Style,
+    colour_wanted,
+    print_json,
+)
 from conformance.errors import ConformanceError
 from conformance.model import Outcome
 from conformance.registry.manifest import MANIFEST_NAME, StandardVersion
 from conformance.registry.standards import Registry
+from conformance.reporting.escaping import one_line
 
 # The self-tests and samples bring in hypothesis and the generators (about
 # 0.3 s): each action imports what it uses, so `standards list` stays quick.
@@ -292,13 +300,27 @@ def _generate(registry: Registry, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _colour(args: argparse.Namespace, stream: TextIO) -> bool:
+    choice = "never" if getattr(args, "no_color", False) else args.color
+    return colour_wanted(choice, stream)
+
+
 def _report_checks(
     checks: list[Any], args: argparse.Namespace, *, counted: str, fine: str
 ) -> int:
     """Run registry checks or self-tests; print what failed or is noted."""
     from conformance.results.run import result_to_dict
 
-    results = [check.run() for check in checks]
+    # Self-tests take tens of seconds: progress with a total, as for a run.
+    progress = Progress(
+        total=len(checks), what=counted, style=Style(_colour(args, sys.stderr))
+    )
+    progress.start()
+    results = []
+    for done, check in enumerate(checks, 1):
+        results.append(check.run())
+        progress(done, one_line(results[-1].id))
+    progress.clear()
     # A warning is a note (a self-test's binding-specific difference); any
     # other outcome but a pass fails.
     failed = [r for r in results if r.outcome not in (Outcome.PASSED, Outcome.WARNING)]

@@ -32,6 +32,8 @@ SELECTION: tuple[Option, ...] = (
         {
             "action": "append",
             "choices": ("MUST", "SHOULD", "MAY"),
+            # `--level must` means what `--level MUST` does.
+            "type": str.upper,
             "help": "only checks of this level",
         },
     ),

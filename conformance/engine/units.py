@@ -14,7 +14,14 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from conformance.inputs.json_input import JsonLimits
-from conformance.model import Evidence, Requirement, Result, outcome_for
+from conformance.model import (
+    Evidence,
+    Outcome,
+    Requirement,
+    Result,
+    Severity,
+    outcome_for,
+)
 from conformance.probing.plan import Planned, Services, run_planned
 from conformance.probing.profiles import PayloadTarget
 from conformance.registry.manifest import StandardVersion
@@ -110,6 +117,32 @@ def _requirement(
     return registry.requirement(standard.ref, binding.requirement)
 
 
+def payload_title(shown: str, against: str, result: PayloadResult) -> str:
+    """A payload result's title, which reads as what happened.
+
+    "p1.json against person@1.1.0: 3 findings": the file, the standard, and
+    the outcome in words, so that a title under a red badge never reads as
+    a claim that the file passed.
+    """
+    errors = sum(1 for f in result.findings if f.severity is Severity.ERROR)
+    others = len(result.findings) - errors
+    if result.outcome is Outcome.ERROR:
+        said = "could not be checked"
+    elif result.outcome is Outcome.FAILED:
+        said = _count((errors or len(result.findings)) + result.omitted, "finding")
+    elif others:
+        said = f"conforms, {_count(others, 'warning')}"
+    else:
+        said = "conforms"
+    if result.format == "jsonl":
+        said += f" ({result.failed_records} of {result.records} records failed)"
+    return f"{shown} against {against}: {said}"
+
+
+def _count(amount: int, noun: str) -> str:
+    return f"{amount} {noun}" + ("" if amount == 1 else "s")
+
+
 def payload_result(
     registry: Registry, result: PayloadResult, unit: PayloadUnit
 ) -> Result:
@@ -131,7 +164,7 @@ def payload_result(
             standard = None
     return Result(
         id=unit.id,
-        title=f"{unit.shown} conforms to {against}",
+        title=payload_title(unit.shown, against, result),
         outcome=result.outcome,
         target=unit.target.id,
         standard=result.standard,

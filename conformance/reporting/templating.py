@@ -19,7 +19,9 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 from markupsafe import Markup, escape
 
 from conformance.errors import UsageError
+from conformance.model import Result
 from conformance.reporting.i18n import DEFAULT_LANGUAGE, LANGUAGES, both, text
+from conformance.reporting.text import cited_requirements
 
 
 def t(key: str) -> Markup:
@@ -61,6 +63,11 @@ def _date(value: dt.date | dt.datetime | None) -> str:
     return value.isoformat()
 
 
+def _cited(result: Result) -> str:
+    """The requirements a result's findings break, for a table cell."""
+    return ", ".join(cited_requirements(result))
+
+
 @cache
 def environment() -> Environment:
     """The template environment (built once per process)."""
@@ -72,7 +79,7 @@ def environment() -> Environment:
         lstrip_blocks=True,
     )
     env.globals.update(t=t, ta=ta, anchor=anchor, text=text)
-    env.filters.update(percent=_percent, when=_date)
+    env.filters.update(percent=_percent, when=_date, cited=_cited)
     return env
 
 

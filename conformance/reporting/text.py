@@ -13,7 +13,7 @@ can start a line of its own or act on a terminal.
 
 from __future__ import annotations
 
-from conformance.model import Finding, Outcome, Result
+from conformance.model import Finding, Outcome, Result, Severity
 from conformance.registry.standards import Registry
 from conformance.reporting.escaping import one_line
 
@@ -50,6 +50,21 @@ def finding_detail(finding: Finding, registry: Registry | None) -> str:
         else:
             detail.append(f"requirement {finding.requirement}")
     return one_line("; ".join(detail))
+
+
+def cited_requirements(result: Result) -> list[str]:
+    """The requirements a result breaks, as its findings cite them.
+
+    A payload fails its binding's requirement (PER-1) while its findings
+    cite the rules it broke (PER-3, PER-5): those are what a reader needs.
+    The error findings' requirements in order, else every finding's, else
+    the result's own requirement.
+    """
+    errors = [f for f in result.findings if f.severity is Severity.ERROR]
+    cited = [f.requirement for f in errors or result.findings if f.requirement]
+    if cited:
+        return list(dict.fromkeys(cited))
+    return [result.requirement.id] if result.requirement is not None else []
 
 
 def headline(result: Result) -> str:
@@ -118,7 +133,27 @@ def details(
     if hidden > 0:
         lines.append(f"… {hidden} more findings{more_hint}")
     lines += _replay(result)
+    lines += _fuzzed(result)
     return [one_line(line) for line in lines]
+
+
+def _fuzzed(result: Result) -> list[str]:
+    """How to repeat a fuzzing failure: its seed, and the case kept for it."""
+    fuzz = result.evidence.get("fuzz")
+    if not isinstance(fuzz, dict) or result.outcome is Outcome.PASSED:
+        return []
+    seed = fuzz.get("seed")
+    if seed is None:
+        return []
+    request = "the shrunk request above" if fuzz.get("shrunk") else "the request above"
+    lines = [
+        f"  fuzzing: {request}, found with seed {seed} (repeat: --fuzz-seed {seed})"
+    ]
+    if fuzz.get("regression_case"):
+        lines.append(f"  kept as a regression case: {fuzz['regression_case']}")
+    if fuzz.get("replayed"):
+        lines.append(f"  replayed regression case: {fuzz['replayed']}")
+    return lines
 
 
 def _replay(result: Result) -> list[str]:

@@ -318,9 +318,10 @@ def _kvp_problems(name: str, operations: tuple[Operation, ...]) -> list[str]:
 
 def _openapi_checker(version: str) -> jsonschema.protocols.Validator:
     """A validator of OpenAPI documents of ``version`` ("3.0" or "3.1"), from
-    the schemas openapi-spec-validator ships (nothing is fetched)."""
-    text = resources.files("openapi_spec_validator").joinpath(
-        f"resources/schemas/v{version}/schema.json"
+    the OpenAPI Initiative's schemas shipped in ``openapi_schemas/`` (see its
+    NOTICE; nothing is fetched)."""
+    text = resources.files("conformance.selfcheck").joinpath(
+        f"openapi_schemas/openapi-{version}.schema.json"
     )
     schema: dict[str, JsonValue] = json.loads(text.read_text(encoding="utf-8"))
     # 3.1's schema is draft 2020-12, 3.0's draft 4: each by its own $schema.

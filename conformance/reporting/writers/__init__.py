@@ -3,7 +3,8 @@
 ``json`` (the ``conformance-report`` standard), ``junit``, ``markdown``,
 ``html`` (the run report for reviewers), ``earl`` (W3C EARL, as TEAM Engine
 writes it), ``tar`` (the EU Interoperability Test Bed's TAR) and
-``traceability`` (CSV: requirements to checks and results).
+``traceability`` (CSV: requirements to checks and results) and ``sarif``
+(SARIF 2.1.0, for code scanning).
 """
 
 from __future__ import annotations
@@ -75,6 +76,12 @@ def _traceability(run: Run, path: Path, options: WriterOptions | None = None) ->
     write_traceability(run, path)
 
 
+def _sarif(run: Run, path: Path, options: WriterOptions | None = None) -> None:
+    from conformance.reporting.writers.sarif import write_sarif
+
+    write_sarif(run, path)
+
+
 WRITERS: dict[str, tuple[Writer, str]] = {
     "json": (_json, "conformance-report.json"),
     "junit": (_junit, "junit.xml"),
@@ -83,6 +90,7 @@ WRITERS: dict[str, tuple[Writer, str]] = {
     "earl": (_earl, "earl-results.rdf"),
     "tar": (_tar, "tar.xml"),
     "traceability": (_traceability, "traceability.csv"),
+    "sarif": (_sarif, "conformance.sarif"),
 }
 
 

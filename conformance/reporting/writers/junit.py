@@ -15,7 +15,7 @@ from lxml import etree
 from conformance.atomic import write_bytes_atomic
 from conformance.model import Outcome, Result
 from conformance.reporting.escaping import xml_safe
-from conformance.reporting.text import details
+from conformance.reporting.text import cited_requirements, details
 from conformance.results.run import Run
 
 
@@ -61,8 +61,8 @@ def write_junit(run: Run, path: Path) -> None:
                     case,
                     "failure",
                     text,
-                    message=f"{len(result.findings)} finding(s): {result.title}",
-                    type=result.requirement.id if result.requirement else "conformance",
+                    message=result.title,
+                    type=", ".join(cited_requirements(result)) or "conformance",
                 )
             elif result.outcome is Outcome.ERROR:
                 counts["errors"] += 1

@@ -16,7 +16,7 @@ from pathlib import Path
 from conformance.atomic import write_text_atomic
 from conformance.model import Level, Outcome
 from conformance.reporting.escaping import one_line
-from conformance.reporting.text import finding_line
+from conformance.reporting.text import cited_requirements, finding_line
 from conformance.results.gating import GateDecision
 from conformance.results.run import Run, level_of
 
@@ -94,7 +94,7 @@ def render_markdown(
         for result in failing[:limit]:
             first = result.findings[0] if result.findings else None
             finding = finding_line(first) if first else result.reason or ""
-            requirement = result.requirement.id if result.requirement else ""
+            requirement = ", ".join(cited_requirements(result))
             lines.append(
                 f"| {_cell(result.id)} | {_cell(result.standard or '')}"
                 f" | {_cell(requirement)} | {_cell(finding, _CELL_LIMIT)} |"
@@ -111,7 +111,7 @@ def render_markdown(
         ]
         for result in waived[:limit]:
             assert result.waiver is not None
-            requirement = result.requirement.id if result.requirement else ""
+            requirement = ", ".join(cited_requirements(result))
             lines.append(
                 f"| {_cell(result.id)} | {_cell(requirement)}"
                 f" | {_cell(result.waiver.id)} | {result.waiver.expires}"
