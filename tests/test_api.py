@@ -8,7 +8,7 @@ kind it takes, and the ``conformance`` fixture in a real pytest session
 from __future__ import annotations
 
 import json
-import shutil
+from pathlib import Path
 
 import pytest
 from report_helpers import PERSON
@@ -61,22 +61,25 @@ def test_a_wrong_standard_or_file_is_a_usage_error(tmp_path):
         conformance.validate(tmp_path / "missing.json", "person@1.1.0")
 
 
-def _without_land_parcel(folder):
-    shutil.copytree(
-        bundled("standards"), folder, ignore=shutil.ignore_patterns("land-parcel")
-    )
-    return folder
+THIRD_PARTY = Path(__file__).parent / "data" / "registries" / "third-party"
+PARCEL = {
+    "id": "P-00001",
+    "cadastralNumber": "11:204:0001",
+    "areaSqm": 1250.5,
+    "region": "Abşeron",
+}
 
 
-def test_a_registry_of_ones_own(tmp_path):
-    own = _without_land_parcel(tmp_path / "standards")
-    assert conformance.validate(PERSON, "person@1.1.0", registry=own) == []
-    with pytest.raises(UsageError, match="land-parcel"):
-        conformance.validate(PERSON, "land-parcel@1", registry=own)
-    validator = Validator(own)
-    assert validator.registry.root == own.resolve()
-    assert validator.conforms(PERSON, "person@1.1.0")
-    assert not validator.conforms(dict(PERSON, fin="I"), "person@1.1.0")
+def test_a_registry_of_ones_own_sits_beside_the_bundled_one():
+    assert conformance.validate(PARCEL, "parcel-api@2.1.0", registry=THIRD_PARTY) == []
+    # The bundled standards are still there beside the user's.
+    assert conformance.validate(PERSON, "person@1.1.0", registry=THIRD_PARTY) == []
+    with pytest.raises(UsageError, match="no-such-standard"):
+        conformance.validate(PERSON, "no-such-standard@1", registry=THIRD_PARTY)
+    validator = Validator(THIRD_PARTY)
+    assert validator.registry.root == THIRD_PARTY.resolve()
+    assert validator.conforms(PARCEL, "parcel-api@2.1.0")
+    assert not validator.conforms(dict(PARCEL, id="P-1"), "parcel-api@2.1.0")
 
 
 def test_the_fixture_gives_a_test_the_registry_and_a_validator(pytester):
@@ -107,13 +110,14 @@ def test_the_fixture_gives_a_test_the_registry_and_a_validator(pytester):
 
 
 def test_the_fixture_uses_the_sessions_registry(pytester):
-    own = _without_land_parcel(pytester.path / "own-standards")
     pytester.makepyfile(
         test_own="""
-        def test_without_land_parcel(conformance):
+        def test_ours_beside_the_bundled(conformance):
+            assert "parcel-api" in conformance.registry.ids()
             assert "person" in conformance.registry.ids()
-            assert "land-parcel" not in conformance.registry.ids()
         """
     )
-    result = pytester.runpytest("-p", "no:cacheprovider", "--registry", str(own))
+    result = pytester.runpytest(
+        "-p", "no:cacheprovider", "--registry", str(THIRD_PARTY)
+    )
     result.assert_outcomes(passed=1)

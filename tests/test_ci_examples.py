@@ -52,7 +52,8 @@ def test_the_pytest_route_keeps_hypothesis_files_out_of_the_checkout(
         "--fuzz-seed",
         "77",
     )
-    result.assert_outcomes(failed=1, passed=1)
+    # fuzz-invalid on create fails (the fault); on the read and the list it passes.
+    result.assert_outcomes(failed=1, passed=2)
     assert not (pytester.path / ".hypothesis").exists()
     assert (cache / "egov-conformance" / "hypothesis").is_dir()
 
