@@ -115,8 +115,14 @@ def _run(registry, targets, token: str, checks: list[str] | None = None):
         return [run_planned(services, item) for item in plan(registry, targets, specs)]
 
 
+def _exchange_rules_checks() -> set[str]:
+    # A kit's checks (OGC API - Features) run only on services of their own
+    # standard; tests/test_ogc_features.py gives each its fault.
+    return {id for id, spec in all_checks().items() if spec.for_standard is None}
+
+
 def test_every_check_has_a_fault():
-    missing = sorted(set(all_checks()) - set(FAULT_FOR_CHECK))
+    missing = sorted(_exchange_rules_checks() - set(FAULT_FOR_CHECK))
     assert not missing, f"checks without a fault that makes them fail: {missing}"
     unknown = sorted(set(FAULT_FOR_CHECK.values()) - set(FAULTS))
     assert not unknown
@@ -141,7 +147,7 @@ def test_the_reference_service_passes_the_whole_catalogue(
             )
         )
     results = _run(registry, targets, service.token)
-    assert len({r.evidence["check"] for r in results}) == len(all_checks())
+    assert {r.evidence["check"] for r in results} == _exchange_rules_checks()
     bad = [
         (r.id, r.outcome.value, r.reason, [f.message for f in r.findings])
         for r in results

@@ -32,7 +32,7 @@ from conformance.probing.checks import (
     Unavailable,
     all_checks,
 )
-from conformance.probing.checks.context import ServiceContext
+from conformance.probing.checks.context import OGC_CLASSES, ServiceContext
 from conformance.probing.conventions import (
     SERVICE_CLASSES,
     SUITE_CLASSES,
@@ -95,6 +95,8 @@ def plan(
             raise UsageError(f"service {target.id}: {exc}") from None
         _check_narrowing(target, standard.ref, conventions)
         for spec in specs:
+            if spec.for_standard is not None and spec.for_standard != standard.id:
+                continue  # a kit's check: only for services of its standard
             if spec.roles is None:
                 planned.append(Planned(target, spec, None))
                 continue
@@ -110,7 +112,7 @@ def _check_narrowing(target: ServiceTarget, ref: str, conventions: Conventions) 
     # A profile may leave classes out, never add one the standard does not
     # declare: that would judge a service by a rule it never promised.
     for name in target.classes or ():
-        if not conventions.declares(name):
+        if name not in OGC_CLASSES and not conventions.declares(name):
             declared = ", ".join(sorted(conventions.classes)) or "none"
             known = name in SERVICE_CLASSES
             why = (

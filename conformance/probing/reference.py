@@ -35,6 +35,7 @@ from conformance.probing.interfaces import (
     member_at,
 )
 from conformance.probing.parameters import belongs
+from conformance.probing.reference_features import FEATURE_FAULTS, FeaturesEndpoint
 from conformance.registry.locations import bundled
 from conformance.registry.manifest import StandardVersion, Status
 from conformance.registry.standards import Registry
@@ -45,6 +46,7 @@ if TYPE_CHECKING:
     from conformance.model import Finding, JsonValue
 
 FAULTS: dict[str, str] = {
+    **FEATURE_FAULTS,  # the OGC API - Features endpoint's (reference_features.py)
     "slow": "every reply waits several seconds, past the client's timeout",
     "sluggish": "every reply waits 300 ms, past a tight latency objective",
     "undocumented-status": "reads answer 203, a status the interface does not document",
@@ -116,6 +118,9 @@ class ReferenceService:
         self.token = token or secrets.token_urlsafe(18)
         self.ssl_context = ssl_context
         self.collections = self._load(data or bundled("fixtures") / "reference-data")
+        self.features = FeaturesEndpoint(
+            self.registry, data or bundled("fixtures") / "reference-data", self.faults
+        )
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -272,6 +277,9 @@ class _Handler(BaseHTTPRequestHandler):
         elif self._fault("sluggish"):
             time.sleep(SLUGGISH_SECONDS)
         parts = urlsplit(self.path)
+        if self.service.features.serves(parts.path):
+            self._features(method, parts.path, parts.query)
+            return
         routed = self.service.route(method, parts.path)
         if routed is None:
             self._problem(
@@ -301,6 +309,17 @@ class _Handler(BaseHTTPRequestHandler):
                 self._problem(405, "Method Not Allowed", f"{method} is not served here")
         except Exception:  # a bug here must still answer with problem details
             self._problem(500, "Internal Server Error", "the reference service failed")
+
+    def _features(self, method: str, path: str, query: str) -> None:
+        features = self.service.features
+        try:
+            reply = features.answer(
+                method, path, query, self.headers.get("Accept", ""), self.service.url
+            )
+        except Exception:  # as a real server's crash: a bare 500
+            self._send(500, b"Internal Server Error", "text/plain")
+            return
+        self._send(reply.status, reply.body, reply.content_type)
 
     def _read_body(self) -> bytes:
         length = int(self.headers.get("Content-Length") or 0)

@@ -17,6 +17,7 @@ from importlib import metadata
 from conformance.errors import UsageError
 from conformance.model import Finding
 from conformance.probing.checks.context import (
+    OGC_CLASSES,
     CheckContext,
     NotApplicable,
     Skip,
@@ -41,9 +42,10 @@ SERVICE_RULES = "exchange-rules@1.2.0"
 CheckFunc = Callable[[CheckContext], list[Finding]]
 """A check: its findings on one operation (or service); none means it passed."""
 
-# The classes a standard may declare (conventions.SERVICE_CLASSES) and the
-# suite's own, which apply to every service.
-CLASSES = (*SERVICE_CLASSES, *SUITE_CLASSES)
+# The classes a standard may declare (conventions.SERVICE_CLASSES), the
+# suite's own, which apply to every service, and those of external standards
+# that a service declares itself (OGC's, read from its /conformance).
+CLASSES = (*SERVICE_CLASSES, *SUITE_CLASSES, *OGC_CLASSES)
 
 
 @dataclass(frozen=True)
@@ -58,6 +60,9 @@ class CheckSpec:
     func: CheckFunc
     writes: bool = False
     standard: str = SERVICE_RULES
+    # The id of the only standard whose services the check is planned for
+    # (a conformance kit's checks); None: every service.
+    for_standard: str | None = None
 
 
 CHECKS: dict[str, CheckSpec] = {}
@@ -71,8 +76,14 @@ def check(
     conformance_class: str,
     roles: tuple[str, ...] | None = None,
     writes: bool = False,
+    standard: str = SERVICE_RULES,
+    for_standard: str | None = None,
 ) -> Callable[[CheckFunc], CheckFunc]:
-    """Register a check function under a unique id."""
+    """Register a check function under a unique id.
+
+    ``standard`` is the standard version whose requirement it cites;
+    ``for_standard`` the id of the one standard whose services it is for.
+    """
     if conformance_class not in CLASSES:
         raise ValueError(
             f"check {id!r}: unknown conformance class {conformance_class!r}"
@@ -89,6 +100,8 @@ def check(
             roles=frozenset(roles) if roles is not None else None,
             func=func,
             writes=writes,
+            standard=standard,
+            for_standard=for_standard,
         )
         return func
 
@@ -103,7 +116,7 @@ def all_checks() -> dict[str, CheckSpec]:
     if not _LOADED:
         # Importing them registers the built-in checks. Here, not at the top:
         # they import check() from this module (an import cycle).
-        from conformance.probing.checks import catalogue, fuzz  # noqa: F401
+        from conformance.probing.checks import catalogue, fuzz, ogc  # noqa: F401
 
         for entry in metadata.entry_points(group="conformance.checks"):
             entry.load()

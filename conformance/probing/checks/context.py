@@ -31,6 +31,16 @@ from conformance.probing.profiles import ServiceTarget
 from conformance.registry.manifest import StandardVersion
 from conformance.registry.standards import Registry
 
+# OGC API - Features - Part 1's conformance classes, by the name checks give
+# them and the URI a service lists in its own /conformance reply. A service of
+# that standard is judged by the classes it declares there (docs/ogcapi-features.md).
+OGC_FEATURES = "ogcapi-features-1"
+OGC_CLASSES: dict[str, str] = {
+    "ogcapi-features-core": "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
+    "ogcapi-features-geojson": "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
+    "ogcapi-features-oas30": "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30",
+}
+
 
 class Skip(Exception):
     """The check cannot run here, for a reason worth reading (never a pass)."""
@@ -62,10 +72,17 @@ class ServiceContext:
     # The serialized value each parameter is filled with, worked out once:
     # (operation id, parameter location and name, existing or missing).
     fills: dict[tuple[str, str, str, str], str | None] = field(default_factory=dict)
+    # What the service said once that several checks read (its /conformance
+    # reply, its API definition), kept for the run by the checks that ask.
+    cache: dict[str, object] = field(default_factory=dict)
 
     def class_not_checked(self, conformance_class: str) -> str | None:
         """Why checks of a class do not run on this service, or ``None``."""
-        if not self.conventions.declares(conformance_class):
+        if conformance_class in OGC_CLASSES:
+            why = self._ogc_class_not_declared(conformance_class)
+            if why is not None:
+                return why
+        elif not self.conventions.declares(conformance_class):
             return (
                 f"{self.standard.ref} does not declare the conformance class"
                 f" {conformance_class!r} ([service] conforms_to in"
@@ -77,6 +94,44 @@ class ServiceContext:
                 f"the profile narrows {self.target.id} to the classes"
                 f" {', '.join(narrowed)}"
             )
+        return None
+
+    def declared_conformance(self) -> frozenset[str] | None:
+        """The class URIs of the service's /conformance reply (read once), or
+        ``None`` when it gave none that can be read."""
+        if "conformance" not in self.cache:
+            exchange = self.client.request(
+                "GET", self.interface.prefix + "/conformance"
+            )
+            declared: frozenset[str] | None = None
+            try:
+                listed = exchange.json() if exchange.status == 200 else None
+            except (ValueError, UnicodeDecodeError):
+                listed = None
+            uris = listed.get("conformsTo") if isinstance(listed, dict) else None
+            if isinstance(uris, list):
+                declared = frozenset(str(uri).rstrip("/") for uri in uris)
+            self.cache["conformance"] = declared
+        found = self.cache["conformance"]
+        return found if isinstance(found, frozenset) else None
+
+    def _ogc_class_not_declared(self, conformance_class: str) -> str | None:
+        # Core is what makes a service an OGC API - Features service: its
+        # checks always run, and the conformance check fails a declaration
+        # without it. The other classes run only where the service declares
+        # them.
+        if conformance_class == "ogcapi-features-core":
+            return None
+        uri = OGC_CLASSES[conformance_class]
+        declared = self.declared_conformance()
+        if declared is None:
+            return (
+                f"the service's {self.interface.prefix}/conformance reply lists no"
+                f" classes that can be read, so {uri} is not known to be declared"
+                " (the check ogc-conformance says why)"
+            )
+        if uri not in declared:
+            return f"the service does not declare {uri} in its /conformance reply"
         return None
 
 

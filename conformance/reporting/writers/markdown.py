@@ -88,16 +88,19 @@ def render_markdown(
     if failing:
         lines += [
             "",
-            "| result | standard | requirement | finding |",
-            "|---|---|---|---|",
+            "| result | standard | requirement | class | finding |",
+            "|---|---|---|---|---|",
         ]
         for result in failing[:limit]:
             first = result.findings[0] if result.findings else None
             finding = finding_line(first) if first else result.reason or ""
             requirement = ", ".join(cited_requirements(result))
+            # The conformance class (an OGC kit's, say) a service check is in.
+            group = str(result.evidence.get("conformance_class") or "")
             lines.append(
                 f"| {_cell(result.id)} | {_cell(result.standard or '')}"
-                f" | {_cell(requirement)} | {_cell(finding, _CELL_LIMIT)} |"
+                f" | {_cell(requirement)} | {_cell(group)}"
+                f" | {_cell(finding, _CELL_LIMIT)} |"
             )
         if len(failing) > limit:
             lines.append(f"\n{len(failing) - limit} more not shown.")
