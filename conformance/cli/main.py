@@ -22,6 +22,7 @@ from conformance.cli import report as cli_report
 from conformance.cli.output import EXIT_INTERNAL, EXIT_OK, EXIT_USAGE
 from conformance.engine.flags import FUZZING, SELECTION, add_options
 from conformance.errors import ConformanceError, UsageError
+from conformance.server import commands as server_commands
 
 
 class _Terminated(KeyboardInterrupt):
@@ -121,6 +122,7 @@ def _parser() -> argparse.ArgumentParser:
     _limits(run)
 
     cli_report.add_parser(commands)
+    server_commands.add_serve_parser(commands)
 
     checks = commands.add_parser("checks", help="the catalogue of service checks")
     checks_sub = checks.add_subparsers(dest="action", metavar="ACTION", required=True)
@@ -289,7 +291,11 @@ def _dispatch(args: argparse.Namespace) -> int:
 
         return cli_standards.dispatch(args, registry_path)
     if args.command == "report":
+        if args.action == "push":
+            return server_commands.push(args)
         return cli_report.dispatch(args, registry_path, settings)
+    if args.command == "serve":
+        return server_commands.dispatch_serve(args, registry_path, settings)
     if args.command == "checks":
         from conformance.cli import standards as cli_standards
 
