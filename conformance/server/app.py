@@ -759,7 +759,15 @@ def serve(settings: Settings, host: str, port: int) -> None:
 
     app = create_app(settings)
     print(f"conformance serve: listening on http://{host}:{port}/", flush=True)
-    uvicorn.run(app, host=host, port=port, log_level="warning", lifespan="on")
+    uvicorn.run(
+        app,
+        host=host,
+        port=port,
+        log_level="warning",
+        lifespan="on",
+        # The server header names the framework: internals (ER-HTTP-6).
+        server_header=False,
+    )
 
 
 __all__ = ["Settings", "create_app", "serve"]
