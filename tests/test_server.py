@@ -65,7 +65,7 @@ def test_eight_processes_push_fifty_runs_each_and_each_is_stored_once(kind, tmp_
                 [sys.executable, "-c", PUSHER, url, tokens[a], str(tmp_path / a)],
                 stdout=subprocess.PIPE,
                 text=True,
-            )  # fmt: skip
+            )
             for a in AGENCIES
         ]
         outputs = [p.communicate(timeout=120)[0] for p in pushers]

@@ -206,7 +206,8 @@ def pushes(
     if agency is not None:
         sql += " WHERE agency = ?"
         params.append(agency)
-    sql += " ORDER BY started DESC, run_id DESC"
+    # Runs started in the same second: the one received last is the newer.
+    sql += " ORDER BY started DESC, received DESC, run_id DESC"
     if limit is not None:
         sql += " LIMIT ?"
         params.append(limit)
@@ -218,7 +219,7 @@ def latest_pushes(store: HistoryStore) -> list[Push]:
     rows = store.execute(
         f"SELECT {_PUSH_COLUMNS} FROM pushes p WHERE p.run_id = ("
         " SELECT q.run_id FROM pushes q WHERE q.agency = p.agency"
-        " ORDER BY q.started DESC, q.run_id DESC LIMIT 1)"
+        " ORDER BY q.started DESC, q.received DESC, q.run_id DESC LIMIT 1)"
         " ORDER BY p.agency"
     ).fetchall()
     return [Push(*row) for row in rows]

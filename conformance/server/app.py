@@ -571,8 +571,13 @@ def create_app(settings: Settings) -> Starlette:
             headers={"Cache-Control": "max-age=300", **_PAGE_HEADERS},
         )
 
+    async def favicon(_: Request) -> Response:
+        # Browsers ask for it on every page; no icon, and no 404 in their log.
+        return Response(status_code=204)
+
     routes = [
         Route("/", page(dashboard)),
+        Route("/favicon.ico", favicon),
         Route("/agencies/{agency}", page(agency_page)),
         Route("/standards/{standard}", page(standard_page)),
         Route("/runs/{run}", page(run_page)),
