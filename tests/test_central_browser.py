@@ -84,7 +84,7 @@ def _page(browser: Any) -> tuple[Any, list[str], list[str]]:
 
 @pytest.mark.parametrize("lang", ["az", "en"])
 def test_dashboard_to_agency_to_run_in_both_languages(central, browser, lang):
-    url, pushed = central
+    url, _ = central
     page, errors, dialogs = _page(browser)
     page.goto(f"{url}/?lang={lang}")
     other = "en" if lang == "az" else "az"
