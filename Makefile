@@ -26,7 +26,19 @@ $(CHROMIUM):
 	@$(SUDO) apt-get update -qq >/dev/null
 	@$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
 
-test: $(STAMP) $(CHROMIUM)
+# The central service's tests start a private PostgreSQL cluster (initdb and
+# pg_ctl from Debian's packages); installed once, quietly, when missing.
+INITDB := $(firstword $(wildcard /usr/lib/postgresql/*/bin/initdb))
+
+.PHONY: postgresql
+postgresql:
+ifeq ($(INITDB),)
+	@echo "installing Debian's postgresql for the central service's tests"
+	@$(SUDO) apt-get update -qq >/dev/null
+	@$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null
+endif
+
+test: $(STAMP) $(CHROMIUM) postgresql
 	$(BIN)/ruff check conformance tests benchmarks tools conftest.py
 	$(BIN)/ruff format --check conformance tests benchmarks tools conftest.py
 	$(BIN)/mypy

@@ -27,6 +27,7 @@ from conformance.cli.completion import walk
 from conformance.cli.output import EXIT_INTERNAL, EXIT_OK, EXIT_USAGE
 from conformance.engine.flags import FUZZING, SELECTION, add_options
 from conformance.errors import ConformanceError, UsageError
+from conformance.server import commands as server_commands
 
 # The files `conformance run` writes, as `reporting.writers.WRITERS` names
 # them (spelled out: importing the writers would load the report model on
@@ -369,6 +370,7 @@ def build_parser() -> argparse.ArgumentParser:
     _limits(run)
 
     cli_report.add_parser(commands)
+    server_commands.add_serve_parser(commands)
 
     checks = commands.add_parser("checks", help="the catalogue of service checks")
     checks_sub = checks.add_subparsers(dest="action", metavar="ACTION", required=True)
@@ -598,7 +600,11 @@ def _dispatch(args: argparse.Namespace) -> int:
 
         return cli_standards.dispatch(args, registry_path)
     if args.command == "report":
+        if args.action == "push":
+            return server_commands.push(args)
         return cli_report.dispatch(args, registry_path, settings)
+    if args.command == "serve":
+        return server_commands.dispatch_serve(args, registry_path, settings)
     if args.command == "checks":
         from conformance.cli import standards as cli_standards
 

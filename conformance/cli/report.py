@@ -25,6 +25,7 @@ from conformance.engine.config import Settings
 from conformance.engine.flags import GATE, RECORDING, add_options
 from conformance.errors import UsageError
 from conformance.reporting.i18n import DEFAULT_LANGUAGE, LANGUAGES
+from conformance.server import commands as server_commands
 
 if TYPE_CHECKING:
     from conformance.history import HistoryStore
@@ -296,6 +297,7 @@ def add_parser(
     )
     _history_option(importing)
     _reports_dir_option(importing)
+    server_commands.add_push_parser(sub)
 
 
 def _lang(args: argparse.Namespace, settings: Settings) -> str:

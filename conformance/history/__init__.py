@@ -12,12 +12,16 @@ its results behind, marked incomplete.
 from __future__ import annotations
 
 import os
-import sqlite3
 import sys
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
-from conformance.history.backend import DEFAULT_NAME, Location, parse_location
+from conformance.history.backend import (
+    DEFAULT_NAME,
+    Location,
+    database_errors,
+    parse_location,
+)
 from conformance.history.store import (
     HistoryStore,
     Migration,
@@ -102,7 +106,7 @@ class Recorder:
     def _guard(self, action: Callable[[], object]) -> None:
         try:
             action()
-        except sqlite3.Error as exc:
+        except database_errors() as exc:
             self.broken = str(exc)
             print(
                 f"conformance: warning: the results history {self.store.location}"

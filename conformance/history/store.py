@@ -12,7 +12,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
-import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -20,7 +19,14 @@ from importlib import resources
 
 from conformance import __version__
 from conformance.errors import UsageError
-from conformance.history.backend import Backend, Location, _database_error, connect
+from conformance.history.backend import (
+    Backend,
+    Location,
+    _Cursor,
+    _database_error,
+    connect,
+    database_errors,
+)
 from conformance.model import Finding, Outcome, Result, Severity, WaiverNote
 from conformance.registry.standards import Registry
 from conformance.results.report_io import requirement_for
@@ -126,22 +132,44 @@ class HistoryStore:
     def __init__(self, backend: Backend) -> None:
         self.backend = backend
         self.location: Location = backend.location
+        self._depth = 0
 
     # -- schema ---------------------------------------------------------------
 
-    def _execute(self, sql: str, params: tuple[object, ...] = ()) -> sqlite3.Cursor:
-        return self.backend.connection.execute(self.backend.sql(sql), params)
+    def _execute(self, sql: str, params: tuple[object, ...] = ()) -> _Cursor:
+        return self.backend.execute(sql, params)
+
+    def execute(self, sql: str, params: tuple[object, ...] = ()) -> _Cursor:
+        """Run one portable query (``?`` placeholders) on either back end."""
+        return self.backend.execute(sql, params)
 
     @contextmanager
-    def _transaction(self) -> Iterator[None]:
+    def transaction(self) -> Iterator[None]:
+        """One transaction; nested uses join the outer one.
+
+        A caller (the central service's intake) can so make several of the
+        store's writes one atomic step.
+        """
+        if self._depth:
+            self._depth += 1
+            try:
+                yield
+            finally:
+                self._depth -= 1
+            return
         self._execute("BEGIN")
+        self._depth = 1
         try:
             yield
         except BaseException:
+            self._depth = 0
             if self.backend.in_transaction:
                 self._execute("ROLLBACK")
             raise
+        self._depth = 0
         self._execute("COMMIT")
+
+    _transaction = transaction
 
     def schema_version(self) -> int:
         """The newest migration applied (0 for an empty database)."""
@@ -154,6 +182,10 @@ class HistoryStore:
 
     def migrate(self, target: int | None = None) -> list[int]:
         """Apply the pending migrations (up to ``target``); return those applied."""
+        with self.backend.migration_lock():
+            return self._migrate(target)
+
+    def _migrate(self, target: int | None) -> list[int]:
         shipped = migrations()
         newest = shipped[-1].version if shipped else 0
         current = self.schema_version()
@@ -273,7 +305,7 @@ class HistoryStore:
         statements, or a whole run is being imported) are recorded here.
         Waivers are rewritten: they are applied after the run's checks.
         """
-        if self.backend.in_transaction:
+        if self._depth == 0 and self.backend.in_transaction:
             self._execute("ROLLBACK")  # an insert cut short by an interruption
         document = to_document(run)
         subjects = {t.id: t.standard for t in run.targets}
@@ -602,7 +634,7 @@ def open_store(location: Location) -> HistoryStore:
     store = HistoryStore(connect(location))
     try:
         store.migrate()
-    except sqlite3.DatabaseError as exc:
+    except database_errors() as exc:
         store.close()
         raise _database_error(location, exc) from None
     except BaseException:
