@@ -162,8 +162,8 @@ def _edited_registry(tmp_path: Path, old: str, new: str) -> Path:
             " document",
         ),
         (
-            '"pagination", "transport"]',
-            '"pagination", "transport", "paging"]',
+            '"transport", "fuzzing"]',
+            '"transport", "fuzzing", "paging"]',
             "conforms_to names the unknown class 'paging'",
         ),
         (
@@ -194,7 +194,9 @@ def test_standards_show_lists_the_classes_and_conventions(capsys):
     code = main(["--registry", str(REGISTRY), "standards", "show", "parcel-api@2.1.0"])
     out = capsys.readouterr().out
     assert code == 0
-    assert "conforms to: core, correlation, errors, pagination, transport" in out
+    assert (
+        "conforms to: core, correlation, errors, fuzzing, pagination, transport" in out
+    )
     assert "version header: Api-Version: 2.1" in out
     assert "version request: Api-Version: 3 (refused with 400 or 406)" in out
     assert "pagination: page (items at /data)" in out
