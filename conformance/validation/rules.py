@@ -16,6 +16,7 @@ findings say what to fix first.
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -241,7 +242,11 @@ def _is_wrapper(
 
 
 def check_json_rules(
-    registry: Registry, rules: RuleSet, value: JsonValue, text: str | None = None
+    registry: Registry,
+    rules: RuleSet,
+    value: JsonValue,
+    text: str | None = None,
+    applied: Counter[str] | None = None,
 ) -> list[Finding]:
     """The rule findings of one JSON value, by JSON Pointer (and line and
     column when its ``text`` is given); none when the binding cannot write it."""
@@ -251,7 +256,7 @@ def check_json_rules(
         return []
     locator = Locator(text) if text is not None else None
     found = []
-    for violation in rules.schematron.check(root, rules.variables()):
+    for violation in rules.schematron.check(root, rules.variables(), applied):
         pointer = pointers.get(violation.element, "")
         place = locator.locate(pointer) if locator is not None else None
         found.append(

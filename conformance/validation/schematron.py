@@ -20,6 +20,7 @@ comes from that requirement in the manifest.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -121,12 +122,15 @@ class Schematron:
         self,
         document: etree._Element | etree._ElementTree[etree._Element],
         variables: Variables,
+        applied: Counter[str] | None = None,
     ) -> list[Violation]:
         """Every failed assertion on the document, in pattern and document order.
 
-        A dynamic XPath error (``xs:date("31.12.2020")``) fails the
-        assertion with the error as its message: a rule that cannot be
-        evaluated on a document has not been satisfied by it.
+        ``applied``, when given, counts for each assertion id the nodes it
+        was evaluated on (held or not). A dynamic XPath error
+        (``xs:date("31.12.2020")``) fails the assertion with the error as
+        its message: a rule that cannot be evaluated on a document has not
+        been satisfied by it.
         """
         root = (
             document.getroot() if isinstance(document, etree._ElementTree) else document
@@ -146,6 +150,8 @@ class Schematron:
                         continue
                     fired.add(id(node))
                     violations.extend(self._run_rule(rule, node, context))
+                    if applied is not None:
+                        applied.update(a.id for a in rule.assertions)
         return violations
 
     def _select(self, token: XPathToken, context: XPathContext) -> list[XPathNode]:
