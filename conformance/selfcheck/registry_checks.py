@@ -537,6 +537,31 @@ def check_rules(registry: Registry, standard: StandardVersion) -> Result:
     )
 
 
+def check_changes(registry: Registry, standard: StandardVersion) -> Result:
+    """A minor or patch version has no breaking change from the version
+    before it in its major, each breaking change shown with its evidence."""
+    from conformance.selfcheck.diff import breaking_findings, diff, previous_version
+
+    started = time.perf_counter()
+    previous = previous_version(registry, standard)
+    problems: list[str] = []
+    if previous is not None:
+        try:
+            found = diff(registry, previous, standard)
+        except ConformanceError as exc:
+            problems.append(f"the versions cannot be compared: {exc}")
+        else:
+            problems = [f.message for f in breaking_findings(found)]
+    return _result(
+        f"{standard.ref}::changes",
+        title=f"{standard.ref}: a minor version breaks nothing",
+        target=registry.relative(standard.folder),
+        standard=standard.ref,
+        problems=problems,
+        started=started,
+    )
+
+
 def check_integrity(registry: Registry, standard: StandardVersion) -> Result:
     """A released version still matches its recorded hashes.
 
@@ -683,6 +708,14 @@ def registry_checks(
                     partial(check_example, registry, standard, example),
                 )
             )
+        checks.append(
+            RegistryCheck(
+                f"{ref}::changes",
+                f"{ref}: a minor version breaks nothing",
+                ref,
+                partial(check_changes, registry, standard),
+            )
+        )
         checks.append(
             RegistryCheck(
                 f"{ref}::integrity",
