@@ -17,6 +17,8 @@ import json
 import time
 from collections import Counter
 
+from hypothesis.errors import Unsatisfiable
+
 from conformance.model import Evidence, Finding, JsonValue, Result, outcome_for
 from conformance.registry.manifest import StandardVersion
 from conformance.registry.standards import Registry
@@ -80,7 +82,23 @@ def rules_selftest(
     evidence["json"] = counts
     if findings:
         return _result(standard, registry, findings, started, evidence)
-    for document in fixed_examples(valid_json_with_rules(registry, standard), 5, SEED):
+    try:
+        valid = fixed_examples(valid_json_with_rules(registry, standard), 5, SEED)
+        labelled = fixed_examples(breaking_one_rule(registry, standard), 5, SEED)
+    except Unsatisfiable:
+        # Rules that hold together on no document the schema admits, though
+        # each holds alone on some: generation finds nothing to offer.
+        findings.append(
+            Finding(
+                message="no document satisfying the JSON Schema and every rule"
+                " together could be generated: the rules contradict each other"
+                " or the schema; check them against the valid examples",
+                rule="rule-unsatisfiable",
+                standard=standard.ref,
+            )
+        )
+        return _result(standard, registry, findings, started, evidence)
+    for document in valid:
         broken = check_json_rules(registry, rules, document)
         if broken or not validator.native.is_valid(document):
             findings.append(
@@ -92,7 +110,6 @@ def rules_selftest(
                 )
             )
             break
-    labelled = fixed_examples(breaking_one_rule(registry, standard), 5, SEED)
     for case in labelled:
         found = check_json_rules(registry, rules, case.document)
         if [f.rule for f in found] != [case.rule]:
