@@ -230,3 +230,20 @@ def test_a_must_rule_added_in_a_minor_breaks_with_a_document(tmp_path):
     (finding,) = result.findings
     assert "rule-added at area-whole" in finding.message
     assert '"areaSqm": 0.5' in finding.message
+
+
+def test_the_page_escapes_what_a_standard_holds(registry):
+    from conformance.selfcheck.diff import Change, Diff
+
+    person = registry.resolve("person@1.2.0")
+    hostile = "</td><script>alert(1)</script>"
+    found = Diff(
+        person,
+        registry.resolve("person@1.3.0"),
+        (Change("pattern-changed", hostile, hostile, True, evidence=hostile),),
+    )
+    page = html.fromstring(render_diff_html(found))
+    scripts = page.xpath("//script")
+    assert len(scripts) == 1 and scripts[0].get("nonce")
+    assert "alert(1)" not in scripts[0].text_content()
+    assert page.xpath("//tbody/tr/td/code")[1].text_content() == hostile
