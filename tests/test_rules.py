@@ -246,3 +246,19 @@ def test_a_rule_naming_an_unknown_requirement_is_refused(tmp_path):
     registry = Registry.open(tmp_path)
     with pytest.raises(SchemaError, match="names the requirement 'V-9'"):
         rule_set(registry, registry.resolve("visit@1.0.0"))
+
+
+def test_generated_samples_of_a_version_with_rules_know_them(registry):
+    from conformance.selfcheck.samples import samples
+
+    standard = registry.resolve(CRE)
+    rules = rule_set(registry, standard)
+    for sample in samples(registry, standard, count=4):
+        assert check_json_rules(registry, rules, sample.document) == []
+    invalid = samples(registry, standard, kind="invalid", count=12)
+    names = {a.id for a in rules.schematron.assertions}
+    broken = [s for s in invalid if s.rule in names]
+    assert broken
+    for sample in broken:
+        found = check_json_rules(registry, rules, sample.document)
+        assert [(f.rule, f.pointer) for f in found] == [(sample.rule, sample.location)]
