@@ -268,7 +268,7 @@ def test_standards_check_names_errata_for_a_version_that_does_not_exist(
     errata = root / "person" / "errata.toml"
     errata.write_text(
         errata.read_text(encoding="utf-8").replace(
-            '"1.2.0", "2.0.0"', '"1.2", "9.9.9"'
+            '"1.2.0", "1.3.0", "2.0.0"', '"1.2", "1.3.0", "9.9.9"'
         ),
         encoding="utf-8",
     )

@@ -62,10 +62,10 @@ def test_prefix_never_picks_retired_or_draft(tmp_registry):
         )
     registry = Registry.open(tmp_registry)
     assert registry.resolve("person@1").ref == "person@1.0.0"
-    draft = tmp_registry / "person" / "1.3.0"
+    draft = tmp_registry / "person" / "1.9.0"
     shutil.copytree(tmp_registry / "person" / "1.0.0", draft)
     path = draft / "standard.toml"
-    text = path.read_text(encoding="utf-8").replace('"1.0.0"', '"1.3.0"', 1)
+    text = path.read_text(encoding="utf-8").replace('"1.0.0"', '"1.9.0"', 1)
     path.write_text(text.replace('"deprecated"', '"draft"'), encoding="utf-8")
     assert Registry.open(tmp_registry).resolve("person@1").ref == "person@1.0.0"
 

@@ -428,6 +428,22 @@ def build_parser() -> argparse.ArgumentParser:
         help="the same seed gives the same documents (default: a fixed one)",
     )
     _format_option(generate)
+    changes = sub.add_parser(
+        "diff",
+        help="the changes between two versions, each breaking or compatible",
+        description="List what changed from version A to version B of a"
+        " standard (members, constraints, code lists, rules, operations), each"
+        " breaking or compatible with its evidence. Exits 1 when B is a minor"
+        " of A with a breaking change.",
+    )
+    changes.add_argument("old", metavar="A", help="the earlier version, person@1.1.0")
+    changes.add_argument("new", metavar="B", help="the later version, person@1.2.0")
+    changes.add_argument(
+        "--format", choices=("text", "markdown", "html", "json"), default="text"
+    )
+    changes.add_argument(
+        "--output", "-o", metavar="FILE", help="write to FILE instead of the terminal"
+    )
     lock = sub.add_parser(
         "lock", help="record the hashes of released versions in integrity.json"
     )

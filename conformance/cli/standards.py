@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TextIO, TypedDict
 
@@ -64,6 +66,7 @@ def dispatch(args: argparse.Namespace, registry_path: Path | None) -> int:
         "selftest": _selftest,
         "generate": _generate,
         "lock": _lock,
+        "diff": _diff,
     }
     return actions[args.action](registry, args)
 
@@ -340,6 +343,30 @@ def _report_checks(
             f" {len(failed)} failed\n"
         )
     return EXIT_FAIL if failed else EXIT_OK
+
+
+def _diff(registry: Registry, args: argparse.Namespace) -> int:
+    from conformance.atomic import write_text_atomic
+    from conformance.reporting.diff_page import render_diff_html
+    from conformance.selfcheck.diff import Diff, diff, render_markdown, render_text
+
+    found = diff(registry, registry.resolve(args.old), registry.resolve(args.new))
+    if args.format == "json" and args.output is None:
+        print_json(found.to_dict())
+    else:
+        renderers: dict[str, Callable[[Diff], str]] = {
+            "text": render_text,
+            "markdown": render_markdown,
+            "html": render_diff_html,
+            "json": lambda d: json.dumps(d.to_dict(), ensure_ascii=False, indent=2),
+        }
+        text = renderers[args.format](found)
+        if args.output is not None:
+            write_text_atomic(Path(args.output), text)
+            sys.stdout.write(f"wrote {args.output}\n")
+        else:
+            sys.stdout.write(text)
+    return EXIT_FAIL if found.is_minor and found.breaking else EXIT_OK
 
 
 def _lock(registry: Registry, args: argparse.Namespace) -> int:

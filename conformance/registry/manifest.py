@@ -136,6 +136,8 @@ class ManifestData(TypedDict):
     json: NotRequired[BindingData]
     xml: NotRequired[BindingData]
     interface: NotRequired[str]
+    rules: NotRequired[str]
+    codelists: NotRequired[list[str]]
     service: NotRequired[ServiceData]
     requirements: NotRequired[list[RequirementData]]
     examples: NotRequired[list[ExampleData]]
@@ -208,6 +210,10 @@ class StandardVersion:
     description: str | None = None
     released: dt.date | None = None
     sunset: dt.date | None = None
+    # The ISO Schematron business rules and the code lists they use
+    # (docs/rules.md); exact references, ``region-codes@1.0.0``.
+    rules: Path | None = None
+    codelists: tuple[str, ...] = ()
     # Read by conformance.probing.conventions; not part of a version's identity.
     service: ServiceData | None = field(default=None, hash=False, compare=False)
 
@@ -383,6 +389,8 @@ def parse_manifest(path: Path, cache: ManifestCache | None = None) -> StandardVe
         )
     interface = data.get("interface")
     interface_path = file(interface, "interface") if interface else None
+    rules = data.get("rules")
+    rules_path = file(rules, "rules") if rules else None
     if "service" in data and interface_path is None:
         problems.append(
             "[service] describes an HTTP interface, but there is no interface"
@@ -406,6 +414,8 @@ def parse_manifest(path: Path, cache: ManifestCache | None = None) -> StandardVe
         json=json_binding,
         xml=xml_binding,
         interface=interface_path,
+        rules=rules_path,
+        codelists=tuple(data.get("codelists", [])),
         examples=tuple(examples),
         service=data.get("service"),
     )

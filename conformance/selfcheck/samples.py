@@ -13,6 +13,8 @@ import json
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from hypothesis import strategies as st
+
 from conformance.errors import UsageError
 from conformance.model import JsonValue
 from conformance.registry.manifest import StandardVersion
@@ -21,12 +23,18 @@ from conformance.selfcheck.selftest import SEED
 from conformance.strategies import (
     Invalid,
     UnsupportedSchema,
+    Violation,
     boundary_cases,
     fixed_examples,
     invalid_json,
     invalid_xml,
     valid_json,
     valid_xml,
+)
+from conformance.strategies.rules import (
+    RuleBreak,
+    breaking_one_rule,
+    valid_json_with_rules,
 )
 
 if TYPE_CHECKING:
@@ -117,15 +125,27 @@ def samples(
             for case in boundary_cases(registry, standard)
         ]
     strategy: SearchStrategy[JsonValue | bytes | Invalid[JsonValue] | Invalid[bytes]]
+    # A JSON sample of a version with business rules knows them: a valid
+    # one keeps every rule, and an invalid one may break one rule instead of
+    # one keyword of the schema (docs/rules.md).
+    with_rules = binding == "json" and standard.rules is not None
     try:
         if kind == "valid":
-            strategy = (valid_json if binding == "json" else valid_xml)(
-                registry, standard
-            )
+            strategy = (
+                valid_json_with_rules
+                if with_rules
+                else valid_json
+                if binding == "json"
+                else valid_xml
+            )(registry, standard)
         else:
             strategy = (invalid_json if binding == "json" else invalid_xml)(
                 registry, standard
             )
+            if with_rules:
+                strategy = st.one_of(
+                    strategy, breaking_one_rule(registry, standard).map(_as_invalid)
+                )
     except UnsupportedSchema as exc:
         raise UsageError(f"{standard.ref}: no {kind} documents: {exc}") from None
     # More draws than asked for: the first few are often alike (hypothesis
@@ -148,6 +168,13 @@ def samples(
         if len(distinct) == count:
             break
     return list(distinct.values())
+
+
+def _as_invalid(broken: RuleBreak) -> Invalid[JsonValue]:
+    return Invalid(
+        broken.document,
+        Violation(broken.rule, broken.pointer, "breaks this business rule"),
+    )
 
 
 def _label(rule: str, location: str, description: str) -> str:

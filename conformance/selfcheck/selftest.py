@@ -40,6 +40,7 @@ from conformance.registry.standards import Registry
 from conformance.selfcheck.edge_values import Edge, json_edges, xml_edges
 from conformance.selfcheck.errata import Divergence, divergences, errata_path
 from conformance.selfcheck.registry_checks import RegistryCheck
+from conformance.selfcheck.rules_selftest import rules_selftest
 from conformance.strategies import (
     boundary_cases,
     compiler,
@@ -808,6 +809,12 @@ def selftests(
             "compatible with earlier versions",
             compatibility,
             lambda s: True,
+        ),
+        (
+            "rules",
+            "every business rule can be satisfied",
+            rules_selftest,
+            lambda s: s.rules is not None and s.json is not None,
         ),
     ]
     for standard in chosen:

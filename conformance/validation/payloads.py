@@ -35,6 +35,7 @@ from conformance.validation.json_validation import (
     check_json,
     json_validator,
 )
+from conformance.validation.rules import rule_findings_for_file
 from conformance.validation.xml_schemas import XsdSchema
 from conformance.validation.xml_validation import check_xml_file, xml_validator
 
@@ -193,7 +194,13 @@ def validate_file(
         kind = "jsonl"
     try:
         if kind == "xml":
-            return _validate_xml(path, validators, standard, max_findings)
+            result = _validate_xml(path, validators, standard, max_findings)
+            chosen = (
+                validators.registry.resolve(result.standard)
+                if result.standard
+                else None
+            )
+            return _with_rules(result, validators.registry, chosen, path)
         if kind in ("json", "jsonl"):
             validator = validators.json(standard)
             if validator is None:
@@ -202,7 +209,10 @@ def validate_file(
                 )
             if kind == "jsonl":
                 return _validate_lines(path, validator, standard, limits, max_findings)
-            return _validate_json_file(path, validator, standard, limits, max_findings)
+            result = _validate_json_file(
+                path, validator, standard, limits, max_findings
+            )
+            return _with_rules(result, validators.registry, standard, path)
     except ConformanceError as exc:
         return PayloadResult(path, kind, _ref(standard), (), error=str(exc))
     finding = Finding(
@@ -214,6 +224,26 @@ def validate_file(
         line=1,
     )
     return PayloadResult(path, "unknown", _ref(standard), (finding,))
+
+
+def _with_rules(
+    result: PayloadResult,
+    registry: Registry,
+    standard: StandardVersion | None,
+    path: Path,
+) -> PayloadResult:
+    """The result with the standard's business rules' findings added (docs/rules.md)."""
+    if result.error is not None or standard is None or standard.rules is None:
+        return result
+    found = rule_findings_for_file(registry, standard, path, result.format)
+    if not found:
+        return result
+    failed = result.failed_records or int(
+        any(f.severity is Severity.ERROR for f in found)
+    )
+    return dataclasses.replace(
+        result, findings=result.findings + tuple(found), failed_records=failed
+    )
 
 
 def _ref(standard: StandardVersion | None) -> str | None:
