@@ -165,7 +165,7 @@ def complete(script, line: str, cwd=None) -> list[str]:
         ("conformance val", ["validate"]),
         (
             "conformance ",
-            ["checks", "completion", "report", "run", "standards", "validate"],
+            ["checks", "completion", "report", "run", "serve", "standards", "validate"],
         ),
         ("conformance report ren", ["render"]),
         ("conformance run --le", ["--level"]),

@@ -130,6 +130,32 @@ _EXAMPLES: dict[tuple[str, ...], str] = {
         "conformance standards generate person@1.1.0 --binding xml --kind invalid",
     ),
     ("standards", "lock"): _examples("conformance standards lock person@1.2.0"),
+    ("standards", "diff"): _examples(
+        "conformance standards diff person@1.2.0 person@1.3.0",
+        "conformance standards diff person@1.2.0 person@1.3.0 --format html"
+        " -o person-1.3.0-changes.html",
+    ),
+    ("serve",): _examples(
+        "conformance serve                    # SQLite: reports/history.sqlite",
+        "conformance serve --database postgresql://conformance@db:5432/conformance",
+    ),
+    ("serve", "tokens"): _examples(
+        "conformance serve tokens issue mia --note 'GitLab CI'",
+        "conformance serve tokens list",
+    ),
+    ("serve", "tokens", "issue"): _examples(
+        "conformance serve tokens issue mia --note 'GitLab CI'"
+    ),
+    ("serve", "tokens", "list"): _examples("conformance serve tokens list mia"),
+    ("serve", "tokens", "revoke"): _examples(
+        "conformance serve tokens revoke mia --id 3"
+    ),
+    ("report", "push"): _examples(
+        "conformance report push https://conformance.e-gov.az"
+        "   # the token in $CONFORMANCE_TOKEN",
+        "conformance report push https://conformance.e-gov.az"
+        " --report ci/conformance-report.json",
+    ),
     ("standards", "import"): _examples(
         "conformance standards import https://api.example.az/openapi.yaml"
         " --into standards/parcel/1.0.0",
@@ -439,7 +465,11 @@ def build_parser() -> argparse.ArgumentParser:
     changes.add_argument("old", metavar="A", help="the earlier version, person@1.1.0")
     changes.add_argument("new", metavar="B", help="the later version, person@1.2.0")
     changes.add_argument(
-        "--format", choices=("text", "markdown", "html", "json"), default="text"
+        "--format",
+        choices=("text", "markdown", "html", "json"),
+        default="text",
+        help="text for people, markdown for a pull request, html for the"
+        " executive group's approval page, json for machines (default: text)",
     )
     changes.add_argument(
         "--output", "-o", metavar="FILE", help="write to FILE instead of the terminal"

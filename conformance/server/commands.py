@@ -67,12 +67,14 @@ def add_serve_parser(
     tokens = actions.add_parser("tokens", help="agencies' push tokens")
     verbs = tokens.add_subparsers(dest="token_action", metavar="ACTION", required=True)
     issue = verbs.add_parser("issue", help="a new token for an agency (shown once)")
-    issue.add_argument("agency", metavar="AGENCY")
+    issue.add_argument("agency", metavar="AGENCY", help="the agency's id (mia)")
     issue.add_argument("--note", help="what the token is for (a CI pipeline)")
     listing = verbs.add_parser("list", help="the tokens issued (never the tokens)")
-    listing.add_argument("agency", metavar="AGENCY", nargs="?")
+    listing.add_argument(
+        "agency", metavar="AGENCY", nargs="?", help="only this agency's tokens"
+    )
     revoke = verbs.add_parser("revoke", help="revoke an agency's tokens")
-    revoke.add_argument("agency", metavar="AGENCY")
+    revoke.add_argument("agency", metavar="AGENCY", help="the agency's id (mia)")
     revoke.add_argument("--id", dest="token_id", help="only this token")
 
 
