@@ -18,14 +18,26 @@ import time
 from collections import Counter
 
 from hypothesis.errors import Unsatisfiable
+from lxml import etree
 
 from conformance.model import Evidence, Finding, JsonValue, Result, outcome_for
 from conformance.registry.manifest import StandardVersion
 from conformance.registry.standards import Registry
 from conformance.strategies import fixed_examples, valid_json
-from conformance.strategies.rules import breaking_one_rule, valid_json_with_rules
+from conformance.strategies.rules import (
+    breaking_one_rule,
+    breaking_one_rule_xml,
+    valid_json_with_rules,
+    valid_xml_with_rules,
+)
 from conformance.validation.json_validation import json_validator
-from conformance.validation.rules import check_json_rules, rule_set
+from conformance.validation.rules import (
+    RuleSet,
+    check_json_rules,
+    check_xml_rules,
+    rule_set,
+)
+from conformance.validation.xml_validation import validate_xml, xml_validator
 
 SEED = 20261206
 DOCUMENTS = 30
@@ -122,7 +134,45 @@ def rules_selftest(
                 )
             )
             break
+    if standard.xml is not None and standard.xml.root is not None:
+        findings += _xml_generation(registry, standard, rules)
     return _result(standard, registry, findings, started, evidence)
+
+
+def _xml_generation(
+    registry: Registry, standard: StandardVersion, rules: RuleSet
+) -> list[Finding]:
+    """The XML generators keep the rules too: valid documents pass the XSD and
+    every rule, and a labelled one breaks exactly its rule."""
+    schema = xml_validator(registry, standard)
+    valid = fixed_examples(valid_xml_with_rules(registry, standard), 3, SEED)
+    labelled = fixed_examples(breaking_one_rule_xml(registry, standard), 3, SEED)
+    for data in valid:
+        broken = [f.rule for f in validate_xml(data, schema)]
+        broken += [f.rule for f in check_xml_rules(rules, etree.fromstring(data))]
+        if broken:
+            return [
+                Finding(
+                    message="an XML document generated as valid breaks"
+                    f" {', '.join(broken)}",
+                    rule="generator",
+                    standard=standard.ref,
+                )
+            ]
+    for case in labelled:
+        found = [
+            f.rule for f in check_xml_rules(rules, etree.fromstring(case.document))
+        ]
+        if found != [case.rule] or validate_xml(case.document, schema):
+            return [
+                Finding(
+                    message=f"an XML document generated to break {case.rule} alone"
+                    f" breaks {', '.join(found) or 'nothing'}",
+                    rule="generator",
+                    standard=standard.ref,
+                )
+            ]
+    return []
 
 
 def _result(

@@ -33,8 +33,11 @@ from conformance.strategies import (
 )
 from conformance.strategies.rules import (
     RuleBreak,
+    XmlRuleBreak,
     breaking_one_rule,
+    breaking_one_rule_xml,
     valid_json_with_rules,
+    valid_xml_with_rules,
 )
 
 if TYPE_CHECKING:
@@ -128,23 +131,31 @@ def samples(
     # A JSON sample of a version with business rules knows them: a valid
     # one keeps every rule, and an invalid one may break one rule instead of
     # one keyword of the schema (docs/rules.md).
-    with_rules = binding == "json" and standard.rules is not None
+    # An XML one too: written through the standard's binding, which is what
+    # the rules judge.
+    with_rules = standard.rules is not None
     try:
         if kind == "valid":
-            strategy = (
-                valid_json_with_rules
-                if with_rules
-                else valid_json
-                if binding == "json"
-                else valid_xml
-            )(registry, standard)
-        else:
-            strategy = (invalid_json if binding == "json" else invalid_xml)(
-                registry, standard
-            )
+            if binding == "json":
+                strategy = (valid_json_with_rules if with_rules else valid_json)(
+                    registry, standard
+                )
+            else:
+                strategy = (valid_xml_with_rules if with_rules else valid_xml)(
+                    registry, standard
+                )
+        elif binding == "json":
+            strategy = invalid_json(registry, standard)
             if with_rules:
                 strategy = st.one_of(
                     strategy, breaking_one_rule(registry, standard).map(_as_invalid)
+                )
+        else:
+            strategy = invalid_xml(registry, standard)
+            if with_rules:
+                strategy = st.one_of(
+                    strategy,
+                    breaking_one_rule_xml(registry, standard).map(_as_invalid_xml),
                 )
     except UnsupportedSchema as exc:
         raise UsageError(f"{standard.ref}: no {kind} documents: {exc}") from None
@@ -168,6 +179,13 @@ def samples(
         if len(distinct) == count:
             break
     return list(distinct.values())
+
+
+def _as_invalid_xml(broken: XmlRuleBreak) -> Invalid[bytes]:
+    return Invalid(
+        broken.document,
+        Violation(broken.rule, broken.xpath, "breaks this business rule"),
+    )
 
 
 def _as_invalid(broken: RuleBreak) -> Invalid[JsonValue]:

@@ -208,10 +208,115 @@ def breaking_one_rule(
     return registry.cached(("breaking-one-rule", standard.ref), build)
 
 
+def _xml_binding(
+    registry: Registry, standard: StandardVersion
+) -> Callable[[JsonValue], bytes | None]:
+    """The document's XML form through the standard's own binding, or ``None``
+    where the binding cannot carry it or the XSD refuses it (the bindings'
+    known differences, errata.toml)."""
+    if standard.xml is None or standard.xml.root is None:
+        raise UnsupportedSchema(f"{standard.ref} has no XML binding with a root")
+    # Imported here: the XSD model costs ~130 ms, and JSON generation never
+    # needs it.
+    from conformance.validation.bindings import BindingError, json_to_xml, xsd_model
+    from conformance.validation.xml_validation import validate_xml, xml_validator
+
+    model = xsd_model(registry, standard)
+    schema = xml_validator(registry, standard)
+    root = standard.xml.root
+
+    def written(document: JsonValue) -> bytes | None:
+        try:
+            data = json_to_xml(document, model, root)
+        except BindingError:
+            return None
+        return None if validate_xml(data, schema) else data
+
+    return written
+
+
+def valid_xml_with_rules(
+    registry: Registry, standard: StandardVersion
+) -> st.SearchStrategy[bytes]:
+    """XML documents that the XSD and every business rule accept.
+
+    The rules judge a JSON document through the standard's JSON → XML
+    binding, so a document :func:`valid_json_with_rules` yields, written
+    through that binding, keeps them in XML too; what the XSD refuses (a
+    value only the JSON binding takes) is left out.
+    """
+    written = _xml_binding(registry, standard)
+
+    def build() -> st.SearchStrategy[bytes]:
+        return (
+            valid_json_with_rules(registry, standard)
+            .map(written)
+            .filter(lambda d: d is not None)
+            .map(_bytes)
+        )
+
+    return registry.cached(("valid-xml-rules", standard.ref), build)
+
+
+@dataclass(frozen=True, slots=True)
+class XmlRuleBreak:
+    """An XML document that breaks exactly one rule, and where (an XPath)."""
+
+    document: bytes
+    rule: str
+    xpath: str
+
+
+def breaking_one_rule_xml(
+    registry: Registry, standard: StandardVersion
+) -> st.SearchStrategy[XmlRuleBreak]:
+    """XSD-valid XML documents that break exactly one business rule, labelled."""
+    from lxml import etree
+
+    from conformance.validation.rules import check_xml_rules
+
+    rules = _rules(registry, standard)
+    written = _xml_binding(registry, standard)
+
+    def labelled(broken: RuleBreak) -> XmlRuleBreak | None:
+        data = written(broken.document)
+        if data is None:
+            return None
+        found = check_xml_rules(rules, etree.fromstring(data))
+        if len(found) != 1:
+            return None
+        return XmlRuleBreak(data, found[0].rule, found[0].xpath or "")
+
+    def build() -> st.SearchStrategy[XmlRuleBreak]:
+        return (
+            breaking_one_rule(registry, standard)
+            .map(labelled)
+            .filter(lambda b: b is not None)
+            .map(_present_xml)
+        )
+
+    return registry.cached(("breaking-one-rule-xml", standard.ref), build)
+
+
+def _bytes(value: bytes | None) -> bytes:
+    if value is None:  # filtered out before
+        raise ValueError("a filtered value reached map")
+    return value
+
+
+def _present_xml(value: XmlRuleBreak | None) -> XmlRuleBreak:
+    if value is None:  # filtered out before
+        raise ValueError("a filtered value reached map")
+    return value
+
+
 __all__ = [
     "RuleBreak",
+    "XmlRuleBreak",
     "breaking_one_rule",
+    "breaking_one_rule_xml",
     "replaced",
     "valid_json_with_rules",
+    "valid_xml_with_rules",
     "value_at",
 ]
