@@ -251,3 +251,49 @@ def payload_run(
             session.record(engine.execute(unit))
         session.conclude(complete=complete, interruption=interruption)
     return session.run
+
+
+def scored_run(
+    registry,  # type: ignore[no-untyped-def]
+    agencies: dict[str, tuple[str, int, int]],
+    *,
+    started: str = "2026-01-05T10:00:00+00:00",
+) -> Run:
+    """A finished run with, per agency, (standard version, passed, failed) MUST results.
+
+    Built from the report model itself, for pages whose numbers must be
+    exact (a score of 13/14 = 93 %).
+    """
+    import datetime as dt
+
+    from conformance.model import Outcome, Result
+    from conformance.results.run import Target
+
+    run = Run(registry=registry, command="conformance run")
+    run.started = dt.datetime.fromisoformat(started)
+    for agency, (standard, passed, failed) in agencies.items():
+        target = Target(
+            id=f"{agency}:samples",
+            kind="payloads",
+            agency=agency,
+            agency_name=f"Agency {agency}",
+            location="samples/",
+            standard=standard,
+        )
+        run.targets.append(target)
+        requirement = registry.requirement(standard, "PER-1")
+        for index in range(passed + failed):
+            outcome = Outcome.FAILED if index < failed else Outcome.PASSED
+            run.add(
+                Result(
+                    id=f"{target.id}:record-{index}.json",
+                    title=f"record {index}",
+                    outcome=outcome,
+                    target=target.id,
+                    standard=standard,
+                    requirement=requirement,
+                    kind="payload",
+                )
+            )
+    run.finish(complete=True)
+    return run

@@ -177,9 +177,8 @@ def test_the_report_filters_and_languages_work(browser, two_runs):
     p.select_option("#filter-outcome", "failed")
     visible = [r for r in rows.all() if r.is_visible()]
     assert len(visible) == 1
-    assert REGRESSION in visible[0].inner_text() or "correlation" in (
-        visible[0].inner_text().lower()
-    )
+    # The check's title, in Azerbaijani first (the page's default language).
+    assert "Korrelyasiya identifikatoru geri qaytarılır" in visible[0].inner_text()
     assert p.locator("#shown-count").inner_text() == f"1 / {total}"
     failures = p.locator("article.failure")
     assert [f.is_visible() for f in failures.all()] == [True]
@@ -199,6 +198,8 @@ def test_the_report_filters_and_languages_work(browser, two_runs):
     assert p.locator("h1").inner_text() == "Conformance report"
     assert p.locator("#filter-outcome option[value='failed']").inner_text() == "failed"
     assert p.locator("#failures h2").inner_text().startswith("Failures")
+    assert "The correlation id is echoed" in visible[0].inner_text()
+    assert "Korrelyasiya" not in visible[0].inner_text()
     page.shot("report-en", full=True)
     # printing hides the controls and keeps the evidence
     p.emulate_media(media="print")
@@ -222,4 +223,68 @@ def test_a_hostile_reply_does_not_run_in_the_reviewers_browser(
     text = p.locator("#failures").inner_text()
     assert "<script>window.__pwned = 1;" in text  # shown as text, for the reviewer
     page.shot("report-hostile-reply", full=True)
+    page.close()
+
+
+@pytest.fixture(scope="module")
+def a_drop(tmp_path_factory) -> Path:
+    """A dashboard over two runs: mia drops from 100 % to 93 % (13 of 14)."""
+    from report_helpers import scored_run
+
+    from conformance.history import open_history
+    from conformance.registry.standards import Registry
+    from conformance.reporting.dashboard import write_dashboard
+
+    folder = tmp_path_factory.mktemp("drop")
+    registry = Registry.open()
+    store = open_history(folder / "history.sqlite")
+    for started, mia in (("2026-01-05", (14, 0)), ("2026-01-06", (13, 1))):
+        agencies = {
+            "mia": ("person@1.1.0", *mia),
+            "tax": ("person@1.2.0", 14, 0),
+        }
+        store.save(scored_run(registry, agencies, started=f"{started}T10:00:00+00:00"))
+    path = folder / "dashboard.html"
+    write_dashboard(store, registry, path)
+    return path
+
+
+def test_a_drop_from_100_to_93_is_visible_on_the_dashboard(browser, a_drop):
+    page = Page(browser, a_drop)
+    p = page.page
+    chart = p.locator('figure[data-chart="mia"] svg')
+    svg = chart.bounding_box()
+    dots = [c.bounding_box() for c in chart.locator("circle").all()]
+    assert len(dots) == 2
+    top = svg["y"] + float(chart.get_attribute("data-top"))
+    bottom = svg["y"] + float(chart.get_attribute("data-bottom"))
+    full, dropped = (d["y"] + d["height"] / 2 for d in dots)
+    # On screen: the 7-point drop spans far more than 7 % of the plot.
+    assert (dropped - full) / (bottom - top) > 0.4
+    assert abs(full - top) < 1  # 100 % is the top of the axis
+    ticks = [t.text_content() for t in chart.locator("text.tick").all()]
+    assert ticks == ["100%", "92.5%", "85%"]
+    page.shot("dashboard-drop")
+    page.close()
+
+
+def test_the_dashboard_headline_and_agency_rows_in_both_languages(browser, a_drop):
+    page = Page(browser, a_drop)
+    p = page.page
+    headline = p.locator("#headline")
+    assert headline.inner_text() == (
+        "1 / 2 qurum tətbiq etdiyi standartların bütün MƏCBURİ tələblərinə cavab verir"
+    )
+    rows = p.locator("#standings tr[data-agency]")
+    assert [r.get_attribute("data-agency") for r in rows.all()] == ["mia", "tax"]
+    mia = p.locator('#standings tr[data-agency="mia"]')
+    assert "person@1.1.0" in mia.inner_text()
+    assert "uyğun deyil" in mia.inner_text()
+    p.locator("#lang-en").click()
+    assert headline.inner_text() == (
+        "1 of 2 agencies meet every MUST requirement of the standards they implement"
+    )
+    assert "non-conformant" in mia.inner_text()
+    assert "conformant" in p.locator('#standings tr[data-agency="tax"]').inner_text()
+    page.shot("dashboard-headline-en")
     page.close()

@@ -113,8 +113,17 @@ def test_the_summary_scores_standards_classes_and_levels(faulty_run):
     for section in ('id="by-standard"', 'id="by-class"', 'id="by-level"'):
         assert section in text
     assert "person@1.1.0" in text and "person@1.2.0" in text
-    for klass in ("payloads", "core", "errors"):
-        assert f"<td>{klass}</td>" in text
+    # The classes are there, by their names in both languages.
+    for klass, az, en in (
+        ("payloads", "Məlumat faylları", "Payloads"),
+        ("core", "Əsas", "Core"),
+        ("errors", "Xətalar", "Errors"),
+    ):
+        assert (
+            f'<tr data-class="{klass}"><td><span class="l-az" lang="az">{az}</span>'
+            in text
+        )
+        assert f'<span class="l-en" lang="en">{en}</span></td>' in text
     assert '<html lang="en" data-lang="en">' in text  # --lang en
     assert "Uyğunluq hesabatı" in text and "Conformance report" in text
 

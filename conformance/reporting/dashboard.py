@@ -10,6 +10,9 @@ Built from the results history:
   latest): regressions, fixes and new failures, each linked to its evidence;
 - **deprecated and retired versions in use**, from the agencies' targets and
   from the ``Standard`` header their services declare, with sunset dates;
+- the **headline** (how many agencies meet every MUST requirement of the
+  standards they implement, as the central service counts it) and one row
+  per agency with its verdict per standard version;
 - **primary sources**: the agency that owns each standard's data, and
   whether its own service conforms.
 """
@@ -29,6 +32,7 @@ from conformance.history import HistoryStore, RunSummary
 from conformance.model import Result
 from conformance.registry.manifest import Status
 from conformance.registry.standards import Registry
+from conformance.reporting.charts import Chart, score_chart
 from conformance.reporting.i18n import DEFAULT_LANGUAGE, both
 from conformance.reporting.templating import anchor, render
 from conformance.reporting.views import (
@@ -40,12 +44,17 @@ from conformance.reporting.views import (
 from conformance.results.compare import Change, Comparison, compare
 from conformance.results.run import Run
 from conformance.results.scores import Subjects, Tally, standard_id, tally
+from conformance.results.standing import (
+    AgencyStanding,
+    Headline,
+    headline,
+    latest_standings,
+)
 from conformance.results.waivers import Waiver, apply_waivers
 
 DEFAULT_WINDOW = 20
 # Checks whose replies carry the Standard header the service declares.
 _DECLARING_CHECKS = ("standard-lifecycle", "standard-declared")
-_CHART_WIDTH, _CHART_HEIGHT, _PAD = 520, 150, 28
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,19 +70,6 @@ class Cell:
     started: dt.datetime
     failures: tuple[FailureView, ...]
     anchor: str
-
-
-@dataclass(frozen=True, slots=True)
-class Chart:
-    """An SVG line chart of scores over runs, laid out for the template."""
-
-    title: str
-    points: tuple[tuple[float, float, str, bool], ...]  # x, y, tooltip, failing
-    lines: tuple[str, ...]  # SVG polyline point lists (a gap breaks a line)
-    labels: tuple[tuple[float, str], ...]  # x, run label
-    width: int = _CHART_WIDTH
-    height: int = _CHART_HEIGHT
-    pad: int = _PAD
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,6 +128,8 @@ class Dashboard:
     changes: dict[str, list[ChangeRow]] = field(default_factory=dict)
     lifecycle: list[LifecycleRow] = field(default_factory=list)
     primary: list[PrimaryRow] = field(default_factory=list)
+    standings: list[AgencyStanding] = field(default_factory=list)
+    headline: Headline = field(default_factory=lambda: Headline(0, 0))
 
 
 def _cell_anchor(agency: str, standard: str) -> str:
@@ -171,34 +169,12 @@ def _cells(runs: list[Run]) -> dict[tuple[str, str], Cell]:
 
 
 def _chart(title: str, runs: list[RunSummary], scores: list[Tally | None]) -> Chart:
-    inner_w = _CHART_WIDTH - 2 * _PAD
-    inner_h = _CHART_HEIGHT - 2 * _PAD
-    step = inner_w / max(len(runs) - 1, 1)
-    points: list[tuple[float, float, str, bool]] = []
-    lines: list[str] = []
-    current: list[str] = []
-    for index, (summary, counted) in enumerate(zip(runs, scores, strict=True)):
-        x = _PAD + index * step if len(runs) > 1 else _PAD + inner_w / 2
-        score = counted.score if counted is not None else None
-        if score is None:
-            if current:
-                lines.append(" ".join(current))
-            current = []
-            continue
-        y = _PAD + (1 - score) * inner_h
-        current.append(f"{x:.1f},{y:.1f}")
-        tip = f"{summary.label}: {round(score * 100)}%"
-        points.append((x, y, tip, bool(counted and counted.must_failed)))
-    if current:
-        lines.append(" ".join(current))
-    labels = tuple(
-        (
-            _PAD + i * step if len(runs) > 1 else _PAD + inner_w / 2,
-            f"{s.started:%m-%d %H:%M}",
-        )
-        for i, s in enumerate(runs)
+    return score_chart(
+        title,
+        [f"{s.started:%m-%d %H:%M}" for s in runs],
+        [c.score if c is not None else None for c in scores],
+        failing=[bool(c and c.must_failed) for c in scores],
     )
-    return Chart(title, tuple(points), tuple(lines), labels)
 
 
 def _charts(runs: list[Run], summaries: list[RunSummary]) -> list[Chart]:
@@ -382,6 +358,7 @@ def build_dashboard(
     today = today or dt.datetime.now(dt.UTC).date()
     oldest_first = list(reversed(runs))
     summaries = list(reversed(recent))
+    standings = latest_standings(runs)
     return Dashboard(
         generated=dt.datetime.now(dt.UTC).replace(microsecond=0),
         today=today,
@@ -396,6 +373,8 @@ def build_dashboard(
         changes=_change_rows(comparison, cells) if comparison else {},
         lifecycle=_lifecycle(registry, runs, today),
         primary=_primary(registry, cells),
+        standings=standings,
+        headline=headline(standings),
     )
 
 

@@ -20,17 +20,48 @@ from markupsafe import Markup, escape
 
 from conformance.errors import UsageError
 from conformance.model import Result
-from conformance.reporting.i18n import DEFAULT_LANGUAGE, LANGUAGES, both, text
+from conformance.reporting.i18n import (
+    DEFAULT_LANGUAGE,
+    LANGUAGES,
+    both,
+    check_title,
+    class_name,
+    text,
+)
 from conformance.reporting.text import cited_requirements
 
 
-def t(key: str) -> Markup:
-    """Both languages of a message; the page's stylesheet shows one of them."""
+def t(key: str, **values: object) -> Markup:
+    """Both languages of a message; the page's stylesheet shows one of them.
+
+    ``values`` fill the message's ``{name}`` fields (escaped like the rest).
+    """
     az, en = both(key)
+    return pair((az.format(**values), en.format(**values)))
+
+
+def pair(words: tuple[str, str]) -> Markup:
+    """Two texts, (Azerbaijani, English), each escaped, one shown at a time."""
+    az, en = words
+    if az == en:
+        return Markup(escape(en))
     return Markup(
         f'<span class="l-az" lang="az">{escape(az)}</span>'
         f'<span class="l-en" lang="en">{escape(en)}</span>'
     )
+
+
+def class_label(name: str) -> Markup:
+    """A conformance class's name in both languages."""
+    return pair(class_name(name))
+
+
+def result_title(result: Result) -> Markup:
+    """A result's title in both languages (a check's title is translated)."""
+    check = result.evidence.get("check")
+    if not check:
+        return Markup(escape(result.title))
+    return pair(check_title(str(check), result.title))
 
 
 def ta(key: str) -> Markup:
@@ -78,7 +109,15 @@ def environment() -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.globals.update(t=t, ta=ta, anchor=anchor, text=text)
+    env.globals.update(
+        t=t,
+        ta=ta,
+        anchor=anchor,
+        text=text,
+        pair=pair,
+        class_label=class_label,
+        result_title=result_title,
+    )
     env.filters.update(percent=_percent, when=_date, cited=_cited)
     return env
 

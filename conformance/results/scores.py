@@ -10,7 +10,8 @@ shows the same numbers. The definitions (also in docs/reports.md):
   the gate, it does not make a service conformant;
 - the **status** of a group is ``non-conformant`` on any counted MUST
   failure, ``waived`` when its only MUST failures are waived, ``incomplete``
-  when something could not be checked (or nothing was), else ``conformant``.
+  when something could not be checked (or nothing was), else ``conformant``;
+  a conformance class none of whose results applied is ``not-applicable``.
 """
 
 from __future__ import annotations
@@ -91,6 +92,22 @@ class Tally:
         if self.must_waived:
             return "waived"
         return "conformant"
+
+    @property
+    def applies(self) -> bool:
+        """Whether anything here applied: not every result is not applicable."""
+        return self.not_applicable < self.total
+
+    def class_status(self, *, complete: bool = True) -> str:
+        """A conformance class's status: ``not-applicable`` if none of it applied.
+
+        A class whose every check said "not applicable" (a read-only service's
+        writes) was not left unchecked: it has nothing to check, so it is not
+        ``incomplete``.
+        """
+        if self.total and not self.applies:
+            return "not-applicable"
+        return self.status(complete=complete)
 
 
 def class_of(result: Result) -> str:

@@ -28,18 +28,9 @@ from conformance.reporting.templating import anchor, environment
 # key: (Azerbaijani, English)
 MESSAGES: dict[str, tuple[str, str]] = {
     "central.title": ("Mərkəzi uyğunluq xidməti", "Central compliance service"),
-    "headline": (
-        "{n} / {m} qurum tətbiq etdiyi standartların bütün MƏCBURİ tələblərinə"
-        " cavab verir",
-        "{n} of {m} agencies meet every MUST requirement of the standards they"
-        " implement",
-    ),
     "agencies": ("Qurumlar", "Agencies"),
     "standards": ("Standartlar", "Standards"),
     "latest_run": ("Son yoxlama", "Latest run"),
-    "meets_must": ("Bütün MƏCBURİ tələblər", "Every MUST requirement"),
-    "yes": ("bəli", "yes"),
-    "no": ("xeyr", "no"),
     "pushed_runs": ("Göndərilmiş yoxlamalar", "Pushed runs"),
     "received": ("Qəbul edilib", "Received"),
     "trend": ("Dinamika", "Trend"),
@@ -118,6 +109,9 @@ def _environment() -> Environment:
         lstrip_blocks=True,
     )
     env.filters.update(base.filters)
+    # The reports' helpers (translated class names and titles), then the
+    # service's own words over them.
+    env.globals.update(base.globals)
     env.globals.update(t=t, ta=ta, anchor=anchor, text=words)
     return env
 

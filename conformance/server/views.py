@@ -14,8 +14,10 @@ from conformance.history import HistoryStore
 from conformance.history.central import Push, latest_pushes, pushes
 from conformance.registry.manifest import Status
 from conformance.registry.standards import Registry
+from conformance.reporting.charts import axis_range
 from conformance.results.run import Run
-from conformance.results.scores import Subjects, Tally, group, standard_id, tally
+from conformance.results.scores import Tally, tally
+from conformance.results.standing import AgencyStanding, agency_standing, headline
 
 TREND_RUNS = 20
 _W, _H, _PAD = 360, 120, 30
@@ -41,12 +43,13 @@ class AgencyRow:
     id: str
     name: str | None
     latest: Push
+    standing: AgencyStanding
     uses: list[StandardUse] = field(default_factory=list)
 
     @property
     def meets_every_must(self) -> bool:
         """Every standard it implements: no MUST failed, all checked."""
-        return bool(self.uses) and all(u.status == "conformant" for u in self.uses)
+        return self.standing.meets_every_must
 
 
 @dataclass
@@ -59,7 +62,7 @@ class Overview:
     @property
     def meeting(self) -> int:
         """How many agencies meet every MUST requirement."""
-        return sum(1 for a in self.agencies if a.meets_every_must)
+        return headline(a.standing for a in self.agencies).meeting
 
     @property
     def deprecated(self) -> list[tuple[AgencyRow, StandardUse]]:
@@ -83,20 +86,17 @@ def _lifecycle(registry: Registry, ref: str) -> tuple[str, dt.date | None]:
 
 def agency_row(push: Push, run: Run, registry: Registry) -> AgencyRow:
     """An agency's standing from its newest run."""
-    subjects = Subjects(run.targets)
-    mine = [r for r in run.results if subjects.agency(r) == push.agency]
-    row = AgencyRow(id=push.agency, name=subjects.agency_name(push.agency), latest=push)
-    for ref, counted in group(mine, subjects.standard).items():
-        if ref == "-":
-            continue
-        lifecycle, sunset = _lifecycle(registry, ref)
+    standing = agency_standing(run, push.agency)
+    row = AgencyRow(id=push.agency, name=standing.name, latest=push, standing=standing)
+    for verdict in standing.verdicts:
+        lifecycle, sunset = _lifecycle(registry, verdict.ref)
         row.uses.append(
             StandardUse(
-                ref=ref,
-                standard=standard_id(ref),
-                status=counted.status(complete=run.complete),
-                score=counted.percent,
-                must_failed=counted.must_failed,
+                ref=verdict.ref,
+                standard=verdict.standard,
+                status=verdict.status,
+                score=verdict.score,
+                must_failed=verdict.must_failed,
                 lifecycle=lifecycle,
                 sunset=sunset,
             )
@@ -134,11 +134,7 @@ def chart(scores: list[tuple[str, float]]) -> Chart:
     A drop from 100 % to 93 % fills most of the height instead of a few
     pixels at the top of a 0-100 axis.
     """
-    values = [s * 100 for _, s in scores] or [100.0]
-    low = max(0, int(min(values) // 5 * 5) - 5)
-    high = min(100, int(-(-max(values) // 5) * 5))
-    if high - low < 10:
-        low = max(0, high - 10)
+    low, high = axis_range([s for _, s in scores])
     span = max(high - low, 1)
     inner_w, inner_h = _W - 2 * _PAD, _H - 2 * _PAD
     step = inner_w / max(len(scores) - 1, 1)

@@ -1,9 +1,11 @@
 """The HTML run report: one self-contained file for a reviewer.
 
-A summary (verdict, counts, score per standard, per conformance class and
-per requirement level, waivers), filters by agency, standard, level and
-outcome, every failure with its requirement, evidence and the command that
-reproduces it, and every result in a table. Both languages are in the
+A summary (verdict, the headline and each agency's verdict per standard
+it implements, a chart of the score per standard, counts, score per
+standard, per conformance class and per requirement level, waivers),
+filters by agency, standard, level and outcome, every failure with its
+requirement, evidence and the command that reproduces it, and every
+result in a table. Both languages are in the
 file; ``lang`` picks the one shown first.
 """
 
@@ -17,11 +19,13 @@ from conformance import __version__
 from conformance.atomic import write_text_atomic
 from conformance.errors import UsageError
 from conformance.model import Level, Outcome, Result, WaiverNote
+from conformance.reporting.charts import Chart, score_chart
 from conformance.reporting.i18n import DEFAULT_LANGUAGE
 from conformance.reporting.templating import render
 from conformance.reporting.views import failure_view, is_failure, result_row
 from conformance.results.run import Run
 from conformance.results.scores import Subjects, Tally, by_level, class_of, group, tally
+from conformance.results.standing import headline, latest_standings
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,6 +82,19 @@ def _waivers(run: Run, subjects: Subjects) -> list[WaiverRow]:
     ]
 
 
+def _standard_chart(standards: list[StandardRow]) -> Chart | None:
+    """The score per standard version, on an axis that fits them."""
+    scored = [(row.ref, row.tally.score) for row in standards if row.ref != "-"]
+    if not any(score is not None for _, score in scored):
+        return None
+    return score_chart(
+        "by-standard",
+        [ref for ref, _ in scored],
+        [score for _, score in scored],
+        failing=[bool(row.tally.must_failed) for row in standards if row.ref != "-"],
+    )
+
+
 def _options(values: set[str]) -> list[tuple[str, str | None]]:
     return [(v, None) for v in sorted(values)]
 
@@ -95,6 +112,8 @@ def render_html(run: Run, *, lang: str = DEFAULT_LANGUAGE) -> str:
         ("outcome", "outcome", outcomes),
     ]
     gate_verdict = run.verdict.value
+    standings = latest_standings([run])
+    standards = _standards(run, subjects)
     return render(
         "report.html.j2",
         lang=lang,
@@ -104,7 +123,10 @@ def render_html(run: Run, *, lang: str = DEFAULT_LANGUAGE) -> str:
         verdict=gate_verdict,
         overall=tally(run.results),
         levels=by_level(run),
-        standards=_standards(run, subjects),
+        standards=standards,
+        standings=standings,
+        headline=headline(standings),
+        chart=_standard_chart(standards),
         classes=group(run.results, class_of),
         waivers=_waivers(run, subjects),
         filters=filters,
