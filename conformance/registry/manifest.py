@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import os
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -308,6 +309,31 @@ def read_manifest(path: Path, cache: ManifestCache | None = None) -> ManifestDat
     return checked
 
 
+def _files_under(folder: Path) -> frozenset[str]:
+    """The regular files below ``folder``, as normalised relative paths.
+
+    A symbolic link is left out (the caller asks the file system about it,
+    so a link to nothing is still missing). The directory entries carry
+    their type: no file is stat'ed.
+    """
+    found: list[str] = []
+    pending = [("", str(folder))]
+    while pending:
+        prefix, here = pending.pop()
+        try:
+            entries = list(os.scandir(here))
+        except OSError:
+            continue
+        for entry in entries:
+            if entry.is_symlink():
+                continue
+            if entry.is_dir():
+                pending.append((prefix + entry.name + os.sep, entry.path))
+            elif entry.is_file():
+                found.append(prefix + entry.name)
+    return frozenset(found)
+
+
 def parse_manifest(path: Path, cache: ManifestCache | None = None) -> StandardVersion:
     """Turn a manifest file into a :class:`StandardVersion`, checking its folder."""
     data = read_manifest(path, cache)
@@ -339,11 +365,15 @@ def parse_manifest(path: Path, cache: ManifestCache | None = None) -> StandardVe
             problems.append(f"requirement {requirement.id} is listed twice")
         seen.add(requirement.id)
 
+    # One listing of the folder instead of a stat per file named: every
+    # command opens the registry, and a manifest names dozens of examples.
+    present = _files_under(folder)
+
     def file(rel: str, what: str) -> Path:
         target = folder / rel
-        if ".." in Path(rel).parts:
+        if ".." in rel.replace("\\", "/").split("/"):
             problems.append(f"{what} {rel!r} must stay inside the version folder")
-        elif not target.is_file():
+        elif os.path.normpath(rel) not in present and not target.is_file():
             problems.append(f"{what} {rel!r} does not exist in {folder}")
         return target
 
