@@ -14,6 +14,7 @@ import stat
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import cast
 
 from conformance.errors import ConformanceError
 from conformance.inputs import caps
@@ -23,6 +24,7 @@ from conformance.inputs.json_input import (
     DEFAULT_LIMITS,
     NEEDS_FINDINGS,
     JsonLimits,
+    read_block,
     read_fast,
 )
 from conformance.inputs.rules import EXCHANGE_RULES, FORMAT_UNKNOWN
@@ -303,12 +305,13 @@ class _TooLong:
 
 def _json_line_blocks(
     path: Path, max_bytes: int
-) -> Iterator[tuple[int, Sequence[bytes | _TooLong]]]:
+) -> Iterator[tuple[int, bytes | None, Sequence[bytes | _TooLong]]]:
     """Blocks of records of a JSON Lines file, with the line number before each.
 
-    The file is read in chunks of about a megabyte. A record longer than
-    ``max_bytes`` is skipped, never held in memory, and stands as a
-    :class:`_TooLong`.
+    The file is read in chunks of about a megabyte. Each block comes with
+    its bytes (``None`` for a block that is not whole lines). A record
+    longer than ``max_bytes`` is skipped, never held in memory, and stands
+    as a :class:`_TooLong`.
     """
     number = 0
     pending = b""
@@ -325,7 +328,7 @@ def _json_line_blocks(
                     skipping += len(data)
                     pending = b""
                     continue
-                yield number, [_TooLong(skipping + end)]
+                yield number, None, [_TooLong(skipping + end)]
                 number += 1
                 skipping = 0
                 data = data[end:]
@@ -340,12 +343,91 @@ def _json_line_blocks(
             # encoding itself; only records that need explaining are decoded.
             lines = block.split(b"\n")
             lines.pop()  # the empty piece after the final newline
-            yield number, lines
+            yield number, block, lines
             number += len(lines)
     if skipping:
-        yield number, [_TooLong(skipping)]
+        yield number, None, [_TooLong(skipping)]
     elif pending:
-        yield number, [pending]
+        yield number, None, [pending]
+
+
+class _LinesChecker:
+    """The findings of one JSON Lines file, record by record, in order."""
+
+    def __init__(
+        self, validator: JsonValidator, limits: JsonLimits, max_findings: int
+    ) -> None:
+        self.validator = validator
+        self.limits = limits
+        self.cap = FindingCap(max_findings)  # one for the whole file
+        self.records = 0
+        self.failed = 0
+
+    def block(
+        self, before: int, block: bytes | None, lines: Sequence[bytes | _TooLong]
+    ) -> None:
+        """Check the records of one block; line ``before + 1`` is its first."""
+        values = (
+            read_block(block, cast("Sequence[bytes]", lines), self.limits)
+            if block is not None
+            else None
+        )
+        if values is None:
+            for number, line in enumerate(lines, before + 1):
+                self.record(number, line)
+            return
+        # The bulk path: a sound record costs one C-level parse and the
+        # native verdict; anything unusual goes through check_json, which
+        # reads it again carefully and explains.
+        is_valid = self.validator.native.is_valid
+        records = 0
+        for index, value in enumerate(values):
+            if value is NEEDS_FINDINGS:
+                self.record(before + index + 1, lines[index])
+                continue
+            records += 1
+            if is_valid(value):
+                continue
+            cap = self.cap
+            errors = cap.errors
+            line = cast("bytes", lines[index])
+            self.validator.explain(
+                value, line.decode("utf-8"), cap, first_line=before + index + 1
+            )
+            if cap.errors > errors:
+                self.failed += 1
+        self.records += records
+
+    def record(self, number: int, line: bytes | _TooLong) -> None:
+        """Check one record (line ``number``) read on its own."""
+        cap = self.cap
+        errors = cap.errors
+        max_bytes = self.limits.max_bytes
+        if isinstance(line, _TooLong):
+            self.records += 1
+            cap.add(
+                Finding(
+                    message=f"this record is {line.size:,} bytes; the limit is"
+                    f" {max_bytes:,} bytes",
+                    rule="json-size",
+                    requirement="ER-PAYLOAD-1",
+                    standard=EXCHANGE_RULES,
+                    line=number,
+                )
+            )
+        else:
+            if not line or line.isspace():
+                return
+            self.records += 1
+            fast = read_fast(line, self.limits)
+            validator = self.validator
+            if fast is NEEDS_FINDINGS:
+                check_json(line, validator, cap, limits=self.limits, first_line=number)
+            elif not validator.native.is_valid(fast[0]):
+                text = line.decode("utf-8")
+                validator.explain(fast[0], text, cap, first_line=number)
+        if cap.errors > errors:
+            self.failed += 1
 
 
 def _validate_lines(
@@ -355,49 +437,17 @@ def _validate_lines(
     limits: JsonLimits,
     max_findings: int,
 ) -> PayloadResult:
-    cap = FindingCap(max_findings)  # one for the whole file
-    records = failed = 0
-    # This loop is the bulk path: a sound record costs one C-level parse and
-    # the native verdict; anything unusual goes through check_json, which
-    # reads it again carefully and explains.
-    is_valid = validator.native.is_valid
-    max_bytes = limits.max_bytes
-    for before, lines in _json_line_blocks(path, max_bytes):
-        for number, line in enumerate(lines, before + 1):
-            errors = cap.errors
-            if isinstance(line, _TooLong):
-                records += 1
-                cap.add(
-                    Finding(
-                        message=f"this record is {line.size:,} bytes; the limit is"
-                        f" {max_bytes:,} bytes",
-                        rule="json-size",
-                        requirement="ER-PAYLOAD-1",
-                        standard=EXCHANGE_RULES,
-                        line=number,
-                    )
-                )
-            else:
-                if not line or line.isspace():
-                    continue
-                records += 1
-                fast = read_fast(line, limits)
-                if fast is NEEDS_FINDINGS:
-                    check_json(line, validator, cap, limits=limits, first_line=number)
-                elif is_valid(fast[0]):
-                    continue
-                else:
-                    text = line.decode("utf-8")
-                    validator.explain(fast[0], text, cap, first_line=number)
-            if cap.errors > errors:
-                failed += 1
+    checker = _LinesChecker(validator, limits, max_findings)
+    for before, block, lines in _json_line_blocks(path, limits.max_bytes):
+        checker.block(before, block, lines)
+    cap = checker.cap
     return PayloadResult(
         path,
         "jsonl",
         _ref(standard),
         tuple(cap.findings()),
-        records=records,
-        failed_records=failed,
+        records=checker.records,
+        failed_records=checker.failed,
         omitted=cap.omitted,
     )
 
