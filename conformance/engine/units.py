@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 from conformance.inputs.json_input import JsonLimits
@@ -111,7 +111,11 @@ def _requirement(
 
 
 def payload_result(
-    registry: Registry, result: PayloadResult, unit: PayloadUnit
+    registry: Registry,
+    result: PayloadResult,
+    unit: PayloadUnit,
+    *,
+    duration: float = 0.0,
 ) -> Result:
     """A payload file's validation as a report :class:`Result`."""
     standard = unit.standard
@@ -125,10 +129,12 @@ def payload_result(
         evidence["failed_records"] = result.failed_records
     if standard is None and result.standard:
         # XML found its standard by namespace: cite that standard's binding.
-        try:
-            standard = registry.resolve(result.standard)
-        except Exception:  # an unknown standard simply cites nothing
-            standard = None
+        standard = result.version
+        if standard is None:
+            try:
+                standard = registry.resolve(result.standard)
+            except Exception:  # an unknown standard simply cites nothing
+                standard = None
     return Result(
         id=unit.id,
         title=f"{unit.shown} conforms to {against}",
@@ -140,6 +146,7 @@ def payload_result(
         reason=result.error,
         evidence=evidence,
         kind="payload",
+        duration=duration,
     )
 
 
@@ -161,8 +168,9 @@ def check_payload(
         max_findings=max_findings,
         named=unit.named,
     )
-    result = payload_result(registry, payload, unit)
-    return replace(result, duration=time.perf_counter() - started)
+    return payload_result(
+        registry, payload, unit, duration=time.perf_counter() - started
+    )
 
 
 def check_lifecycle(unit: LifecycleUnit, registry: Registry) -> Result:

@@ -12,7 +12,7 @@ import dataclasses
 import os
 import stat
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import cast
 
@@ -28,18 +28,30 @@ from conformance.inputs.json_input import (
     read_fast,
 )
 from conformance.inputs.rules import EXCHANGE_RULES, FORMAT_UNKNOWN
-from conformance.inputs.xml_input import prolog_finding, root_identity
+from conformance.inputs.xml_input import (
+    XmlLimits,
+    identity,
+    parse_xml,
+    prolog_finding,
+    root_identity,
+)
 from conformance.model import Finding, Outcome, Severity, outcome_for
 from conformance.registry.manifest import StandardVersion, Status
 from conformance.registry.standards import Registry
+from conformance.validation import xml_validation
 from conformance.validation.json_validation import (
     JsonValidator,
     check_json,
     json_validator,
 )
 from conformance.validation.xml_schemas import XsdSchema
-from conformance.validation.xml_validation import check_xml_file, xml_validator
+from conformance.validation.xml_validation import (
+    check_tree,
+    check_xml_file,
+    xml_validator,
+)
 
+_HEAD = 4096
 PAYLOAD_SUFFIXES = frozenset({".json", ".jsonl", ".ndjson", ".xml"})
 JSON_LINES_SUFFIXES = frozenset({".jsonl", ".ndjson"})
 DEFAULT_MAX_FINDINGS = caps.DEFAULT_MAX_FINDINGS
@@ -58,6 +70,9 @@ class PayloadResult:
     failed_records: int = 0
     error: str | None = None
     omitted: int = 0
+    version: StandardVersion | None = field(default=None, compare=False, repr=False)
+    """The standard validated against, when it was found by the document's
+    namespace (``standard`` names it)."""
 
     @property
     def outcome(self) -> Outcome:
@@ -135,6 +150,18 @@ class Validators:
         self.registry = registry
         self.json_override = json_override
         self.xml_override = xml_override
+        self._by_root: dict[tuple[str, str | None], StandardVersion | None] = {}
+
+    def for_xml(self, namespace: str, version: str | None) -> StandardVersion | None:
+        """The standard of an XML root element's namespace and ``version``."""
+        key = (namespace, version)
+        try:
+            return self._by_root[key]
+        except KeyError:
+            found = self._by_root[key] = self.registry.standard_for_xml(
+                namespace, version
+            )
+            return found
 
     def json(self, standard: StandardVersion | None) -> JsonValidator | None:
         """The JSON validator to use, or ``None`` if there is none."""
@@ -180,8 +207,7 @@ def validate_file(
             " command line to read it",
         )
     try:
-        with path.open("rb") as handle:
-            head = handle.read(4096)
+        data, head = _read_start(path, xml_validation.STREAM_THRESHOLD)
     except OSError as exc:
         return PayloadResult(
             path,
@@ -195,6 +221,10 @@ def validate_file(
         kind = "jsonl"
     try:
         if kind == "xml":
+            if data is not None:
+                return _validate_xml_data(
+                    path, data, validators, standard, max_findings
+                )
             return _validate_xml(path, validators, standard, max_findings)
         if kind in ("json", "jsonl"):
             validator = validators.json(standard)
@@ -204,7 +234,9 @@ def validate_file(
                 )
             if kind == "jsonl":
                 return _validate_lines(path, validator, standard, limits, max_findings)
-            return _validate_json_file(path, validator, standard, limits, max_findings)
+            return _validate_json_file(
+                path, validator, standard, limits, max_findings, data=data
+            )
     except ConformanceError as exc:
         return PayloadResult(path, kind, _ref(standard), (), error=str(exc))
     finding = Finding(
@@ -216,6 +248,33 @@ def validate_file(
         line=1,
     )
     return PayloadResult(path, "unknown", _ref(standard), (finding,))
+
+
+def _read_start(path: Path, whole: int) -> tuple[bytes | None, bytes]:
+    """The whole content of a regular file of at most ``whole`` bytes (else
+    ``None``), and its head.
+
+    A file is opened once: most payload files are small, and their reading
+    costs as much as their parsing. Of any other file (a large one, a pipe
+    named on the command line), only the head is read here.
+    """
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_BINARY", 0))
+    try:
+        status = os.fstat(fd)
+    except OSError:
+        os.close(fd)
+        raise
+    if stat.S_ISREG(status.st_mode) and status.st_size <= whole:
+        try:
+            data = os.read(fd, status.st_size + 1)
+        finally:
+            os.close(fd)
+        if len(data) == status.st_size:
+            return data, data[:_HEAD]
+        # It changed size while being read: read its head again, as any file.
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_BINARY", 0))
+    with open(fd, "rb") as handle:
+        return None, handle.read(_HEAD)
 
 
 def _ref(standard: StandardVersion | None) -> str | None:
@@ -266,8 +325,10 @@ def _validate_json_file(
     standard: StandardVersion | None,
     limits: JsonLimits,
     max_findings: int,
+    *,
+    data: bytes | None = None,
 ) -> PayloadResult:
-    size = path.stat().st_size
+    size = path.stat().st_size if data is None else len(data)
     cap = FindingCap(max_findings)
     if size > limits.max_bytes:
         # Refuse before reading: a huge file must not be loaded into memory.
@@ -282,7 +343,9 @@ def _validate_json_file(
             )
         )
     else:
-        check_json(path.read_bytes(), validator, cap, limits=limits)
+        check_json(
+            path.read_bytes() if data is None else data, validator, cap, limits=limits
+        )
     return PayloadResult(
         path,
         "json",
@@ -462,7 +525,7 @@ def _validate_xml(
     if chosen is None and validators.xml_override is None:
         namespace, local, version = root_identity(path)
         if namespace is not None:
-            chosen = validators.registry.standard_for_xml(namespace, version)
+            chosen = validators.for_xml(namespace, version)
         elif (problem := prolog_finding(path)) is not None:
             # No root to name a standard: a DTD or an unreadable encoding.
             return PayloadResult(path, "xml", None, (problem,), failed_records=1)
@@ -497,6 +560,44 @@ def _validate_xml(
         tuple(cap.findings()),
         failed_records=int(cap.errors > 0),
         omitted=cap.omitted,
+        version=chosen,
+    )
+
+
+def _validate_xml_data(
+    path: Path,
+    data: bytes,
+    validators: Validators,
+    standard: StandardVersion | None,
+    max_findings: int,
+) -> PayloadResult:
+    """:func:`_validate_xml` of a file read whole: parsed once, and its
+    standard found from the parsed root. A document that cannot be parsed
+    takes :func:`_validate_xml`, which says why in the same words."""
+    parsed = parse_xml(data, limits=XmlLimits(max(len(data), 1)))
+    if not parsed.ok or parsed.tree is None:
+        return _validate_xml(path, validators, standard, max_findings)
+    chosen = standard
+    if chosen is None and validators.xml_override is None:
+        namespace, _, version = identity(parsed.tree.getroot())
+        if namespace is not None:
+            chosen = validators.for_xml(namespace, version)
+        if chosen is None:
+            return _validate_xml(path, validators, standard, max_findings)
+    schema = validators.xml(chosen)
+    if schema is None:
+        return _validate_xml(path, validators, standard, max_findings)
+    cap = FindingCap(max_findings)
+    cap.extend(parsed.findings)
+    check_tree(parsed.tree, schema, cap)
+    return PayloadResult(
+        path,
+        "xml",
+        _ref(chosen),
+        tuple(cap.findings()),
+        failed_records=int(cap.errors > 0),
+        omitted=cap.omitted,
+        version=chosen,
     )
 
 

@@ -149,6 +149,11 @@ def validate_tree(
     return cap.findings()
 
 
+def check_tree(tree: _Tree, schema: XsdSchema, cap: FindingCap) -> None:
+    """:func:`validate_tree`, giving the findings to ``cap``."""
+    _check_tree(tree, schema, cap)
+
+
 def _check_tree(
     tree: _Tree,
     schema: XsdSchema,
