@@ -20,7 +20,7 @@ from conformance import __version__
 from conformance.cache import user_cache
 from conformance.cli import report as cli_report
 from conformance.cli.output import EXIT_INTERNAL, EXIT_OK, EXIT_USAGE
-from conformance.engine.flags import FUZZING, SELECTION, add_options
+from conformance.engine.flags import FUZZING, JOBS, SELECTION, add_options
 from conformance.errors import ConformanceError, UsageError
 
 
@@ -83,6 +83,7 @@ def _parser() -> argparse.ArgumentParser:
         "-v", "--verbose", action="store_true", help="list passing files too"
     )
     _limits(validate)
+    add_options(validate.add_argument, JOBS)
     _report_options(validate)
 
     run = commands.add_parser(

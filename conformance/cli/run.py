@@ -131,6 +131,7 @@ def validate(
         ),
         schema=args.schema,
         limits=_limits(args, settings),
+        jobs=args.jobs,
     )
     with Engine(options) as engine:
         session = engine.start([ProgressLine(), ReportFiles(files=files)])

@@ -377,6 +377,11 @@ class JsonValidator:
         return location
 
 
+ROOM_FREE_CHARS = 1_000
+"""A text of at most this many characters is explained the same way whatever
+room its cap has left (a longer one may be counted lazily first: see
+:meth:`JsonValidator.explain`)."""
+
 # The longest message of the lazy path, in characters.
 _MESSAGE_CHARS = 300
 
@@ -406,7 +411,7 @@ def _lazy_above(room: int) -> int:
     applies to it), so up to this many nodes the native validator's errors
     stay within a small multiple of the cap.
     """
-    return 2 * room + 1_000
+    return 2 * room + ROOM_FREE_CHARS
 
 
 def _more_nodes_than(value: JsonValue, limit: int) -> bool:

@@ -9,6 +9,7 @@ JSON or XML, gives findings; a missing standard or a broken schema gives an
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import os
 import stat
 from collections.abc import Iterable, Iterator, Sequence
@@ -40,6 +41,7 @@ from conformance.registry.manifest import StandardVersion, Status
 from conformance.registry.standards import Registry
 from conformance.validation import xml_validation
 from conformance.validation.json_validation import (
+    ROOM_FREE_CHARS,
     JsonValidator,
     check_json,
     json_validator,
@@ -367,34 +369,38 @@ class _TooLong:
 
 
 def _json_line_blocks(
-    path: Path, max_bytes: int
+    path: Path, max_bytes: int, start: int = 0, end: int | None = None, number: int = 0
 ) -> Iterator[tuple[int, bytes | None, Sequence[bytes | _TooLong]]]:
     """Blocks of records of a JSON Lines file, with the line number before each.
 
-    The file is read in chunks of about a megabyte. Each block comes with
-    its bytes (``None`` for a block that is not whole lines). A record
-    longer than ``max_bytes`` is skipped, never held in memory, and stands
-    as a :class:`_TooLong`.
+    The file is read in chunks of about a megabyte, from byte ``start`` (a
+    line's first, line ``number + 1``) to byte ``end`` (the end of a line,
+    or of the file). Each block comes with its bytes (``None`` for a block
+    that is not whole lines). A record longer than ``max_bytes`` is
+    skipped, never held in memory, and stands as a :class:`_TooLong`.
     """
-    number = 0
     pending = b""
     skipping = 0
     with path.open("rb") as handle:
+        handle.seek(start)
+        left = -1 if end is None else end - start
         while True:
-            chunk = handle.read(_CHUNK)
+            chunk = handle.read(_CHUNK if left < 0 else min(_CHUNK, left))
             if not chunk:
                 break
+            if left >= 0:
+                left -= len(chunk)
             data = pending + chunk
             if skipping:
-                end = data.find(b"\n") + 1
-                if end == 0:
+                stop = data.find(b"\n") + 1
+                if stop == 0:
                     skipping += len(data)
                     pending = b""
                     continue
-                yield number, None, [_TooLong(skipping + end)]
+                yield number, None, [_TooLong(skipping + stop)]
                 number += 1
                 skipping = 0
-                data = data[end:]
+                data = data[stop:]
             cut = data.rfind(b"\n") + 1
             pending = data[cut:]
             if len(pending) > max_bytes:
@@ -425,6 +431,9 @@ class _LinesChecker:
         self.cap = FindingCap(max_findings)  # one for the whole file
         self.records = 0
         self.failed = 0
+        self.room_dependent = False
+        """Whether a record explained was long enough that what its findings
+        say could depend on the room left in the cap (see ROOM_FREE_CHARS)."""
 
     def block(
         self, before: int, block: bytes | None, lines: Sequence[bytes | _TooLong]
@@ -454,6 +463,8 @@ class _LinesChecker:
             cap = self.cap
             errors = cap.errors
             line = cast("bytes", lines[index])
+            if len(line) > ROOM_FREE_CHARS:
+                self.room_dependent = True
             self.validator.explain(
                 value, line.decode("utf-8"), cap, first_line=before + index + 1
             )
@@ -482,6 +493,8 @@ class _LinesChecker:
             if not line or line.isspace():
                 return
             self.records += 1
+            if len(line) > ROOM_FREE_CHARS:
+                self.room_dependent = True
             fast = read_fast(line, self.limits)
             validator = self.validator
             if fast is NEEDS_FINDINGS:
@@ -511,6 +524,121 @@ def _validate_lines(
         tuple(cap.findings()),
         records=checker.records,
         failed_records=checker.failed,
+        omitted=cap.omitted,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class LinesPart:
+    """What one part of a JSON Lines file found, to merge in file order.
+
+    ``findings`` are those kept by a cap of its own, ``omitted`` (and
+    ``omitted_errors`` of them errors) those counted past it.
+    """
+
+    findings: tuple[Finding, ...]
+    omitted: int
+    omitted_errors: int
+    records: int
+    failed: int
+    room_dependent: bool
+
+
+def split_lines(path: Path, parts: int) -> list[tuple[int, int, int]]:
+    """``(start, end, lines before)`` of about ``parts`` byte ranges of whole lines.
+
+    Each range but the last ends just after a newline; the line numbers
+    are counted here, in C, so each part can number its own lines.
+    """
+    size = path.stat().st_size
+    step = max(size // max(parts, 1), 1)
+    cuts = [0]
+    with path.open("rb") as handle:
+        target = step
+        while target < size:
+            handle.seek(target)
+            found = -1
+            while found < 0:
+                chunk = handle.read(_CHUNK)
+                if not chunk:
+                    break
+                found = chunk.find(b"\n")
+                if found < 0:
+                    target += len(chunk)
+            if found < 0:
+                break
+            cut = target + found + 1
+            if cut >= size:
+                break
+            cuts.append(cut)
+            target = max(cut, cuts[-1]) + step
+        cuts.append(size)
+        ranges = []
+        lines = 0
+        handle.seek(0)
+        position = 0
+        for start, end in itertools.pairwise(cuts):
+            while position < start:
+                chunk = handle.read(min(_CHUNK, start - position))
+                lines += chunk.count(b"\n")
+                position += len(chunk)
+            ranges.append((start, end, lines))
+    return ranges
+
+
+def validate_lines_part(
+    path: Path,
+    validator: JsonValidator,
+    part: tuple[int, int, int],
+    *,
+    limits: JsonLimits = DEFAULT_LIMITS,
+    max_findings: int = DEFAULT_MAX_FINDINGS,
+) -> LinesPart:
+    """Validate one range of :func:`split_lines` of a JSON Lines file."""
+    start, end, before = part
+    checker = _LinesChecker(validator, limits, max_findings)
+    for number, block, lines in _json_line_blocks(
+        path, limits.max_bytes, start, end, before
+    ):
+        checker.block(number, block, lines)
+    cap = checker.cap
+    return LinesPart(
+        tuple(cap.kept),
+        cap.omitted,
+        cap.omitted_errors,
+        checker.records,
+        checker.failed,
+        checker.room_dependent,
+    )
+
+
+def merge_lines_parts(
+    path: Path,
+    standard: StandardVersion | None,
+    parts: Sequence[LinesPart],
+    max_findings: int = DEFAULT_MAX_FINDINGS,
+) -> PayloadResult | None:
+    """The result of a JSON Lines file from its parts, as one pass would give it.
+
+    One cap takes every part's findings in order, and counts what each
+    part counted. ``None`` when a part after the first explained a record
+    whose findings depend on the room left (the file is then validated in
+    one pass).
+    """
+    if any(part.room_dependent for part in parts[1:]):
+        return None
+    cap = FindingCap(max_findings)
+    for part in parts:
+        cap.extend(part.findings)
+        cap.omit(Severity.ERROR, part.omitted_errors)
+        cap.omit(Severity.WARNING, part.omitted - part.omitted_errors)
+    return PayloadResult(
+        path,
+        "jsonl",
+        _ref(standard),
+        tuple(cap.findings()),
+        records=sum(part.records for part in parts),
+        failed_records=sum(part.failed for part in parts),
         omitted=cap.omitted,
     )
 
