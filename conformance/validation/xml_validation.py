@@ -11,9 +11,10 @@ import copy
 import re
 from collections import Counter, deque
 from collections.abc import Collection, Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from itertools import islice
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal, cast
+from typing import TYPE_CHECKING, Any, BinaryIO, Literal, cast
 from xml.etree import ElementTree
 
 from lxml import etree
@@ -501,62 +502,107 @@ def check_xml_file(path: Path, schema: XsdSchema, cap: FindingCap) -> None:
         _stream_libxml(path, schema, compiled, cap)
 
 
+class _ChunkReader:
+    """A file read in chunks for the parser, counting them.
+
+    lxml's ``iterparse`` parses a whole chunk before it gives the chunk's
+    events, so the count says which chunk's errors are logged by the time
+    a record's end comes.
+    """
+
+    def __init__(self, handle: BinaryIO) -> None:
+        self.handle = handle
+        self.chunks = 0
+
+    def read(self, size: int = -1, /) -> bytes:
+        self.chunks += 1
+        return self.handle.read(size)
+
+
 def _stream_libxml(
     path: Path, schema: XsdSchema, compiled: etree.XMLSchema, cap: FindingCap
 ) -> None:
     """Stream a large document through libxml2 in bounded memory.
 
     libxml2 validates the whole stream (so the root's own content model is
-    checked) but cannot say on which line; each record (a child of the
-    root) is therefore also validated on its own, which locates its errors.
-    Stream errors that no record accounts for are reported at the root.
-    Once the cap is full, a record's errors are counted, not located.
+    checked) but cannot say on which line; a record (a child of the root)
+    is therefore also validated on its own, which locates its errors, when
+    the stream logged an error while its chunks were parsed. Stream errors
+    that no record accounts for are reported at the root. Once the cap is
+    full, records are not validated again: the stream's errors are counted.
     """
     located: Counter[str] = Counter()
     lines_by_tag: dict[str, deque[int | None]] = {}
-    events = etree.iterparse(
-        str(path),
-        events=("start", "end"),
-        schema=compiled,
-        resolve_entities=False,
-        no_network=True,
-        load_dtd=False,
-        huge_tree=False,
-        collect_ids=False,
-    )
-    depth = 0
+    with path.open("rb") as handle:
+        reader = _ChunkReader(handle)
+        events = etree.iterparse(  # end events only, the default
+            reader,
+            schema=compiled,
+            resolve_entities=False,
+            no_network=True,
+            load_dtd=False,
+            huge_tree=False,
+            collect_ids=False,
+        )
+        _stream_records(
+            events,
+            reader,
+            _Stream(schema, compiled, cap, located, lines_by_tag),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class _Stream:
+    """What the records of one streamed document are checked against, and
+    where their findings and messages go."""
+
+    schema: XsdSchema
+    compiled: etree.XMLSchema
+    cap: FindingCap
+    located: Counter[str]
+    lines_by_tag: dict[str, deque[int | None]]
+
+
+def _stream_records(
+    events: etree.iterparse[tuple[Literal["end"], etree._Element]],
+    reader: _ChunkReader,
+    stream: _Stream,
+) -> None:
+    schema, cap = stream.schema, stream.cap
+    located, lines_by_tag = stream.located, stream.lines_by_tag
     index: Counter[object] = Counter()  # by tag
     root: etree._Element | None = None
+    # (chunk, errors the stream had logged once that chunk was parsed), the
+    # last few; a record is validated again only if its chunks logged any.
+    measured: list[tuple[int, int]] = []
+    previous = 1  # the chunk the previous record ended in
     try:
-        for event, element in events:
-            if event == "start":
-                depth += 1
-                if depth == 1:
-                    root = element
-                    cap.extend(schema_location_notes(element))
-                    if element.tag not in schema.global_elements:
-                        cap.add(_unknown_root(element, schema, schema.global_elements))
-                        return
-                continue
-            depth -= 1
-            if depth != 1:
+        for _, element in events:
+            parent = element.getparent()
+            if root is None:
+                root = element
+                while (above := root.getparent()) is not None:
+                    root = above
+                cap.extend(schema_location_notes(root))
+                if root.tag not in schema.global_elements:
+                    cap.add(_unknown_root(root, schema, schema.global_elements))
+                    return
+            if parent is not root or parent is None:
                 continue
             index[element.tag] += 1
-            record = _validate_record(
-                element, root, index[element.tag], schema, compiled, room=cap.room
-            )
-            if record is None:
-                name = etree.QName(element).localname
-                lines_by_tag.setdefault(name, deque()).append(element.sourceline)
-            else:
-                messages, found = record
-                cap.extend(found)
-                cap.omit(Severity.ERROR, max(len(messages) - len(found), 0))
-                located.update(messages)
+            chunk = reader.chunks
+            room = cap.room
+            if room:
+                if not measured or measured[-1][0] != chunk:
+                    measured.append((chunk, len(events.error_log)))
+                    del measured[:-4]
+                before = next((n for c, n in reversed(measured) if c < previous), 0)
+                if measured[-1][1] > before:
+                    _record_findings(element, root, index[element.tag], stream)
+            previous = chunk
             # Forget what has been checked: memory stays bounded by one record.
             element.clear()
-            parent = element.getparent()
-            while parent is not None and element.getprevious() is not None:
+            while element.getprevious() is not None:
                 del parent[0]
     except etree.XMLSyntaxError as exc:
         entries = list(events.error_log)
@@ -566,6 +612,24 @@ def _stream_libxml(
             cap.add(syntax_finding(exc.msg, line, column))
             return
         cap.extend(_unlocated(entries, located, lines_by_tag, root, schema))
+
+
+def _record_findings(
+    element: etree._Element, root: etree._Element, position: int, stream: _Stream
+) -> None:
+    """Validate one record on its own: its findings, located, to the cap."""
+    cap = stream.cap
+    record = _validate_record(
+        element, root, position, stream.schema, stream.compiled, room=cap.room
+    )
+    if record is None:
+        name = etree.QName(element).localname
+        stream.lines_by_tag.setdefault(name, deque()).append(element.sourceline)
+        return
+    messages, found = record
+    cap.extend(found)
+    cap.omit(Severity.ERROR, max(len(messages) - len(found), 0))
+    stream.located.update(messages)
 
 
 def _validate_record(
