@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import gc
 import multiprocessing
 import os
 import signal
@@ -52,6 +53,8 @@ from conformance.validation.payloads import (
 )
 
 if TYPE_CHECKING:
+    from multiprocessing.sharedctypes import Synchronized
+
     from conformance.engine.options import RunOptions
     from conformance.engine.runner import Engine
 
@@ -63,7 +66,7 @@ SPLIT_BYTES = 4 * 1024 * 1024
 """A JSON Lines file at least this large is validated in parts."""
 PART_BYTES = 2 * 1024 * 1024
 """The size of a part, about (at least two parts per worker)."""
-BATCH = 16
+BATCH = 64
 """Payload files sent to a worker at once."""
 IN_FLIGHT = 2
 """Batches a worker holds at once: the next is ready when one is done."""
@@ -119,6 +122,7 @@ class _Slot:
 class _Worker:
     process: BaseProcess
     conn: Connection
+    current: Synchronized[int]
     batches: deque[list[Task]] = field(default_factory=deque)
 
 
@@ -139,8 +143,18 @@ def _die_with_parent() -> None:
         libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
 
 
-def _serve(conn: Connection, engine: Engine | None, options: RunOptions) -> None:
-    """A worker's loop: batches of tasks in, one outcome out per task."""
+def _serve(
+    conn: Connection,
+    current: Synchronized[int],
+    engine: Engine | None,
+    options: RunOptions,
+) -> None:
+    """A worker's loop: a batch of tasks in, their outcomes out, in one message.
+
+    ``current`` says which task of the batch is under way (-1: none), in
+    memory the main process shares: if this process dies, that task is the
+    one it died on.
+    """
     # Ctrl-C reaches every process of the terminal's group: the main process
     # decides, and terminates the workers (SIGTERM, its default action).
     signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -157,12 +171,15 @@ def _serve(conn: Connection, engine: Engine | None, options: RunOptions) -> None
             break
         if batch is None:
             break
-        for task in batch:
-            outcome = _run(engine, task)
-            try:
-                conn.send((task.slot, task.index, outcome))
-            except (BrokenPipeError, OSError):
-                return
+        outcomes = []
+        for position, task in enumerate(batch):
+            current.value = position
+            outcomes.append((task.slot, task.index, _run(engine, task)))
+        current.value = -1
+        try:
+            conn.send(outcomes)
+        except (BrokenPipeError, OSError):
+            return
     conn.close()
 
 
@@ -264,16 +281,25 @@ class WorkerPool:
             sys.stdout.flush()
             sys.stderr.flush()
         ours, theirs = self.context.Pipe()
+        current = self.context.Value("i", -1, lock=False)
         process = self.context.Process(  # type: ignore[attr-defined]
             target=_serve,
-            args=(theirs, self.engine if fork else None, self.engine.options),
+            args=(theirs, current, self.engine if fork else None, self.engine.options),
             daemon=True,
             name=f"conformance-worker-{self.started}",
         )
-        process.start()
+        if fork:
+            # The collector of a forked child would touch every object it
+            # inherited, copying the pages it shares with this process.
+            gc.freeze()
+        try:
+            process.start()
+        finally:
+            if fork:
+                gc.unfreeze()
         theirs.close()
         self.started += 1
-        self.workers.append(_Worker(process, ours))
+        self.workers.append(_Worker(process, ours, current))
 
     def _loop(self) -> None:
         wanted = min(self.jobs, len(self.pending))
@@ -312,17 +338,12 @@ class WorkerPool:
     def _receive(self, worker: _Worker) -> None:
         try:
             while worker.conn.poll():
-                slot, index, outcome = worker.conn.recv()
-                self._done(worker, slot, index, outcome)
+                outcomes = worker.conn.recv()
+                worker.batches.popleft()
+                for slot, index, outcome in outcomes:
+                    self.slots[slot].done[index] = outcome
         except (EOFError, OSError):
             pass
-
-    def _done(self, worker: _Worker, slot: int, index: int, outcome: _Outcome) -> None:
-        batch = worker.batches[0]
-        batch.pop(0)
-        if not batch:
-            worker.batches.popleft()
-        self.slots[slot].done[index] = outcome
 
     def _lost(self, worker: _Worker) -> None:
         """A worker exited: the task it was on fails, the rest go elsewhere."""
@@ -330,16 +351,22 @@ class WorkerPool:
         worker.conn.close()
         worker.process.join(STOP_SECONDS)
         how = _how_it_ended(worker.process.exitcode)
-        if worker.batches:
-            crashed, *rest = worker.batches[0]
+        leftovers = list(worker.batches)
+        position = worker.current.value
+        if leftovers and 0 <= position < len(leftovers[0]):
+            # The batch under way: the task it was on fails; those done
+            # before it (their outcomes were never sent) and after it are
+            # checked again elsewhere.
+            batch = leftovers[0]
+            crashed = batch[position]
             self.slots[crashed.slot].done[crashed.index] = _Failure(
                 f"the worker process checking it stopped unexpectedly ({how}); the"
                 " other files were checked: check this one alone with --jobs 1"
                 " to see why"
             )
-            leftovers = [rest] if rest else []
-            leftovers += list(worker.batches)[1:]
-            self.pending.extendleft(reversed(leftovers))
+            rest = batch[:position] + batch[position + 1 :]
+            leftovers = ([rest] if rest else []) + leftovers[1:]
+        self.pending.extendleft(reversed(leftovers))
         if self.pending and self.started < 4 * self.jobs:
             self._start_worker()
 
