@@ -22,7 +22,10 @@ fresh interpreter (``forkserver`` or ``spawn``) and open their own engine.
 from __future__ import annotations
 
 import contextlib
+import copyreg
 import ctypes
+import dataclasses
+import functools
 import gc
 import multiprocessing
 import os
@@ -40,7 +43,7 @@ from typing import TYPE_CHECKING
 
 from conformance.engine.units import PayloadUnit, Unit, payload_result
 from conformance.errors import ConformanceError
-from conformance.model import Result
+from conformance.model import Finding, Requirement, Result, WaiverNote
 from conformance.results.waivers import waive
 from conformance.validation.payloads import (
     JSON_LINES_SUFFIXES,
@@ -74,6 +77,26 @@ STOP_SECONDS = 2.0
 """How long stopped workers get to exit before they are killed."""
 
 
+def _as_arguments(
+    names: tuple[str, ...], value: object
+) -> tuple[type, tuple[object, ...]]:
+    return type(value), tuple(getattr(value, name) for name in names)
+
+
+def _fast_pickling(*classes: type) -> None:
+    """Pickle these dataclasses as their constructor's arguments.
+
+    A frozen dataclass with slots is otherwise pickled through its fields()
+    on every object, both ways: for thousands of results a second of the
+    main process's time, spent while the workers wait.
+    """
+    for cls in classes:
+        fields = dataclasses.fields(cls)
+        if all(f.init for f in fields):
+            names = tuple(f.name for f in fields)
+            copyreg.pickle(cls, functools.partial(_as_arguments, names))
+
+
 def resolve_jobs(jobs: int | None) -> int:
     """The number of worker processes: ``jobs``, or the processors usable."""
     if jobs is not None:
@@ -90,7 +113,8 @@ class Task:
 
     slot: int
     """The unit's place in the run."""
-    unit: PayloadUnit
+    unit: PayloadUnit | None
+    """The unit, or ``None`` for a forked worker, which has the run's units."""
     part: tuple[int, int, int] | None = None
     index: int = 0
     """Which part of the file."""
@@ -104,6 +128,7 @@ class _Failure:
 
 
 _Outcome = Result | LinesPart | _Failure
+_fast_pickling(Result, Finding, Requirement, WaiverNote, PayloadUnit, LinesPart, Task)
 
 
 @dataclass(slots=True)
@@ -148,6 +173,7 @@ def _serve(
     current: Synchronized[int],
     engine: Engine | None,
     options: RunOptions,
+    units: Sequence[Unit] = (),
 ) -> None:
     """A worker's loop: a batch of tasks in, their outcomes out, in one message.
 
@@ -174,7 +200,9 @@ def _serve(
         outcomes = []
         for position, task in enumerate(batch):
             current.value = position
-            outcomes.append((task.slot, task.index, _run(engine, task)))
+            unit = task.unit or units[task.slot]
+            assert isinstance(unit, PayloadUnit)
+            outcomes.append((task.slot, task.index, _run(engine, task, unit)))
         current.value = -1
         try:
             conn.send(outcomes)
@@ -183,15 +211,15 @@ def _serve(
     conn.close()
 
 
-def _run(engine: Engine, task: Task) -> _Outcome:
+def _run(engine: Engine, task: Task, unit: PayloadUnit) -> _Outcome:
     try:
         if task.part is None:
-            return engine.execute(task.unit)
-        validator = engine.validators.json(task.unit.standard)
+            return engine.execute(unit)
+        validator = engine.validators.json(unit.standard)
         if validator is None:  # the main process checked: never
             raise ConformanceError("no JSON validator")
         return validate_lines_part(
-            task.unit.path,
+            unit.path,
             validator,
             task.part,
             limits=engine.limits,
@@ -239,6 +267,8 @@ class WorkerPool:
         self.jobs = jobs
         self.record = record
         self.context = _context()
+        self.forks = self.context.get_start_method() == "fork"
+        self.units: Sequence[Unit] = ()
         self.workers: list[_Worker] = []
         self.pending: deque[list[Task]] = deque()
         self.slots: list[_Slot] = []
@@ -247,6 +277,7 @@ class WorkerPool:
 
     def run(self, units: Sequence[Unit]) -> None:
         """Check and record every unit, in order; workers stopped on return."""
+        self.units = units
         try:
             self._plan(units)
             self._loop()
@@ -259,15 +290,17 @@ class WorkerPool:
             self.slots.append(_Slot(unit))
             if not isinstance(unit, PayloadUnit):
                 continue
+            # A forked worker has the units already: a task names its slot.
+            carried = None if self.forks else unit
             if _splittable(self.engine, unit):
                 size = unit.path.stat().st_size
                 count = max(2 * self.jobs, -(-size // PART_BYTES))
                 ranges = split_lines(unit.path, count)
                 self.slots[slot].parts = len(ranges)
                 for index, part in enumerate(ranges):
-                    self.pending.append([Task(slot, unit, part, index)])
+                    self.pending.append([Task(slot, carried, part, index)])
                 continue
-            batch.append(Task(slot, unit))
+            batch.append(Task(slot, carried))
             if len(batch) == BATCH:
                 self.pending.append(batch)
                 batch = []
@@ -284,7 +317,13 @@ class WorkerPool:
         current = self.context.Value("i", -1, lock=False)
         process = self.context.Process(  # type: ignore[attr-defined]
             target=_serve,
-            args=(theirs, current, self.engine if fork else None, self.engine.options),
+            args=(
+                theirs,
+                current,
+                self.engine if fork else None,
+                self.engine.options,
+                self.units if fork else (),
+            ),
             daemon=True,
             name=f"conformance-worker-{self.started}",
         )
@@ -374,7 +413,9 @@ class WorkerPool:
         """No worker left to start: the main process checks what remains."""
         while self.pending:
             for task in self.pending.popleft():
-                self.slots[task.slot].done[task.index] = _run(self.engine, task)
+                unit = self.slots[task.slot].unit
+                assert isinstance(unit, PayloadUnit)
+                self.slots[task.slot].done[task.index] = _run(self.engine, task, unit)
         self._flush()
 
     def _flush(self) -> None:
