@@ -44,6 +44,7 @@ from typing import TYPE_CHECKING
 from conformance.engine.units import PayloadUnit, Unit, payload_result
 from conformance.errors import ConformanceError
 from conformance.model import Finding, Requirement, Result, WaiverNote
+from conformance.registry.manifest import StandardVersion
 from conformance.results.waivers import waive
 from conformance.validation.payloads import (
     JSON_LINES_SUFFIXES,
@@ -340,8 +341,28 @@ class WorkerPool:
         self.started += 1
         self.workers.append(_Worker(process, ours, current))
 
+    def _warm(self) -> None:
+        """Compile the schemas the payload files name, once, before forking:
+        every worker inherits them."""
+        wanted: set[tuple[str, StandardVersion]] = set()
+        for slot in self.slots:
+            unit = slot.unit
+            if isinstance(unit, PayloadUnit) and unit.standard is not None:
+                kind = "xml" if unit.path.suffix.lower() == ".xml" else "json"
+                wanted.add((kind, unit.standard))
+        validators = self.engine.validators
+        for kind, standard in wanted:
+            # A schema that does not compile is each file's error, as ever.
+            with contextlib.suppress(ConformanceError):
+                if kind == "xml":
+                    validators.xml(standard)
+                else:
+                    validators.json(standard)
+
     def _loop(self) -> None:
         wanted = min(self.jobs, len(self.pending))
+        if wanted and self.forks:
+            self._warm()
         while len(self.workers) < wanted:
             self._start_worker()
         self._flush()

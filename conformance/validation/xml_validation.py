@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import re
+import threading
 from collections import Counter, deque
 from collections.abc import Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -405,9 +406,21 @@ class _Prefixes:
         return self._every
 
 
+_XPATHS: dict[tuple[str, tuple[tuple[str, str], ...]], etree.XPath] = {}
+_XPATHS_KEPT = 512
+
+
 def _lookup(tree: _Tree, path: str, prefixes: dict[str, str]) -> etree._Element | None:
+    # The same few paths come back in every failing record: each is compiled
+    # once (a document's own paths are few; the cache is bounded all the same).
+    key = (path, tuple(sorted(prefixes.items())))
     try:
-        nodes = tree.xpath(path, namespaces=prefixes)
+        compiled = _XPATHS.get(key)
+        if compiled is None:
+            if len(_XPATHS) >= _XPATHS_KEPT:
+                _XPATHS.clear()
+            compiled = _XPATHS[key] = etree.XPath(path, namespaces=prefixes)
+        nodes = compiled(tree)
     except etree.XPathError:
         return None
     if isinstance(nodes, list) and nodes and isinstance(nodes[0], etree._Element):
@@ -502,21 +515,51 @@ def check_xml_file(path: Path, schema: XsdSchema, cap: FindingCap) -> None:
         _stream_libxml(path, schema, compiled, cap)
 
 
+class _Counting(etree.PyErrorLog):
+    """Counts the errors libxml2 reports in this thread, as they come."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.count = 0
+
+    def receive(self, log_entry: etree._LogEntry) -> None:
+        self.count += 1
+
+
 class _ChunkReader:
-    """A file read in chunks for the parser, counting them.
+    """A file read in small chunks for the parser, noting the errors so far
+    as each chunk is asked for.
 
     lxml's ``iterparse`` parses a whole chunk before it gives the chunk's
-    events, so the count says which chunk's errors are logged by the time
-    a record's end comes.
+    events: the errors logged while a record's chunks were parsed are those
+    counted from the start of the chunk the previous record ended in.
     """
 
-    def __init__(self, handle: BinaryIO) -> None:
+    def __init__(self, handle: BinaryIO, counter: _Counting) -> None:
         self.handle = handle
+        self.counter = counter
         self.chunks = 0
+        # The error count as each of the last chunks was asked for, the last
+        # one (chunk number self.chunks) at the right.
+        self.starts: deque[int] = deque(maxlen=64)
 
     def read(self, size: int = -1, /) -> bytes:
         self.chunks += 1
+        self.starts.append(self.counter.count)
         return self.handle.read(size)
+
+    def errors_since(self, chunk: int) -> int:
+        """Errors logged since chunk ``chunk`` was asked for (all, if that
+        is too long ago to say)."""
+        back = self.chunks - chunk
+        if 0 <= back < len(self.starts):
+            return self.counter.count - self.starts[-1 - back]
+        return self.counter.count + 1
+
+
+_STREAM_CHUNK = 512
+"""Bytes parsed at once when streaming: a record is validated again when an
+error was logged in its chunks, so smaller chunks spare more records."""
 
 
 def _stream_libxml(
@@ -530,25 +573,47 @@ def _stream_libxml(
     the stream logged an error while its chunks were parsed. Stream errors
     that no record accounts for are reported at the root. Once the cap is
     full, records are not validated again: the stream's errors are counted.
+
+    The errors are counted as libxml2 reports them by lxml's global error
+    log, which is per thread: the stream is read in a thread of its own, so
+    that the counting log never replaces the caller's.
     """
     located: Counter[str] = Counter()
     lines_by_tag: dict[str, deque[int | None]] = {}
-    with path.open("rb") as handle:
-        reader = _ChunkReader(handle)
-        events = etree.iterparse(  # end events only, the default
-            reader,
-            schema=compiled,
-            resolve_entities=False,
-            no_network=True,
-            load_dtd=False,
-            huge_tree=False,
-            collect_ids=False,
-        )
-        _stream_records(
-            events,
-            reader,
-            _Stream(schema, compiled, cap, located, lines_by_tag),
-        )
+    failure: list[BaseException] = []
+
+    def work() -> None:
+        counter = _Counting()
+        etree.use_global_python_log(counter)
+        try:
+            with path.open("rb") as handle:
+                reader = _ChunkReader(handle, counter)
+                # end events only, the default; chunk_size is missing from
+                # lxml's type stubs.
+                events = etree.iterparse(  # type: ignore[call-overload]
+                    reader,
+                    schema=compiled,
+                    resolve_entities=False,
+                    no_network=True,
+                    load_dtd=False,
+                    huge_tree=False,
+                    collect_ids=False,
+                    chunk_size=_STREAM_CHUNK,
+                )
+                _stream_records(
+                    events,
+                    reader,
+                    _Stream(schema, compiled, cap, located, lines_by_tag),
+                )
+        except BaseException as exc:  # raised again in the caller's thread
+            failure.append(exc)
+
+    # A daemon: Ctrl-C in the caller does not wait for the file's end.
+    thread = threading.Thread(target=work, name="xml-stream", daemon=True)
+    thread.start()
+    thread.join()
+    if failure:
+        raise failure[0]
 
 
 @dataclass(frozen=True, slots=True)
@@ -572,9 +637,6 @@ def _stream_records(
     located, lines_by_tag = stream.located, stream.lines_by_tag
     index: Counter[object] = Counter()  # by tag
     root: etree._Element | None = None
-    # (chunk, errors the stream had logged once that chunk was parsed), the
-    # last few; a record is validated again only if its chunks logged any.
-    measured: list[tuple[int, int]] = []
     previous = 1  # the chunk the previous record ended in
     try:
         for _, element in events:
@@ -590,16 +652,9 @@ def _stream_records(
             if parent is not root or parent is None:
                 continue
             index[element.tag] += 1
-            chunk = reader.chunks
-            room = cap.room
-            if room:
-                if not measured or measured[-1][0] != chunk:
-                    measured.append((chunk, len(events.error_log)))
-                    del measured[:-4]
-                before = next((n for c, n in reversed(measured) if c < previous), 0)
-                if measured[-1][1] > before:
-                    _record_findings(element, root, index[element.tag], stream)
-            previous = chunk
+            if cap.room and reader.errors_since(previous):
+                _record_findings(element, root, index[element.tag], stream)
+            previous = reader.chunks
             # Forget what has been checked: memory stays bounded by one record.
             element.clear()
             while element.getprevious() is not None:
