@@ -1,28 +1,33 @@
-"""Validation speed and memory, beside the raw libraries on the same data.
+"""Validation speed and memory, beside native peers, as one table.
 
-Run by hand (`make bench`, or `.venv/bin/python benchmarks/run.py`). Each
-measurement runs in its own process so that its peak resident memory is its
-own. Workloads: person@1.1.0 records, 10% of them invalid in varied ways.
+Run by hand (`make bench`, or `.venv/bin/python benchmarks/run.py`); never
+in the tests. Every figure comes from this one run: each workload runs in
+child processes, ours and its peer's time measured in turns (the median of
+the per-turn ratios is the ratio), and the peak resident memory of a
+process that ran ours alone. Workloads, on person@1.1.0 records, 10% of
+them invalid in varied ways:
 
-    json      JSON Lines through `conformance` (read safely, decide natively,
-              locate every failure), beside jsonschema-rs is_valid and
-              iter_errors and python-jsonschema on the same records
-    xml       one document per record through `conformance` (libxml2, with
-              located findings), beside lxml and xmlschema
-    large-xml one collection file of a few hundred MB, streamed
-    generate  documents generated per second by the hypothesis strategies,
-              valid and invalid, JSON and XML, for every shipped standard;
-              with --hypothesis-jsonschema PYTHON, hypothesis-jsonschema's
-              rate on person@1.2.0 too (it needs an older hypothesis, so it
-              runs under another interpreter: see benchmarks/README.md)
+    json       JSON Lines, every invalid record located, beside the native
+               hybrid: orjson, jsonschema-rs is_valid, iter_errors on failures
+    xml        one XML document per file, beside lxml's per-file validation
+               (parse, validate, read the error log)
+    large-xml  one large collection file, streamed, beside
+               `xmllint --stream --schema` (said when it is not installed)
+    jobs       `conformance validate --jobs 2` against `--jobs 1` on the
+               JSON Lines and XML files workloads (same results checked)
+    growth     the JSON Lines workload at four sizes, the large file at three
+
+`--only generate` measures generation as before (see benchmarks/README.md).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import resource
+import shutil
 import statistics
 import subprocess
 import sys
@@ -111,130 +116,167 @@ def person_xml(record: dict) -> bytes:
     return "".join(parts).encode()
 
 
-def make_data(count: int) -> None:
-    DATA.mkdir(exist_ok=True)
-    rng = random.Random(20261201)
-    records = [person(rng, i) for i in range(count)]
-    with (DATA / "persons.jsonl").open("w", encoding="utf-8") as out:
-        for record in records:
-            out.write(json.dumps(record, ensure_ascii=False) + "\n")
-    with (DATA / "persons.xml.lines").open("wb") as out:
-        for record in records[: count // 5]:
-            out.write(person_xml(record) + b"\n")
-
-
 def peak_mb() -> float:
+    """This process's peak resident memory, in MiB.
+
+    Linux's VmHWM, which starts afresh with the program: ``ru_maxrss``
+    keeps the high-water mark of the process that forked it (here the
+    benchmark, holding the reports of earlier runs).
+    """
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 # -- measurements, each run in a child process -------------------------------
 
 
-def bench_json() -> dict:
-    import jsonschema_rs
+TURNS = 3
+"""Turns of ours and the peer, one after the other, per paired figure."""
+
+
+def jsonl_path(records: int) -> Path:
+    """person records as JSON Lines, generated once per size."""
+    path = DATA / f"persons-{records}.jsonl"
+    if not path.exists():
+        DATA.mkdir(exist_ok=True)
+        rng = random.Random(20261201)
+        partial = path.with_suffix(".partial")
+        with partial.open("w", encoding="utf-8") as out:
+            for index in range(records):
+                out.write(json.dumps(person(rng, index), ensure_ascii=False) + "\n")
+        partial.rename(path)
+    return path
+
+
+def xml_folder(count: int) -> Path:
+    """One person document per file, generated once per count."""
+    folder = DATA / f"xmlfiles-{count}"
+    if not folder.exists():
+        partial = DATA / f"xmlfiles-{count}.partial"
+        partial.mkdir(parents=True, exist_ok=True)
+        rng = random.Random(20261202)
+        for index in range(count):
+            (partial / f"{index:06}.xml").write_bytes(
+                b'<?xml version="1.0" encoding="UTF-8"?>\n'
+                + person_xml(person(rng, index))
+                + b"\n"
+            )
+        partial.rename(folder)
+    return folder
+
+
+def paired(ours, peer) -> dict:
+    """Ours and the peer in turns: the median ratio of the turns, and the
+    median time of each."""
+    mine, theirs, ratios = [], [], []
+    for _ in range(TURNS):
+        started = time.perf_counter()
+        ours()
+        mine.append(time.perf_counter() - started)
+        started = time.perf_counter()
+        peer()
+        theirs.append(time.perf_counter() - started)
+        ratios.append(mine[-1] / theirs[-1])
+    return {
+        "ours s": statistics.median(mine),
+        "peer s": statistics.median(theirs),
+        "ratio": statistics.median(ratios),
+        "ratio min": min(ratios),
+        "ratio max": max(ratios),
+    }
+
+
+def bench_json(records: int, pair: bool) -> dict:
+    """JSON Lines with every invalid record located; with ``pair``, beside
+    the native hybrid in turns, else ours once (its time and peak memory)."""
+    import orjson
 
     from conformance.registry.standards import Registry
-    from conformance.validation.json_schemas import reference_validator
-    from conformance.validation.json_validation import json_validator, registry_loader
+    from conformance.validation.json_validation import json_validator
     from conformance.validation.payloads import Validators, validate_file
 
     registry = Registry.open()
     standard = registry.resolve("person@1.1.0")
-    path = DATA / "persons.jsonl"
-    validator = json_validator(registry, standard)  # compiled once, outside timing
+    native = json_validator(registry, standard).native  # compiled outside timing
+    path = jsonl_path(records)
+    found: dict = {}
+
+    def ours() -> None:
+        result = validate_file(
+            path, Validators(registry), standard=standard, max_findings=10**9
+        )
+        found["failed"] = result.failed_records
+        found["located"] = sum(
+            f.pointer is not None and f.line is not None for f in result.findings
+        )
+
+    def peer() -> None:
+        errors = []
+        with path.open("rb") as handle:
+            for number, line in enumerate(handle, 1):
+                value = orjson.loads(line)
+                if not native.is_valid(value):
+                    errors.extend(
+                        (number, e.instance_path, e.message)
+                        for e in native.iter_errors(value)
+                    )
+        found["peer errors"] = len(errors)
+
+    if pair:
+        return {**paired(ours, peer), **found, "records": records}
     started = time.perf_counter()
-    result = validate_file(
-        path, Validators(registry), standard=standard, max_findings=10**9
-    )
-    ours = time.perf_counter() - started
-    ours_peak = peak_mb()
-    lines = path.read_bytes().splitlines()
-    located = [
-        f for f in result.findings if f.pointer is not None and f.line is not None
-    ]
-    objects = [json.loads(line) for line in lines]
-    native = validator.native
-    started = time.perf_counter()
-    for item in objects:
-        native.is_valid(item)
-    rs_valid = time.perf_counter() - started
-    started = time.perf_counter()
-    for item in objects:
-        for _ in native.iter_errors(item):
-            pass
-    rs_errors = time.perf_counter() - started
-    plain = jsonschema_rs.validator_for(
-        registry_loader(registry).retrieve(registry.uri_for(standard.json.path)),
-        retriever=registry_loader(registry).retrieve,
-        validate_formats=True,
-    )
-    started = time.perf_counter()
-    for item in objects:
-        plain.is_valid(item)
-    rs_plain = time.perf_counter() - started
-    loader = registry_loader(registry)
-    reference = reference_validator(
-        loader.retrieve(registry.uri_for(standard.json.path)), loader
-    )
-    sample = objects[:2000]
-    started = time.perf_counter()
-    for item in sample:
-        reference.is_valid(item)
-    py_valid = time.perf_counter() - started
-    n = len(objects)
-    return {
-        "documents": n,
-        "failed records": result.failed_records,
-        "located findings": len(located),
-        "conformance validate (JSON Lines, docs/s)": n / ours,
-        "jsonschema-rs is_valid, our formats (docs/s)": n / rs_valid,
-        "jsonschema-rs is_valid, built-in formats (docs/s)": n / rs_plain,
-        "jsonschema-rs iter_errors (docs/s)": n / rs_errors,
-        "python-jsonschema is_valid (docs/s)": len(sample) / py_valid,
-        "peak RSS after conformance (MB)": ours_peak,
-        "peak RSS with the raw runs (MB)": peak_mb(),
-    }
+    ours()
+    return {"ours s": time.perf_counter() - started, "peak MiB": peak_mb(), **found}
 
 
-def bench_xml() -> dict:
-    import xmlschema
+def bench_xml(count: int, pair: bool) -> dict:
+    """XML files through the engine (as `conformance validate` checks each),
+    beside lxml's per-file validation; or ours once, for its memory."""
     from lxml import etree
 
-    from conformance.registry.standards import Registry
-    from conformance.validation.xml_validation import validate_xml, xml_validator
+    from conformance.engine.options import RunOptions
+    from conformance.engine.runner import Engine
+    from conformance.probing.profiles import PayloadTarget
+    from conformance.validation.xml_validation import xml_validator
 
-    registry = Registry.open()
-    standard = registry.resolve("person@1.1.0")
-    documents = (DATA / "persons.xml.lines").read_bytes().splitlines()
-    schema = xml_validator(registry, standard)  # compiled once, outside timing
+    folder = xml_folder(count)
+    target = PayloadTarget(id="bench", paths=(folder,), standard=None)
+    engine = Engine(RunOptions(command="bench", payloads=(target,)))
+    units = engine.plan().units
+    schema = xml_validator(engine.registry, engine.registry.resolve("person@1.1.0"))
+    files = sorted(folder.iterdir())
+    found: dict = {}
+
+    def ours() -> None:
+        results = [engine.execute(unit) for unit in units]
+        found["failed"] = sum(r.outcome.value == "failed" for r in results)
+
+    def peer() -> None:
+        parser = etree.XMLParser(
+            resolve_entities=False, no_network=True, load_dtd=False
+        )
+        compiled = schema.compiled
+        failed = 0
+        messages: list = []
+        for file in files:
+            tree = etree.parse(str(file), parser)
+            if not compiled.validate(tree):
+                failed += 1
+                messages += [(e.line, e.path, e.message) for e in compiled.error_log]
+        found["peer failed"] = failed
+        found["peer messages"] = len(messages)
+
+    ours()  # both warm: schema compiled, files in the page cache
+    if pair:
+        return {**paired(ours, peer), **found, "files": count}
     started = time.perf_counter()
-    failed = located = 0
-    for document in documents:
-        findings = validate_xml(document, schema)
-        failed += bool(findings)
-        located += sum(f.line is not None and f.xpath is not None for f in findings)
-    ours = time.perf_counter() - started
-    parser = etree.XMLParser(resolve_entities=False, no_network=True)
-    started = time.perf_counter()
-    for document in documents:
-        schema.compiled.validate(etree.fromstring(document, parser))
-    raw = time.perf_counter() - started
-    slow = xmlschema.XMLSchema10(str(standard.xml.path))
-    sample = documents[:1000]
-    started = time.perf_counter()
-    for document in sample:
-        slow.is_valid(document.decode())
-    py = time.perf_counter() - started
-    n = len(documents)
-    return {
-        "documents": n,
-        "failed documents": failed,
-        "located findings": located,
-        "conformance validate_xml (docs/s)": n / ours,
-        "lxml XMLSchema.validate, parse included (docs/s)": n / raw,
-        "xmlschema is_valid (docs/s)": len(sample) / py,
-        "peak RSS (MB)": peak_mb(),
-    }
+    ours()
+    return {"ours s": time.perf_counter() - started, "peak MiB": peak_mb(), **found}
 
 
 # A draft collection schema: a root holding person@1 records, for bulk files.
@@ -280,6 +322,7 @@ def make_large_xml(megabytes: int) -> Path:
 
 
 def bench_large_xml(megabytes: int) -> dict:
+    """Ours on one large collection file: time, findings, peak memory."""
     from conformance.registry.standards import Registry
     from conformance.validation.payloads import Validators, validate_file
     from conformance.validation.xml_validation import xml_validator_for_file
@@ -290,14 +333,11 @@ def bench_large_xml(megabytes: int) -> dict:
     started = time.perf_counter()
     result = validate_file(path, Validators(registry, xml_override=schema))
     elapsed = time.perf_counter() - started
-    size = path.stat().st_size / 1024 / 1024
     return {
-        "file size (MB)": size,
+        "ours s": elapsed,
         "findings": len(result.findings),
-        "findings with a line": sum(f.line is not None for f in result.findings),
-        "seconds": elapsed,
-        "MB/s": size / elapsed,
-        "peak RSS (MB)": peak_mb(),
+        "size MB": path.stat().st_size / 1024 / 1024,
+        "peak MiB": peak_mb(),
     }
 
 
@@ -481,25 +521,181 @@ def bench_hypothesis_jsonschema(python: str) -> dict:
     return result
 
 
-def child(name: str, arg: str | None) -> None:
+def child(name: str, args: list[str]) -> None:
     if name == "json":
-        result = bench_json()
+        result = bench_json(int(args[0]), args[1] == "pair")
     elif name == "xml":
-        result = bench_xml()
+        result = bench_xml(int(args[0]), args[1] == "pair")
+    elif name == "large-xml":
+        result = bench_large_xml(int(args[0]))
+    elif name == "exec":
+        result = exec_measured(json.loads(args[0]))
     elif name == "generate":
         result = bench_generate()
     elif name == "hypothesis-jsonschema":
-        result = bench_hypothesis_jsonschema(str(arg))
+        result = bench_hypothesis_jsonschema(args[0])
     else:
-        result = bench_large_xml(int(arg or 300))
+        raise SystemExit(f"unknown workload {name}")
     print(json.dumps(result))
+
+
+def exec_measured(command: list[str]) -> dict:
+    """Run a command; its wall time and the peak memory of its largest
+    process (workers included: they are its children)."""
+    started = time.perf_counter()
+    done = subprocess.run(command, capture_output=True, check=False)
+    wall = time.perf_counter() - started
+    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    return {
+        "s": wall,
+        "peak MiB": peak,
+        "exit": done.returncode,
+        "out": done.stdout.decode("utf-8", "replace"),
+        "err": done.stderr.decode("utf-8", "replace")[-500:],
+    }
+
+
+def in_child(name: str, *args: str) -> dict:
+    """A workload in a fresh process (its peak memory its own)."""
+    done = subprocess.run(
+        [sys.executable, __file__, "--child", name, *args],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"{name} {' '.join(args)} failed:\n{done.stderr[-2000:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def measured(command: list[str]) -> dict:
+    return in_child("exec", json.dumps(command))
+
+
+def _results(report: str) -> list:
+    results = json.loads(report)["results"]
+    for result in results:
+        result.pop("duration", None)
+    return results
+
+
+def bench_jobs(path: Path, standard: str | None) -> dict:
+    """`conformance validate --jobs 2` against `--jobs 1`, whole commands in
+    turns: the median of the per-turn speed-ups, and the same results."""
+    base = [sys.executable, "-m", "conformance", "validate", str(path)]
+    if standard:
+        base += ["--standard", standard]
+    base += ["--format", "json", "--max-findings", str(10**9)]
+    one, two, speedups, peaks = [], [], [], []
+    same = True
+    for _ in range(TURNS):
+        single = measured([*base, "--jobs", "1"])
+        double = measured([*base, "--jobs", "2"])
+        one.append(single["s"])
+        two.append(double["s"])
+        peaks.append(double["peak MiB"])
+        speedups.append(single["s"] / double["s"])
+        same = same and _results(single["out"]) == _results(double["out"])
+    return {
+        "jobs 1 s": statistics.median(one),
+        "jobs 2 s": statistics.median(two),
+        "speed-up": statistics.median(speedups),
+        "speed-up min": min(speedups),
+        "speed-up max": max(speedups),
+        "same results": same,
+        "peak MiB": max(peaks),
+    }
+
+
+def xmllint_run(path: Path) -> dict | str:
+    """xmllint --stream --schema on the file: its time and peak memory, or
+    why it could not be run."""
+    xmllint = shutil.which("xmllint")
+    if xmllint is None:
+        return "xmllint is not installed (Debian: apt-get install libxml2-utils)"
+    result = measured(
+        [
+            xmllint,
+            "--noout",
+            "--stream",
+            "--schema",
+            str(DATA / "people.xsd"),
+            str(path),
+        ]
+    )
+    if result["exit"] not in (0, 3):  # 3: the document does not validate
+        return f"xmllint failed (exit {result['exit']}): {result['err'][-200:]}"
+    return result
+
+
+def bench_large(megabytes: int) -> dict:
+    """Ours (validation time, in its own process) and xmllint in turns."""
+    make_large_xml(megabytes)  # generated outside timing
+    path = DATA / f"people-{megabytes}mb.xml"
+    mine, theirs, ratios, peaks = [], [], [], []
+    missing = None
+    for _ in range(2):
+        ours = in_child("large-xml", str(megabytes))
+        mine.append(ours["ours s"])
+        peaks.append(ours["peak MiB"])
+        peer = xmllint_run(path)
+        if isinstance(peer, str):
+            missing = peer
+            continue
+        theirs.append(peer["s"])
+        ratios.append(ours["ours s"] / peer["s"])
+    return {
+        "size MB": ours["size MB"],
+        "findings": ours["findings"],
+        "ours s": statistics.median(mine),
+        "peak MiB": max(peaks),
+        "xmllint s": statistics.median(theirs) if theirs else None,
+        "ratio": statistics.median(ratios) if ratios else None,
+        "missing": missing,
+    }
+
+
+def _times(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.2f}×"
+
+
+def _per_second(count: float, seconds: float, unit: str) -> str:
+    return f"{count / seconds:,.0f} {unit}/s"
+
+
+def table(rows: list[tuple[str, ...]], header: tuple[str, ...]) -> str:
+    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
+
+    def line(cells: tuple[str, ...]) -> str:
+        return (
+            "| "
+            + " | ".join(c.ljust(w) for c, w in zip(cells, widths, strict=True))
+            + " |"
+        )
+
+    rule = "|" + "|".join("-" * (w + 2) for w in widths) + "|"
+    return "\n".join([line(header), rule, *(line(r) for r in rows)])
+
+
+def machine() -> str:
+    import lxml.etree
+
+    load = os.getloadavg()
+    return (
+        f"{os.cpu_count()} processors, load average {load[0]:.2f} at the start;"
+        f" Python {sys.version.split()[0]}, libxml2"
+        f" {'.'.join(map(str, lxml.etree.LIBXML_VERSION))}"
+    )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--records", type=int, default=100_000)
-    parser.add_argument("--large-mb", type=int, default=300)
-    parser.add_argument("--only", choices=("json", "xml", "large-xml", "generate"))
+    parser.add_argument("--files", type=int, default=20_000)
+    parser.add_argument(
+        "--large-mb", type=int, default=100, help="the largest file (and 1/4, 1/2)"
+    )
+    parser.add_argument("--only", choices=("table", "generate"), default="table")
     parser.add_argument(
         "--hypothesis-jsonschema",
         metavar="PYTHON",
@@ -508,41 +704,126 @@ def main() -> None:
     parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        child(args.child[0], args.child[1] if len(args.child) > 1 else None)
+        child(args.child[0], args.child[1:])
         return
-    if not (DATA / "persons.jsonl").exists() or args.records != _existing_records():
-        make_data(args.records)
-    names = ["json", "xml", "large-xml", "generate"]
-    if args.hypothesis_jsonschema:
-        names.append("hypothesis-jsonschema")
-    for name in names:
-        if args.only and name not in (args.only, "hypothesis-jsonschema"):
-            continue
-        extra = [str(args.large_mb)] if name == "large-xml" else []
-        if name == "hypothesis-jsonschema":
-            extra = [args.hypothesis_jsonschema]
-        done = subprocess.run(
-            [sys.executable, __file__, "--child", name, *extra],
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-        if done.returncode != 0:
-            print(f"{name}: failed\n{done.stderr}")
-            continue
-        print(f"\n{name}")
-        for key, value in json.loads(done.stdout.strip().splitlines()[-1]).items():
-            shown = (
-                f"{value:,.0f}"
-                if isinstance(value, float) and value >= 100
-                else (f"{value:,.2f}" if isinstance(value, float) else f"{value:,}")
+    if args.only == "generate":
+        _print_listing("generate", in_child("generate"))
+        if args.hypothesis_jsonschema:
+            _print_listing(
+                "hypothesis-jsonschema",
+                in_child("hypothesis-jsonschema", args.hypothesis_jsonschema),
             )
-            print(f"  {key:<52} {shown:>12}")
+        return
+    print(f"machine: {machine()}")
+    records, files, big = args.records, args.files, args.large_mb
+    sizes = [records // 4, records // 2, records, records * 2]
+    large_sizes = [big // 4, big // 2, big]
+    for n in sizes:  # data generated before anything is measured
+        jsonl_path(n)
+    xml_folder(files)
+    json_pair = in_child("json", str(records), "pair")
+    json_alone = in_child("json", str(records), "alone")
+    growth = {n: in_child("json", str(n), "alone") for n in sizes}
+    xml_pair = in_child("xml", str(files), "pair")
+    xml_alone = in_child("xml", str(files), "alone")
+    large = {mb: bench_large(mb) for mb in large_sizes}
+    jobs_json = bench_jobs(jsonl_path(records), "person@1.1.0")
+    jobs_xml = bench_jobs(xml_folder(files), None)
+    biggest = large[big]
+    rows = [
+        (
+            f"JSON Lines, {records:,} records, every invalid one located",
+            _per_second(records, json_pair["ours s"], "records"),
+            "orjson + jsonschema-rs is_valid, iter_errors on failures:"
+            f" {_per_second(records, json_pair['peer s'], 'records')}; goal ≤ 1.3×",
+            f"{_times(json_pair['ratio'])} (turns {json_pair['ratio min']:.2f}–"
+            f"{json_pair['ratio max']:.2f})",
+            f"{json_alone['peak MiB']:.0f} MiB",
+        ),
+        (
+            f"XML files, {files:,} against the person XSD",
+            _per_second(files, xml_pair["ours s"], "files"),
+            "lxml per file (parse, validate, read the error log):"
+            f" {_per_second(files, xml_pair['peer s'], 'files')}; goal ≤ 1.5×",
+            f"{_times(xml_pair['ratio'])} (turns {xml_pair['ratio min']:.2f}–"
+            f"{xml_pair['ratio max']:.2f})",
+            f"{xml_alone['peak MiB']:.0f} MiB",
+        ),
+        (
+            f"one XML file of {biggest['size MB']:.0f} MB, streamed",
+            f"{biggest['size MB'] / biggest['ours s']:.1f} MB/s",
+            biggest["missing"]
+            or f"xmllint --stream --schema: {biggest['size MB'] / biggest['xmllint s']:.1f}"
+            " MB/s; goal ≤ 2×, under 64 MiB",
+            _times(biggest["ratio"]),
+            f"{biggest['peak MiB']:.0f} MiB",
+        ),
+        (
+            f"validate --jobs 2, JSON Lines ({records:,} records)",
+            f"{jobs_json['jobs 2 s']:.2f} s",
+            f"--jobs 1: {jobs_json['jobs 1 s']:.2f} s; goal ≥ 1.7× faster,"
+            f" same results: {'yes' if jobs_json['same results'] else 'NO'}",
+            f"{jobs_json['speed-up']:.2f}× faster (turns"
+            f" {jobs_json['speed-up min']:.2f}–{jobs_json['speed-up max']:.2f})",
+            f"{jobs_json['peak MiB']:.0f} MiB",
+        ),
+        (
+            f"validate --jobs 2, XML files ({files:,})",
+            f"{jobs_xml['jobs 2 s']:.2f} s",
+            f"--jobs 1: {jobs_xml['jobs 1 s']:.2f} s; goal ≥ 1.7× faster,"
+            f" same results: {'yes' if jobs_xml['same results'] else 'NO'}",
+            f"{jobs_xml['speed-up']:.2f}× faster (turns"
+            f" {jobs_xml['speed-up min']:.2f}–{jobs_xml['speed-up max']:.2f})",
+            f"{jobs_xml['peak MiB']:.0f} MiB",
+        ),
+    ]
+    print()
+    print(table(rows, ("workload", "suite", "peer or limit", "ratio", "peak memory")))
+    print("\nhow cost grows: JSON Lines (one process)")
+    print(
+        table(
+            [
+                (
+                    f"{n:,}",
+                    f"{g['ours s']:.2f} s",
+                    _per_second(n, g["ours s"], "records"),
+                    f"{g['peak MiB']:.0f} MiB",
+                )
+                for n, g in growth.items()
+            ],
+            ("records", "time", "rate", "peak memory"),
+        )
+    )
+    print("\nhow cost grows: one large XML file (streamed)")
+    print(
+        table(
+            [
+                (
+                    f"{g['size MB']:.0f} MB",
+                    f"{g['ours s']:.2f} s",
+                    "n/a" if g["xmllint s"] is None else f"{g['xmllint s']:.2f} s",
+                    _times(g["ratio"]),
+                    f"{g['peak MiB']:.0f} MiB",
+                )
+                for g in large.values()
+            ],
+            ("size", "time", "xmllint", "ratio", "peak memory"),
+        )
+    )
+    if biggest["missing"]:
+        print(f"\nnote: {biggest['missing']}")
+    print(f"\nload average at the end: {os.getloadavg()[0]:.2f}")
 
 
-def _existing_records() -> int:
-    with (DATA / "persons.jsonl").open("rb") as handle:
-        return sum(1 for _ in handle)
+def _print_listing(name: str, result: dict) -> None:
+    print(f"\n{name}")
+    for key, value in result.items():
+        shown = (
+            f"{value:,.0f}"
+            if isinstance(value, float) and value >= 100
+            else (f"{value:,.2f}" if isinstance(value, float) else f"{value:,}")
+        )
+        print(f"  {key:<52} {shown:>12}")
 
 
 if __name__ == "__main__":

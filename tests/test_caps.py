@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import sys
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -43,10 +44,12 @@ def calls_of(function: Callable[..., object]) -> Iterator[list[int]]:
 
     previous = sys.getprofile()
     sys.setprofile(profile)
+    threading.setprofile(profile)  # a large XML file is streamed in a thread
     try:
         yield counted
     finally:
         sys.setprofile(previous)
+        threading.setprofile(None)  # type: ignore[arg-type]
 
 
 def _integers_schema(tmp_path: Path) -> Path:

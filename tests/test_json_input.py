@@ -216,3 +216,52 @@ def test_declined_sound_texts_are_still_read_by_the_careful_reader():
     assert careful.ok
     assert careful.findings == ()
     assert careful.value == {"a": 'x"'}
+
+
+# -- a block of JSON Lines reads as each record alone -------------------------
+
+from conformance.inputs.json_input import read_block  # noqa: E402
+
+
+def _block_reads_as_each_line(lines: list[bytes]) -> None:
+    block = b"".join(line + b"\n" for line in lines)
+    values = read_block(block, lines)
+    if values is None:  # the caller then reads each record with read_fast
+        return
+    for line, value in zip(lines, values, strict=True):
+        fast = read_fast(line)
+        if fast is NEEDS_FINDINGS:
+            assert value is NEEDS_FINDINGS, line
+        else:
+            assert value is not NEEDS_FINDINGS, line
+            assert value == fast[0]
+
+
+@settings(max_examples=800, deadline=None)
+@given(st.lists(json_texts(), min_size=1, max_size=5))
+def test_a_block_of_records_reads_as_each_record_alone(texts):
+    _block_reads_as_each_line([text.replace(b"\n", b" ") for text in texts])
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        b'{"a": 1, "a": 2}',
+        b'{"a": 1, "b": {"c": 1, "c": 1}}',
+        b'{"id": 12345678901234567890}',
+        b'{"x": 1e400}',
+        b'{"x": NaN}',
+        b"\xef\xbb\xbf{}",
+        b" {}",
+        b'{"a": "\xff"}',
+        b"[" * 70 + b"]" * 70,
+        b"",
+    ],
+)
+def test_a_record_that_needs_explaining_is_declined_inside_a_block(data):
+    sound = b'{"fin": "1ABCDEF", "n": [1, 2]}'
+    lines = [sound, data, sound]
+    _block_reads_as_each_line(lines)
+    values = read_block(b"".join(line + b"\n" for line in lines), lines)
+    if values is not None:
+        assert list(values)[1] is NEEDS_FINDINGS

@@ -25,7 +25,7 @@ from conformance.cache import user_cache
 from conformance.cli import report as cli_report
 from conformance.cli.completion import walk
 from conformance.cli.output import EXIT_INTERNAL, EXIT_OK, EXIT_USAGE
-from conformance.engine.flags import FUZZING, SELECTION, add_options
+from conformance.engine.flags import FUZZING, JOBS, SELECTION, add_options
 from conformance.errors import ConformanceError, UsageError
 from conformance.server import commands as server_commands
 
@@ -346,6 +346,7 @@ def build_parser() -> argparse.ArgumentParser:
         "-v", "--verbose", action="store_true", help="list passing files too"
     )
     _limits(validate)
+    add_options(validate.add_argument, JOBS)
     _report_options(validate)
     _sarif_option(validate)
 

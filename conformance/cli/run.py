@@ -301,6 +301,7 @@ def validate(
         payloads=targets,
         schema=args.schema,
         limits=_limits(args, settings),
+        jobs=args.jobs,
     )
     style = style_of(args)
     with Engine(options) as engine:

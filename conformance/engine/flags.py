@@ -107,6 +107,32 @@ GATE: tuple[Option, ...] = (
 """Waivers and the CI gate's threshold."""
 
 
+def jobs_value(text: str) -> int | None:
+    """``--jobs``: a number of processes, or ``auto`` (``None``)."""
+    if text == "auto":
+        return None
+    number = int(text)  # a ValueError is the parser's usage error
+    if number < 1:
+        raise ValueError(text)
+    return number
+
+
+JOBS: tuple[Option, ...] = (
+    (
+        "--jobs",
+        {
+            "type": jobs_value,
+            "metavar": "N|auto",
+            "default": None,
+            "help": "worker processes for payload files (default auto: one per"
+            " processor when there are many files or a large JSON Lines file);"
+            " results come in the same order either way",
+        },
+    ),
+)
+"""How many processes check payload files."""
+
+
 def add_options(add: Callable[..., object], options: tuple[Option, ...]) -> None:
     """Declare ``options`` with ``add`` (``add_argument`` or ``addoption``)."""
     for flag, settings in options:

@@ -88,6 +88,9 @@ class RunOptions:
     source: str | None = None
     lang: str = DEFAULT_LANGUAGE
     environ: dict[str, str] | None = field(default=None, compare=False)
+    jobs: int | None = None
+    """Worker processes for payload files; ``None``: one per processor, when
+    there is enough to check."""
 
     @property
     def history_location(self) -> Location:

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 
+from conformance.engine.jobs import WorkerPool, resolve_jobs, worth_workers
 from conformance.engine.listeners import Listener, writable_folder
 from conformance.engine.options import RunOptions
 from conformance.engine.units import (
@@ -305,13 +306,21 @@ class RunSession:
     def execute(self, units: Iterable[Unit] | None = None) -> GateDecision:
         """Execute and record every unit (by default the plan's), then conclude.
 
-        Ctrl-C or SIGTERM stops at the unit under way; the run is concluded
-        as incomplete, with every result so far recorded and reported.
+        Payload files are checked in worker processes when ``jobs`` (in the
+        options) allows and there is enough to check (:mod:`.jobs`); results
+        are recorded in the units' order either way. Ctrl-C or SIGTERM stops
+        at the unit under way (and every worker); the run is concluded as
+        incomplete, with every result so far recorded and reported.
         """
         todo = self.engine.plan().units if units is None else units
         try:
-            for unit in todo:
-                self.record(self.engine.execute(unit))
+            jobs = resolve_jobs(self.engine.options.jobs)
+            todo = list(todo)
+            if worth_workers(self.engine, todo, jobs):
+                WorkerPool(self.engine, jobs, self.record).run(todo)
+            else:
+                for unit in todo:
+                    self.record(self.engine.execute(unit))
         except KeyboardInterrupt:
             return self.conclude(complete=False, interruption=INTERRUPTED)
         return self.conclude()

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 from conformance.inputs.json_input import JsonLimits
@@ -144,7 +144,11 @@ def _count(amount: int, noun: str) -> str:
 
 
 def payload_result(
-    registry: Registry, result: PayloadResult, unit: PayloadUnit
+    registry: Registry,
+    result: PayloadResult,
+    unit: PayloadUnit,
+    *,
+    duration: float = 0.0,
 ) -> Result:
     """A payload file's validation as a report :class:`Result`."""
     standard = unit.standard
@@ -158,10 +162,12 @@ def payload_result(
         evidence["failed_records"] = result.failed_records
     if standard is None and result.standard:
         # XML found its standard by namespace: cite that standard's binding.
-        try:
-            standard = registry.resolve(result.standard)
-        except Exception:  # an unknown standard simply cites nothing
-            standard = None
+        standard = result.version
+        if standard is None:
+            try:
+                standard = registry.resolve(result.standard)
+            except Exception:  # an unknown standard simply cites nothing
+                standard = None
     return Result(
         id=unit.id,
         title=payload_title(unit.shown, against, result),
@@ -173,6 +179,7 @@ def payload_result(
         reason=result.error,
         evidence=evidence,
         kind="payload",
+        duration=duration,
     )
 
 
@@ -194,8 +201,9 @@ def check_payload(
         max_findings=max_findings,
         named=unit.named,
     )
-    result = payload_result(registry, payload, unit)
-    return replace(result, duration=time.perf_counter() - started)
+    return payload_result(
+        registry, payload, unit, duration=time.perf_counter() - started
+    )
 
 
 def check_lifecycle(unit: LifecycleUnit, registry: Registry) -> Result:

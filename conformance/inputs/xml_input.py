@@ -214,6 +214,41 @@ def encoding_finding(encoding: str | None, reason: str) -> Finding:
     )
 
 
+_UTF8_NAMES = frozenset({"utf-8", "utf8"})
+
+
+def plain_prolog(data: bytes) -> bool:
+    """True when ``data`` can hold no document type declaration and is UTF-8.
+
+    Then :func:`prolog_finding` has nothing to find, and its expat pass is
+    spared: no ``<!`` anywhere (so no ``<!DOCTYPE``), a first character
+    ``<`` in a one-byte-per-ASCII encoding, and no encoding declared but
+    UTF-8. Anything else takes the expat pass.
+    """
+    if b"<!" in data:
+        return False
+    start = data[3:] if data.startswith(b"\xef\xbb\xbf") else data
+    if start[:1] != b"<" or start[1:2] == b"\x00":
+        return False
+    declared = _DECLARED.match(data)
+    if declared is None:
+        return True
+    name = declared.group(1) or declared.group(2) or b""
+    return name.decode("ascii", "replace").lower() in _UTF8_NAMES
+
+
+def identity(root: etree._Element) -> tuple[str | None, str | None, str | None]:
+    """Namespace, local name and ``version`` attribute of a parsed root element,
+    as :func:`root_identity` reads them from the start tag."""
+    tag = root.tag
+    if not isinstance(tag, str):  # never for a parsed document's root
+        return None, None, None
+    if tag[:1] == "{":
+        namespace, _, local = tag[1:].partition("}")
+        return namespace or None, local, root.get("version")
+    return None, tag, root.get("version")
+
+
 def prolog_finding(data: bytes | Path) -> Finding | None:
     """A document type declaration or an unreadable encoding, if any.
 
@@ -294,7 +329,7 @@ def parse_xml(data: bytes, *, limits: XmlLimits = DEFAULT_LIMITS) -> ParsedXml:
                 ),
             ),
         )
-    problem = prolog_finding(data)
+    problem = None if plain_prolog(data) else prolog_finding(data)
     if problem is not None:
         return ParsedXml(ok=False, findings=(problem,))
     try:

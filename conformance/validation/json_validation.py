@@ -96,6 +96,9 @@ class JsonValidator:
     _locations: dict[tuple[str | int, ...], str | None] = field(
         default_factory=dict, repr=False, compare=False
     )
+    _shorts: dict[str | None, str | None] = field(
+        default_factory=dict, repr=False, compare=False
+    )
 
     def is_valid(self, value: JsonValue) -> bool:
         """The fast verdict."""
@@ -133,9 +136,13 @@ class JsonValidator:
         the others are counted, with their severity, as they come.
         """
         room = cap.room
+        limit = _lazy_above(room)
         if (
             self.schema is not None
-            and _more_nodes_than(value, _lazy_above(room))
+            # Every value takes at least one character of its text: a short
+            # text needs no count of its nodes.
+            and (text is None or len(text) > limit)
+            and _more_nodes_than(value, limit)
             and self._explain_lazily(value, text, cap, first_line=first_line)
         ):
             return
@@ -355,12 +362,25 @@ class JsonValidator:
         return _standard_of(uri, self.base_uri)
 
     def _short(self, location: str | None) -> str | None:
+        # Asked for every finding; the schema has few keyword locations.
+        try:
+            return self._shorts[location]
+        except KeyError:
+            found = self._shorts[location] = self._find_short(location)
+            return found
+
+    def _find_short(self, location: str | None) -> str | None:
         if location and self.registry is not None:
             return self.registry.short_uri(location)
         if location and self.base_uri and location.startswith(self.base_uri):
             return location[len(self.base_uri) :]
         return location
 
+
+ROOM_FREE_CHARS = 1_000
+"""A text of at most this many characters is explained the same way whatever
+room its cap has left (a longer one may be counted lazily first: see
+:meth:`JsonValidator.explain`)."""
 
 # The longest message of the lazy path, in characters.
 _MESSAGE_CHARS = 300
@@ -391,7 +411,7 @@ def _lazy_above(room: int) -> int:
     applies to it), so up to this many nodes the native validator's errors
     stay within a small multiple of the cap.
     """
-    return 2 * room + 1_000
+    return 2 * room + ROOM_FREE_CHARS
 
 
 def _more_nodes_than(value: JsonValue, limit: int) -> bool:
@@ -513,8 +533,11 @@ def _message(error: jsonschema_rs.ValidationError) -> str:
         error = kind.error
     # The instance is part of the value validated, a JsonValue: jsonschema-rs
     # gives a Decimal only with arbitrary precision, which is off.
+    message = error.message
+    if INSTANCE_MASK not in message:
+        return message
     instance = cast("JsonValue", error.instance)
-    return error.message.replace(INSTANCE_MASK, quoted(instance))
+    return message.replace(INSTANCE_MASK, quoted(instance))
 
 
 def _standard_of(uri: str, base_uri: str | None) -> str | None:

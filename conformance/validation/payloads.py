@@ -9,11 +9,13 @@ JSON or XML, gives findings; a missing standard or a broken schema gives an
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import os
 import stat
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import cast
 
 from conformance.errors import ConformanceError
 from conformance.inputs import caps
@@ -23,22 +25,36 @@ from conformance.inputs.json_input import (
     DEFAULT_LIMITS,
     NEEDS_FINDINGS,
     JsonLimits,
+    read_block,
     read_fast,
 )
 from conformance.inputs.rules import EXCHANGE_RULES, FORMAT_UNKNOWN
-from conformance.inputs.xml_input import prolog_finding, root_identity
+from conformance.inputs.xml_input import (
+    XmlLimits,
+    identity,
+    parse_xml,
+    prolog_finding,
+    root_identity,
+)
 from conformance.model import Finding, Outcome, Severity, outcome_for
 from conformance.registry.manifest import StandardVersion, Status
 from conformance.registry.standards import Registry
+from conformance.validation import xml_validation
 from conformance.validation.json_validation import (
+    ROOM_FREE_CHARS,
     JsonValidator,
     check_json,
     json_validator,
 )
 from conformance.validation.rules import rule_findings_for_file
 from conformance.validation.xml_schemas import XsdSchema
-from conformance.validation.xml_validation import check_xml_file, xml_validator
+from conformance.validation.xml_validation import (
+    check_tree,
+    check_xml_file,
+    xml_validator,
+)
 
+_HEAD = 4096
 PAYLOAD_SUFFIXES = frozenset({".json", ".jsonl", ".ndjson", ".xml"})
 JSON_LINES_SUFFIXES = frozenset({".jsonl", ".ndjson"})
 DEFAULT_MAX_FINDINGS = caps.DEFAULT_MAX_FINDINGS
@@ -57,6 +73,9 @@ class PayloadResult:
     failed_records: int = 0
     error: str | None = None
     omitted: int = 0
+    version: StandardVersion | None = field(default=None, compare=False, repr=False)
+    """The standard validated against, when it was found by the document's
+    namespace (``standard`` names it)."""
 
     @property
     def outcome(self) -> Outcome:
@@ -134,6 +153,18 @@ class Validators:
         self.registry = registry
         self.json_override = json_override
         self.xml_override = xml_override
+        self._by_root: dict[tuple[str, str | None], StandardVersion | None] = {}
+
+    def for_xml(self, namespace: str, version: str | None) -> StandardVersion | None:
+        """The standard of an XML root element's namespace and ``version``."""
+        key = (namespace, version)
+        try:
+            return self._by_root[key]
+        except KeyError:
+            found = self._by_root[key] = self.registry.standard_for_xml(
+                namespace, version
+            )
+            return found
 
     def json(self, standard: StandardVersion | None) -> JsonValidator | None:
         """The JSON validator to use, or ``None`` if there is none."""
@@ -179,8 +210,7 @@ def validate_file(
             " command line to read it",
         )
     try:
-        with path.open("rb") as handle:
-            head = handle.read(4096)
+        data, head = _read_start(path, xml_validation.STREAM_THRESHOLD)
     except OSError as exc:
         return PayloadResult(
             path,
@@ -194,7 +224,12 @@ def validate_file(
         kind = "jsonl"
     try:
         if kind == "xml":
-            result = _validate_xml(path, validators, standard, max_findings)
+            if data is not None:
+                result = _validate_xml_data(
+                    path, data, validators, standard, max_findings
+                )
+            else:
+                result = _validate_xml(path, validators, standard, max_findings)
             chosen = (
                 validators.registry.resolve(result.standard)
                 if result.standard
@@ -210,7 +245,7 @@ def validate_file(
             if kind == "jsonl":
                 return _validate_lines(path, validator, standard, limits, max_findings)
             result = _validate_json_file(
-                path, validator, standard, limits, max_findings
+                path, validator, standard, limits, max_findings, data=data
             )
             return _with_rules(result, validators.registry, standard, path)
     except ConformanceError as exc:
@@ -244,6 +279,33 @@ def _with_rules(
     return dataclasses.replace(
         result, findings=result.findings + tuple(found), failed_records=failed
     )
+
+
+def _read_start(path: Path, whole: int) -> tuple[bytes | None, bytes]:
+    """The whole content of a regular file of at most ``whole`` bytes (else
+    ``None``), and its head.
+
+    A file is opened once: most payload files are small, and their reading
+    costs as much as their parsing. Of any other file (a large one, a pipe
+    named on the command line), only the head is read here.
+    """
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_BINARY", 0))
+    try:
+        status = os.fstat(fd)
+    except OSError:
+        os.close(fd)
+        raise
+    if stat.S_ISREG(status.st_mode) and status.st_size <= whole:
+        try:
+            data = os.read(fd, status.st_size + 1)
+        finally:
+            os.close(fd)
+        if len(data) == status.st_size:
+            return data, data[:_HEAD]
+        # It changed size while being read: read its head again, as any file.
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_BINARY", 0))
+    with open(fd, "rb") as handle:
+        return None, handle.read(_HEAD)
 
 
 def _ref(standard: StandardVersion | None) -> str | None:
@@ -294,8 +356,10 @@ def _validate_json_file(
     standard: StandardVersion | None,
     limits: JsonLimits,
     max_findings: int,
+    *,
+    data: bytes | None = None,
 ) -> PayloadResult:
-    size = path.stat().st_size
+    size = path.stat().st_size if data is None else len(data)
     cap = FindingCap(max_findings)
     if size > limits.max_bytes:
         # Refuse before reading: a huge file must not be loaded into memory.
@@ -310,7 +374,9 @@ def _validate_json_file(
             )
         )
     else:
-        check_json(path.read_bytes(), validator, cap, limits=limits)
+        check_json(
+            path.read_bytes() if data is None else data, validator, cap, limits=limits
+        )
     return PayloadResult(
         path,
         "json",
@@ -332,33 +398,38 @@ class _TooLong:
 
 
 def _json_line_blocks(
-    path: Path, max_bytes: int
-) -> Iterator[tuple[int, Sequence[bytes | _TooLong]]]:
+    path: Path, max_bytes: int, start: int = 0, end: int | None = None, number: int = 0
+) -> Iterator[tuple[int, bytes | None, Sequence[bytes | _TooLong]]]:
     """Blocks of records of a JSON Lines file, with the line number before each.
 
-    The file is read in chunks of about a megabyte. A record longer than
-    ``max_bytes`` is skipped, never held in memory, and stands as a
-    :class:`_TooLong`.
+    The file is read in chunks of about a megabyte, from byte ``start`` (a
+    line's first, line ``number + 1``) to byte ``end`` (the end of a line,
+    or of the file). Each block comes with its bytes (``None`` for a block
+    that is not whole lines). A record longer than ``max_bytes`` is
+    skipped, never held in memory, and stands as a :class:`_TooLong`.
     """
-    number = 0
     pending = b""
     skipping = 0
     with path.open("rb") as handle:
+        handle.seek(start)
+        left = -1 if end is None else end - start
         while True:
-            chunk = handle.read(_CHUNK)
+            chunk = handle.read(_CHUNK if left < 0 else min(_CHUNK, left))
             if not chunk:
                 break
+            if left >= 0:
+                left -= len(chunk)
             data = pending + chunk
             if skipping:
-                end = data.find(b"\n") + 1
-                if end == 0:
+                stop = data.find(b"\n") + 1
+                if stop == 0:
                     skipping += len(data)
                     pending = b""
                     continue
-                yield number, [_TooLong(skipping + end)]
+                yield number, None, [_TooLong(skipping + stop)]
                 number += 1
                 skipping = 0
-                data = data[end:]
+                data = data[stop:]
             cut = data.rfind(b"\n") + 1
             pending = data[cut:]
             if len(pending) > max_bytes:
@@ -370,12 +441,98 @@ def _json_line_blocks(
             # encoding itself; only records that need explaining are decoded.
             lines = block.split(b"\n")
             lines.pop()  # the empty piece after the final newline
-            yield number, lines
+            yield number, block, lines
             number += len(lines)
     if skipping:
-        yield number, [_TooLong(skipping)]
+        yield number, None, [_TooLong(skipping)]
     elif pending:
-        yield number, [pending]
+        yield number, None, [pending]
+
+
+class _LinesChecker:
+    """The findings of one JSON Lines file, record by record, in order."""
+
+    def __init__(
+        self, validator: JsonValidator, limits: JsonLimits, max_findings: int
+    ) -> None:
+        self.validator = validator
+        self.limits = limits
+        self.cap = FindingCap(max_findings)  # one for the whole file
+        self.records = 0
+        self.failed = 0
+        self.room_dependent = False
+        """Whether a record explained was long enough that what its findings
+        say could depend on the room left in the cap (see ROOM_FREE_CHARS)."""
+
+    def block(
+        self, before: int, block: bytes | None, lines: Sequence[bytes | _TooLong]
+    ) -> None:
+        """Check the records of one block; line ``before + 1`` is its first."""
+        values = (
+            read_block(block, cast("Sequence[bytes]", lines), self.limits)
+            if block is not None
+            else None
+        )
+        if values is None:
+            for number, line in enumerate(lines, before + 1):
+                self.record(number, line)
+            return
+        # The bulk path: a sound record costs one C-level parse and the
+        # native verdict; anything unusual goes through check_json, which
+        # reads it again carefully and explains.
+        is_valid = self.validator.native.is_valid
+        records = 0
+        for index, value in enumerate(values):
+            if value is NEEDS_FINDINGS:
+                self.record(before + index + 1, lines[index])
+                continue
+            records += 1
+            if is_valid(value):
+                continue
+            cap = self.cap
+            errors = cap.errors
+            line = cast("bytes", lines[index])
+            if len(line) > ROOM_FREE_CHARS:
+                self.room_dependent = True
+            self.validator.explain(
+                value, line.decode("utf-8"), cap, first_line=before + index + 1
+            )
+            if cap.errors > errors:
+                self.failed += 1
+        self.records += records
+
+    def record(self, number: int, line: bytes | _TooLong) -> None:
+        """Check one record (line ``number``) read on its own."""
+        cap = self.cap
+        errors = cap.errors
+        max_bytes = self.limits.max_bytes
+        if isinstance(line, _TooLong):
+            self.records += 1
+            cap.add(
+                Finding(
+                    message=f"this record is {line.size:,} bytes; the limit is"
+                    f" {max_bytes:,} bytes",
+                    rule="json-size",
+                    requirement="ER-PAYLOAD-1",
+                    standard=EXCHANGE_RULES,
+                    line=number,
+                )
+            )
+        else:
+            if not line or line.isspace():
+                return
+            self.records += 1
+            if len(line) > ROOM_FREE_CHARS:
+                self.room_dependent = True
+            fast = read_fast(line, self.limits)
+            validator = self.validator
+            if fast is NEEDS_FINDINGS:
+                check_json(line, validator, cap, limits=self.limits, first_line=number)
+            elif not validator.native.is_valid(fast[0]):
+                text = line.decode("utf-8")
+                validator.explain(fast[0], text, cap, first_line=number)
+        if cap.errors > errors:
+            self.failed += 1
 
 
 def _validate_lines(
@@ -385,49 +542,132 @@ def _validate_lines(
     limits: JsonLimits,
     max_findings: int,
 ) -> PayloadResult:
-    cap = FindingCap(max_findings)  # one for the whole file
-    records = failed = 0
-    # This loop is the bulk path: a sound record costs one C-level parse and
-    # the native verdict; anything unusual goes through check_json, which
-    # reads it again carefully and explains.
-    is_valid = validator.native.is_valid
-    max_bytes = limits.max_bytes
-    for before, lines in _json_line_blocks(path, max_bytes):
-        for number, line in enumerate(lines, before + 1):
-            errors = cap.errors
-            if isinstance(line, _TooLong):
-                records += 1
-                cap.add(
-                    Finding(
-                        message=f"this record is {line.size:,} bytes; the limit is"
-                        f" {max_bytes:,} bytes",
-                        rule="json-size",
-                        requirement="ER-PAYLOAD-1",
-                        standard=EXCHANGE_RULES,
-                        line=number,
-                    )
-                )
-            else:
-                if not line or line.isspace():
-                    continue
-                records += 1
-                fast = read_fast(line, limits)
-                if fast is NEEDS_FINDINGS:
-                    check_json(line, validator, cap, limits=limits, first_line=number)
-                elif is_valid(fast[0]):
-                    continue
-                else:
-                    text = line.decode("utf-8")
-                    validator.explain(fast[0], text, cap, first_line=number)
-            if cap.errors > errors:
-                failed += 1
+    checker = _LinesChecker(validator, limits, max_findings)
+    for before, block, lines in _json_line_blocks(path, limits.max_bytes):
+        checker.block(before, block, lines)
+    cap = checker.cap
     return PayloadResult(
         path,
         "jsonl",
         _ref(standard),
         tuple(cap.findings()),
-        records=records,
-        failed_records=failed,
+        records=checker.records,
+        failed_records=checker.failed,
+        omitted=cap.omitted,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class LinesPart:
+    """What one part of a JSON Lines file found, to merge in file order.
+
+    ``findings`` are those kept by a cap of its own, ``omitted`` (and
+    ``omitted_errors`` of them errors) those counted past it.
+    """
+
+    findings: tuple[Finding, ...]
+    omitted: int
+    omitted_errors: int
+    records: int
+    failed: int
+    room_dependent: bool
+
+
+def split_lines(path: Path, parts: int) -> list[tuple[int, int, int]]:
+    """``(start, end, lines before)`` of about ``parts`` byte ranges of whole lines.
+
+    Each range but the last ends just after a newline; the line numbers
+    are counted here, in C, so each part can number its own lines.
+    """
+    size = path.stat().st_size
+    step = max(size // max(parts, 1), 1)
+    cuts = [0]
+    with path.open("rb") as handle:
+        target = step
+        while target < size:
+            handle.seek(target)
+            found = -1
+            while found < 0:
+                chunk = handle.read(_CHUNK)
+                if not chunk:
+                    break
+                found = chunk.find(b"\n")
+                if found < 0:
+                    target += len(chunk)
+            if found < 0:
+                break
+            cut = target + found + 1
+            if cut >= size:
+                break
+            cuts.append(cut)
+            target = max(cut, cuts[-1]) + step
+        cuts.append(size)
+        ranges = []
+        lines = 0
+        handle.seek(0)
+        position = 0
+        for start, end in itertools.pairwise(cuts):
+            while position < start:
+                chunk = handle.read(min(_CHUNK, start - position))
+                lines += chunk.count(b"\n")
+                position += len(chunk)
+            ranges.append((start, end, lines))
+    return ranges
+
+
+def validate_lines_part(
+    path: Path,
+    validator: JsonValidator,
+    part: tuple[int, int, int],
+    *,
+    limits: JsonLimits = DEFAULT_LIMITS,
+    max_findings: int = DEFAULT_MAX_FINDINGS,
+) -> LinesPart:
+    """Validate one range of :func:`split_lines` of a JSON Lines file."""
+    start, end, before = part
+    checker = _LinesChecker(validator, limits, max_findings)
+    for number, block, lines in _json_line_blocks(
+        path, limits.max_bytes, start, end, before
+    ):
+        checker.block(number, block, lines)
+    cap = checker.cap
+    return LinesPart(
+        tuple(cap.kept),
+        cap.omitted,
+        cap.omitted_errors,
+        checker.records,
+        checker.failed,
+        checker.room_dependent,
+    )
+
+
+def merge_lines_parts(
+    path: Path,
+    standard: StandardVersion | None,
+    parts: Sequence[LinesPart],
+    max_findings: int = DEFAULT_MAX_FINDINGS,
+) -> PayloadResult | None:
+    """The result of a JSON Lines file from its parts, as one pass would give it.
+
+    One cap takes every part's findings in order, and counts what each
+    part counted. ``None`` when a part after the first explained a record
+    whose findings depend on the room left (the file is then validated in
+    one pass).
+    """
+    if any(part.room_dependent for part in parts[1:]):
+        return None
+    cap = FindingCap(max_findings)
+    for part in parts:
+        cap.extend(part.findings)
+        cap.omit(Severity.ERROR, part.omitted_errors)
+        cap.omit(Severity.WARNING, part.omitted - part.omitted_errors)
+    return PayloadResult(
+        path,
+        "jsonl",
+        _ref(standard),
+        tuple(cap.findings()),
+        records=sum(part.records for part in parts),
+        failed_records=sum(part.failed for part in parts),
         omitted=cap.omitted,
     )
 
@@ -442,7 +682,7 @@ def _validate_xml(
     if chosen is None and validators.xml_override is None:
         namespace, local, version = root_identity(path)
         if namespace is not None:
-            chosen = validators.registry.standard_for_xml(namespace, version)
+            chosen = validators.for_xml(namespace, version)
         elif (problem := prolog_finding(path)) is not None:
             # No root to name a standard: a DTD or an unreadable encoding.
             return PayloadResult(path, "xml", None, (problem,), failed_records=1)
@@ -477,6 +717,44 @@ def _validate_xml(
         tuple(cap.findings()),
         failed_records=int(cap.errors > 0),
         omitted=cap.omitted,
+        version=chosen,
+    )
+
+
+def _validate_xml_data(
+    path: Path,
+    data: bytes,
+    validators: Validators,
+    standard: StandardVersion | None,
+    max_findings: int,
+) -> PayloadResult:
+    """:func:`_validate_xml` of a file read whole: parsed once, and its
+    standard found from the parsed root. A document that cannot be parsed
+    takes :func:`_validate_xml`, which says why in the same words."""
+    parsed = parse_xml(data, limits=XmlLimits(max(len(data), 1)))
+    if not parsed.ok or parsed.tree is None:
+        return _validate_xml(path, validators, standard, max_findings)
+    chosen = standard
+    if chosen is None and validators.xml_override is None:
+        namespace, _, version = identity(parsed.tree.getroot())
+        if namespace is not None:
+            chosen = validators.for_xml(namespace, version)
+        if chosen is None:
+            return _validate_xml(path, validators, standard, max_findings)
+    schema = validators.xml(chosen)
+    if schema is None:
+        return _validate_xml(path, validators, standard, max_findings)
+    cap = FindingCap(max_findings)
+    cap.extend(parsed.findings)
+    check_tree(parsed.tree, schema, cap)
+    return PayloadResult(
+        path,
+        "xml",
+        _ref(chosen),
+        tuple(cap.findings()),
+        failed_records=int(cap.errors > 0),
+        omitted=cap.omitted,
+        version=chosen,
     )
 
 

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import copy
 import re
+import threading
 from collections import Counter, deque
 from collections.abc import Collection, Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from itertools import islice
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal, cast
+from typing import TYPE_CHECKING, Any, BinaryIO, Literal, cast
 from xml.etree import ElementTree
 
 from lxml import etree
@@ -147,6 +149,11 @@ def validate_tree(
     cap = FindingCap(max_findings)
     _check_tree(tree, schema, cap)
     return cap.findings()
+
+
+def check_tree(tree: _Tree, schema: XsdSchema, cap: FindingCap) -> None:
+    """:func:`validate_tree`, giving the findings to ``cap``."""
+    _check_tree(tree, schema, cap)
 
 
 def _check_tree(
@@ -399,9 +406,21 @@ class _Prefixes:
         return self._every
 
 
+_XPATHS: dict[tuple[str, tuple[tuple[str, str], ...]], etree.XPath] = {}
+_XPATHS_KEPT = 512
+
+
 def _lookup(tree: _Tree, path: str, prefixes: dict[str, str]) -> etree._Element | None:
+    # The same few paths come back in every failing record: each is compiled
+    # once (a document's own paths are few; the cache is bounded all the same).
+    key = (path, tuple(sorted(prefixes.items())))
     try:
-        nodes = tree.xpath(path, namespaces=prefixes)
+        compiled = _XPATHS.get(key)
+        if compiled is None:
+            if len(_XPATHS) >= _XPATHS_KEPT:
+                _XPATHS.clear()
+            compiled = _XPATHS[key] = etree.XPath(path, namespaces=prefixes)
+        nodes = compiled(tree)
     except etree.XPathError:
         return None
     if isinstance(nodes, list) and nodes and isinstance(nodes[0], etree._Element):
@@ -496,62 +515,149 @@ def check_xml_file(path: Path, schema: XsdSchema, cap: FindingCap) -> None:
         _stream_libxml(path, schema, compiled, cap)
 
 
+class _Counting(etree.PyErrorLog):
+    """Counts the errors libxml2 reports in this thread, as they come."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.count = 0
+
+    def receive(self, log_entry: etree._LogEntry) -> None:
+        self.count += 1
+
+
+class _ChunkReader:
+    """A file read in small chunks for the parser, noting the errors so far
+    as each chunk is asked for.
+
+    lxml's ``iterparse`` parses a whole chunk before it gives the chunk's
+    events: the errors logged while a record's chunks were parsed are those
+    counted from the start of the chunk the previous record ended in.
+    """
+
+    def __init__(self, handle: BinaryIO, counter: _Counting) -> None:
+        self.handle = handle
+        self.counter = counter
+        self.chunks = 0
+        # The error count as each of the last chunks was asked for, the last
+        # one (chunk number self.chunks) at the right.
+        self.starts: deque[int] = deque(maxlen=64)
+
+    def read(self, size: int = -1, /) -> bytes:
+        self.chunks += 1
+        self.starts.append(self.counter.count)
+        return self.handle.read(size)
+
+    def errors_since(self, chunk: int) -> int:
+        """Errors logged since chunk ``chunk`` was asked for (all, if that
+        is too long ago to say)."""
+        back = self.chunks - chunk
+        if 0 <= back < len(self.starts):
+            return self.counter.count - self.starts[-1 - back]
+        return self.counter.count + 1
+
+
+_STREAM_CHUNK = 512
+"""Bytes parsed at once when streaming: a record is validated again when an
+error was logged in its chunks, so smaller chunks spare more records."""
+
+
 def _stream_libxml(
     path: Path, schema: XsdSchema, compiled: etree.XMLSchema, cap: FindingCap
 ) -> None:
     """Stream a large document through libxml2 in bounded memory.
 
     libxml2 validates the whole stream (so the root's own content model is
-    checked) but cannot say on which line; each record (a child of the
-    root) is therefore also validated on its own, which locates its errors.
-    Stream errors that no record accounts for are reported at the root.
-    Once the cap is full, a record's errors are counted, not located.
+    checked) but cannot say on which line; a record (a child of the root)
+    is therefore also validated on its own, which locates its errors, when
+    the stream logged an error while its chunks were parsed. Stream errors
+    that no record accounts for are reported at the root. Once the cap is
+    full, records are not validated again: the stream's errors are counted.
+
+    The errors are counted as libxml2 reports them by lxml's global error
+    log, which is per thread: the stream is read in a thread of its own, so
+    that the counting log never replaces the caller's.
     """
     located: Counter[str] = Counter()
     lines_by_tag: dict[str, deque[int | None]] = {}
-    events = etree.iterparse(
-        str(path),
-        events=("start", "end"),
-        schema=compiled,
-        resolve_entities=False,
-        no_network=True,
-        load_dtd=False,
-        huge_tree=False,
-        collect_ids=False,
-    )
-    depth = 0
+    failure: list[BaseException] = []
+
+    def work() -> None:
+        counter = _Counting()
+        etree.use_global_python_log(counter)
+        try:
+            with path.open("rb") as handle:
+                reader = _ChunkReader(handle, counter)
+                # end events only, the default; chunk_size is missing from
+                # lxml's type stubs.
+                events = etree.iterparse(  # type: ignore[call-overload]
+                    reader,
+                    schema=compiled,
+                    resolve_entities=False,
+                    no_network=True,
+                    load_dtd=False,
+                    huge_tree=False,
+                    collect_ids=False,
+                    chunk_size=_STREAM_CHUNK,
+                )
+                _stream_records(
+                    events,
+                    reader,
+                    _Stream(schema, compiled, cap, located, lines_by_tag),
+                )
+        except BaseException as exc:  # raised again in the caller's thread
+            failure.append(exc)
+
+    # A daemon: Ctrl-C in the caller does not wait for the file's end.
+    thread = threading.Thread(target=work, name="xml-stream", daemon=True)
+    thread.start()
+    thread.join()
+    if failure:
+        raise failure[0]
+
+
+@dataclass(frozen=True, slots=True)
+class _Stream:
+    """What the records of one streamed document are checked against, and
+    where their findings and messages go."""
+
+    schema: XsdSchema
+    compiled: etree.XMLSchema
+    cap: FindingCap
+    located: Counter[str]
+    lines_by_tag: dict[str, deque[int | None]]
+
+
+def _stream_records(
+    events: etree.iterparse[tuple[Literal["end"], etree._Element]],
+    reader: _ChunkReader,
+    stream: _Stream,
+) -> None:
+    schema, cap = stream.schema, stream.cap
+    located, lines_by_tag = stream.located, stream.lines_by_tag
     index: Counter[object] = Counter()  # by tag
     root: etree._Element | None = None
+    previous = 1  # the chunk the previous record ended in
     try:
-        for event, element in events:
-            if event == "start":
-                depth += 1
-                if depth == 1:
-                    root = element
-                    cap.extend(schema_location_notes(element))
-                    if element.tag not in schema.global_elements:
-                        cap.add(_unknown_root(element, schema, schema.global_elements))
-                        return
-                continue
-            depth -= 1
-            if depth != 1:
+        for _, element in events:
+            parent = element.getparent()
+            if root is None:
+                root = element
+                while (above := root.getparent()) is not None:
+                    root = above
+                cap.extend(schema_location_notes(root))
+                if root.tag not in schema.global_elements:
+                    cap.add(_unknown_root(root, schema, schema.global_elements))
+                    return
+            if parent is not root or parent is None:
                 continue
             index[element.tag] += 1
-            record = _validate_record(
-                element, root, index[element.tag], schema, compiled, room=cap.room
-            )
-            if record is None:
-                name = etree.QName(element).localname
-                lines_by_tag.setdefault(name, deque()).append(element.sourceline)
-            else:
-                messages, found = record
-                cap.extend(found)
-                cap.omit(Severity.ERROR, max(len(messages) - len(found), 0))
-                located.update(messages)
+            if cap.room and reader.errors_since(previous):
+                _record_findings(element, root, index[element.tag], stream)
+            previous = reader.chunks
             # Forget what has been checked: memory stays bounded by one record.
             element.clear()
-            parent = element.getparent()
-            while parent is not None and element.getprevious() is not None:
+            while element.getprevious() is not None:
                 del parent[0]
     except etree.XMLSyntaxError as exc:
         entries = list(events.error_log)
@@ -561,6 +667,24 @@ def _stream_libxml(
             cap.add(syntax_finding(exc.msg, line, column))
             return
         cap.extend(_unlocated(entries, located, lines_by_tag, root, schema))
+
+
+def _record_findings(
+    element: etree._Element, root: etree._Element, position: int, stream: _Stream
+) -> None:
+    """Validate one record on its own: its findings, located, to the cap."""
+    cap = stream.cap
+    record = _validate_record(
+        element, root, position, stream.schema, stream.compiled, room=cap.room
+    )
+    if record is None:
+        name = etree.QName(element).localname
+        stream.lines_by_tag.setdefault(name, deque()).append(element.sourceline)
+        return
+    messages, found = record
+    cap.extend(found)
+    cap.omit(Severity.ERROR, max(len(messages) - len(found), 0))
+    stream.located.update(messages)
 
 
 def _validate_record(
