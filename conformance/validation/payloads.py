@@ -710,15 +710,7 @@ def _validate_xml(
         )
     cap = FindingCap(max_findings)
     check_xml_file(path, schema, cap)
-    return PayloadResult(
-        path,
-        "xml",
-        _ref(chosen),
-        tuple(cap.findings()),
-        failed_records=int(cap.errors > 0),
-        omitted=cap.omitted,
-        version=chosen,
-    )
+    return _xml_result(path, chosen, cap)
 
 
 def _validate_xml_data(
@@ -747,6 +739,13 @@ def _validate_xml_data(
     cap = FindingCap(max_findings)
     cap.extend(parsed.findings)
     check_tree(parsed.tree, schema, cap)
+    return _xml_result(path, chosen, cap)
+
+
+def _xml_result(
+    path: Path, chosen: StandardVersion | None, cap: FindingCap
+) -> PayloadResult:
+    """The result of one XML file checked against ``chosen``."""
     return PayloadResult(
         path,
         "xml",
