@@ -6,6 +6,7 @@ a crash is a real SIGKILL, Ctrl-C a real SIGINT. Nothing here is timed.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -221,7 +222,10 @@ def test_ctrl_c_or_sigterm_stops_every_worker(tmp_path, how):
         if how is signal.SIGINT:
             # A terminal's Ctrl-C reaches every process of its group.
             for pid in [process.pid, *workers]:
-                os.kill(pid, how)
+                # A worker may already be gone: the command, signalled
+                # first, stops its workers at once.
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, how)
         else:
             process.send_signal(how)
         _, err = process.communicate(timeout=30)
