@@ -175,7 +175,7 @@ def readings(parameter: Parameter, text: str) -> list[JsonValue]:
     style, explode = style_of(parameter), explode_of(parameter)
     location = parameter.location
     if location == "header":
-        return _simple_readings(text, explode, decode=_raw)
+        return header_readings(text, explode)
     if location == "path":
         if style == "label":
             if not text.startswith("."):
@@ -186,6 +186,12 @@ def readings(parameter: Parameter, text: str) -> list[JsonValue]:
             return _matrix_readings(parameter.name, text, explode)
         return _simple_readings(text, explode, decode=unquote)
     return _query_readings(parameter, text)
+
+
+def header_readings(text: str, explode: bool = False) -> list[JsonValue]:
+    """Every value a header's text may stand for (OpenAPI's ``simple`` style,
+    the only one headers have): of a parameter, or of a response header."""
+    return _simple_readings(text, explode, decode=_raw)
 
 
 def _primitives(text: str) -> list[JsonValue]:

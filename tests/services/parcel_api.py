@@ -27,6 +27,7 @@ FAULTS = {
     "leak-in-list-400": "a list request it refuses with 400 shows a stack trace",
     "bad-header-answered": "answers 200 to an Accept-Language outside its list",
     "json-in-latin-1": "labels its JSON as ISO-8859-1 (JSON is UTF-8)",
+    "negative-rate-limit": "X-RateLimit-Remaining is -1, below its minimum 0",
 }
 
 PARCELS = [
@@ -134,7 +135,8 @@ class _Handler(BaseHTTPRequestHandler):
             "X-Request-Id", self.headers.get("X-Request-Id") or str(uuid.uuid4())
         )
         if not error and "missing-required-header" not in self.faults:
-            self.send_header("X-RateLimit-Remaining", "99")
+            remaining = "-1" if "negative-rate-limit" in self.faults else "99"
+            self.send_header("X-RateLimit-Remaining", remaining)
         self.end_headers()
         self.wfile.write(body)
 

@@ -31,6 +31,7 @@ from conformance.probing.checks.context import (
 from conformance.probing.conventions import Pagination
 from conformance.probing.http import Exchange, WriteRefused, is_loopback
 from conformance.probing.interfaces import Media, Operation, clark, member_at
+from conformance.probing.parameters import header_readings
 from conformance.registry.manifest import Status
 from conformance.validation.json_validation import (
     JsonValidator,
@@ -591,25 +592,6 @@ def correlation_id(ctx: CheckContext) -> list[Finding]:
     return []
 
 
-def _header_value(text: str, schema: JsonValue) -> JsonValue:
-    """A header's text as the value its schema types it (RFC 9110 fields are text)."""
-    kind = schema.get("type") if isinstance(schema, dict) else None
-    kinds = kind if isinstance(kind, list) else [kind]
-    if "string" in kinds or kind is None:
-        return text
-    for wanted in kinds:
-        try:
-            if wanted == "integer":
-                return int(text.strip())
-            if wanted == "number":
-                return float(text.strip())
-        except ValueError:
-            continue
-        if wanted == "boolean" and text.strip() in ("true", "false"):
-            return text.strip() == "true"
-    return text
-
-
 @check(
     "documented-headers",
     title="Replies carry the headers the interface documents, with valid values",
@@ -640,12 +622,20 @@ def documented_headers(ctx: CheckContext) -> list[Finding]:
             continue
         if header.pointer is None:
             continue
-        interface = ctx.service.interface
-        typed = _header_value(value, interface.schema_at(header.pointer))
-        validator = interface.validator(header.pointer)
-        if validator.is_valid(typed):
+        # A header is text: valid when any value it may stand for is (the
+        # same reading as for header parameters).
+        validator = ctx.service.interface.validator(header.pointer)
+        readings = header_readings(value)
+        if any(validator.is_valid(reading) for reading in readings):
             continue
-        for problem in validator.findings(typed):
+        # Explained by the reading that breaks least, a typed scalar first
+        # ("-5" as the number -5, not as text or a list of one).
+        explained = [
+            (len(found), isinstance(r, list | dict), isinstance(r, str), i, found)
+            for i, r in enumerate(readings)
+            if (found := validator.findings(r))
+        ]
+        for problem in min(explained)[-1]:
             found.append(
                 ctx.finding(
                     f"{_status_text(exchange)} with {header.name}: {value!r},"
