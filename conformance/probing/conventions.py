@@ -87,14 +87,14 @@ class Pagination:
     """
 
     style: str = "cursor"
-    limit: str | None = "limit"
-    cursor: str | None = "cursor"
+    limit: str | None = None
+    cursor: str | None = None
     offset: str | None = None
     page: str | None = None
     size: str | None = None
     first_page: int = 1
     items: str = "/items"
-    next: str | None = "/next"
+    next: str | None = None
     total: str | None = None
     links: str | None = None
     matched: str | None = None
@@ -120,7 +120,7 @@ class Conventions:
     version_request_header: str = "Accept-Standard"
     version_request_value: str = "{id}@{major}"
     unsupported_version_status: tuple[int, ...] = (406,)
-    pagination: Pagination = Pagination()
+    pagination: Pagination = Pagination(**_PAGINATION_DEFAULTS["cursor"])
     error_media_types: tuple[str, ...] = ("application/problem+json",)
     unknown_status: tuple[int, ...] = (404,)
 
@@ -207,26 +207,12 @@ def conventions_of(standard: StandardVersion) -> Conventions:
             problem = _template_problem(template)
             if problem:
                 problems.append(f"headers.{key}: {problem}")
-    raw = data.get("pagination")
-    pagination = Pagination()
-    if raw is not None:
-        style = raw.get("style", "cursor")
-        merged: PaginationData = {**_PAGINATION_DEFAULTS[style], **raw}
-        pagination = Pagination(
-            style=style,
-            limit=merged.get("limit"),
-            cursor=merged.get("cursor"),
-            offset=merged.get("offset"),
-            page=merged.get("page"),
-            size=merged.get("size"),
-            first_page=merged.get("first_page", 1),
-            items=merged.get("items", "/items"),
-            next=merged.get("next"),
-            total=merged.get("total"),
-            links=merged.get("links"),
-            matched=merged.get("matched"),
-            returned=merged.get("returned"),
-        )
+    raw = data.get("pagination") or {"style": "cursor"}
+    style = raw.get("style", "cursor")
+    # The style's defaults, then what the manifest names: the keys of
+    # [service.pagination] are the fields of Pagination.
+    merged: PaginationData = {**_PAGINATION_DEFAULTS[style], **raw, "style": style}
+    pagination = Pagination(**merged)
     if problems:
         raise RegistryError(
             f"{source}: " + "; ".join(problems) + " (docs/interfaces.md lists them)"
