@@ -27,6 +27,15 @@ def test_the_registrys_document_is_the_one_the_service_serves():
     assert served == described
 
 
+def test_the_registry_describing_the_service_passes_its_own_checks(capsys):
+    # The standard is held to what any agency's standard is held to:
+    # enough examples, each invalid one breaking the rule it names.
+    code = main(["--registry", str(REGISTRY), "standards", "check"])
+    out = capsys.readouterr().out
+    assert code == 0, out[-3000:]
+    assert "0 failed" in out
+
+
 def test_conformance_run_against_the_services_api_passes(tmp_path, capsys):
     database = str(tmp_path / "central.sqlite")
     token = issue(database, "mia")
