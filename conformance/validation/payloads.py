@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
+import operator
 import os
 import stat
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from itertools import compress
 from pathlib import Path
 from typing import cast
 
@@ -25,7 +27,7 @@ from conformance.inputs.json_input import (
     DEFAULT_LIMITS,
     NEEDS_FINDINGS,
     JsonLimits,
-    read_block,
+    read_batches,
     read_fast,
 )
 from conformance.inputs.rules import EXCHANGE_RULES, FORMAT_UNKNOWN
@@ -36,7 +38,7 @@ from conformance.inputs.xml_input import (
     prolog_finding,
     root_identity,
 )
-from conformance.model import Finding, Outcome, Severity, outcome_for
+from conformance.model import Finding, JsonValue, Outcome, Severity, outcome_for
 from conformance.registry.manifest import StandardVersion, Status
 from conformance.registry.standards import Registry
 from conformance.validation import xml_validation
@@ -468,38 +470,51 @@ class _LinesChecker:
         self, before: int, block: bytes | None, lines: Sequence[bytes | _TooLong]
     ) -> None:
         """Check the records of one block; line ``before + 1`` is its first."""
-        values = (
-            read_block(block, cast("Sequence[bytes]", lines), self.limits)
+        batches = (
+            read_batches(block, cast("Sequence[bytes]", lines), self.limits)
             if block is not None
             else None
         )
-        if values is None:
+        if batches is None:
             for number, line in enumerate(lines, before + 1):
                 self.record(number, line)
             return
         # The bulk path: a sound record costs one C-level parse and the
-        # native verdict; anything unusual goes through check_json, which
-        # reads it again carefully and explains.
+        # native verdict, the batch's loop run by map; anything unusual goes
+        # through check_json, which reads it again carefully and explains.
         is_valid = self.validator.native.is_valid
-        records = 0
-        for index, value in enumerate(values):
-            if value is NEEDS_FINDINGS:
-                self.record(before + index + 1, lines[index])
-                continue
-            records += 1
-            if is_valid(value):
-                continue
-            cap = self.cap
-            errors = cap.errors
-            line = cast("bytes", lines[index])
-            if len(line) > ROOM_FREE_CHARS:
-                self.room_dependent = True
-            self.validator.explain(
-                value, line.decode("utf-8"), cap, first_line=before + index + 1
-            )
-            if cap.errors > errors:
-                self.failed += 1
-        self.records += records
+        first = 0
+        for whole, values in batches:
+            if whole:
+                self.records += len(values)
+                failing = compress(
+                    range(len(values)), map(operator.not_, map(is_valid, values))
+                )
+                for index in failing:
+                    at = first + index
+                    # A whole batch holds values only.
+                    sound = cast("JsonValue", values[index])
+                    self._explain(before + at + 1, sound, lines[at])
+            else:
+                for index, value in enumerate(values, first):
+                    if value is NEEDS_FINDINGS:
+                        self.record(before + index + 1, lines[index])
+                        continue
+                    self.records += 1
+                    if not is_valid(value):
+                        self._explain(before + index + 1, value, lines[index])
+            first += len(values)
+
+    def _explain(self, number: int, value: JsonValue, line: bytes | _TooLong) -> None:
+        """Findings of a record (line ``number``) the native verdict rejected."""
+        cap = self.cap
+        errors = cap.errors
+        line = cast("bytes", line)  # a record too long is never parsed
+        if len(line) > ROOM_FREE_CHARS:
+            self.room_dependent = True
+        self.validator.explain(value, line.decode("utf-8"), cap, first_line=number)
+        if cap.errors > errors:
+            self.failed += 1
 
     def record(self, number: int, line: bytes | _TooLong) -> None:
         """Check one record (line ``number``) read on its own."""
