@@ -126,9 +126,10 @@ def payload_title(shown: str, against: str, result: PayloadResult) -> str:
     """
     errors = sum(1 for f in result.findings if f.severity is Severity.ERROR)
     others = len(result.findings) - errors
-    if result.outcome is Outcome.ERROR:
+    outcome = result.outcome
+    if outcome is Outcome.ERROR:
         said = "could not be checked"
-    elif result.outcome is Outcome.FAILED:
+    elif outcome is Outcome.FAILED:
         said = _count((errors or len(result.findings)) + result.omitted, "finding")
     elif others:
         said = f"conforms, {_count(others, 'warning')}"

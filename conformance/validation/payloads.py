@@ -114,13 +114,19 @@ _SPECIAL = (
 )
 
 
-def _special_kind(path: Path) -> str | None:
-    """What a path is when it is not a regular file that can be read whole."""
-    try:
-        mode = path.stat().st_mode
-    except OSError:
-        return None  # reading it says why
+def _special_kind(status: os.stat_result | None) -> str | None:
+    """What a file is when it is not a regular file that can be read whole."""
+    if status is None or stat.S_ISREG(status.st_mode):
+        return None  # reading it says why, or it is read
+    mode = status.st_mode
     return next((what for test, what in _SPECIAL if test(mode)), None)
+
+
+def _status(path: Path) -> os.stat_result | None:
+    try:
+        return os.stat(path)
+    except OSError:
+        return None
 
 
 def sniff(head: bytes) -> str:
@@ -156,6 +162,9 @@ class Validators:
         self.json_override = json_override
         self.xml_override = xml_override
         self._by_root: dict[tuple[str, str | None], StandardVersion | None] = {}
+        # By the standard's identity, holding the standard: asked once per
+        # file, where the registry's cache would spell its reference each time.
+        self._xml: dict[int, tuple[StandardVersion, XsdSchema]] = {}
 
     def for_xml(self, namespace: str, version: str | None) -> StandardVersion | None:
         """The standard of an XML root element's namespace and ``version``."""
@@ -180,9 +189,17 @@ class Validators:
         """The XSD to use, or ``None`` if there is none."""
         if self.xml_override is not None:
             return self.xml_override
-        if standard is None or standard.xml is None:
+        if standard is None:
             return None
-        return xml_validator(self.registry, standard)
+        try:
+            return self._xml[id(standard)][1]
+        except KeyError:
+            pass
+        if standard.xml is None:
+            return None
+        schema = xml_validator(self.registry, standard)
+        self._xml[id(standard)] = (standard, schema)
+        return schema
 
 
 def validate_file(
@@ -199,7 +216,8 @@ def validate_file(
     ``named`` says the user named this path; a named pipe, socket or device
     that was only found in a folder is refused without being opened.
     """
-    special = None if named else _special_kind(path)
+    status = None if named else _status(path)
+    special = _special_kind(status)
     if special is not None:
         return PayloadResult(
             path,
@@ -212,7 +230,7 @@ def validate_file(
             " command line to read it",
         )
     try:
-        data, head = _read_start(path, xml_validation.STREAM_THRESHOLD)
+        data, head = _read_start(path, xml_validation.STREAM_THRESHOLD, status)
     except OSError as exc:
         return PayloadResult(
             path,
@@ -232,11 +250,9 @@ def validate_file(
                 )
             else:
                 result = _validate_xml(path, validators, standard, max_findings)
-            chosen = (
-                validators.registry.resolve(result.standard)
-                if result.standard
-                else None
-            )
+            chosen = result.version
+            if chosen is None and result.standard:
+                chosen = validators.registry.resolve(result.standard)
             return _with_rules(result, validators.registry, chosen, path)
         if kind in ("json", "jsonl"):
             validator = validators.json(standard)
@@ -283,20 +299,27 @@ def _with_rules(
     )
 
 
-def _read_start(path: Path, whole: int) -> tuple[bytes | None, bytes]:
+_READ_FLAGS = os.O_RDONLY | getattr(os, "O_BINARY", 0)
+
+
+def _read_start(
+    path: Path, whole: int, status: os.stat_result | None = None
+) -> tuple[bytes | None, bytes]:
     """The whole content of a regular file of at most ``whole`` bytes (else
     ``None``), and its head.
 
     A file is opened once: most payload files are small, and their reading
     costs as much as their parsing. Of any other file (a large one, a pipe
-    named on the command line), only the head is read here.
+    named on the command line), only the head is read here. ``status`` is
+    the file's, when the caller has just asked for it.
     """
-    fd = os.open(path, os.O_RDONLY | getattr(os, "O_BINARY", 0))
-    try:
-        status = os.fstat(fd)
-    except OSError:
-        os.close(fd)
-        raise
+    fd = os.open(path, _READ_FLAGS)
+    if status is None or not stat.S_ISREG(status.st_mode):
+        try:
+            status = os.fstat(fd)
+        except OSError:
+            os.close(fd)
+            raise
     if stat.S_ISREG(status.st_mode) and status.st_size <= whole:
         try:
             data = os.read(fd, status.st_size + 1)
@@ -305,7 +328,7 @@ def _read_start(path: Path, whole: int) -> tuple[bytes | None, bytes]:
         if len(data) == status.st_size:
             return data, data[:_HEAD]
         # It changed size while being read: read its head again, as any file.
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_BINARY", 0))
+        fd = os.open(path, _READ_FLAGS)
     with open(fd, "rb") as handle:
         return None, handle.read(_HEAD)
 
