@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from conformance.validation.xml_validation import validate_xml, xml_validator_for_file
 
 LIST_XSD = """<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema"
@@ -48,3 +50,42 @@ def test_same_named_siblings_written_with_two_prefixes_keep_their_position(
     )
     assert finding.xpath is not None
     assert finding.xpath.startswith("/List/item[")
+
+
+@pytest.mark.parametrize(
+    "given",
+    [
+        "a/b.xml",
+        "./a/../b.xml",
+        "a//b",
+        ".",
+        "..",
+        "a/../../x",
+        "../here/q",
+        "ABS",
+        "ABS/c",
+    ],
+)
+def test_a_shown_path_is_the_path_relative_to_the_working_folder(
+    given, tmp_path, monkeypatch
+):
+    import os
+    from pathlib import Path
+
+    from conformance.engine.units import display_path
+
+    work = tmp_path / "work" / "here"
+    work.mkdir(parents=True)
+    monkeypatch.chdir(work)
+    given = given.replace("ABS", str(tmp_path))
+    assert display_path(Path(given)) == os.path.relpath(given)
+
+
+def test_a_folder_gives_its_payload_files_by_suffix_as_pathlib_reads_it(tmp_path):
+    from conformance.validation.payloads import iter_payload_files
+
+    names = ["a.json", "b.XML", "c.jsonl", "d.ndjson", "..xml", ".json", "e.", "f.txt"]
+    for name in names:
+        (tmp_path / name).write_text("{}", encoding="utf-8")
+    found = [path.name for path, named in iter_payload_files([tmp_path])]
+    assert found == ["..xml", "a.json", "b.XML", "c.jsonl", "d.ndjson"]

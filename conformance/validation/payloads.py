@@ -99,9 +99,13 @@ def iter_payload_files(paths: Iterable[Path]) -> Iterator[tuple[Path, bool]]:
             for folder, dirs, files in os.walk(path):
                 dirs[:] = sorted(d for d in dirs if not d.startswith("."))
                 for name in sorted(files):
-                    candidate = Path(folder) / name
-                    if candidate.suffix.lower() in PAYLOAD_SUFFIXES:
-                        yield candidate, False
+                    # Path.suffix of the name, without making a Path of
+                    # every file in the folder.
+                    dot = name.rfind(".")
+                    if 0 < dot < len(name) - 1 and (
+                        name[dot:].lower() in PAYLOAD_SUFFIXES
+                    ):
+                        yield Path(folder, name), False
         else:
             yield path, True
 
