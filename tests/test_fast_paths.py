@@ -89,3 +89,27 @@ def test_a_folder_gives_its_payload_files_by_suffix_as_pathlib_reads_it(tmp_path
         (tmp_path / name).write_text("{}", encoding="utf-8")
     found = [path.name for path, named in iter_payload_files([tmp_path])]
     assert found == ["..xml", "a.json", "b.XML", "c.jsonl", "d.ndjson"]
+
+
+def test_validating_payloads_loads_no_rule_engine_until_a_standard_has_rules():
+    # The business rules' XPath and XSD 1.1 engines are half a second of a
+    # command's start: `conformance validate` of a standard without rules
+    # never loads them.
+    import subprocess
+    import sys
+
+    from conftest import ROOT
+
+    probe = (
+        "import sys, conformance.cli.run, conformance.engine.runner;"
+        "print(sorted(m for m in ('elementpath', 'xmlschema',"
+        " 'conformance.validation.rules') if m in sys.modules))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert done.stdout.strip() == "[]"

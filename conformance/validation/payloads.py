@@ -48,7 +48,6 @@ from conformance.validation.json_validation import (
     check_json,
     json_validator,
 )
-from conformance.validation.rules import rule_findings_for_file
 from conformance.validation.xml_schemas import XsdSchema
 from conformance.validation.xml_validation import (
     check_tree,
@@ -292,6 +291,10 @@ def _with_rules(
     """The result with the standard's business rules' findings added (docs/rules.md)."""
     if result.error is not None or standard is None or standard.rules is None:
         return result
+    # Imported on first need: the rules bring XPath and XSD 1.1 engines
+    # (half a second of every command's start) that most standards never use.
+    from conformance.validation.rules import rule_findings_for_file
+
     found = rule_findings_for_file(registry, standard, path, result.format)
     if not found:
         return result
