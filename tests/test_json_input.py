@@ -265,3 +265,35 @@ def test_a_record_that_needs_explaining_is_declined_inside_a_block(data):
     values = read_block(b"".join(line + b"\n" for line in lines), lines)
     if values is not None:
         assert list(values)[1] is NEEDS_FINDINGS
+
+
+def test_a_duplicate_member_deep_in_a_long_block_is_declined_alone():
+    # Quotes are counted per batch of records: a duplicate far from the
+    # block's start (in a later batch) is still found, and only that record
+    # is declined; every other record of its batch is read.
+    sound = b'{"fin": "1ABCDEF", "n": [1, 2], "a": {"b": "c"}}'
+    lines = [sound] * 300
+    lines[201] = b'{"fin": "1ABCDEF", "n": [1, 2], "a": {"b": "c", "b": "d"}}'
+    values = read_block(b"".join(line + b"\n" for line in lines), lines)
+    assert values is not None
+    read = list(values)
+    assert [i for i, v in enumerate(read) if v is NEEDS_FINDINGS] == [201]
+    assert read[200] == read[202] == read_fast(sound)[0]
+
+
+@pytest.mark.parametrize(
+    ("parts", "expected"),
+    [
+        ([], ""),
+        (["a"], "/a"),
+        (["a", 0, "b c"], "/a/0/b c"),
+        (["a/b", "c"], "/a~1b/c"),
+        (["m~n"], "/m~0n"),
+        (["", ""], "//"),
+        (["/"], "/~1"),
+    ],
+)
+def test_a_pointer_escapes_its_tokens(parts, expected):
+    from conformance.inputs.json_locate import pointer
+
+    assert pointer(parts) == expected

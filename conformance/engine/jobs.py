@@ -350,6 +350,11 @@ class WorkerPool:
             if isinstance(unit, PayloadUnit) and unit.standard is not None:
                 kind = "xml" if unit.path.suffix.lower() == ".xml" else "json"
                 wanted.add((kind, unit.standard))
+        if any(standard.rules is not None for _, standard in wanted):
+            # Business rules are imported on first need: here once, not in
+            # every worker.
+            import conformance.validation.rules  # noqa: F401
+
         validators = self.engine.validators
         for kind, standard in wanted:
             # A schema that does not compile is each file's error, as ever.

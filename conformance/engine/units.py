@@ -42,11 +42,26 @@ def display_path(path: Path) -> str:
     its report are text every reader takes (a lone surrogate, which Python
     uses to carry such a byte, is not), and the name still says which file.
     """
-    try:
-        shown = os.path.relpath(path)
-    except ValueError:
+    text = os.fspath(path)
+    shown = os.path.normpath(text) if text else ""
+    # A relative path that stays inside the working folder is already
+    # relative to it: no need to ask where that is (twice per path).
+    if (
+        os.path.isabs(shown)
+        or shown == os.pardir
+        or shown.startswith(_UP)
+        or os.path.splitdrive(shown)[0]  # C:name, relative to C:'s own folder
+    ):
+        try:
+            shown = os.path.relpath(text, os.getcwd())
+        except (ValueError, OSError):
+            shown = str(path)
+    elif not shown:
         shown = str(path)
     return shown.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+
+
+_UP = os.pardir + os.sep
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,9 +141,10 @@ def payload_title(shown: str, against: str, result: PayloadResult) -> str:
     """
     errors = sum(1 for f in result.findings if f.severity is Severity.ERROR)
     others = len(result.findings) - errors
-    if result.outcome is Outcome.ERROR:
+    outcome = result.outcome
+    if outcome is Outcome.ERROR:
         said = "could not be checked"
-    elif result.outcome is Outcome.FAILED:
+    elif outcome is Outcome.FAILED:
         said = _count((errors or len(result.findings)) + result.omitted, "finding")
     elif others:
         said = f"conforms, {_count(others, 'warning')}"

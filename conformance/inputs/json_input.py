@@ -203,9 +203,11 @@ def read_fast(
     return value, data
 
 
-# For a whole block: digits become "0", "{" becomes "[" as in _FOLD, and each
-# unusual first byte of a record becomes a space.
-_BLOCK_FOLD = bytes.maketrans(b"123456789{\t\r\xef", b"000000000[   ")
+# For a whole block: digits become "0" and "{" becomes "[", as in _FOLD.
+_BLOCK_FOLD = _FOLD
+# A record that starts with an unusual byte (as read_fast declines it).
+_UNUSUAL_LINE_START = re.compile(b"\n[ \t\r\xef]")
+_UNUSUAL_FIRST = (b" ", b"\t", b"\r", b"\xef")
 
 
 _ALL_BUT_OPENERS = bytes(b for b in range(256) if b not in b"[\n")
@@ -216,49 +218,90 @@ def read_block(
 ) -> Iterator[JsonValue | Literal[_Sentinel.NEEDS_FINDINGS]] | None:
     """The records of a block of JSON Lines, each as :func:`read_fast` reads it.
 
-    ``lines`` are ``block`` split at its newlines. Most conditions
-    :func:`read_fast` checks per record are checked here once over the
-    whole block, in C: no escape, no unusual first byte, no run of sixteen
-    digits, no record with more openers than the depth limit. Then each
-    record costs one parse by orjson and the count of its quotes, written
-    back (a duplicate member name would have dropped some). The iterator
-    gives each record's value, or :data:`NEEDS_FINDINGS` for a record (or
-    blank line) only :func:`parse_json` can explain, one at a time: values
-    are freed as soon as they are checked. ``None`` when the block holds
+    ``lines`` are ``block`` split at its newlines. The iterator gives each
+    record's value, or :data:`NEEDS_FINDINGS` for a record (or blank line)
+    only :func:`parse_json` can explain. ``None`` when the block holds
     anything the per-record checks must decide: the caller then reads each
-    record with :func:`read_fast`, which gives the same values.
+    record with :func:`read_fast`, which gives the same values. See
+    :func:`read_batches`, which this reads.
+    """
+    batches = read_batches(block, lines, limits)
+    if batches is None:
+        return None
+    return (value for _, values in batches for value in values)
+
+
+BATCH_RECORDS = 64
+"""Records read at once by :func:`read_batches`: enough for one call to
+check their quotes, few enough that their values stay in the processor's
+cache until they are validated."""
+
+
+def read_batches(
+    block: bytes, lines: Sequence[bytes], limits: JsonLimits = DEFAULT_LIMITS
+) -> Iterator[tuple[bool, list[JsonValue | Literal[_Sentinel.NEEDS_FINDINGS]]]] | None:
+    """The records of a block of JSON Lines in batches, as :func:`read_block`.
+
+    Most conditions :func:`read_fast` checks per record are checked here
+    once over the whole block, in C: no escape, no unusual first byte, no
+    run of sixteen digits, no record with more openers than the depth
+    limit. Then each batch of up to :data:`BATCH_RECORDS` records costs
+    one parse by orjson per record, and one count of quotes for the whole
+    batch, written back: without escapes every quote delimits a string
+    and writing a value back cannot add one, so the batch's quotes are as
+    many as its records' only when no record lost a member name to a
+    duplicate. Each batch comes with whether every record in it was read
+    (``True``: no :data:`NEEDS_FINDINGS` in it). ``None`` as for
+    :func:`read_block`.
     """
     if len(block) > limits.max_bytes or b"\\" in block:
         return None
+    if block[:1] in _UNUSUAL_FIRST or _UNUSUAL_LINE_START.search(block):
+        return None
     folded = block.translate(_BLOCK_FOLD)
-    if folded[:1] == b" " or b"\n " in folded or _SIXTEEN_DIGITS in folded:
+    if _SIXTEEN_DIGITS in folded:
         return None
     # The depth bound counts openers, as read_fast does: here for every
     # record at once, as the lengths of its openers alone.
     openers = folded.translate(None, _ALL_BUT_OPENERS).split(b"\n")
     if max(map(len, openers)) > limits.max_depth:
         return None
-    return _block_values(lines)
+    return _batches(block, lines)
 
 
-def _block_values(
-    lines: Sequence[bytes],
-) -> Iterator[JsonValue | Literal[_Sentinel.NEEDS_FINDINGS]]:
+def _batches(
+    block: bytes, lines: Sequence[bytes]
+) -> Iterator[tuple[bool, list[JsonValue | Literal[_Sentinel.NEEDS_FINDINGS]]]]:
     loads = orjson.loads
     dumps = orjson.dumps
-    failure = orjson.JSONDecodeError
-    for line in lines:
+    start = 0
+    for first in range(0, len(lines), BATCH_RECORDS):
+        batch = lines[first : first + BATCH_RECORDS]
+        end = start + sum(map(len, batch)) + len(batch)  # and their newlines
+        values: list[JsonValue | Literal[_Sentinel.NEEDS_FINDINGS]] | None
         try:
-            value = loads(line)
-        except failure:
-            yield NEEDS_FINDINGS
-            continue
-        # Without escapes every quote delimits a string, and writing the
-        # value back cannot add one: a lost quote is a lost member name.
-        if line.count(b'"') != dumps(value).count(b'"'):
-            yield NEEDS_FINDINGS
-            continue
-        yield value
+            values = list(map(loads, batch))
+            if block.count(b'"', start, end) != dumps(values).count(b'"'):
+                values = None
+        except (orjson.JSONDecodeError, orjson.JSONEncodeError):
+            values = None
+        start = end
+        if values is not None:
+            yield True, values
+        else:
+            # Which record it was is found one record at a time.
+            yield False, [_one_record(line) for line in batch]
+
+
+def _one_record(line: bytes) -> JsonValue | Literal[_Sentinel.NEEDS_FINDINGS]:
+    try:
+        value: JsonValue = orjson.loads(line)
+        # As for a batch: a lost quote is a lost member name.
+        if line.count(b'"') != orjson.dumps(value).count(b'"'):
+            return NEEDS_FINDINGS
+    except (orjson.JSONDecodeError, orjson.JSONEncodeError):
+        return NEEDS_FINDINGS
+    return value
 
 
 def parse_json(

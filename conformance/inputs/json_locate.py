@@ -20,6 +20,12 @@ def escape_pointer_token(token: str | int) -> str:
 
 def pointer(parts: list[str | int] | tuple[str | int, ...]) -> str:
     """Join reference tokens into a JSON Pointer; the root is the empty string."""
+    if not parts:
+        return ""
+    joined = "/".join(map(str, parts))
+    # As many slashes as joints: no token held one (nor a "~"), none to escape.
+    if "~" not in joined and joined.count("/") == len(parts) - 1:
+        return "/" + joined
     return "".join("/" + escape_pointer_token(p) for p in parts)
 
 

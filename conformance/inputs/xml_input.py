@@ -337,15 +337,22 @@ def parse_xml(data: bytes, *, limits: XmlLimits = DEFAULT_LIMITS) -> ParsedXml:
     except etree.XMLSyntaxError as exc:
         line, column = exc.position if exc.position else (None, None)
         return ParsedXml(ok=False, findings=(syntax_finding(exc.msg, line, column),))
-    tree = root.getroottree()
-    return ParsedXml(ok=True, tree=tree, findings=tuple(schema_location_notes(root)))
+    return ParsedXml(
+        ok=True, tree=root.getroottree(), findings=tuple(schema_location_notes(root))
+    )
+
+
+_HINTS = tuple(
+    (attribute, f"{{{XSI}}}{attribute}")
+    for attribute in ("schemaLocation", "noNamespaceSchemaLocation")
+)
 
 
 def schema_location_notes(root: etree._Element) -> list[Finding]:
     """A warning for each ``xsi:schemaLocation`` hint on the root: it is ignored."""
-    notes = []
-    for attribute in ("schemaLocation", "noNamespaceSchemaLocation"):
-        hint = root.get(f"{{{XSI}}}{attribute}")
+    notes: list[Finding] = []
+    for attribute, name in _HINTS:
+        hint = root.get(name)
         if hint:
             notes.append(
                 rule_finding(

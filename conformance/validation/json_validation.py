@@ -71,6 +71,9 @@ _VALUE_KEYWORDS = frozenset(
     }
 )
 _BRANCHING = frozenset({"oneOf", "anyOf"})
+# What a finding takes from the schema: the node's title (for a value
+# keyword), requirement, standard, severity and short schema location.
+_Facts = tuple[str | None, str | None, str | None, Severity, str | None]
 _DISCRIMINATING = frozenset({"const", "enum"})
 
 
@@ -97,6 +100,9 @@ class JsonValidator:
         default_factory=dict, repr=False, compare=False
     )
     _shorts: dict[str | None, str | None] = field(
+        default_factory=dict, repr=False, compare=False
+    )
+    _facts: dict[tuple[str | None, str], _Facts] = field(
         default_factory=dict, repr=False, compare=False
     )
 
@@ -148,21 +154,21 @@ class JsonValidator:
             return
         errors: list[jsonschema_rs.ValidationError] = []
         for error in self.native.iter_errors(value):
-            for explained in _explained(error):
+            explained = _explained(error) if error.kind.name in _BRANCHING else (error,)
+            for one in explained:
                 if len(errors) < room:
-                    errors.append(explained)
+                    errors.append(one)
                 else:
-                    cap.omit(self._severity_of(explained))
+                    cap.omit(self._severity_of(one))
         pointers = [pointer(error.instance_path) for error in errors]
         locator = (
             Locator(text, first_line=first_line, wanted=frozenset(pointers))
             if text is not None
             else None
         )
-        cap.extend(
-            self._finding(error, where, locator)
-            for error, where in zip(errors, pointers, strict=True)
-        )
+        add = cap.add
+        for error, where in zip(errors, pointers, strict=True):
+            add(self._finding(error, where, locator))
 
     def _explain_lazily(
         self,
@@ -270,27 +276,48 @@ class JsonValidator:
         where: str,
         locator: Locator | None,
     ) -> Finding:
-        keyword = error.kind.name
-        position = locator.locate(where) if locator else None
+        kind = error.kind
+        keyword = kind.name
         location = error.absolute_keyword_location
-        message = _message(error)
-        node, requirement, standard = self._annotations(location)
-        if keyword in _VALUE_KEYWORDS and node is not None:
-            title = node.get("title")
-            if isinstance(title, str):
-                message = f"{message} ({title})"
-        requirement = requirement or self.requirement
-        standard = standard or self.standard
+        # What a finding takes from the schema depends on the keyword's place
+        # alone: looked up once per place, for every record that breaks it.
+        try:
+            title, requirement, standard, severity, short = self._facts[
+                (location, keyword)
+            ]
+        except KeyError:
+            title, requirement, standard, severity, short = self._facts[
+                (location, keyword)
+            ] = self._find_facts(location, keyword)
+        message = _message(error, kind)
+        if title is not None:
+            message = f"{message} ({title})"
+        position = locator.locate(where) if locator else None
         return Finding(
             message=message,
             rule=keyword,
             pointer=where,
             line=position[0] if position else None,
             column=position[1] if position else None,
-            schema_location=self._short(location),
+            schema_location=short,
             requirement=requirement,
             standard=standard,
-            severity=self._severity(standard, requirement),
+            severity=severity,
+        )
+
+    def _find_facts(self, location: str | None, keyword: str) -> _Facts:
+        """The title (for a value keyword), requirement, standard, severity and
+        short schema location of a finding for ``keyword`` at ``location``."""
+        node, requirement, standard = self._annotations(location)
+        title = node.get("title") if keyword in _VALUE_KEYWORDS and node else None
+        requirement = requirement or self.requirement
+        standard = standard or self.standard
+        return (
+            title if isinstance(title, str) else None,
+            requirement,
+            standard,
+            self._severity(standard, requirement),
+            self._short(location),
         )
 
     def _severity_of(self, error: jsonschema_rs.ValidationError) -> Severity:
@@ -509,19 +536,26 @@ def _child(node: JsonValue, token: str | int) -> JsonValue:
 _NAMES_LISTED = 10
 
 
-def _message(error: jsonschema_rs.ValidationError) -> str:
+_LISTING = (
+    jsonschema_rs.ValidationErrorKind.AdditionalProperties,
+    jsonschema_rs.ValidationErrorKind.UnevaluatedProperties,
+)
+"""The kinds whose message names unexpected members."""
+
+
+def _message(
+    error: jsonschema_rs.ValidationError,
+    kind: jsonschema_rs.ValidationErrorKind | None = None,
+) -> str:
     """The error's message, quoting values (capped) where jsonschema-rs masked them.
 
     jsonschema-rs masks the instance; the names of unexpected members and
     a name that fails ``propertyNames`` it writes whole, so those messages
     are written here.
     """
-    kind = error.kind
-    if isinstance(
-        kind,
-        jsonschema_rs.ValidationErrorKind.AdditionalProperties
-        | jsonschema_rs.ValidationErrorKind.UnevaluatedProperties,
-    ):
+    if kind is None:
+        kind = error.kind
+    if isinstance(kind, _LISTING):
         names = kind.unexpected
         listed = ", ".join(quoted(name) for name in names[:_NAMES_LISTED])
         if len(names) > _NAMES_LISTED:

@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
+import operator
 import os
 import stat
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from itertools import compress
 from pathlib import Path
 from typing import cast
 
@@ -25,7 +27,7 @@ from conformance.inputs.json_input import (
     DEFAULT_LIMITS,
     NEEDS_FINDINGS,
     JsonLimits,
-    read_block,
+    read_batches,
     read_fast,
 )
 from conformance.inputs.rules import EXCHANGE_RULES, FORMAT_UNKNOWN
@@ -36,7 +38,7 @@ from conformance.inputs.xml_input import (
     prolog_finding,
     root_identity,
 )
-from conformance.model import Finding, Outcome, Severity, outcome_for
+from conformance.model import Finding, JsonValue, Outcome, Severity, outcome_for
 from conformance.registry.manifest import StandardVersion, Status
 from conformance.registry.standards import Registry
 from conformance.validation import xml_validation
@@ -46,7 +48,6 @@ from conformance.validation.json_validation import (
     check_json,
     json_validator,
 )
-from conformance.validation.rules import rule_findings_for_file
 from conformance.validation.xml_schemas import XsdSchema
 from conformance.validation.xml_validation import (
     check_tree,
@@ -97,9 +98,13 @@ def iter_payload_files(paths: Iterable[Path]) -> Iterator[tuple[Path, bool]]:
             for folder, dirs, files in os.walk(path):
                 dirs[:] = sorted(d for d in dirs if not d.startswith("."))
                 for name in sorted(files):
-                    candidate = Path(folder) / name
-                    if candidate.suffix.lower() in PAYLOAD_SUFFIXES:
-                        yield candidate, False
+                    # Path.suffix of the name, without making a Path of
+                    # every file in the folder.
+                    dot = name.rfind(".")
+                    if 0 < dot < len(name) - 1 and (
+                        name[dot:].lower() in PAYLOAD_SUFFIXES
+                    ):
+                        yield Path(folder, name), False
         else:
             yield path, True
 
@@ -112,13 +117,19 @@ _SPECIAL = (
 )
 
 
-def _special_kind(path: Path) -> str | None:
-    """What a path is when it is not a regular file that can be read whole."""
-    try:
-        mode = path.stat().st_mode
-    except OSError:
-        return None  # reading it says why
+def _special_kind(status: os.stat_result | None) -> str | None:
+    """What a file is when it is not a regular file that can be read whole."""
+    if status is None or stat.S_ISREG(status.st_mode):
+        return None  # reading it says why, or it is read
+    mode = status.st_mode
     return next((what for test, what in _SPECIAL if test(mode)), None)
+
+
+def _status(path: Path) -> os.stat_result | None:
+    try:
+        return os.stat(path)
+    except OSError:
+        return None
 
 
 def sniff(head: bytes) -> str:
@@ -154,6 +165,9 @@ class Validators:
         self.json_override = json_override
         self.xml_override = xml_override
         self._by_root: dict[tuple[str, str | None], StandardVersion | None] = {}
+        # By the standard's identity, holding the standard: asked once per
+        # file, where the registry's cache would spell its reference each time.
+        self._xml: dict[int, tuple[StandardVersion, XsdSchema]] = {}
 
     def for_xml(self, namespace: str, version: str | None) -> StandardVersion | None:
         """The standard of an XML root element's namespace and ``version``."""
@@ -178,9 +192,17 @@ class Validators:
         """The XSD to use, or ``None`` if there is none."""
         if self.xml_override is not None:
             return self.xml_override
-        if standard is None or standard.xml is None:
+        if standard is None:
             return None
-        return xml_validator(self.registry, standard)
+        try:
+            return self._xml[id(standard)][1]
+        except KeyError:
+            pass
+        if standard.xml is None:
+            return None
+        schema = xml_validator(self.registry, standard)
+        self._xml[id(standard)] = (standard, schema)
+        return schema
 
 
 def validate_file(
@@ -197,7 +219,8 @@ def validate_file(
     ``named`` says the user named this path; a named pipe, socket or device
     that was only found in a folder is refused without being opened.
     """
-    special = None if named else _special_kind(path)
+    status = None if named else _status(path)
+    special = _special_kind(status)
     if special is not None:
         return PayloadResult(
             path,
@@ -210,7 +233,7 @@ def validate_file(
             " command line to read it",
         )
     try:
-        data, head = _read_start(path, xml_validation.STREAM_THRESHOLD)
+        data, head = _read_start(path, xml_validation.STREAM_THRESHOLD, status)
     except OSError as exc:
         return PayloadResult(
             path,
@@ -230,11 +253,9 @@ def validate_file(
                 )
             else:
                 result = _validate_xml(path, validators, standard, max_findings)
-            chosen = (
-                validators.registry.resolve(result.standard)
-                if result.standard
-                else None
-            )
+            chosen = result.version
+            if chosen is None and result.standard:
+                chosen = validators.registry.resolve(result.standard)
             return _with_rules(result, validators.registry, chosen, path)
         if kind in ("json", "jsonl"):
             validator = validators.json(standard)
@@ -270,6 +291,10 @@ def _with_rules(
     """The result with the standard's business rules' findings added (docs/rules.md)."""
     if result.error is not None or standard is None or standard.rules is None:
         return result
+    # Imported on first need: the rules bring XPath and XSD 1.1 engines
+    # (half a second of every command's start) that most standards never use.
+    from conformance.validation.rules import rule_findings_for_file
+
     found = rule_findings_for_file(registry, standard, path, result.format)
     if not found:
         return result
@@ -281,20 +306,27 @@ def _with_rules(
     )
 
 
-def _read_start(path: Path, whole: int) -> tuple[bytes | None, bytes]:
+_READ_FLAGS = os.O_RDONLY | getattr(os, "O_BINARY", 0)
+
+
+def _read_start(
+    path: Path, whole: int, status: os.stat_result | None = None
+) -> tuple[bytes | None, bytes]:
     """The whole content of a regular file of at most ``whole`` bytes (else
     ``None``), and its head.
 
     A file is opened once: most payload files are small, and their reading
     costs as much as their parsing. Of any other file (a large one, a pipe
-    named on the command line), only the head is read here.
+    named on the command line), only the head is read here. ``status`` is
+    the file's, when the caller has just asked for it.
     """
-    fd = os.open(path, os.O_RDONLY | getattr(os, "O_BINARY", 0))
-    try:
-        status = os.fstat(fd)
-    except OSError:
-        os.close(fd)
-        raise
+    fd = os.open(path, _READ_FLAGS)
+    if status is None or not stat.S_ISREG(status.st_mode):
+        try:
+            status = os.fstat(fd)
+        except OSError:
+            os.close(fd)
+            raise
     if stat.S_ISREG(status.st_mode) and status.st_size <= whole:
         try:
             data = os.read(fd, status.st_size + 1)
@@ -303,7 +335,7 @@ def _read_start(path: Path, whole: int) -> tuple[bytes | None, bytes]:
         if len(data) == status.st_size:
             return data, data[:_HEAD]
         # It changed size while being read: read its head again, as any file.
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_BINARY", 0))
+        fd = os.open(path, _READ_FLAGS)
     with open(fd, "rb") as handle:
         return None, handle.read(_HEAD)
 
@@ -468,38 +500,51 @@ class _LinesChecker:
         self, before: int, block: bytes | None, lines: Sequence[bytes | _TooLong]
     ) -> None:
         """Check the records of one block; line ``before + 1`` is its first."""
-        values = (
-            read_block(block, cast("Sequence[bytes]", lines), self.limits)
+        batches = (
+            read_batches(block, cast("Sequence[bytes]", lines), self.limits)
             if block is not None
             else None
         )
-        if values is None:
+        if batches is None:
             for number, line in enumerate(lines, before + 1):
                 self.record(number, line)
             return
         # The bulk path: a sound record costs one C-level parse and the
-        # native verdict; anything unusual goes through check_json, which
-        # reads it again carefully and explains.
+        # native verdict, the batch's loop run by map; anything unusual goes
+        # through check_json, which reads it again carefully and explains.
         is_valid = self.validator.native.is_valid
-        records = 0
-        for index, value in enumerate(values):
-            if value is NEEDS_FINDINGS:
-                self.record(before + index + 1, lines[index])
-                continue
-            records += 1
-            if is_valid(value):
-                continue
-            cap = self.cap
-            errors = cap.errors
-            line = cast("bytes", lines[index])
-            if len(line) > ROOM_FREE_CHARS:
-                self.room_dependent = True
-            self.validator.explain(
-                value, line.decode("utf-8"), cap, first_line=before + index + 1
-            )
-            if cap.errors > errors:
-                self.failed += 1
-        self.records += records
+        first = 0
+        for whole, values in batches:
+            if whole:
+                self.records += len(values)
+                failing = compress(
+                    range(len(values)), map(operator.not_, map(is_valid, values))
+                )
+                for index in failing:
+                    at = first + index
+                    # A whole batch holds values only.
+                    sound = cast("JsonValue", values[index])
+                    self._explain(before + at + 1, sound, lines[at])
+            else:
+                for index, value in enumerate(values, first):
+                    if value is NEEDS_FINDINGS:
+                        self.record(before + index + 1, lines[index])
+                        continue
+                    self.records += 1
+                    if not is_valid(value):
+                        self._explain(before + index + 1, value, lines[index])
+            first += len(values)
+
+    def _explain(self, number: int, value: JsonValue, line: bytes | _TooLong) -> None:
+        """Findings of a record (line ``number``) the native verdict rejected."""
+        cap = self.cap
+        errors = cap.errors
+        line = cast("bytes", line)  # a record too long is never parsed
+        if len(line) > ROOM_FREE_CHARS:
+            self.room_dependent = True
+        self.validator.explain(value, line.decode("utf-8"), cap, first_line=number)
+        if cap.errors > errors:
+            self.failed += 1
 
     def record(self, number: int, line: bytes | _TooLong) -> None:
         """Check one record (line ``number``) read on its own."""

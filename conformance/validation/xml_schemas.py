@@ -384,8 +384,20 @@ _LIBXML_SPECIAL = {
 }
 
 
+_LIBXML_RULES: dict[str, str] = {}
+"""The rules of the libxml2 error types met so far (a few dozen exist)."""
+
+
 def libxml_rule(type_name: str) -> str:
     """``SCHEMAV_CVC_DATATYPE_VALID_1_2_1`` becomes ``cvc-datatype-valid.1.2.1``."""
+    try:
+        return _LIBXML_RULES[type_name]
+    except KeyError:
+        rule = _LIBXML_RULES[type_name] = _libxml_rule(type_name)
+        return rule
+
+
+def _libxml_rule(type_name: str) -> str:
     if type_name in _LIBXML_SPECIAL:
         return _LIBXML_SPECIAL[type_name]
     if not type_name.startswith("SCHEMAV_CVC_"):

@@ -167,12 +167,12 @@ def _check_tree(
     if root.tag not in allowed:
         cap.add(_unknown_root(root, schema, allowed))
         return
-    # Errors inside an imported element name the document declaring it.
-    document = schema.document_of(str(root.tag)).name
     compiled = schema.compiled
     if isinstance(compiled, etree.XMLSchema):  # the engine is lxml
         if compiled.validate(tree):
             return
+        # Errors inside an imported element name the document declaring it.
+        document = schema.document_of(str(root.tag)).name
         log = compiled.error_log
         # libxml2 has logged every error; only those kept are located.
         namer = PathNamer()
@@ -184,6 +184,7 @@ def _check_tree(
         )
         cap.omit(Severity.ERROR, max(len(log) - room, 0))
         return
+    document = schema.document_of(str(root.tag)).name
     _xmlschema_findings(tree, schema, compiled, cap, document=document)
 
 
@@ -393,6 +394,23 @@ class _Prefixes:
     def __init__(self, tree: _Tree) -> None:
         self.tree = tree
         self._every: dict[str, str] | None = None
+        self._one_each: bool | None = None
+
+    def one_per_namespace(self) -> bool:
+        """Whether each namespace is written with one prefix (or none) only.
+
+        libxml2 tells same-named siblings apart by their prefixes, a
+        readable path by their namespaces: they agree when this holds.
+        """
+        if self._one_each is None:
+            prefixes: dict[str, str | None] = {}
+            self._one_each = all(
+                prefixes.setdefault(uri, prefix) == prefix
+                for element in self.tree.iter()
+                if isinstance(element.tag, str)
+                for prefix, uri in element.nsmap.items()
+            )
+        return self._one_each
 
     def every(self) -> dict[str, str]:
         if self._every is None:
@@ -428,6 +446,25 @@ def _lookup(tree: _Tree, path: str, prefixes: dict[str, str]) -> etree._Element 
     return None
 
 
+# A libxml2 error path of element names alone, each maybe prefixed: no
+# position (libxml2 writes "[2]" where an element has same-named siblings),
+# no attribute, text or other node.
+_PLAIN_PATH = re.compile(r"(?:/(?:[^\W\d][\w.-]*:)?[^\W\d][\w.-]*)+")
+
+
+def _plain_path(path: str | None) -> str | None:
+    """The readable path (:class:`PathNamer`'s) of a libxml2 error path that
+    names elements alone, read from the path itself; else ``None``.
+
+    libxml2 numbers an element among its siblings of the same name and
+    namespace only when there are several, as the readable path does: with
+    no number in the path, the readable path is its local names.
+    """
+    if not path or not _PLAIN_PATH.fullmatch(path):
+        return None
+    return "/" + "/".join(step.rpartition(":")[2] for step in path[1:].split("/"))
+
+
 def _from_libxml(
     entry: etree._LogEntry,
     tree: _Tree,
@@ -439,6 +476,8 @@ def _from_libxml(
     document: str | None = None,
     known: _Prefixes | None = None,
 ) -> Finding:
+    if xpath is None and known is not None and known.one_per_namespace():
+        xpath = _plain_path(entry.path)
     if xpath is None:
         node = _node_for(entry, tree, known)
         if node is None:
