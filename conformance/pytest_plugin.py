@@ -192,6 +192,7 @@ class _State:
         )
         self.reports_dir = Path(self.settings.get("reports_dir") or invoked / "reports")
         self._engine: Engine | None = None
+        self._registry: Registry | None = None
         self.session: RunSession | None = None
         self.history_listener: HistoryListener | None = None
 
@@ -267,8 +268,28 @@ class _State:
         return self._engine
 
     @property
+    def is_controller(self) -> bool:
+        """True in the xdist controller, which runs no item itself."""
+        return not self.is_worker and self.config.getoption("dist", "no") != "no"
+
+    @property
     def registry(self) -> Registry:
-        """The registry of standards the engine uses."""
+        """The registry of standards the engine uses.
+
+        The xdist controller reads the registry alone until it needs the
+        engine: the workers start sooner than they would after the engine's
+        imports (the controller's own run begins once they are started).
+        """
+        from conformance.errors import UsageError
+        from conformance.registry.standards import Registry
+
+        if self._engine is None and self.is_controller:
+            if self._registry is None:
+                try:
+                    self._registry = Registry.open(self.registry_path)
+                except UsageError as exc:
+                    raise pytest.UsageError(str(exc)) from None
+            return self._registry
         return self.engine.registry
 
     def plan(self) -> tuple[Unit, ...]:
@@ -381,10 +402,11 @@ def pytest_configure(config: pytest.Config) -> None:
         # the command does; an explicit setting still wins.
         os.environ[_HYPOTHESIS_HOME] = str(user_cache("hypothesis"))
         config.stash[_SET_HOME] = True
-    # Fail fast, one line each, on a wrong reference or a folder that is not there.
-    if state.standard_ref:
+    # Fail fast, one line each, on a wrong reference or a folder that is not
+    # there; an xdist worker's controller has done so already.
+    if state.standard_ref and not state.is_worker:
         state.resolve(state.standard_ref)
-    for folder, ref in state.mappings:
+    for folder, ref in state.mappings if not state.is_worker else ():
         if not folder.is_dir():
             raise pytest.UsageError(
                 f"conformance_payloads: {folder} is not a folder; name a folder of"
@@ -441,11 +463,16 @@ def _lifecycle_items(
     session: pytest.Session, state: _State, items: list[pytest.Item]
 ) -> list[pytest.Item]:
     """One item per deprecated or retired standard the payload files use."""
+    refs = sorted({i.ref for i in items if isinstance(i, (PayloadItem, PayloadBatch))})
+    if not refs:
+        # No payload files: the engine's modules stay unimported (seconds
+        # for every pytest run of a project that installs the suite).
+        return []
+
     from conformance.engine import LifecycleUnit
     from conformance.probing.profiles import PayloadTarget
     from conformance.validation.payloads import lifecycle_findings
 
-    refs = sorted({i.ref for i in items if isinstance(i, (PayloadItem, PayloadBatch))})
     found: list[pytest.Item] = []
     parent: AgencyCollector | None = None
     for ref in refs:
@@ -926,7 +953,10 @@ class _RunRecorder:
     def __init__(self, state: _State) -> None:
         self.state = state
 
+    @pytest.hookimpl(trylast=True)
     def pytest_sessionstart(self, session: pytest.Session) -> None:
+        # Last: under xdist the workers are started first, and start up
+        # while this process opens its engine.
         self.state.start()
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
