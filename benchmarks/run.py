@@ -34,6 +34,8 @@ import sys
 import time
 from pathlib import Path
 
+from plugin_bench import bench_plugin, json_folder, plugin_row
+
 DATA = Path(__file__).resolve().parent / "data"
 GIVEN = [
     "Gülnarə",
@@ -729,6 +731,9 @@ def main() -> None:
     large = {mb: bench_large(mb) for mb in large_sizes}
     jobs_json = bench_jobs(jsonl_path(records), "person@1.1.0")
     jobs_xml = bench_jobs(xml_folder(files), None)
+    plugin_xml = bench_plugin(xml_folder(files), "auto", measured, TURNS)
+    json_files = json_folder(DATA, files // 2, person)
+    plugin_json = bench_plugin(json_files, "person@1.1.0", measured, TURNS)
     biggest = large[big]
     rows = [
         (
@@ -776,6 +781,8 @@ def main() -> None:
             f" {jobs_xml['speed-up min']:.2f}–{jobs_xml['speed-up max']:.2f})",
             f"{jobs_xml['peak MiB']:.0f} MiB",
         ),
+        plugin_row(f"XML files ({files:,})", plugin_xml),
+        plugin_row(f"JSON files ({files // 2:,})", plugin_json),
     ]
     print()
     print(table(rows, ("workload", "suite", "peer or limit", "ratio", "peak memory")))
