@@ -125,3 +125,17 @@ def test_a_bad_batch_size_is_a_usage_error(many):
         ["*conformance_batch: 'many' is not a number of files*"]
     )
     assert "Traceback" not in result.stderr.str()
+
+
+def test_a_run_without_payload_files_does_not_import_the_engine(many):
+    """The plugin is installed in every run of an agency's project: a run with
+    no payload item must not pay for the engine's imports."""
+    many.makepyfile(
+        test_plain=(
+            "import sys\n"
+            "def test_engine_not_imported():\n"
+            "    assert 'conformance.engine.units' not in sys.modules\n"
+        )
+    )
+    result = many.runpytest_subprocess("test_plain.py", "-p", "no:cacheprovider")
+    result.assert_outcomes(passed=1)
