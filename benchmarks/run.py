@@ -35,6 +35,8 @@ import sys
 import time
 from pathlib import Path
 
+from generation_bench import NOT_COMPARED, compare, generation_rows
+from plugin_bench import bench_plugin, json_folder, plugin_row
 from startup_bench import bench_main_job, bench_startup
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -402,127 +404,17 @@ def bench_generate() -> dict:
     return result
 
 
-def inlined_person_schema() -> dict:
-    """person@1.2.0 with every $ref replaced by its target (local refs only
-    are what hypothesis-jsonschema resolves)."""
-    from urllib.parse import unquote, urldefrag, urljoin
-
-    from conformance.probing.interfaces import member_at
-    from conformance.registry.locations import bundled
-    from conformance.registry.standards import Registry
-    from conformance.validation.json_validation import registry_loader
-
-    registry = Registry.open(bundled("standards"))
-    standard = registry.resolve("person@1.2.0")
-    loader = registry_loader(registry)
-    uri = registry.uri_for(standard.json.path)
-
-    def inline(node: object, base: str) -> object:
-        if isinstance(node, list):
-            return [inline(item, base) for item in node]
-        if not isinstance(node, dict):
-            return node
-        rest = {
-            k: inline(v, base)
-            for k, v in node.items()
-            if k not in ("$ref", "$defs", "$id", "$schema")
-        }
-        if "$ref" not in node:
-            return rest
-        target = urljoin(base, node["$ref"])
-        document_uri, fragment = urldefrag(target)
-        resolved = inline(
-            member_at(loader.retrieve(document_uri), unquote(fragment)), document_uri
-        )
-        return {"allOf": [resolved, rest]} if rest else resolved
-
-    return inline(loader.retrieve(uri), uri)
-
-
-_RATES_CHILD = """
-import json, sys, time
-from hypothesis import HealthCheck, Phase, given, settings
-generator, examples, rounds = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
-if generator == "ours":
-    from conformance.registry.locations import bundled
-    from conformance.registry.standards import Registry
-    from conformance.strategies import valid_json
-    registry = Registry.open(bundled("standards"))
-    strategy = valid_json(registry, registry.resolve("person@1.2.0"))
-else:  # hypothesis-jsonschema, on the schema file named
-    from hypothesis_jsonschema import from_schema
-    strategy = from_schema(json.load(open(generator)))
-rates = []
-for _ in range(rounds):
-    drawn = 0
-    @settings(max_examples=examples, database=None, deadline=None,
-              phases=[Phase.generate], suppress_health_check=list(HealthCheck))
-    @given(strategy)
-    def draw(_):
-        global drawn
-        drawn += 1
-    started = time.perf_counter()
-    draw()
-    rates.append(drawn / (time.perf_counter() - started))
-print(json.dumps(rates))
-"""
-"""Rates of one generator on person@1.2.0 under another interpreter:
-``ours`` or the path of a schema for hypothesis-jsonschema."""
-
-
-def _child_rates(python: str, generator: str) -> list[float] | str:
-    """The counted rates (the warm-up left out), or what went wrong."""
-    done = subprocess.run(
-        [python, "-c", _RATES_CHILD, generator, str(COMPARED), str(ROUNDS)],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if done.returncode != 0:
-        return done.stderr.strip()[-300:]
-    return json.loads(done.stdout.strip().splitlines()[-1])[1:]
-
-
-COMPARED = 300
-"""Examples drawn by each generator in the comparison: the same number, since
-hypothesis draws its first examples smaller than later ones."""
-ROUNDS = 4
-"""Runs of each generator; the first warms up (compiling, caches) and is not
-counted, the median of the others is reported."""
+ROUNDS = 3
+"""Turns of hypothesis-jsonschema and ours, each in a fresh process."""
 
 
 def bench_hypothesis_jsonschema(python: str) -> dict:
+    """Valid generation, ours beside hypothesis-jsonschema under ``python``
+    (the same hypothesis for both), in turns: see generation_bench.py."""
     import tempfile
 
-    from conformance.registry.locations import bundled
-    from conformance.registry.standards import Registry
-    from conformance.strategies import valid_json
-
     with tempfile.TemporaryDirectory() as folder:
-        schema = Path(folder) / "person.json"
-        schema.write_text(json.dumps(inlined_person_schema()), encoding="utf-8")
-        theirs = _child_rates(python, str(schema))
-    if isinstance(theirs, str):
-        return {"hypothesis-jsonschema failed": theirs}
-    registry = Registry.open(bundled("standards"))
-    strategy = valid_json(registry, registry.resolve("person@1.2.0"))
-    ours = [_rate(strategy, COMPARED) for _ in range(ROUNDS)][1:]
-    their_rate, our_rate = statistics.median(theirs), statistics.median(ours)
-    result = {
-        "person@1.2.0 hypothesis-jsonschema valid /s": their_rate,
-        "person@1.2.0 conformance valid /s": our_rate,
-        "ours / hypothesis-jsonschema": our_rate / their_rate,
-        "  lowest ratio of the runs": min(ours) / max(theirs),
-        "  highest ratio of the runs": max(ours) / min(theirs),
-    }
-    # Ours again under the other interpreter's (older) hypothesis, where this
-    # project is installed there too: the same engine for both.
-    same = _child_rates(python, "ours")
-    if not isinstance(same, str):
-        rate = statistics.median(same)
-        result["person@1.2.0 conformance valid /s, same hypothesis"] = rate
-        result["ours / hypothesis-jsonschema, same hypothesis"] = rate / their_rate
-    return result
+        return compare(python, sys.executable, Path(folder), ROUNDS)
 
 
 def child(name: str, args: list[str]) -> None:
@@ -743,13 +635,15 @@ def main() -> None:
     if args.child:
         child(args.child[0], args.child[1:])
         return
+    header = ("workload", "suite", "peer or limit", "ratio", "peak memory")
     if args.only == "generate":
         _print_listing("generate", in_child("generate"))
         if args.hypothesis_jsonschema:
-            _print_listing(
-                "hypothesis-jsonschema",
-                in_child("hypothesis-jsonschema", args.hypothesis_jsonschema),
-            )
+            found = bench_hypothesis_jsonschema(args.hypothesis_jsonschema)
+            print()
+            print(table(generation_rows(found), header))
+        else:
+            print(f"\n{NOT_COMPARED}")
         return
     print(f"machine: {machine()}")
     records, files, big = args.records, args.files, args.large_mb
@@ -766,6 +660,14 @@ def main() -> None:
     large = {mb: bench_large(mb) for mb in large_sizes}
     jobs_json = bench_jobs(jsonl_path(records), "person@1.1.0")
     jobs_xml = bench_jobs(xml_folder(files), None)
+    generation = (
+        bench_hypothesis_jsonschema(args.hypothesis_jsonschema)
+        if args.hypothesis_jsonschema
+        else None
+    )
+    plugin_xml = bench_plugin(xml_folder(files), "auto", measured, TURNS)
+    json_files = json_folder(DATA, files // 2, person)
+    plugin_json = bench_plugin(json_files, "person@1.1.0", measured, TURNS)
     startup = bench_startup(measured)
     main_job = bench_main_job(measured)
     biggest = large[big]
@@ -817,6 +719,8 @@ def main() -> None:
             f" {jobs_xml['speed-up min']:.2f}–{jobs_xml['speed-up max']:.2f})",
             f"{jobs_xml['peak MiB']:.0f} MiB",
         ),
+        plugin_row(f"XML files ({files:,})", plugin_xml),
+        plugin_row(f"JSON files ({files // 2:,})", plugin_json),
         (
             "start-up: conformance standards list",
             f"{startup['ours s']:.3f} s",
@@ -834,8 +738,12 @@ def main() -> None:
             f"{main_job['peak MiB']:.0f} MiB",
         ),
     ]
+    if generation is not None:
+        rows.extend(generation_rows(generation))
     print()
-    print(table(rows, ("workload", "suite", "peer or limit", "ratio", "peak memory")))
+    print(table(rows, header))
+    if generation is None:
+        print(f"\n{NOT_COMPARED}")
     print("\nhow cost grows: JSON Lines (one process)")
     print(
         table(

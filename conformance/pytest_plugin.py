@@ -39,6 +39,8 @@ if TYPE_CHECKING:
 
 _PAYLOAD_SUFFIXES = (".json", ".jsonl", ".ndjson", ".xml")
 _SEED_KEY = "conformance_fuzz_seed"
+_BATCH = 100
+"""Payload files per item in a folder that holds more than this many."""
 
 
 class ConformanceWarning(UserWarning):
@@ -85,6 +87,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="agency profile (TOML) or folder of profiles whose payloads and"
         " services to check; repeatable",
     )
+    group.addoption(
+        "--conformance-batch",
+        type=int,
+        metavar="N",
+        help="a folder of more than N payload files is checked N files per test"
+        f" item (default: ini conformance_batch or {_BATCH}; 0: one item per file)",
+    )
     add_options(group.addoption, SELECTION + FUZZING + RECORDING + GATE)
     parser.addini(
         "conformance_history",
@@ -102,6 +111,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         " line ('auto' for XML found by namespace)",
         type="linelist",
         default=[],
+    )
+    parser.addini(
+        "conformance_batch",
+        "payload files per test item in a folder of more than that many"
+        " (0: one item per file)",
+        default=str(_BATCH),
     )
     parser.addini(
         "conformance_check_registry",
@@ -139,6 +154,21 @@ class _State:
                 )
             self.mappings.append(((base / folder.strip()).resolve(), ref.strip()))
         self.mappings.sort(key=lambda m: len(m[0].parts), reverse=True)
+        batch = config.getoption("conformance_batch")
+        if batch is None:
+            text = str(config.getini("conformance_batch")).strip()
+            if not text.isdigit():
+                raise pytest.UsageError(
+                    f"conformance_batch: {text!r} is not a number of files; give"
+                    f" one (e.g. {_BATCH}), or 0 for one test item per file"
+                )
+            batch = int(text)
+        if batch < 0:
+            raise pytest.UsageError(
+                f"--conformance-batch: {batch} is negative; give a number of files"
+                " per item, or 0 for one item per file"
+            )
+        self.batch: int = batch
         try:
             self.settings = project_settings(Path(config.rootpath))
         except UsageError as exc:
@@ -162,6 +192,7 @@ class _State:
         )
         self.reports_dir = Path(self.settings.get("reports_dir") or invoked / "reports")
         self._engine: Engine | None = None
+        self._registry: Registry | None = None
         self.session: RunSession | None = None
         self.history_listener: HistoryListener | None = None
 
@@ -237,8 +268,28 @@ class _State:
         return self._engine
 
     @property
+    def is_controller(self) -> bool:
+        """True in the xdist controller, which runs no item itself."""
+        return not self.is_worker and self.config.getoption("dist", "no") != "no"
+
+    @property
     def registry(self) -> Registry:
-        """The registry of standards the engine uses."""
+        """The registry of standards the engine uses.
+
+        The xdist controller reads the registry alone until it needs the
+        engine: the workers start sooner than they would after the engine's
+        imports (the controller's own run begins once they are started).
+        """
+        from conformance.errors import UsageError
+        from conformance.registry.standards import Registry
+
+        if self._engine is None and self.is_controller:
+            if self._registry is None:
+                try:
+                    self._registry = Registry.open(self.registry_path)
+                except UsageError as exc:
+                    raise pytest.UsageError(str(exc)) from None
+            return self._registry
         return self.engine.registry
 
     def plan(self) -> tuple[Unit, ...]:
@@ -280,11 +331,19 @@ class _State:
         """The standard reference for a payload file, or ``None`` to leave it alone."""
         if self.standard_ref:
             return self.standard_ref
-        resolved = path.resolve()
+        return self.mapped(path.resolve())
+
+    def mapped(self, resolved: Path) -> str | None:
+        """The standard ``conformance_payloads`` gives a resolved path, if any."""
         for folder, ref in self.mappings:
             if resolved.is_relative_to(folder):
                 return ref
         return None
+
+    @property
+    def collects_payloads(self) -> bool:
+        """Whether payload files are collected at all (``--standard`` or a mapping)."""
+        return bool(self.standard_ref or self.mappings)
 
     def resolve(self, ref: str) -> StandardVersion | None:
         """A payload standard reference ('auto': found by namespace)."""
@@ -324,6 +383,7 @@ def conformance(pytestconfig: pytest.Config) -> Validator:
 
 
 _RESULT = pytest.StashKey[str]()
+_RESULTS = pytest.StashKey[str]()
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -342,10 +402,11 @@ def pytest_configure(config: pytest.Config) -> None:
         # the command does; an explicit setting still wins.
         os.environ[_HYPOTHESIS_HOME] = str(user_cache("hypothesis"))
         config.stash[_SET_HOME] = True
-    # Fail fast, one line each, on a wrong reference or a folder that is not there.
-    if state.standard_ref:
+    # Fail fast, one line each, on a wrong reference or a folder that is not
+    # there; an xdist worker's controller has done so already.
+    if state.standard_ref and not state.is_worker:
         state.resolve(state.standard_ref)
-    for folder, ref in state.mappings:
+    for folder, ref in state.mappings if not state.is_worker else ():
         if not folder.is_dir():
             raise pytest.UsageError(
                 f"conformance_payloads: {folder} is not a folder; name a folder of"
@@ -402,11 +463,16 @@ def _lifecycle_items(
     session: pytest.Session, state: _State, items: list[pytest.Item]
 ) -> list[pytest.Item]:
     """One item per deprecated or retired standard the payload files use."""
+    refs = sorted({i.ref for i in items if isinstance(i, (PayloadItem, PayloadBatch))})
+    if not refs:
+        # No payload files: the engine's modules stay unimported (seconds
+        # for every pytest run of a project that installs the suite).
+        return []
+
     from conformance.engine import LifecycleUnit
     from conformance.probing.profiles import PayloadTarget
     from conformance.validation.payloads import lifecycle_findings
 
-    refs = sorted({i.ref for i in items if isinstance(i, PayloadItem)})
     found: list[pytest.Item] = []
     parent: AgencyCollector | None = None
     for ref in refs:
@@ -466,12 +532,15 @@ class _ResultItem(pytest.Item):
             _warn(self, result)
 
 
-def _warn(item: pytest.Item, result: Result, prefix: str = "") -> None:
+def _warn(
+    item: pytest.Item, result: Result, prefix: str = "", path: Path | None = None
+) -> None:
     from conformance.model import Severity
     from conformance.reporting.text import finding_line
 
     findings = [f for f in result.findings if prefix or f.severity is Severity.WARNING]
-    path = getattr(item, "path", None)
+    if path is None:
+        path = getattr(item, "path", None)
     for finding in findings:
         message = f"{prefix}{finding_line(finding)}"
         if path is not None and result.kind == "payload":
@@ -550,6 +619,89 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
     return lines
 
 
+def pytest_collect_directory(
+    path: Path, parent: pytest.Collector
+) -> pytest.Collector | None:
+    state = parent.config.stash[_STATE]
+    if not state.collects_payloads or state.batch == 0:
+        return None
+    if (path / "__init__.py").is_file():
+        return None  # a Python package: pytest's own collector
+    if not state.standard_ref:
+        resolved = path.resolve()
+        if not any(
+            resolved.is_relative_to(folder) or folder.is_relative_to(resolved)
+            for folder, _ in state.mappings
+        ):
+            return None
+    return PayloadDir.from_parent(parent, path=path)
+
+
+class PayloadDir(pytest.Directory):
+    """A folder that may hold many payload files: batches of them as items.
+
+    With more payload files than ``conformance_batch`` directly in it, each
+    item checks that many files (the findings of every file that fails are
+    its failure, named by file; every file's result goes into the run as
+    its own), so that pytest's cost per item, paid in every xdist worker
+    and the controller, is paid per batch. Collecting is then a listing of
+    the folder: no node per file. Otherwise, one item per file, as pytest's
+    own folder collector gives.
+    """
+
+    def collect(self) -> Iterator[pytest.Item | pytest.Collector]:
+        state = self.config.stash[_STATE]
+        entries = sorted(os.scandir(self.path), key=lambda entry: entry.name)
+        ref = self._standard(state)
+        batched: list[Path] = []
+        if ref is not None:
+            batched = [
+                Path(entry.path)
+                for entry in entries
+                if entry.name.lower().endswith(_PAYLOAD_SUFFIXES) and entry.is_file()
+            ]
+        if len(batched) <= state.batch:
+            batched = []
+        chosen = set(batched)
+        for entry in entries:
+            path = Path(entry.path)
+            if entry.is_dir():
+                if self._ignored(path, with_parents=True):
+                    continue
+                sub = self.ihook.pytest_collect_directory(path=path, parent=self)
+                if sub is not None:
+                    yield sub
+            elif entry.is_file() and path not in chosen and not self._ignored(path):
+                yield from self.ihook.pytest_collect_file(file_path=path, parent=self)
+        batched = [path for path in batched if not self._ignored(path)]
+        assert ref is not None or not batched
+        for start in range(0, len(batched), state.batch):
+            paths = tuple(batched[start : start + state.batch])
+            yield PayloadBatch.from_parent(
+                self,
+                name=f"{ref}[{paths[0].name}..{paths[-1].name}]",
+                paths=paths,
+                ref=ref,
+            )
+
+    def _standard(self, state: _State) -> str | None:
+        """The standard of this folder's payload files (``None``: not collected)."""
+        if (
+            state.check_registry or state.selftest
+        ) and self.path.resolve().is_relative_to(state.registry.root):
+            return None  # examples are checked by the registry items
+        if state.standard_ref:
+            return state.standard_ref
+        return state.mapped(self.path.resolve())
+
+    def _ignored(self, path: Path, *, with_parents: bool = False) -> bool:
+        if self.session.isinitpath(path, with_parents=with_parents):
+            return False
+        return bool(
+            self.ihook.pytest_ignore_collect(collection_path=path, config=self.config)
+        )
+
+
 def pytest_collect_file(
     file_path: Path, parent: pytest.Collector
 ) -> pytest.Collector | None:
@@ -597,6 +749,100 @@ class PayloadItem(_ResultItem):
 
     def reportinfo(self) -> tuple[Path, int | None, str]:
         return self.path, None, f"{self.path.name} against {self.ref}"
+
+
+class PayloadBatch(_ResultItem):
+    """Validate many payload files of one folder, as the engine does each."""
+
+    def __init__(self, *, paths: tuple[Path, ...], ref: str, **kwargs: object) -> None:
+        super().__init__(**kwargs)  # type: ignore[arg-type]
+        self.paths = paths
+        self.ref = ref
+        self.add_marker("conformance")
+
+    def runtest(self) -> None:
+        state = self.config.stash[_STATE]
+        ref = None if self.ref == "auto" else self.ref
+        engine = state.engine
+        units = [engine.payload_unit(path, ref, "pytest") for path in self.paths]
+        results = [engine.execute(unit) for unit in units]
+        self.judge_all(results, [unit.shown for unit in units], state.registry)
+
+    def judge_all(
+        self, results: list[Result], names: list[str], registry: Registry
+    ) -> None:
+        """pytest's outcome for the files' results, each weighed as :meth:`judge`.
+
+        Any file that fails a MUST (or errs) fails the item, with every such
+        file's findings; waived failures alone make it an expected failure;
+        SHOULD and MAY findings are warnings at each file.
+        """
+        from conformance.model import Level, Outcome
+        from conformance.reporting.text import render_result
+        from conformance.results.run import level_of
+
+        _remember_all(self, results, names)
+        failing: list[Result] = []
+        waived: list[Result] = []
+        skipped = 0
+        for path, result in zip(self.paths, results, strict=True):
+            if result.outcome in (Outcome.SKIPPED, Outcome.NOT_APPLICABLE):
+                skipped += 1
+            elif result.waived:
+                waived.append(result)
+            elif result.outcome is Outcome.ERROR or (
+                result.outcome is Outcome.FAILED
+                and level_of(result) == Level.MUST.value
+            ):
+                failing.append(result)
+            elif result.outcome is Outcome.FAILED:
+                _warn(self, result, f"{level_of(result)} requirement not met: ", path)
+            elif result.outcome is Outcome.WARNING:
+                _warn(self, result, path=path)
+        if failing:
+            lines = [f"{len(failing)} of {len(results)} files do not conform"]
+            for result in failing:
+                lines.extend(render_result(result, registry))
+            pytest.fail("\n".join(lines), pytrace=False)
+        if waived:
+            pytest.xfail(
+                "waived: "
+                + "; ".join(
+                    f"{r.id} ({r.waiver.id} until {r.waiver.expires})"
+                    for r in waived
+                    if r.waiver is not None
+                )
+            )
+        if skipped == len(results):
+            pytest.skip(f"all {skipped} files skipped or not applicable")
+
+    def reportinfo(self) -> tuple[Path, int | None, str]:
+        first, last = self.paths[0].name, self.paths[-1].name
+        return (
+            self.path,
+            None,
+            f"{len(self.paths)} files of {self.path.name} ({first} to {last})"
+            f" against {self.ref}",
+        )
+
+
+def _remember_all(item: pytest.Item, results: list[Result], names: list[str]) -> None:
+    """A batch's results on its report (one string), and JUnit properties."""
+    from conformance.model import Outcome
+    from conformance.results.run import level_of, result_to_dict
+
+    item.user_properties.append(("files", len(results)))
+    standards = sorted({r.standard for r in results if r.standard})
+    for standard in standards:
+        item.user_properties.append(("standard", standard))
+    for name, result in zip(names, results, strict=True):
+        if result.outcome in (Outcome.FAILED, Outcome.ERROR):
+            what = result.requirement.id if result.requirement else result.outcome.value
+            level = f" ({level_of(result)})" if result.requirement else ""
+            item.user_properties.append(("not conforming", f"{name}: {what}{level}"))
+    item.stash[_RESULTS] = json.dumps(
+        [result_to_dict(r) for r in results], ensure_ascii=False
+    )
 
 
 def _remember(item: pytest.Item, result: Result) -> None:
@@ -690,6 +936,9 @@ def pytest_runtest_makereport(
     if call.when == "call" and _RESULT in item.stash:
         # A plain string attribute travels with the report to the xdist controller.
         report.conformance_result = item.stash[_RESULT]  # type: ignore[attr-defined]
+    if call.when == "call" and _RESULTS in item.stash:
+        # A batch's results as one string: one attribute, one message.
+        report.conformance_results = item.stash[_RESULTS]  # type: ignore[attr-defined]
     return report
 
 
@@ -704,23 +953,30 @@ class _RunRecorder:
     def __init__(self, state: _State) -> None:
         self.state = state
 
+    @pytest.hookimpl(trylast=True)
     def pytest_sessionstart(self, session: pytest.Session) -> None:
+        # Last: under xdist the workers are started first, and start up
+        # while this process opens its engine.
         self.state.start()
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         from conformance.results.run import result_from_dict
 
-        data = getattr(report, "conformance_result", None)
         session = self.state.session
-        if data is None or session is None:
+        if session is None:
             return
-        fields = json.loads(data)
-        requirement = None
-        if fields.get("standard") and fields.get("requirement"):
-            requirement = self.state.registry.requirement(
-                fields["standard"], fields["requirement"]
-            )
-        session.record(result_from_dict(fields, requirement))
+        data = getattr(report, "conformance_result", None)
+        batch = getattr(report, "conformance_results", None)
+        documents = [json.loads(data)] if data is not None else []
+        if batch is not None:
+            documents.extend(json.loads(batch))
+        for fields in documents:
+            requirement = None
+            if fields.get("standard") and fields.get("requirement"):
+                requirement = self.state.registry.requirement(
+                    fields["standard"], fields["requirement"]
+                )
+            session.record(result_from_dict(fields, requirement))
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:

@@ -223,3 +223,60 @@ def test_a_string_whose_pattern_always_fits_is_drawn_without_a_filter():
         assert 8 <= len(value) <= 10
 
     check()
+
+
+def test_a_position_is_one_draw_per_coordinate():
+    """A GeoJSON position (prefixItems, nothing after): one number each.
+
+    Neither an empty list after the tuple (older hypothesis makes new
+    strategies at every draw of one) nor a choice between integers and
+    numbers: a boundary holds hundreds of positions.
+    """
+    position = {
+        "type": "array",
+        "minItems": 2,
+        "maxItems": 2,
+        "prefixItems": [
+            {"type": "number", "minimum": 44.7, "maximum": 50.4},
+            {"type": "number", "minimum": 38.3, "maximum": 41.95},
+        ],
+    }
+    compiler = json_strategies.Compiler(registry_loader(_REGISTRY))
+    shown = repr(compiler.strategy(position, ""))
+    assert "lists" not in shown and "one_of" not in shown, shown
+    made = []
+
+    @settings(_QUICK, max_examples=100)
+    @given(compiler.strategy(position, ""))
+    def check(value):
+        assert isinstance(value, list) and len(value) == 2, value
+        assert 44.7 <= value[0] <= 50.4 and 38.3 <= value[1] <= 41.95, value
+        made.append(value)
+
+    check()
+    kinds = {type(v) for value in made for v in value}
+    assert kinds == {int, float}, made
+
+
+@pytest.mark.parametrize(
+    ("schema", "low", "high"),
+    [
+        ({"type": "number", "exclusiveMinimum": 0, "maximum": 1}, 0, 1),
+        ({"type": "number", "minimum": -1, "exclusiveMaximum": 0}, -1, 0),
+        ({"type": "number", "exclusiveMinimum": 2, "exclusiveMaximum": 3}, 2, 3),
+    ],
+)
+def test_numbers_keep_to_their_bounds(schema, low, high):
+    compiler = json_strategies.Compiler(registry_loader(_REGISTRY))
+    validator = reference_validator(schema, registry_loader(_REGISTRY))
+    made = []
+
+    @settings(_QUICK, max_examples=150)
+    @given(compiler.strategy(schema, ""))
+    def check(value):
+        assert validator.is_valid(value), value
+        assert low <= value <= high
+        made.append(value)
+
+    check()
+    assert any(isinstance(v, float) and v != int(v) for v in made), made

@@ -27,7 +27,7 @@ from hypothesis.errors import InvalidArgument
 from conformance.inputs.json_locate import escape_pointer_token
 from conformance.strategies import regex_runs
 from conformance.strategies.common import UnsupportedSchema
-from conformance.strategies.primitives import members
+from conformance.strategies.primitives import members, numbers, rows
 from conformance.validation.formats import FORMATS
 from conformance.validation.patterns import search, to_python
 from conformance.validation.schema_walk import iter_subschemas
@@ -342,7 +342,10 @@ class Compiler:
             return st.one_of(options)
         if view.values is not None:
             return st.sampled_from(view.values) if view.values else st.nothing()
-        kinds = view.types if view.types is not None else _inferred(view)
+        kinds = set(view.types if view.types is not None else _inferred(view))
+        if "number" in kinds:
+            # A number's strategy draws integers too: one choice fewer per value.
+            kinds.discard("integer")
         options = [self._of_type(kind, view, where) for kind in sorted(kinds)]
         return st.one_of(options) if options else st.nothing()
 
@@ -356,7 +359,7 @@ class Compiler:
         if kind == "integer":
             return self._integers(view)
         if kind == "number":
-            return st.one_of(self._integers(view), self._floats(view))
+            return self._numbers(view)
         if kind == "string":
             return self._strings(view)
         if kind == "array":
@@ -368,14 +371,10 @@ class Compiler:
     # -- scalars -----------------------------------------------------------------
 
     def _integers(self, view: View) -> st.SearchStrategy[int]:
-        low = -SAFE_INTEGER if view.minimum is None else math.ceil(view.minimum)
-        high = SAFE_INTEGER if view.maximum is None else math.floor(view.maximum)
-        if view.exclusive_minimum is not None:
-            low = max(low, math.floor(view.exclusive_minimum) + 1)
-        if view.exclusive_maximum is not None:
-            high = min(high, math.ceil(view.exclusive_maximum) - 1)
-        if low > high:
+        bounds = self._integer_range(view)
+        if bounds is None:
             return st.nothing()
+        low, high = bounds
         if view.multiple_of:
             step = view.multiple_of
             first, last = math.ceil(low / step), math.floor(high / step)
@@ -384,7 +383,38 @@ class Compiler:
             return st.integers(first, last).map(lambda k: int(k * step))
         return st.integers(low, high)
 
+    def _numbers(self, view: View) -> st.SearchStrategy[int | float]:
+        if view.multiple_of:
+            return st.one_of(self._integers(view), self._floats(view))
+        low, high, exclude_min, exclude_max = self._float_range(view)
+        whole = self._integer_range(view)
+        return numbers(
+            whole, low, high, exclude_min=exclude_min, exclude_max=exclude_max
+        )
+
+    def _integer_range(self, view: View) -> tuple[int, int] | None:
+        """The integers a view allows (multipleOf aside), or ``None``."""
+        low = -SAFE_INTEGER if view.minimum is None else math.ceil(view.minimum)
+        high = SAFE_INTEGER if view.maximum is None else math.floor(view.maximum)
+        if view.exclusive_minimum is not None:
+            low = max(low, math.floor(view.exclusive_minimum) + 1)
+        if view.exclusive_maximum is not None:
+            high = min(high, math.ceil(view.exclusive_maximum) - 1)
+        return (low, high) if low <= high else None
+
     def _floats(self, view: View) -> st.SearchStrategy[float]:
+        low, high, exclude_min, exclude_max = self._float_range(view)
+        return st.floats(
+            low,
+            high,
+            allow_nan=False,
+            allow_infinity=False,
+            exclude_min=exclude_min,
+            exclude_max=exclude_max,
+        )
+
+    def _float_range(self, view: View) -> tuple[float, float, bool, bool]:
+        """The bounds of a view's floats, and which of them are excluded."""
         low = view.minimum
         high = view.maximum
         exclude_min = exclude_max = False
@@ -398,14 +428,7 @@ class Compiler:
             high, exclude_max = view.exclusive_maximum, True
         low = -1e15 if low is None else low
         high = 1e15 if high is None else high
-        return st.floats(
-            low,
-            high,
-            allow_nan=False,
-            allow_infinity=False,
-            exclude_min=exclude_min,
-            exclude_max=exclude_max,
-        )
+        return low, high, exclude_min, exclude_max
 
     def _strings(self, view: View) -> st.SearchStrategy[str]:
         if view.formats:
@@ -463,6 +486,11 @@ class Compiler:
         )
         if high < 0:
             return st.nothing()
+        if prefixes and high == 0:
+            # A tuple (a GeoJSON position, a bbox): no list after it. Where
+            # max_size is 0, older hypothesis (6.130) gives builds(list),
+            # whose validation makes new strategies at every draw.
+            return rows(prefixes)
         rest = st.lists(
             items,
             min_size=low,

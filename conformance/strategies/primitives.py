@@ -11,7 +11,8 @@ the same values from public strategies.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import math
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from hypothesis import strategies as st
@@ -22,7 +23,7 @@ if TYPE_CHECKING:
 
     from conformance.model import JsonValue
 
-__all__ = ["AVAILABLE", "IntervalSet", "SearchStrategy", "members"]
+__all__ = ["AVAILABLE", "IntervalSet", "SearchStrategy", "members", "numbers", "rows"]
 
 try:
     from hypothesis.internal.intervalsets import IntervalSet
@@ -90,3 +91,101 @@ if AVAILABLE:
                 turn = data.draw_integer(0, len(pairs) - 1)
                 pairs = pairs[turn:] + pairs[:turn]
             return dict(pairs)
+
+
+_STEPS = 1 << 53
+"""Evenly spaced points of a float range a number is drawn from (a double's
+precision: every step is a distinct float in a range of one order)."""
+
+
+def numbers(
+    integers: tuple[int, int] | None,
+    low: float,
+    high: float,
+    *,
+    exclude_min: bool = False,
+    exclude_max: bool = False,
+) -> st.SearchStrategy[int | float]:
+    """JSON numbers: integers in ``integers`` (when not ``None``) or floats
+    between ``low`` and ``high``.
+
+    One choice for which, one for the value (an integer, or a point of the
+    range, which shrinks towards ``low``): hypothesis's ``one_of(integers(),
+    floats())`` tracks three draws for each number, and a GeoJSON boundary
+    holds hundreds of numbers.
+    """
+    floats = st.floats(
+        low,
+        high,
+        allow_nan=False,
+        allow_infinity=False,
+        exclude_min=exclude_min,
+        exclude_max=exclude_max,
+    )
+    if not AVAILABLE:
+        return st.one_of(st.integers(*integers), floats) if integers else floats
+    return _Numbers(integers, low, high, exclude_min, exclude_max)
+
+
+def rows(
+    items: Sequence[st.SearchStrategy[JsonValue]],
+) -> st.SearchStrategy[list[JsonValue]]:
+    """Lists of exactly one value of each strategy in turn (``prefixItems``
+    with nothing after them: a GeoJSON position, a bounding box)."""
+    if not AVAILABLE:
+        return st.tuples(*items).map(list)
+    return _Rows(tuple(items))
+
+
+if AVAILABLE:
+
+    class _Numbers(SearchStrategy[int | float]):
+        def __init__(
+            self,
+            integers: tuple[int, int] | None,
+            low: float,
+            high: float,
+            exclude_min: bool,
+            exclude_max: bool,
+        ) -> None:
+            super().__init__()
+            self.integers = integers
+            self.low, self.high = low, high
+            self.exclude_min, self.exclude_max = exclude_min, exclude_max
+
+        def __repr__(self) -> str:
+            return f"numbers({self.integers!r}, {self.low!r}, {self.high!r})"
+
+        def calc_is_empty(self, recur: RecurT) -> bool:
+            return self.integers is None and (
+                self.low > self.high
+                or (self.low == self.high and (self.exclude_min or self.exclude_max))
+            )
+
+        def do_draw(self, data: ConjectureData) -> int | float:
+            if self.integers is not None and (
+                self.calc_is_empty(lambda _: False) or data.draw_boolean()
+            ):
+                return data.draw_integer(*self.integers)
+            low, high = self.low, self.high
+            point = data.draw_integer(0, _STEPS)
+            value = min(max(low + (high - low) * (point / _STEPS), low), high)
+            if self.exclude_min and value <= low:
+                value = math.nextafter(low, high)
+            if self.exclude_max and value >= high:
+                value = math.nextafter(high, low)
+            return value
+
+    class _Rows(SearchStrategy[list["JsonValue"]]):
+        def __init__(self, items: tuple[st.SearchStrategy[JsonValue], ...]) -> None:
+            super().__init__()
+            self.items = items
+
+        def __repr__(self) -> str:
+            return f"rows({', '.join(map(repr, self.items))})"
+
+        def calc_is_empty(self, recur: RecurT) -> bool:
+            return any(recur(s) for s in self.items)
+
+        def do_draw(self, data: ConjectureData) -> list[JsonValue]:
+            return [data.draw(s) for s in self.items]

@@ -1,0 +1,141 @@
+"""The pytest plugin on a folder of many payload files: items check batches."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from lxml import etree
+
+import conformance
+from conformance.registry.locations import bundled
+
+pytest_plugins = ["pytester"]
+
+EXAMPLES = bundled("standards") / "person" / "1.1.0" / "examples"
+
+
+@pytest.fixture
+def many(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> pytest.Pytester:
+    """One folder of person payloads: the examples twice."""
+    # pytest in a subprocess imports the package these tests import.
+    monkeypatch.setenv("PYTHONPATH", str(Path(conformance.__file__).parents[1]))
+    folder = pytester.path / "payloads"
+    folder.mkdir()
+    for copy in ("a", "b"):
+        for kind in ("valid", "invalid"):
+            for example in sorted((EXAMPLES / kind).iterdir()):
+                shutil.copy(example, folder / f"{copy}-{kind}-{example.name}")
+    return pytester
+
+
+def _files(report: str) -> dict[str, tuple[str, list[str]]]:
+    """Each file's outcome and findings in a JSON conformance report."""
+    results = json.loads(report)["results"]
+    return {
+        r["id"]: (r["outcome"], [f["message"] for f in r.get("findings", [])])
+        for r in results
+        if r["kind"] == "payload"
+    }
+
+
+def _count(many: pytest.Pytester) -> tuple[int, int]:
+    folder = many.path / "payloads"
+    invalid = len(list(folder.glob("*-invalid-*")))
+    return len(list(folder.iterdir())), invalid
+
+
+def test_a_large_folder_is_collected_as_batches(many):
+    files, _ = _count(many)
+    result = many.runpytest(
+        "--standard", "person@1.1.0", "payloads", "--conformance-batch", "10",
+        "--collect-only", "-q",
+    )  # fmt: skip
+    batches = [line for line in result.stdout.lines if "::person@1.1.0[" in line]
+    assert len(batches) == -(-files // 10), result.stdout.lines
+    names = sorted(p.name for p in (many.path / "payloads").iterdir())
+    assert batches[0].endswith(f"[{names[0]}..{names[9]}]")
+    assert batches[-1].endswith(f"[{names[20]}..{names[-1]}]")
+
+
+def test_a_batch_fails_with_every_failing_file_named(many):
+    _, invalid = _count(many)
+    result = many.runpytest(
+        "--standard", "person@1.1.0", "payloads", "--conformance-batch", "10"
+    )
+    result.assert_outcomes(failed=3)
+    out = result.stdout.str()
+    # Each invalid file's findings, under its own name, and no traceback.
+    for name in sorted(p.name for p in (many.path / "payloads").glob("*-invalid-*")):
+        assert f"payloads/{name} does not conform to person@1.1.0" in out, name
+    assert "Traceback" not in out
+    assert "def runtest" not in out
+    result.stdout.fnmatch_lines(["*files do not conform*"])
+    assert out.count("does not conform to person@1.1.0") == invalid
+
+
+def test_a_small_folder_keeps_one_item_per_file(many):
+    files, invalid = _count(many)
+    result = many.runpytest("--standard", "person@1.1.0", "payloads")
+    result.assert_outcomes(passed=files - invalid, failed=invalid)
+
+
+@pytest.mark.parametrize("workers", ["0", "2"])
+def test_batches_give_the_same_report_as_one_item_per_file(many, workers):
+    """Same outcome and findings for every file, batched or not, with xdist."""
+    base = ["--standard", "person@1.1.0", "payloads", "-p", "no:cacheprovider"]
+    one = many.runpytest_subprocess(
+        *base, "--conformance-batch", "0", "--conformance-report=one.json"
+    )
+    _, invalid = _count(many)
+    one.assert_outcomes(failed=invalid, passed=_count(many)[0] - invalid)
+    batched = many.runpytest_subprocess(
+        *base,
+        "--conformance-batch", "4",
+        "--conformance-report=batched.json",
+        "-n", workers,
+        "--junitxml=junit.xml",
+    )  # fmt: skip
+    # 30 files in 8 batches of 4 (by name): the last two batches hold valid ones only.
+    batched.assert_outcomes(failed=6, passed=2)
+    expected = _files((many.path / "one.json").read_text("utf-8"))
+    assert len(expected) == _count(many)[0]
+    assert _files((many.path / "batched.json").read_text("utf-8")) == expected
+    document = json.loads((many.path / "batched.json").read_text("utf-8"))
+    assert document["summary"]["failed"] == invalid
+    assert document["run"]["complete"] is True
+    # JUnit: each batch names its files that do not conform, with the requirement.
+    root = etree.parse(str(many.path / "junit.xml")).getroot()
+    named = [
+        p.get("value")
+        for p in root.iter("property")
+        if p.get("name") == "not conforming"
+    ]
+    assert len(named) == invalid
+    assert "payloads/a-invalid-fin-letter-i.json: PER-1 (MUST)" in named, named
+
+
+def test_a_bad_batch_size_is_a_usage_error(many):
+    many.makeini("[pytest]\nconformance_batch = many\n")
+    result = many.runpytest("--standard", "person@1.1.0", "payloads")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(
+        ["*conformance_batch: 'many' is not a number of files*"]
+    )
+    assert "Traceback" not in result.stderr.str()
+
+
+def test_a_run_without_payload_files_does_not_import_the_engine(many):
+    """The plugin is installed in every run of an agency's project: a run with
+    no payload item must not pay for the engine's imports."""
+    many.makepyfile(
+        test_plain=(
+            "import sys\n"
+            "def test_engine_not_imported():\n"
+            "    assert 'conformance.engine.units' not in sys.modules\n"
+        )
+    )
+    result = many.runpytest_subprocess("test_plain.py", "-p", "no:cacheprovider")
+    result.assert_outcomes(passed=1)
