@@ -50,6 +50,7 @@ from conformance.probing.checks.context import (
     Unavailable,
 )
 from conformance.probing.fuzzing import (
+    GENERATION,
     FuzzSettings,
     Request,
     regressions,
@@ -361,16 +362,21 @@ def _without_fixed_parameters(ctx: CheckContext, operation: Operation) -> list[R
 
 
 def _send(ctx: CheckContext, request: Request) -> Exchange:
-    if request.has_body:
+    # While this request is on the wire, another service's thread generates.
+    with GENERATION.released():
+        if request.has_body:
+            return ctx.send(
+                request.method,
+                request.path,
+                json_body=request.body,
+                headers=request.headers,
+            )
         return ctx.send(
             request.method,
             request.path,
-            json_body=request.body,
+            params=request.params,
             headers=request.headers,
         )
-    return ctx.send(
-        request.method, request.path, params=request.params, headers=request.headers
-    )
 
 
 def _leaks(ctx: CheckContext, exchange: Exchange) -> _Verdict:
@@ -721,7 +727,8 @@ def _stored_anyway(
 )
 def fuzz_valid(ctx: CheckContext) -> list[Finding]:
     _writes_allowed(ctx)
-    return _fuzz(ctx, valid=True)
+    with GENERATION:  # services are checked in threads (see GENERATION)
+        return _fuzz(ctx, valid=True)
 
 
 @check(
@@ -733,7 +740,8 @@ def fuzz_valid(ctx: CheckContext) -> list[Finding]:
 )
 def fuzz_invalid(ctx: CheckContext) -> list[Finding]:
     _writes_allowed(ctx)
-    return _fuzz(ctx, valid=False)
+    with GENERATION:  # services are checked in threads (see GENERATION)
+        return _fuzz(ctx, valid=False)
 
 
 def _writes_allowed(ctx: CheckContext) -> None:
