@@ -289,6 +289,8 @@ class Services:
             service.stop()
         if self._host is not None:
             self._host.close()
+        if self.audit is not None:
+            self.audit.close()
         self._contexts.clear()
         self._references.clear()
 
