@@ -143,6 +143,9 @@ class ReferenceHost:
                 if process.stdin is not None:
                     with contextlib.suppress(OSError):  # already gone
                         process.stdin.close()
+                # Nothing of it needs keeping: it ends now, not after the
+                # half second an interpreter takes to wind down.
+                process.terminate()
                 try:
                     process.wait(timeout=_STOP_SECONDS)
                 except subprocess.TimeoutExpired:
@@ -185,6 +188,7 @@ def main(argv: list[str] | None = None) -> int:
     # Ctrl-C reaches every process of the group: the run decides when this
     # one ends (by closing standard input), after its reports are written.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
     from conformance.probing.reference import ReferenceService
     from conformance.registry.standards import Registry
 
