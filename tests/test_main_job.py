@@ -114,6 +114,9 @@ def test_ctrl_c_ends_the_run_and_the_reference_service_process(tmp_path: Path):
         env=_environ(tmp_path, mark),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
+        # Started from a background job, this process ignores SIGINT, and so
+        # would the run (Python then never turns it into KeyboardInterrupt).
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),  # noqa: PLW1509
     )
     try:
         # Wait until the reference service's process is up, then Ctrl-C the
