@@ -16,7 +16,9 @@ process runs the item, and records it in the controller's session.
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from collections.abc import Iterable, Sequence
+from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -230,6 +232,7 @@ class Engine:
                 dry_run=options.dry_run,
                 environ=options.environ,
                 fuzz=self.fuzz,
+                reference_process=True,
             )
         return self._services
 
@@ -263,6 +266,12 @@ class Engine:
         if plan.fuzzing:
             writable_folder(self.options.reports_dir, "the fuzz seed")
             remember_seed(self.fuzz.seed, self.options.reports_dir)
+        if plan.probes and not self.options.dry_run:
+            # The reference service's process starts now, while payloads
+            # are checked.
+            self.services().prepare(
+                u.planned.target for u in plan.units if isinstance(u, ServiceUnit)
+            )
         run = Run(registry=self.registry, command=self.options.command)
         run.source = self.options.source
         run.targets.extend(plan.targets)
@@ -319,8 +328,12 @@ class RunSession:
             if worth_workers(self.engine, todo, jobs):
                 WorkerPool(self.engine, jobs, self.record).run(todo)
             else:
-                for unit in todo:
-                    self.record(self.engine.execute(unit))
+                with ServiceThreads(self.engine, todo) as services:
+                    for unit in todo:
+                        if isinstance(unit, ServiceUnit):
+                            self.record(services.result(unit))
+                        else:
+                            self.record(self.engine.execute(unit))
         except KeyboardInterrupt:
             return self.conclude(complete=False, interruption=INTERRUPTED)
         return self.conclude()
@@ -349,6 +362,60 @@ class RunSession:
     def outputs(self) -> list[Path]:
         """The files the listeners wrote."""
         return [path for listener in self.listeners for path in listener.outputs()]
+
+
+class ServiceThreads:
+    """Checks services side by side: one thread per service, each running
+    that service's units in the plan's order (a check may rely on what an
+    earlier one of its service did), while :meth:`result` hands the results
+    out in the plan's order. A service's client keeps its rate limit across
+    threads; the services' requests overlap, so the run's work and the
+    services' (the bundled service runs in a process of its own) use both
+    cores. Leaving the ``with`` block (Ctrl-C, say) stops every thread
+    before its next unit.
+    """
+
+    def __init__(self, engine: Engine, units: Sequence[Unit]) -> None:
+        self.engine = engine
+        self.futures: dict[int, Future[Result]] = {}
+        self.stopping = threading.Event()
+        groups: dict[str, list[ServiceUnit]] = {}
+        for unit in units:
+            if isinstance(unit, ServiceUnit):
+                groups.setdefault(unit.planned.target.id, []).append(unit)
+                self.futures[id(unit)] = Future()
+        self.threads = [
+            threading.Thread(
+                target=self._work,
+                args=(group,),
+                name=f"service-{name}",
+                daemon=True,
+            )
+            for name, group in groups.items()
+        ]
+
+    def _work(self, units: list[ServiceUnit]) -> None:
+        for unit in units:
+            future = self.futures[id(unit)]
+            if self.stopping.is_set():
+                future.cancel()
+                continue
+            try:
+                future.set_result(self.engine.execute(unit))
+            except BaseException as exc:  # the main thread raises it
+                future.set_exception(exc)
+
+    def result(self, unit: ServiceUnit) -> Result:
+        """The result of one service unit, once its thread has it."""
+        return self.futures[id(unit)].result()
+
+    def __enter__(self) -> ServiceThreads:
+        for thread in self.threads:
+            thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stopping.set()
 
 
 def _validators(registry: Registry, schema: Path | None) -> Validators:

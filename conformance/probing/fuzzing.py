@@ -10,10 +10,13 @@ next run replays before generating anything new.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
 import random
+import threading
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, NotRequired, TypedDict
@@ -28,6 +31,56 @@ CI_SEED = 20261201
 DEFAULT_EXAMPLES = 50
 DEFAULT_SECONDS = 30.0
 _LAST_SEED = "last-fuzz-seed"
+
+
+class GenerationLock:
+    """One thread at a time generates (hypothesis), the others send or judge.
+
+    A run checks services side by side in threads. Hypothesis keeps state
+    per search that is not meant to be shared between threads, and it
+    parses source code (``ast``) as it runs, which CPython 3.11 does not
+    allow in two threads at once. So generating is held by one thread at a
+    time; a fuzz check lets go while its request is on the wire
+    (:meth:`released`), which is where the time of other threads' work goes.
+    It is reentrant in the thread that holds it.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._owner: int | None = None
+        self._depth = 0
+
+    def __enter__(self) -> GenerationLock:
+        me = threading.get_ident()
+        if self._owner == me:
+            self._depth += 1
+            return self
+        self._lock.acquire()
+        self._owner, self._depth = me, 1
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._depth -= 1
+        if self._depth == 0:
+            self._owner = None
+            self._lock.release()
+
+    @contextlib.contextmanager
+    def released(self) -> Iterator[None]:
+        """Let other threads generate meanwhile, if this thread holds it."""
+        if self._owner != threading.get_ident():
+            yield
+            return
+        depth, self._owner, self._depth = self._depth, None, 0
+        self._lock.release()
+        try:
+            yield
+        finally:
+            self._lock.acquire()
+            self._owner, self._depth = threading.get_ident(), depth
+
+
+GENERATION = GenerationLock()
 
 
 @dataclass(frozen=True)

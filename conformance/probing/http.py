@@ -21,6 +21,7 @@ from __future__ import annotations
 import base64
 import contextlib
 import datetime as dt
+import heapq
 import http.client
 import json
 import os
@@ -32,10 +33,10 @@ import threading
 import time
 import unicodedata
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, TypedDict, TypeVar, cast
+from typing import IO, TYPE_CHECKING, TypedDict, TypeVar, cast
 from urllib.parse import urlencode, urljoin, urlsplit
 
 import requests
@@ -347,6 +348,7 @@ class AuditLog:
     def __init__(self, path: Path) -> None:
         self.path = path
         self._lock = threading.Lock()
+        self._file: IO[str] | None = None
         path.parent.mkdir(parents=True, exist_ok=True)
 
     def record(self, exchange: Exchange, service: str) -> None:
@@ -365,8 +367,20 @@ class AuditLog:
             },
             ensure_ascii=False,
         )
-        with self._lock, self.path.open("a", encoding="utf-8") as handle:
-            handle.write(line + "\n")
+        with self._lock:
+            # Opened once (an open per request cost as much as a loopback
+            # reply); each line is flushed, so a killed run leaves it whole.
+            if self._file is None:
+                self._file = self.path.open("a", encoding="utf-8")
+            self._file.write(line + "\n")
+            self._file.flush()
+
+    def close(self) -> None:
+        """Close the log's file (it opens again if more is recorded)."""
+        with self._lock:
+            if self._file is not None:
+                self._file.close()
+                self._file = None
 
 
 def token_problem(token: str) -> str | None:
@@ -506,9 +520,7 @@ class _Attempt:
         self._ended = False
         self._twins: list[socket.socket] = []
         self._lock = threading.Lock()
-        self._timer = threading.Timer(deadline, self._expire)
-        self._timer.daemon = True
-        self._timer.start()
+        self._alarm = _WATCHDOG.set(deadline, self._expire)
 
     def watch(self, sock: socket.socket) -> None:
         """Shut ``sock`` down when the deadline passes (now, if it has)."""
@@ -536,13 +548,74 @@ class _Attempt:
 
     def end(self) -> bool:
         """Stop watching; True if the deadline passed first."""
-        self._timer.cancel()
+        _WATCHDOG.cancel(self._alarm)
         with self._lock:
             self._ended = True
             twins, self._twins = self._twins, []
         for twin in twins:
             twin.close()
         return self.expired
+
+
+class _Watchdog:
+    """One thread that calls each alarm's function when its time comes.
+
+    Every exchange sets an alarm for its deadline and cancels it when it
+    ends; a thread started per exchange (a ``threading.Timer``) cost more
+    than many a reply from a loopback service.
+    """
+
+    def __init__(self) -> None:
+        self._alarms: list[tuple[float, int, Callable[[], None]]] = []
+        self._cancelled: set[int] = set()
+        self._next = 0
+        self._wake = threading.Condition()
+        self._thread: threading.Thread | None = None
+
+    def set(self, seconds: float, call: Callable[[], None]) -> int:
+        """Call ``call`` in ``seconds`` unless cancelled; the alarm's number."""
+        with self._wake:
+            self._next += 1
+            heapq.heappush(self._alarms, (time.monotonic() + seconds, self._next, call))
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(
+                    target=self._run, name="http-deadlines", daemon=True
+                )
+                self._thread.start()
+            elif self._alarms[0][1] == self._next:
+                self._wake.notify()  # sooner than the one it waits for
+            return self._next
+
+    def cancel(self, alarm: int) -> None:
+        """The alarm does not go off (if it has not gone off yet)."""
+        with self._wake:
+            self._cancelled.add(alarm)
+            if len(self._cancelled) > 64 and len(self._cancelled) * 2 > len(
+                self._alarms
+            ):
+                # Most alarms are cancelled long before they would go off.
+                self._alarms = [a for a in self._alarms if a[1] not in self._cancelled]
+                heapq.heapify(self._alarms)
+                self._cancelled.clear()
+
+    def _run(self) -> None:
+        while True:
+            with self._wake:
+                while True:
+                    while self._alarms and self._alarms[0][1] in self._cancelled:
+                        self._cancelled.discard(heapq.heappop(self._alarms)[1])
+                    if not self._alarms:
+                        self._wake.wait()
+                        continue
+                    due = self._alarms[0][0] - time.monotonic()
+                    if due <= 0:
+                        _, _, call = heapq.heappop(self._alarms)
+                        break
+                    self._wake.wait(due)
+            call()  # outside the lock: it may take the attempt's own lock
+
+
+_WATCHDOG = _Watchdog()
 
 
 def _shut(sock: socket.socket) -> None:

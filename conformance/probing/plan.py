@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import contextlib
 import os
+import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, TypedDict, Unpack
@@ -51,6 +52,7 @@ from conformance.probing.http import (
 )
 from conformance.probing.interfaces import Operation, interface_for
 from conformance.probing.profiles import Profile, ServiceTarget
+from conformance.probing.reference_process import ReferenceHost, new_token
 from conformance.registry.standards import Registry
 
 if TYPE_CHECKING:
@@ -163,6 +165,7 @@ class ServicesOptions(TypedDict, total=False):
     dry_run: bool
     environ: dict[str, str] | None
     fuzz: FuzzSettings | None
+    reference_process: bool
 
 
 class Services:
@@ -176,6 +179,7 @@ class Services:
         dry_run: bool = False,
         environ: dict[str, str] | None = None,
         fuzz: FuzzSettings | None = None,
+        reference_process: bool = False,
     ) -> None:
         self.registry = registry
         self.fuzz = fuzz or FuzzSettings(seed=CI_SEED)
@@ -187,9 +191,27 @@ class Services:
         # that found it, and why. Its other checks are skipped with that reason.
         self.unreachable: dict[str, tuple[str, str]] = {}
         self._references: list[ReferenceService] = []
+        # A run serves its reference services from a child process (the
+        # service's work then runs on another core than the run's); a test
+        # that looks inside a service runs it in its own process.
+        self._host: ReferenceHost | None = (
+            ReferenceHost(registry) if reference_process and not dry_run else None
+        )
+        self._lock = threading.Lock()
+
+    def prepare(self, targets: Iterable[ServiceTarget]) -> None:
+        """Start what the targets will need, without waiting for it: the
+        reference service's process starts while the run does other work."""
+        if self._host is not None and any(t.is_reference for t in targets):
+            self._host.launch()
 
     def context(self, target: ServiceTarget) -> ServiceContext:
         """The shared context of one service: client, interface, standard."""
+        # Services may be checked side by side, each in its own thread.
+        with self._lock:
+            return self._context(target)
+
+    def _context(self, target: ServiceTarget) -> ServiceContext:
         if target.id in self._contexts:
             return self._contexts[target.id]
         standard = self.registry.resolve(target.standard)
@@ -225,6 +247,9 @@ class Services:
 
     def _connection(self, target: ServiceTarget) -> tuple[str, str | None, bool | str]:
         verify: bool | str = str(target.ca_bundle) if target.ca_bundle else True
+        if target.is_reference and self._host is not None:
+            fresh = new_token()
+            return self._host.open(target.faults, fresh), fresh, verify
         if target.is_reference:
             # Imported here: the bundled reference service (~10 ms to import)
             # only runs for profiles that name it.
@@ -262,6 +287,10 @@ class Services:
             context.client.close()
         for service in self._references:
             service.stop()
+        if self._host is not None:
+            self._host.close()
+        if self.audit is not None:
+            self.audit.close()
         self._contexts.clear()
         self._references.clear()
 

@@ -12,7 +12,7 @@ from urllib.parse import quote, unquote, urljoin
 
 from conformance.model import Evidence, Finding, JsonValue, Severity
 from conformance.probing.conventions import Conventions
-from conformance.probing.fuzzing import CI_SEED, FuzzSettings
+from conformance.probing.fuzzing import CI_SEED, GENERATION, FuzzSettings
 from conformance.probing.http import Exchange, RequestOptions, ServiceClient
 from conformance.probing.interfaces import (
     Interface,
@@ -401,17 +401,19 @@ class CheckContext:
         """A value generated from the parameter's schema with the run's seed."""
         if parameter.pointer is None:
             return None
-        # Imported here: the strategies cost ~25 ms to import, and most
-        # parameters are filled from examples.
-        from conformance.strategies import compiler, fixed_examples
-
         interface = self.service.interface
         schema: dict[str, JsonValue] = {
             "$ref": f"{interface.uri}#{quote(parameter.pointer, safe='/~-._')}"
         }
         try:
-            strategy = compiler(self.service.registry).strategy(schema, interface.uri)
-            values = fixed_examples(strategy, 10, self.service.fuzz.seed)
+            with GENERATION:  # services are checked in threads (see GENERATION)
+                # Imported here: the strategies cost ~25 ms to import, and
+                # most parameters are filled from examples.
+                from conformance.strategies import compiler, fixed_examples
+
+                registry = self.service.registry
+                strategy = compiler(registry).strategy(schema, interface.uri)
+                values = fixed_examples(strategy, 10, self.service.fuzz.seed)
         except Exception:  # a schema the generator cannot handle: no value
             return None
         return next(self._acceptable(parameter, values), None)

@@ -25,7 +25,7 @@ import json
 import random
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import partial
 from typing import TYPE_CHECKING, cast
@@ -50,6 +50,7 @@ from conformance.probing.checks.context import (
     Unavailable,
 )
 from conformance.probing.fuzzing import (
+    GENERATION,
     FuzzSettings,
     Request,
     regressions,
@@ -66,11 +67,15 @@ from conformance.probing.parameters import (
 
 if TYPE_CHECKING:
     from conformance.strategies.json import View
+    from conformance.strategies.mutations import Mutation
 
 # The strategies (the JSON compiler, ~24 ms to import) are imported where a
 # fuzz check runs: listing the checks imports this module without fuzzing.
 
 MAX_FAILURES = 5  # distinct failures reported per operation and check
+# Examples in a row that repeat requests already sent, after which an
+# operation's search stops: its input space is used up.
+STALE_EXAMPLES = 10
 LEAKS = "ER-HTTP-6"  # what leak findings cite, whichever check finds them
 # Rules whose findings differ by the member they name, not only by place.
 _NAMING_RULES = ("required", "additionalProperties", "dependentRequired")
@@ -84,6 +89,12 @@ class _Misbehaved(Exception):
     """Raised inside the property to make hypothesis shrink the input."""
 
 
+class _Enough(BaseException):
+    """Raised inside the property to end a search at once: hypothesis lets
+    what is not an ``Exception`` through, with no shrinking or replay, so no
+    example is generated after the budget is spent."""
+
+
 @dataclass
 class _Search:
     """What one search of random examples ran into."""
@@ -91,6 +102,7 @@ class _Search:
     unavailable: Unavailable | None = None
     request: Request | None = None
     verdict: _Verdict = field(default_factory=list)
+    exhausted: bool = False
 
 
 @dataclass
@@ -195,20 +207,39 @@ def _broken_texts(
     """Serialized values that break the schema, next to generated valid ones."""
     from conformance.strategies.mutations import mutations_here  # see the top
 
-    @st.composite
-    def broken(draw: st.DrawFn) -> str:
-        value = draw(values)
-        near = [m.value for m in mutations_here(view, value, ())]
-        near += text_mutations(_plain(parameter, serialize(parameter, value)))
-        texts = dict.fromkeys(serialize(parameter, v) for v in near)
-        options = [
-            t
-            for t in texts
-            if sendable(parameter, t) and not belongs(parameter, t, is_valid)
-        ]
-        return draw(st.sampled_from(options)) if options else fallback
+    return _broken(
+        parameter=parameter,
+        is_valid=is_valid,
+        values=values,
+        mutate=partial(mutations_here, view),
+        fallback=fallback,
+    )
 
-    return broken()
+
+# The composite strategies are made here, once: hypothesis reads the source
+# of a function each time it is made a composite.
+
+
+@st.composite
+def _broken(
+    draw: st.DrawFn,
+    *,
+    parameter: Parameter,
+    is_valid: _Judge,
+    values: st.SearchStrategy[JsonValue],
+    mutate: Callable[[JsonValue, tuple[str, ...]], Iterable[Mutation]],
+    fallback: str,
+) -> str:
+    value = draw(values)
+    near = [m.value for m in mutate(value, ())]
+    near += text_mutations(_plain(parameter, serialize(parameter, value)))
+    texts = dict.fromkeys(serialize(parameter, v) for v in near)
+    options = [
+        t
+        for t in texts
+        if sendable(parameter, t) and not belongs(parameter, t, is_valid)
+    ]
+    return draw(st.sampled_from(options)) if options else fallback
 
 
 def _assemble(
@@ -254,17 +285,14 @@ def _strategy(
     # parameters come one time in four.
     present = st.sampled_from((False, False, False, True)) if writes else st.booleans()
 
-    @st.composite
-    def valid_request(draw: st.DrawFn) -> Request:
-        texts: dict[tuple[str, str], str | None] = {}
-        for slot in slots:
-            wanted = slot.parameter.required or draw(present)
-            texts[slot.where] = draw(slot.valid) if wanted else None
-        body = draw(good_bodies)
-        return _assemble(ctx, operation, texts, body=body, has_body=writes)
-
     if valid:
-        return valid_request()
+        return _valid_request(
+            ctx=ctx,
+            operation=operation,
+            slots=slots,
+            present=present,
+            bodies=good_bodies,
+        )
     breakable = [s for s in slots if s.invalid is not None]
     options: list[st.SearchStrategy[Request]] = []
     if writes:
@@ -281,36 +309,71 @@ def _strategy(
             )
         )
     if breakable:
-
-        @st.composite
-        def broken_parameter(draw: st.DrawFn) -> Request:
-            slot = draw(st.sampled_from(breakable))
-            invalid = slot.invalid
-            assert invalid is not None  # only breakable slots are drawn
-            where = slot.where
-            texts: dict[tuple[str, str], str | None] = {where: draw(invalid)}
-            for other in slots:
-                # The others as ordinary requests fill them, or generated
-                # where nothing fills them (a read without test data).
-                needed = other is not slot and other.parameter.required
-                if needed and ctx.fill(operation, other.parameter) is None:
-                    texts[other.where] = draw(other.valid)
-            body = draw(good_bodies)
-            return _assemble(
-                ctx,
-                operation,
-                texts,
-                body=body,
-                has_body=writes,
-                broken=f"{where[0]} {where[1]}",
+        options.append(
+            _broken_parameter(
+                ctx=ctx,
+                operation=operation,
+                slots=slots,
+                breakable=breakable,
+                bodies=good_bodies,
             )
-
-        options.append(broken_parameter())
+        )
     if not options:
         raise NotApplicable(
             f"no parameter of {operation.id} has a value that breaks its schema"
         )
     return st.one_of(options)
+
+
+@st.composite
+def _valid_request(
+    draw: st.DrawFn,
+    *,
+    ctx: CheckContext,
+    operation: Operation,
+    slots: list[_Slot],
+    present: st.SearchStrategy[bool],
+    bodies: st.SearchStrategy[JsonValue],
+) -> Request:
+    texts: dict[tuple[str, str], str | None] = {}
+    for slot in slots:
+        wanted = slot.parameter.required or draw(present)
+        texts[slot.where] = draw(slot.valid) if wanted else None
+    body = draw(bodies)
+    writes = operation.role == "create"
+    return _assemble(ctx, operation, texts, body=body, has_body=writes)
+
+
+@st.composite
+def _broken_parameter(
+    draw: st.DrawFn,
+    *,
+    ctx: CheckContext,
+    operation: Operation,
+    slots: list[_Slot],
+    breakable: list[_Slot],
+    bodies: st.SearchStrategy[JsonValue],
+) -> Request:
+    slot = draw(st.sampled_from(breakable))
+    invalid = slot.invalid
+    assert invalid is not None  # only breakable slots are drawn
+    where = slot.where
+    texts: dict[tuple[str, str], str | None] = {where: draw(invalid)}
+    for other in slots:
+        # The others as ordinary requests fill them, or generated where
+        # nothing fills them (a read without test data).
+        needed = other is not slot and other.parameter.required
+        if needed and ctx.fill(operation, other.parameter) is None:
+            texts[other.where] = draw(other.valid)
+    body = draw(bodies)
+    return _assemble(
+        ctx,
+        operation,
+        texts,
+        body=body,
+        has_body=operation.role == "create",
+        broken=f"{where[0]} {where[1]}",
+    )
 
 
 def _boundary_requests(
@@ -361,16 +424,21 @@ def _without_fixed_parameters(ctx: CheckContext, operation: Operation) -> list[R
 
 
 def _send(ctx: CheckContext, request: Request) -> Exchange:
-    if request.has_body:
+    # While this request is on the wire, another service's thread generates.
+    with GENERATION.released():
+        if request.has_body:
+            return ctx.send(
+                request.method,
+                request.path,
+                json_body=request.body,
+                headers=request.headers,
+            )
         return ctx.send(
             request.method,
             request.path,
-            json_body=request.body,
+            params=request.params,
             headers=request.headers,
         )
-    return ctx.send(
-        request.method, request.path, params=request.params, headers=request.headers
-    )
 
 
 def _leaks(ctx: CheckContext, exchange: Exchange) -> _Verdict:
@@ -546,26 +614,36 @@ def _search(
     search = _Search()
     first = counts["examples"] == 0
 
+    stale = 0  # examples in a row that made no request not sent before
+
     @_settings(fuzz)
     @with_seed(fuzz.seed)
     @given(strategy)
     def prop(request: Request) -> None:
-        if time.monotonic() > deadline or search.unavailable is not None:
-            return  # the budget is spent: the remaining examples cost nothing
+        nonlocal stale
+        if time.monotonic() > deadline:
+            raise _Enough  # the budget of seconds is spent
         if first:
             counts["examples"] += 1
+        sent = counts["sent"]
         try:
             verdict = attempt(request)
         except Unavailable as exc:
             search.unavailable = exc
-            return
+            raise _Enough from None
         if verdict and not _keys(verdict) <= known:
             search.request, search.verdict = request, verdict
             raise _Misbehaved
+        stale = 0 if counts["sent"] > sent else stale + 1
+        if stale >= STALE_EXAMPLES and search.request is None:
+            # The operation's inputs are used up (a key of a few values, a
+            # parameter of an enum): more examples would only repeat them.
+            search.exhausted = True
+            raise _Enough
 
     # A service whose answers change when asked again makes hypothesis
     # report flakiness; the failure seen stands, and is confirmed after.
-    with contextlib.suppress(_Misbehaved, Flaky, FlakyFailure):
+    with contextlib.suppress(_Misbehaved, _Enough, Flaky, FlakyFailure):
         prop()
     return search
 
@@ -721,7 +799,8 @@ def _stored_anyway(
 )
 def fuzz_valid(ctx: CheckContext) -> list[Finding]:
     _writes_allowed(ctx)
-    return _fuzz(ctx, valid=True)
+    with GENERATION:  # services are checked in threads (see GENERATION)
+        return _fuzz(ctx, valid=True)
 
 
 @check(
@@ -733,7 +812,8 @@ def fuzz_valid(ctx: CheckContext) -> list[Finding]:
 )
 def fuzz_invalid(ctx: CheckContext) -> list[Finding]:
     _writes_allowed(ctx)
-    return _fuzz(ctx, valid=False)
+    with GENERATION:  # services are checked in threads (see GENERATION)
+        return _fuzz(ctx, valid=False)
 
 
 def _writes_allowed(ctx: CheckContext) -> None:

@@ -31,6 +31,7 @@ from conformance.probing.checks.context import (
     NotApplicable,
     Skip,
 )
+from conformance.probing.fuzzing import GENERATION
 from conformance.probing.http import Exchange
 from conformance.validation.json_schemas import native_validator
 from conformance.validation.json_validation import JsonValidator, validate_json
@@ -1359,23 +1360,23 @@ def fuzz_items(ctx: CheckContext) -> list[Finding]:
 def _generated_queries(
     ctx: CheckContext, parameters: dict[str, dict[str, _Json]]
 ) -> list[dict[str, object]]:
-    # The strategies (hypothesis, the schema compiler) load only when fuzzing.
-    from hypothesis import strategies as st
+    with GENERATION:  # services are checked in threads (see GENERATION)
+        # The strategies (hypothesis, the schema compiler) load only when
+        # fuzzing.
+        from hypothesis import strategies as st
 
-    from conformance.strategies import fixed_examples, from_schema
-    from conformance.validation.openapi30 import schema_from_openapi30
+        from conformance.strategies import fixed_examples, from_schema
+        from conformance.validation.openapi30 import schema_from_openapi30
 
-    strategies = {}
-    for name, schema in sorted(parameters.items()):
-        translated = schema_from_openapi30(cast(JsonValue, dict(schema)))
-        if isinstance(translated, dict):
-            strategies[name] = from_schema(translated)
-    queries = st.fixed_dictionaries({}, optional=strategies)
-    count = max(1, min(ctx.service.fuzz.examples, 25))
-    return [
-        {k: _serialized(v) for k, v in query.items()}
-        for query in fixed_examples(queries, count, ctx.service.fuzz.seed)
-    ]
+        strategies = {}
+        for name, schema in sorted(parameters.items()):
+            translated = schema_from_openapi30(cast(JsonValue, dict(schema)))
+            if isinstance(translated, dict):
+                strategies[name] = from_schema(translated)
+        queries = st.fixed_dictionaries({}, optional=strategies)
+        count = max(1, min(ctx.service.fuzz.examples, 25))
+        drawn = fixed_examples(queries, count, ctx.service.fuzz.seed)
+    return [{k: _serialized(v) for k, v in query.items()} for query in drawn]
 
 
 def _serialized(value: JsonValue) -> str:

@@ -1,0 +1,180 @@
+"""The main job (`conformance run` on the bundled agencies), as a user runs it.
+
+Each test runs the real command in its own process: in an empty working
+folder, with an empty user cache (a CI machine's first run), the reference
+service in a process of its own that ends with the run, and the services
+checked side by side with their results in the plan's order.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+
+from conformance.engine.options import FuzzOptions, RunOptions
+from conformance.engine.runner import Engine
+from conformance.engine.units import ServiceUnit
+from conformance.probing.profiles import bundled_profiles
+from conformance.registry.locations import bundled
+
+ROOT = Path(__file__).resolve().parent.parent
+CHILD = "conformance.probing.reference_process"
+
+
+def _environ(tmp_path: Path, mark: str) -> dict[str, str]:
+    environ = dict(os.environ)
+    environ.pop("HYPOTHESIS_STORAGE_DIRECTORY", None)
+    environ.pop("CI", None)
+    environ["XDG_CACHE_HOME"] = str(tmp_path / "cache")  # a first run
+    environ["PYTHONPATH"] = str(ROOT)  # this checkout's package
+    environ["MAIN_JOB_TEST"] = mark  # finds this run's processes
+    return environ
+
+
+def _marked(mark: str) -> list[int]:
+    """The processes (other than this one) whose environment has the mark."""
+    found = []
+    needle = f"MAIN_JOB_TEST={mark}".encode()
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit() or int(entry.name) == os.getpid():
+            continue
+        try:
+            if needle in (entry / "environ").read_bytes().split(b"\0"):
+                status = (entry / "stat").read_text().split()[2]
+                if status != "Z":  # a zombie has ended
+                    found.append(int(entry.name))
+        except OSError:
+            continue
+    return found
+
+
+def _command(reports: Path, *more: str) -> list[str]:
+    return [
+        sys.executable,
+        "-m",
+        "conformance",
+        "run",
+        "--reports-dir",
+        str(reports),
+        "--fuzz-seed",
+        "1",
+        "--no-history",
+        *more,
+    ]
+
+
+@pytest.mark.skipif(not Path("/proc/self/environ").exists(), reason="needs /proc")
+def test_a_first_run_in_an_empty_folder_writes_only_the_reports(tmp_path: Path):
+    work = tmp_path / "work"
+    work.mkdir()
+    reports = tmp_path / "reports"
+    mark = uuid.uuid4().hex
+    done = subprocess.run(
+        _command(reports, "--fuzz-examples", "2"),
+        cwd=work,
+        env=_environ(tmp_path, mark),
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    # Nothing in the working folder: no .hypothesis, no cache, no report.
+    assert sorted(p.name for p in work.iterdir()) == []
+    assert (reports / "conformance-report.json").is_file()
+    # Hypothesis's tables went to the user's cache, and not the one it
+    # builds by walking all of Unicode for a codec (1.5 s and 170 MiB).
+    tables = tmp_path / "cache" / "egov-conformance" / "hypothesis" / "unicode_data"
+    assert list(tables.glob("*/charmap.json.gz"))
+    assert not list(tables.glob("*/codec-*")), list(tables.glob("*/codec-*"))
+    # The reference service ran in its own process, and ended with the run.
+    audit = (reports / "audit.log").read_text("utf-8").splitlines()
+    assert audit
+    assert _marked(mark) == []
+
+
+@pytest.mark.skipif(not Path("/proc/self/environ").exists(), reason="needs /proc")
+def test_ctrl_c_ends_the_run_and_the_reference_service_process(tmp_path: Path):
+    work = tmp_path / "work"
+    work.mkdir()
+    reports = tmp_path / "reports"
+    mark = uuid.uuid4().hex
+    run = subprocess.Popen(
+        _command(reports),
+        cwd=work,
+        env=_environ(tmp_path, mark),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        # Started from a background job, this process ignores SIGINT, and so
+        # would the run (Python then never turns it into KeyboardInterrupt).
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),  # noqa: PLW1509
+    )
+    try:
+        # Wait until the reference service's process is up, then Ctrl-C the
+        # run (as a terminal sends it to the whole group, the child ignores it).
+        children: list[int] = []
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and run.poll() is None:
+            children = [p for p in _marked(mark) if p != run.pid]
+            if children and (reports / "audit.log").exists():
+                break
+            time.sleep(0.05)
+        assert children, "the reference service never ran in a process of its own"
+        for pid in [run.pid, *children]:
+            os.kill(pid, signal.SIGINT)
+        _, err = run.communicate(timeout=120)
+    finally:
+        if run.poll() is None:
+            run.kill()
+            run.wait()
+    assert "interrupted" in err.decode()
+    report = json.loads((reports / "conformance-report.json").read_text("utf-8"))
+    assert report["run"]["complete"] is False
+    deadline = time.monotonic() + 10
+    while _marked(mark) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert _marked(mark) == []
+
+
+def test_services_are_checked_side_by_side_with_results_in_the_plan_s_order(
+    tmp_path: Path,
+):
+    options = RunOptions(
+        command="conformance run",
+        registry=bundled("standards"),
+        agencies=(bundled_profiles(),),
+        reports_dir=tmp_path / "reports",
+        fuzz=FuzzOptions(seed=1, examples=1),
+    )
+    with Engine(options) as engine:
+        planned = [u.id for u in engine.plan().units]
+        session = engine.start()
+        session.execute()
+        recorded = [r.id for r in session.run.results]
+        services = {
+            u.planned.target.id
+            for u in engine.plan().units
+            if isinstance(u, ServiceUnit)
+        }
+    assert recorded == planned
+    assert len(services) > 1
+    # Side by side: some two services were being checked at the same time
+    # (one after the other, each one's requests would end before the next's).
+    spans: dict[str, list[str]] = {}
+    for line in options.audit_path.read_text("utf-8").splitlines():
+        entry = json.loads(line)
+        spans.setdefault(entry["service"], []).append(entry["time"])
+    assert set(spans) == services
+    ranges = sorted((min(times), max(times)) for times in spans.values())
+    assert any(b[0] < a[1] for a, b in itertools.pairwise(ranges))
+    outcomes = {r.outcome.value for r in session.run.results if r.kind == "service"}
+    assert outcomes <= {"passed", "not_applicable"}, outcomes
