@@ -113,3 +113,43 @@ def test_validating_payloads_loads_no_rule_engine_until_a_standard_has_rules():
         check=True,
     )
     assert done.stdout.strip() == "[]"
+
+
+def test_validating_payloads_loads_nothing_of_the_probing_side(tmp_path):
+    # `validate`, each of its --jobs workers and each pytest worker start
+    # with these imports; the probing side (requests, the checks, hypothesis)
+    # and the dashboard's Jinja2 cost about 0.5 s and are used only when a
+    # run has services or draws the dashboard.
+    import subprocess
+    import sys
+
+    from conftest import ROOT
+
+    payload = tmp_path / "person.json"
+    payload.write_bytes(
+        (
+            ROOT
+            / "fixtures"
+            / "samples"
+            / "mia"
+            / "person"
+            / "aygun-mammadova-full.json"
+        ).read_bytes()
+    )
+    probe = (
+        "import sys\n"
+        "from conformance.cli.main import main\n"
+        f"code = main(['validate', {str(payload)!r}, '--standard', 'person@1.1.0'])\n"
+        "heavy = ('hypothesis', 'requests', 'jinja2', 'conformance.probing.plan',"
+        " 'conformance.probing.checks', 'conformance.probing.http',"
+        " 'conformance.reporting.dashboard')\n"
+        "print(code, sorted(m for m in heavy if m in sys.modules))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert done.stdout.strip().splitlines()[-1] == "0 []"

@@ -11,7 +11,7 @@ import argparse
 import sys
 from collections import Counter
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from conformance.cli.output import (
     EXIT_INTERNAL,
@@ -37,7 +37,6 @@ from conformance.engine import (
 from conformance.engine.config import Settings
 from conformance.errors import UsageError
 from conformance.model import Outcome, Result
-from conformance.probing.http import Exchange, write_dry_run
 from conformance.probing.profiles import PayloadTarget, bundled_profiles
 from conformance.registry.standards import Registry
 from conformance.reporting.ci import append_step_summary, github_annotations
@@ -50,6 +49,9 @@ from conformance.reporting.writers.sarif import write_sarif
 from conformance.results.gating import GateDecision
 from conformance.results.run import Run, default_reports_dir, to_document
 from conformance.validation.payloads import iter_payload_files
+
+if TYPE_CHECKING:
+    from conformance.probing.http import Exchange
 
 _SHOWN_FINDINGS = 20
 _MARK = {
@@ -518,6 +520,8 @@ def _counted(results: list[Result]) -> str:
 def _print_dry_run(run: Run, exchanges: list[Exchange], reports_dir: Path) -> int:
     """List the requests; a check that could not even say what it would send
     is shown, and makes the dry run incomplete (exit 3)."""
+    from conformance.probing.http import write_dry_run  # requests: services only
+
     path = reports_dir / "dry-run.txt"
     write_dry_run(exchanges, path)
     out = sys.stdout

@@ -16,7 +16,6 @@ from pathlib import Path
 from conformance.errors import ConformanceError, UsageError
 from conformance.history import HistoryStore, Location, Recorder, open_history
 from conformance.model import Result
-from conformance.reporting.dashboard import write_dashboard
 from conformance.reporting.i18n import DEFAULT_LANGUAGE
 from conformance.reporting.writers import WriterOptions, write_all, writer
 from conformance.results.gating import GateDecision
@@ -104,6 +103,9 @@ class HistoryListener(Listener):
         if self._recorder.broken:
             self.problem = self._recorder.broken
         elif self.dashboard is not None:
+            # Jinja2 and the dashboard's charts, only for a run that draws it.
+            from conformance.reporting.dashboard import write_dashboard
+
             write_dashboard(
                 self._store, run.registry, self.dashboard, lang=self.lang, latest=run.id
             )

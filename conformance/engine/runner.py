@@ -22,6 +22,7 @@ from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
+from typing import TYPE_CHECKING
 
 from conformance.engine.jobs import WorkerPool, resolve_jobs, worth_workers
 from conformance.engine.listeners import Listener, writable_folder
@@ -40,10 +41,7 @@ from conformance.engine.units import (
 from conformance.errors import UsageError
 from conformance.inputs.json_input import JsonLimits
 from conformance.model import Result
-from conformance.probing.checks import CheckSpec, select
 from conformance.probing.fuzzing import FuzzSettings, remember_seed, resolve_seed
-from conformance.probing.http import Exchange
-from conformance.probing.plan import Services, plan, require_credentials
 from conformance.probing.profiles import (
     PayloadTarget,
     Profile,
@@ -62,6 +60,11 @@ from conformance.validation.payloads import (
     lifecycle_findings,
 )
 from conformance.validation.xml_validation import xml_validator_for_file
+
+if TYPE_CHECKING:
+    from conformance.probing.checks import CheckSpec
+    from conformance.probing.http import Exchange
+    from conformance.probing.plan import Services
 
 INTERRUPTED = "interrupted (SIGINT or SIGTERM)"
 
@@ -128,6 +131,11 @@ class Engine:
 
     def checks(self) -> list[CheckSpec]:
         """The service checks the selection keeps (a usage error names a typo)."""
+        # The probing side (requests, the checks, hypothesis) is imported on
+        # first need: a run of payloads alone, every --jobs worker and every
+        # pytest worker would otherwise pay about 0.3 s for it at start.
+        from conformance.probing.checks import select
+
         wanted = self.options.selection
         return select(
             ids=list(wanted.ids),
@@ -135,6 +143,12 @@ class Engine:
             requirements=list(wanted.requirements),
             levels=list(wanted.levels),
             level_of=self.level_of,
+        )
+
+    def _selected(self) -> bool:
+        wanted = self.options.selection
+        return bool(
+            wanted.ids or wanted.classes or wanted.requirements or wanted.levels
         )
 
     def level_of(self, spec: CheckSpec) -> str:
@@ -161,11 +175,18 @@ class Engine:
             (t, self.registry.resolve(t.standard) if t.standard else None)
             for t in payloads
         ]
-        service_units = [
-            ServiceUnit(item) for item in plan(self.registry, services, self.checks())
-        ]
-        if not self.options.dry_run:
-            require_credentials(services, self.options.environ)
+        service_units: list[ServiceUnit] = []
+        if services or self._selected():
+            # A selection is checked even without services: a typo in a
+            # check's name is a usage error whatever the run holds.
+            from conformance.probing.plan import plan, require_credentials
+
+            checks = self.checks()
+            service_units = [
+                ServiceUnit(item) for item in plan(self.registry, services, checks)
+            ]
+            if not self.options.dry_run:
+                require_credentials(services, self.options.environ)
         targets: list[Target] = []
         units: list[Unit] = []
         if not self.options.dry_run:
@@ -225,6 +246,8 @@ class Engine:
     def services(self) -> Services:
         """The clients and reference services of this engine (opened once)."""
         if self._services is None:
+            from conformance.probing.plan import Services
+
             options = self.options
             self._services = Services(
                 self.registry,

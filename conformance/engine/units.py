@@ -12,6 +12,7 @@ import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from conformance.inputs.json_input import JsonLimits
 from conformance.model import (
@@ -22,7 +23,6 @@ from conformance.model import (
     Severity,
     outcome_for,
 )
-from conformance.probing.plan import Planned, Services, run_planned
 from conformance.probing.profiles import PayloadTarget
 from conformance.registry.manifest import StandardVersion
 from conformance.registry.standards import Registry
@@ -33,6 +33,9 @@ from conformance.validation.payloads import (
     lifecycle_findings,
     validate_file,
 )
+
+if TYPE_CHECKING:
+    from conformance.probing.plan import Planned, Services
 
 
 def display_path(path: Path) -> str:
@@ -245,4 +248,6 @@ def check_lifecycle(unit: LifecycleUnit, registry: Registry) -> Result:
 
 def check_service(unit: ServiceUnit, services: Services) -> Result:
     """Run one planned service check; never raises for a service's misbehaviour."""
+    from conformance.probing.plan import run_planned  # the probing side, on first need
+
     return run_planned(services, unit.planned)
