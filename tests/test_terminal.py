@@ -260,3 +260,21 @@ def test_the_self_tests_show_progress_in_a_log_too(tmp_path):
     total = int(lines[0].split()[1])
     assert lines[0] == f"progress: {total} to check" and total > 0
     assert lines[-1].startswith(f"progress: {total}/{total} self-tests in ")
+
+
+def test_machine_output_takes_what_the_fast_encoder_refuses(capsys):
+    # orjson writes --format json; a lone surrogate (a file name's byte that
+    # is not UTF-8) or an integer past 64 bits goes the slower way, escaped.
+    import json as std_json
+
+    from conformance.cli.output import print_json
+
+    data = {"file": "bad\udcffname\x1b[31m", "size": 2**70, "rate": 0.5}
+    print_json(data)
+    out = capsys.readouterr().out
+    assert "\x1b" not in out and "\udcff" not in out
+    assert std_json.loads(out) == {
+        "file": "bad\udcffname\x1b[31m",
+        "size": 2**70,
+        "rate": 0.5,
+    }
