@@ -21,6 +21,7 @@ from profile_helpers import profile_text
 from conformance.errors import UsageError
 from conformance.model import Outcome
 from conformance.probing.checks import select
+from conformance.probing.checks.fuzz import FLOOR_EXAMPLES
 from conformance.probing.fuzzing import (
     CI_SEED,
     DEFAULT_EXAMPLES,
@@ -148,9 +149,22 @@ def test_fuzzing_reads_and_lists_too(registry, service, tmp_path):
     assert set(results) == {"read", "list", "create"}
     assert {r.outcome for r in results.values()} == {Outcome.PASSED}
     fuzzed = results["read"].evidence["fuzz"]
-    assert fuzzed["examples"] == DEFAULT_EXAMPLES
+    assert 0 < fuzzed["examples"] <= DEFAULT_EXAMPLES
     # A request generated twice is sent once.
-    assert 0 < fuzzed["requests"] <= DEFAULT_EXAMPLES
+    assert 0 < fuzzed["requests"] <= fuzzed["examples"]
+
+
+def test_a_search_that_sees_nothing_new_stops_before_its_budget(
+    registry, service, tmp_path
+):
+    # A conformant service answers the list's examples alike after a few:
+    # the search stops past the floor instead of spending all 50.
+    results = _fuzz(registry, service(), "fuzz-valid", tmp_path)
+    fuzzed = results["list"].evidence["fuzz"]
+    assert results["list"].outcome is Outcome.PASSED
+    assert FLOOR_EXAMPLES <= fuzzed["examples"] < DEFAULT_EXAMPLES, fuzzed
+    assert fuzzed["budget"] == DEFAULT_EXAMPLES
+    assert fuzzed["behaviours"] >= 1
 
 
 def test_a_damaged_regression_case_is_reported_not_fatal(registry, service, tmp_path):

@@ -54,7 +54,8 @@ FUZZING: tuple[Option, ...] = (
         {
             "type": int,
             "metavar": "N",
-            "help": f"examples per operation (default {DEFAULT_EXAMPLES})",
+            "help": f"examples per operation at most (default {DEFAULT_EXAMPLES});"
+            " a search stops sooner once examples in a row show nothing new",
         },
     ),
     (

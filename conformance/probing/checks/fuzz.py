@@ -76,6 +76,11 @@ MAX_FAILURES = 5  # distinct failures reported per operation and check
 # Examples in a row that repeat requests already sent, after which an
 # operation's search stops: its input space is used up.
 STALE_EXAMPLES = 10
+# Examples every operation gets, and then how many in a row may show no new
+# behaviour (status, finding, shape of the reply) before its search stops:
+# past that point examples were seen to repeat what is known, not find more.
+FLOOR_EXAMPLES = 20
+QUIET_EXAMPLES = 12
 LEAKS = "ER-HTTP-6"  # what leak findings cite, whichever check finds them
 # Rules whose findings differ by the member they name, not only by place.
 _NAMING_RULES = ("required", "additionalProperties", "dependentRequired")
@@ -504,6 +509,29 @@ def _status(exchange: Exchange) -> int:
     return exchange.status
 
 
+def _behaviour(exchange: Exchange, verdict: _Verdict) -> tuple[object, ...]:
+    """What a reply showed: its status, media type, findings and shape.
+
+    The shape is the top-level members of a JSON object (or the JSON type):
+    a reply that grows or loses members is new behaviour even when nothing
+    is wrong with it yet.
+    """
+    shape: object = None
+    if exchange.body and (exchange.media_type or "").endswith("json"):
+        try:
+            document = json.loads(exchange.body)
+        except ValueError:
+            shape = "not JSON"
+        else:
+            shape = (
+                tuple(sorted(document))
+                if isinstance(document, dict)
+                else type(document).__name__
+            )
+    keys = tuple(sorted(_keys(verdict)))
+    return (exchange.status, exchange.media_type, keys, shape)
+
+
 def _keys(verdict: _Verdict) -> set[str]:
     return {key for key, _ in verdict}
 
@@ -543,13 +571,19 @@ def _fuzz(ctx: CheckContext, valid: bool) -> list[Finding]:
     # Each distinct request is sent once: hypothesis asks again while it
     # shrinks, and a write sent twice would now conflict.
     tried: dict[str, _Verdict] = {}
-    counts = {"sent": 0, "examples": 0}
+    counts = {"sent": 0, "examples": 0, "quiet": 0}
+    behaviours: set[tuple[object, ...]] = set()
 
     def attempt(request: Request) -> _Verdict:
         key = json.dumps(request.to_dict(), sort_keys=True, default=str)
         if key not in tried:
             counts["sent"] += 1
-            tried[key] = judge(ctx, operation, request, _send(ctx, request))
+            exchange = _send(ctx, request)
+            tried[key] = judge(ctx, operation, request, exchange)
+            seen = _behaviour(exchange, tried[key])
+            if seen not in behaviours:
+                behaviours.add(seen)
+                counts["quiet"] = -1  # this example is not a quiet one
         return tried[key]
 
     def keep(request: Request, verdict: _Verdict, shrunk: bool) -> None:
@@ -590,6 +624,7 @@ def _fuzz(ctx: CheckContext, valid: bool) -> list[Finding]:
         "requests": counts["sent"],
         "examples": counts["examples"],
         "budget": fuzz.examples,
+        "behaviours": len(behaviours),
     }
     if not found and unconfirmed:
         raise Skip(
@@ -638,6 +673,17 @@ def _search(
         if stale >= STALE_EXAMPLES and search.request is None:
             # The operation's inputs are used up (a key of a few values, a
             # parameter of an enum): more examples would only repeat them.
+            search.exhausted = True
+            raise _Enough
+        counts["quiet"] += 1
+        if (
+            first
+            and search.request is None
+            and counts["examples"] >= FLOOR_EXAMPLES
+            and counts["quiet"] >= QUIET_EXAMPLES
+        ):
+            # The service answers every kind of example alike by now: the
+            # rest of the budget would go on more of the same.
             search.exhausted = True
             raise _Enough
 
