@@ -178,3 +178,46 @@ def test_services_are_checked_side_by_side_with_results_in_the_plan_s_order(
     assert any(b[0] < a[1] for a, b in itertools.pairwise(ranges))
     outcomes = {r.outcome.value for r in session.run.results if r.kind == "service"}
     assert outcomes <= {"passed", "not_applicable"}, outcomes
+
+
+def _reference_children() -> list[int]:
+    """This process's children serving reference services."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            parent = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            command = (entry / "cmdline").read_bytes()
+        except (OSError, IndexError, ValueError):
+            continue
+        if parent == os.getpid() and CHILD.encode() in command:
+            found.append(int(entry.name))
+    return found
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs /proc")
+def test_the_reference_services_process_starts_where_units_are_executed(
+    tmp_path: Path,
+):
+    # A pytest -n controller starts the session and records what its workers
+    # send back: it never sends a request, so it starts no service process.
+    options = RunOptions(
+        command="conformance run",
+        registry=bundled("standards"),
+        agencies=(bundled_profiles(),),
+        reports_dir=tmp_path / "reports",
+        fuzz=FuzzOptions(seed=1, examples=1),
+    )
+    with Engine(options) as engine:
+        session = engine.start()
+        assert _reference_children() == []
+        first = next(u for u in engine.plan().units if isinstance(u, ServiceUnit))
+        session.execute([first])
+        assert len(_reference_children()) == 1
+    assert _reference_children() == []
+    # Nor is a thread of the run left behind: a process with one may not
+    # fork, and validate --jobs would start its workers the slow way.
+    import threading
+
+    assert [t.name for t in threading.enumerate() if t.name == "http-deadlines"] == []

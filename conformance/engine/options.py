@@ -29,6 +29,11 @@ class Selection:
     requirements: tuple[str, ...] = ()
     levels: tuple[str, ...] = ()
 
+    @property
+    def narrows(self) -> bool:
+        """True when some filter is given (and so must name known checks)."""
+        return bool(self.ids or self.classes or self.requirements or self.levels)
+
 
 @dataclass(frozen=True, slots=True)
 class FuzzOptions:

@@ -145,12 +145,6 @@ class Engine:
             level_of=self.level_of,
         )
 
-    def _selected(self) -> bool:
-        wanted = self.options.selection
-        return bool(
-            wanted.ids or wanted.classes or wanted.requirements or wanted.levels
-        )
-
     def level_of(self, spec: CheckSpec) -> str:
         """The level of a check's requirement; a check citing none is a MUST."""
         requirement = self.registry.requirement(spec.standard, spec.requirement)
@@ -176,7 +170,7 @@ class Engine:
             for t in payloads
         ]
         service_units: list[ServiceUnit] = []
-        if services or self._selected():
+        if services or self.options.selection.narrows:
             # A selection is checked even without services: a typo in a
             # check's name is a usage error whatever the run holds.
             from conformance.probing.plan import plan, require_credentials
@@ -289,12 +283,6 @@ class Engine:
         if plan.fuzzing:
             writable_folder(self.options.reports_dir, "the fuzz seed")
             remember_seed(self.fuzz.seed, self.options.reports_dir)
-        if plan.probes and not self.options.dry_run:
-            # The reference service's process starts now, while payloads
-            # are checked.
-            self.services().prepare(
-                u.planned.target for u in plan.units if isinstance(u, ServiceUnit)
-            )
         run = Run(registry=self.registry, command=self.options.command)
         run.source = self.options.source
         run.targets.extend(plan.targets)
@@ -344,10 +332,15 @@ class RunSession:
         at the unit under way (and every worker); the run is concluded as
         incomplete, with every result so far recorded and reported.
         """
-        todo = self.engine.plan().units if units is None else units
+        todo = list(self.engine.plan().units if units is None else units)
+        targets = [u.planned.target for u in todo if isinstance(u, ServiceUnit)]
+        if targets and not self.engine.options.dry_run:
+            # The reference services' process starts now, while payloads are
+            # checked; here, not in start(): a pytest -n controller starts a
+            # session but its workers execute the units.
+            self.engine.services().prepare(targets)
         try:
             jobs = resolve_jobs(self.engine.options.jobs)
-            todo = list(todo)
             if worth_workers(self.engine, todo, jobs):
                 WorkerPool(self.engine, jobs, self.record).run(todo)
             else:

@@ -562,7 +562,10 @@ class _Watchdog:
 
     Every exchange sets an alarm for its deadline and cancels it when it
     ends; a thread started per exchange (a ``threading.Timer``) cost more
-    than many a reply from a loopback service.
+    than many a reply from a loopback service. The thread ends when the
+    clients close with no alarm pending (:meth:`stop_when_idle`): a process
+    with a thread left over may not fork, and ``validate --jobs`` then starts
+    its workers the slow way.
     """
 
     def __init__(self) -> None:
@@ -598,10 +601,26 @@ class _Watchdog:
                 heapq.heapify(self._alarms)
                 self._cancelled.clear()
 
+    def stop_when_idle(self) -> None:
+        """End the thread now if no alarm is pending (another set starts one)."""
+        with self._wake:
+            pending = [a for a in self._alarms if a[1] not in self._cancelled]
+            thread = self._thread
+            if pending or thread is None:
+                return
+            self._alarms, self._thread = [], None
+            self._cancelled.clear()
+            self._wake.notify_all()
+        if thread is not threading.current_thread():
+            thread.join(timeout=1.0)
+
     def _run(self) -> None:
+        me = threading.current_thread()
         while True:
             with self._wake:
                 while True:
+                    if self._thread is not me:
+                        return  # stopped when idle, or replaced by a newer one
                     while self._alarms and self._alarms[0][1] in self._cancelled:
                         self._cancelled.discard(heapq.heappop(self._alarms)[1])
                     if not self._alarms:
@@ -737,8 +756,9 @@ class ServiceClient:
         self.exchanges: list[Exchange] = []
 
     def close(self) -> None:
-        """Release connections."""
+        """Release connections (and the deadline thread, once nothing waits)."""
         self._session.close()
+        _WATCHDOG.stop_when_idle()
 
     def url(self, path: str, params: Mapping[str, object] | None = None) -> str:
         """An absolute URL on this service."""
