@@ -29,6 +29,8 @@ from conformance.engine.flags import FUZZING, GATE, RECORDING, SELECTION, add_op
 if TYPE_CHECKING:
     from collections.abc import Generator, Iterator
 
+    from _pytest._code.code import TerminalRepr, TracebackStyle
+
     from conformance.api import Validator
     from conformance.engine import Engine, HistoryListener, RunOptions, RunSession
     from conformance.engine.units import Unit
@@ -496,6 +498,30 @@ class AgencyCollector(pytest.Collector):
 
 class _ResultItem(pytest.Item):
     """An item whose outcome is a conformance result."""
+
+    def repr_failure(
+        self,
+        excinfo: pytest.ExceptionInfo[BaseException],
+        style: TracebackStyle | None = None,
+    ) -> str | TerminalRepr:
+        """The findings as the failure; their first line as its summary.
+
+        pytest's short test summary (and JUnit's ``message``) show a failure's
+        crash message, and on a CI machine (``CI`` set) show it whole: the
+        findings would be printed twice. Their first line names the file(s)
+        that do not conform, which is what a summary line is for.
+        """
+        shown = super().repr_failure(excinfo, style)
+        failure = excinfo.value
+        crash = getattr(shown, "reprcrash", None)
+        if (
+            isinstance(failure, pytest.fail.Exception)
+            and not failure.pytrace
+            and crash is not None
+            and isinstance(crash.message, str)
+        ):
+            crash.message = crash.message.split("\n", 1)[0]
+        return shown
 
     def judge(self, result: Result, registry: Registry) -> None:
         """pytest's outcome for a result, as the gate weighs it.

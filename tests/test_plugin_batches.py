@@ -60,7 +60,12 @@ def test_a_large_folder_is_collected_as_batches(many):
     assert batches[-1].endswith(f"[{names[20]}..{names[-1]}]")
 
 
-def test_a_batch_fails_with_every_failing_file_named(many):
+@pytest.mark.parametrize("ci", ["", "true"])
+def test_a_batch_fails_with_every_failing_file_named(many, monkeypatch, ci):
+    """The findings once, under each file's name; on a CI machine too, where
+    pytest's short summary shows a failure's whole message."""
+    monkeypatch.setenv("CI", ci)
+    monkeypatch.delenv("BUILD_NUMBER", raising=False)
     _, invalid = _count(many)
     result = many.runpytest(
         "--standard", "person@1.1.0", "payloads", "--conformance-batch", "10"
@@ -74,6 +79,29 @@ def test_a_batch_fails_with_every_failing_file_named(many):
     assert "def runtest" not in out
     result.stdout.fnmatch_lines(["*files do not conform*"])
     assert out.count("does not conform to person@1.1.0") == invalid
+    summary = [line for line in result.stdout.lines if line.startswith("FAILED ")]
+    assert len(summary) == 3, summary
+    if ci:  # not trimmed to the terminal's width there
+        assert all(line.endswith("files do not conform") for line in summary)
+
+
+@pytest.mark.parametrize("ci", ["", "true"])
+def test_a_file_fails_with_its_name_as_the_summary(many, monkeypatch, ci):
+    monkeypatch.setenv("CI", ci)
+    monkeypatch.delenv("BUILD_NUMBER", raising=False)
+    result = many.runpytest(
+        "--standard", "person@1.1.0", "payloads/a-invalid-fin-letter-i.json"
+    )
+    result.assert_outcomes(failed=1)
+    assert result.stdout.str().count("/fin: ") == 1
+    if ci:
+        result.stdout.fnmatch_lines(
+            [
+                "FAILED payloads/a-invalid-fin-letter-i.json::person@1.1.0"
+                " - *payloads/a-invalid-fin-letter-i.json does not conform to"
+                " person@1.1.0"
+            ]
+        )
 
 
 def test_a_small_folder_keeps_one_item_per_file(many):
