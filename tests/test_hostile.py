@@ -232,21 +232,25 @@ def _with_big_attribute(source: Path, target: Path, where: str) -> None:
 
 @pytest.mark.slow
 @pytest.mark.parametrize(
-    ("ref", "example", "where"),
+    ("example", "where", "verdict"),
     [
-        ("person@1.2.0", "person/1.2.0/examples/valid/full-record.xml", "root"),
-        ("person@1.2.0", "person/1.2.0/examples/valid/full-record.xml", "child"),
-        # XSD 1.1: xmlschema streams it
+        # libxml2 reads no value past 10 MB (and nothing after it): a
+        # finding that says so, not the schema errors of what it did read.
+        ("person/1.2.0/examples/valid/full-record.xml", "root", "None ['xml-size']"),
+        ("person/1.2.0/examples/valid/full-record.xml", "child", "None ['xml-size']"),
+        # XSD 1.1: xmlschema streams it, and 'note' is not allowed
         (
-            "legal-entity@2.0.0",
             "legal-entity/2.0.0/examples/valid/azersu-joint-stock.xml",
             "root",
+            "None ['cvc-",
         ),
     ],
 )
 def test_a_20_mb_attribute_value_is_judged_without_hanging(
-    registry, tmp_path, ref, example, where
+    registry, tmp_path, example, where, verdict
 ):
+    name, version = example.split("/")[:2]
+    ref = f"{name}@{version}"
     path = tmp_path / "big-attribute.xml"
     _with_big_attribute(registry.root / example, path, where)
     assert path.stat().st_size > 20 * 1024 * 1024  # streamed, past 16 MB
@@ -260,6 +264,6 @@ def test_a_20_mb_attribute_value_is_judged_without_hanging(
     except subprocess.TimeoutExpired:
         pytest.fail(f"{ref}: a 20 MB attribute on the {where} was not judged in 60 s")
     assert done.returncode == 0, done.stderr
-    verdict, longest = done.stdout.splitlines()
-    assert verdict.startswith("None ['cvc-"), verdict  # 'note' is not allowed
+    judged, longest = done.stdout.splitlines()
+    assert judged.startswith(verdict), judged
     assert int(longest) < 2_000

@@ -305,6 +305,17 @@ def syntax_finding(message: str, line: int | None, column: int | None) -> Findin
             line=line or None,
             column=column or None,
         )
+    if "Resource limit exceeded" in message or "Huge input lookup" in message:
+        # libxml2's safety limits (XML_PARSE_HUGE is never set for payloads).
+        return rule_finding(
+            XML_SIZE,
+            "a single text, attribute value or name in the document is longer"
+            " than the reader accepts (10,000,000 bytes for a text or an"
+            " attribute value); the reader stops there, so nothing after it"
+            " was checked",
+            line=line or None,
+            column=column or None,
+        )
     unsupported = _UNSUPPORTED.match(message)
     if unsupported:
         return encoding_finding(unsupported.group(1), UNKNOWN_ENCODING)

@@ -7,12 +7,13 @@ Files too large to hold in memory are streamed (:func:`validate_xml_file`).
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import re
 import threading
 from collections import Counter, deque
 from collections.abc import Collection, Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from itertools import islice
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO, Literal, cast
@@ -574,18 +575,38 @@ class _ChunkReader:
     counted from the start of the chunk the previous record ended in.
     """
 
-    def __init__(self, handle: BinaryIO, counter: _Counting) -> None:
+    def __init__(
+        self, handle: BinaryIO, counter: _Counting, *, filtered: bool = False
+    ) -> None:
         self.handle = handle
         self.counter = counter
         self.chunks = 0
         # The error count as each of the last chunks was asked for, the last
         # one (chunk number self.chunks) at the right.
         self.starts: deque[int] = deque(maxlen=64)
+        self.filtered = filtered
+        self.read_bytes = 0
+        self.last_record = 0
+        """How many bytes had been read when the last record seen ended."""
+        self.eof = False
+        """Whether the parser asked for more past the file's end."""
+        self.size = 0
+        """Bytes read at once if more than the parser asks for: once no
+        record is validated again (the findings are full), small chunks
+        only cost time."""
 
     def read(self, size: int = -1, /) -> bytes:
         self.chunks += 1
+        if self.filtered and self.read_bytes - self.last_record > _UNSEEN_BYTES:
+            # Children the tag filter hides pile up under the root until a
+            # record it shows ends: past this, stream without the filter.
+            raise _Unfiltered
         self.starts.append(self.counter.count)
-        return self.handle.read(size)
+        data = self.handle.read(max(size, self.size))
+        self.read_bytes += len(data)
+        if not data:
+            self.eof = True
+        return data
 
     def errors_since(self, chunk: int) -> int:
         """Errors logged since chunk ``chunk`` was asked for (all, if that
@@ -599,6 +620,53 @@ class _ChunkReader:
 _STREAM_CHUNK = 512
 """Bytes parsed at once when streaming: a record is validated again when an
 error was logged in its chunks, so smaller chunks spare more records."""
+_PEEK_BYTES = 256 * 1024
+"""How much of a large document is read first to learn its records' tags."""
+_UNSEEN_BYTES = 4 * 1024 * 1024
+"""Bytes parsed with no record of a learnt tag ending before the stream
+starts again without the tag filter (which bounds memory as before)."""
+_FULL_CHUNK = 64 * 1024
+"""Bytes parsed at once when no record will be validated again."""
+
+
+class _Unfiltered(Exception):
+    """The tag filter hides too much of this document: stream it without."""
+
+
+def _record_tags(path: Path) -> frozenset[str] | None:
+    """The tags of the root and of its children in the first part of a
+    document (the root's end tells the stream the document is whole).
+
+    ``None`` when no child ends there (a record larger than the part, or a
+    document that is not well-formed there): stream with no filter.
+    """
+    tags: set[str] = set()
+    root: str | None = None
+    with path.open("rb") as handle:
+        head = handle.read(_PEEK_BYTES)
+    parser = etree.XMLPullParser(
+        events=("start", "end"),
+        resolve_entities=False,
+        no_network=True,
+        load_dtd=False,
+        huge_tree=False,
+        collect_ids=False,
+    )
+    depth = 0
+    with contextlib.suppress(etree.XMLSyntaxError):
+        parser.feed(head)
+        for event, element in parser.read_events():
+            if event == "start":
+                if depth == 0 and isinstance(element.tag, str):
+                    root = element.tag
+                depth += 1
+                continue
+            depth -= 1
+            if depth == 1 and isinstance(element.tag, str):
+                tags.add(element.tag)
+    if not tags or root is None:
+        return None
+    return frozenset({*tags, root})
 
 
 def _stream_libxml(
@@ -613,10 +681,40 @@ def _stream_libxml(
     that no record accounts for are reported at the root. Once the cap is
     full, records are not validated again: the stream's errors are counted.
 
+    Only the records' own end events come to Python (a tag filter learnt
+    from the document's first part): a record of another tag is checked as
+    the next one that comes ends, in document order. If the filter hides
+    too much of the document for memory to stay bounded, the stream starts
+    again without it, with the findings as they were before it started.
+
     The errors are counted as libxml2 reports them by lxml's global error
     log, which is per thread: the stream is read in a thread of its own, so
     that the counting log never replaces the caller's.
     """
+    tags = _record_tags(path)
+    kept, omitted, omitted_errors, errors = (
+        len(cap.kept),
+        cap.omitted,
+        cap.omitted_errors,
+        cap.errors,
+    )
+    try:
+        _stream_pass(path, schema, compiled, cap, tags)
+    except _Unfiltered:
+        del cap.kept[kept:]
+        cap.omitted, cap.omitted_errors, cap.errors = omitted, omitted_errors, errors
+        _stream_pass(path, schema, compiled, cap, None)
+
+
+def _stream_pass(
+    path: Path,
+    schema: XsdSchema,
+    compiled: etree.XMLSchema,
+    cap: FindingCap,
+    tags: frozenset[str] | None,
+) -> None:
+    """One pass of :func:`_stream_libxml`, with end events of ``tags`` only
+    (all elements' when ``None``)."""
     located: Counter[str] = Counter()
     lines_by_tag: dict[str, deque[int | None]] = {}
     failure: list[BaseException] = []
@@ -626,9 +724,8 @@ def _stream_libxml(
         etree.use_global_python_log(counter)
         try:
             with path.open("rb") as handle:
-                reader = _ChunkReader(handle, counter)
-                # end events only, the default; chunk_size is missing from
-                # lxml's type stubs.
+                reader = _ChunkReader(handle, counter, filtered=tags is not None)
+                # chunk_size is missing from lxml's type stubs.
                 events = etree.iterparse(  # type: ignore[call-overload]
                     reader,
                     schema=compiled,
@@ -638,6 +735,7 @@ def _stream_libxml(
                     huge_tree=False,
                     collect_ids=False,
                     chunk_size=_STREAM_CHUNK,
+                    **({} if tags is None else {"tag": sorted(tags)}),
                 )
                 _stream_records(
                     events,
@@ -655,6 +753,29 @@ def _stream_libxml(
         raise failure[0]
 
 
+def _syntax_error(path: str) -> tuple[str, int | None, int | None] | None:
+    """Where a document stops being well-formed (``None``: it is), parsed
+    again without its schema in bounded memory, for the rare stream whose
+    parser error libxml2 did not report."""
+    try:
+        for _, element in etree.iterparse(
+            path,
+            resolve_entities=False,
+            no_network=True,
+            load_dtd=False,
+            huge_tree=False,
+            collect_ids=False,
+        ):
+            element.clear()
+            parent = element.getparent()
+            while parent is not None and element.getprevious() is not None:
+                del parent[0]
+    except etree.XMLSyntaxError as exc:
+        line, column = exc.position if exc.position else (None, None)
+        return exc.msg, line, column
+    return None
+
+
 @dataclass(frozen=True, slots=True)
 class _Stream:
     """What the records of one streamed document are checked against, and
@@ -667,16 +788,69 @@ class _Stream:
     lines_by_tag: dict[str, deque[int | None]]
 
 
+@dataclass(slots=True)
+class _Records:
+    """The records of a stream as they end, each checked once, in order."""
+
+    reader: _ChunkReader
+    stream: _Stream
+    index: Counter[object] = field(default_factory=Counter)
+    """Records so far, by tag."""
+    previous: int = 1
+    """The chunk the previous record seen ended in."""
+    last: etree._Element | None = None
+    """The previous record seen (checked, emptied, still the root's first)."""
+
+    def check(self, element: etree._Element, root: etree._Element) -> None:
+        """Validate a record on its own if the stream logged an error since
+        the previous record seen ended (and the cap has room)."""
+        self.index[element.tag] += 1
+        if self.stream.cap.room and self.reader.errors_since(self.previous):
+            _record_findings(element, root, self.index[element.tag], self.stream)
+
+    def ended(self, element: etree._Element, root: etree._Element) -> None:
+        """A record's end: the records the tag filter hid before it (checked
+        as if their end had been seen now; the error test spans from the
+        previous record seen, so each is checked whenever it might have
+        failed), then the record; every record before it is dropped, so
+        memory stays bounded by one record."""
+        reader = self.reader
+        if self.stream.cap.room:
+            while (first := root[0]) is not element:
+                if first is not self.last and isinstance(first.tag, str):
+                    self.check(first, root)
+                del root[0]
+            self.check(element, root)
+            self.previous = reader.chunks
+        else:
+            # No record is validated again: only the stream's errors count.
+            reader.size = _FULL_CHUNK
+            while root[0] is not element:
+                del root[0]
+        reader.last_record = reader.read_bytes
+        self.last = element
+        element.clear()
+
+    def hidden_after_last(self, root: etree._Element | None) -> list[etree._Element]:
+        """The records after the last one seen, which the tag filter hid."""
+        if root is None:
+            return []
+        return [
+            child
+            for child in root
+            if child is not self.last and isinstance(child.tag, str)
+        ]
+
+
 def _stream_records(
     events: etree.iterparse[tuple[Literal["end"], etree._Element]],
     reader: _ChunkReader,
     stream: _Stream,
 ) -> None:
     schema, cap = stream.schema, stream.cap
-    located, lines_by_tag = stream.located, stream.lines_by_tag
-    index: Counter[object] = Counter()  # by tag
+    records = _Records(reader, stream)
     root: etree._Element | None = None
-    previous = 1  # the chunk the previous record ended in
+    whole = False  # the root's end was seen
     try:
         for _, element in events:
             parent = element.getparent()
@@ -688,24 +862,36 @@ def _stream_records(
                 if root.tag not in schema.global_elements:
                     cap.add(_unknown_root(root, schema, schema.global_elements))
                     return
-            if parent is not root or parent is None:
-                continue
-            index[element.tag] += 1
-            if cap.room and reader.errors_since(previous):
-                _record_findings(element, root, index[element.tag], stream)
-            previous = reader.chunks
-            # Forget what has been checked: memory stays bounded by one record.
-            element.clear()
-            while element.getprevious() is not None:
-                del parent[0]
+            if parent is None:
+                whole = True  # the root's end
+            elif parent is root:
+                records.ended(element, root)
     except etree.XMLSyntaxError as exc:
         entries = list(events.error_log)
         broken = [e for e in entries if e.domain_name != "SCHEMASV"]
-        if broken or not entries:
-            line, column = exc.position if exc.position else (None, None)
-            cap.add(syntax_finding(exc.msg, line, column))
+        hidden = records.hidden_after_last(root) if reader.filtered else []
+        # libxml2 validating as it parses raises its first schema error, not
+        # the parser's, when a document with schema errors then breaks off
+        # (or has content after its root): such a stream ends before the
+        # root's end or the file's.
+        cut = None
+        if not broken and entries and not (whole and reader.eof):
+            cut = _syntax_error(str(reader.handle.name))
+        if broken or not entries or cut:
+            if hidden:
+                # Which of them ended before the document broke off cannot
+                # be told: the stream without the filter sees each end.
+                raise _Unfiltered from exc
+            message, line, column = cut or (exc.msg, *(exc.position or (None, None)))
+            cap.add(syntax_finding(message, line, column))
             return
-        cap.extend(_unlocated(entries, located, lines_by_tag, root, schema))
+        # The document parsed to its end: the hidden records are whole.
+        for record in hidden:
+            assert root is not None
+            records.check(record, root)
+        cap.extend(
+            _unlocated(entries, stream.located, stream.lines_by_tag, root, schema)
+        )
 
 
 def _record_findings(
@@ -739,7 +925,12 @@ def _validate_record(
 
     ``None`` when the record has no global declaration.
     """
-    if compiled.validate(element):
+    # Paths in libxml2's messages are relative to the validation root, and
+    # lines past 65535 are lost in them; a standalone copy of the record
+    # gives paths to look up, and the original element the lines. (Copying
+    # first costs less than validating the record in place as well.)
+    alone = copy.deepcopy(element)
+    if compiled.validate(alone):
         return [], []
     log = compiled.error_log
     if all(e.type_name == "SCHEMAV_CVC_ELT_1" for e in log):
@@ -747,16 +938,11 @@ def _validate_record(
     messages = [_tidy(e.message) for e in log]
     if not room:
         return messages, []
-    # Paths in libxml2's messages are relative to the validation root, and
-    # lines past 65535 are lost in them; a standalone copy of the failing
-    # record gives paths to look up, and the original element the lines.
-    alone = copy.deepcopy(element)
-    compiled.validate(alone)
     tree = etree.ElementTree(alone)
     root_name = etree.QName(root).localname if root is not None else ""
     record = []
     known = _Prefixes(tree)
-    for entry in islice(compiled.error_log, room):
+    for entry in islice(log, room):
         node = _node_for(entry, tree, known)
         original = _same_place(node, alone, element) if node is not None else element
         steps = readable_path(node if node is not None else alone).split("/")[1:]
