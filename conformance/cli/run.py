@@ -8,6 +8,7 @@ and conclude the run, and prints what happened.
 from __future__ import annotations
 
 import argparse
+import gc
 import sys
 from collections import Counter
 from pathlib import Path
@@ -145,6 +146,11 @@ def _execute(session: RunSession) -> tuple[GateDecision, ReportsNotWritten | Non
     decided and recorded, and the command still says what it found.
     """
     unwritten = None
+    # A command is one process and one run: what exists by now (modules,
+    # the registry, compiled schemas) lives to its end. Frozen, the garbage
+    # collector stops walking it on every full collection (hypothesis forces
+    # one in each thread that first draws), and forked workers share it.
+    gc.freeze()
     try:
         decision = session.execute()
     except ReportsNotWritten as exc:
