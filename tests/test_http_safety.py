@@ -574,3 +574,56 @@ def test_an_unreachable_service_is_one_clear_error_the_rest_skipped(tmp_path, ca
         for r in unchecked
     )
     assert "NewConnectionError" not in out and "Errno" not in out
+
+
+def test_a_parameter_s_values_are_generated_once_per_service(registry, monkeypatch):
+    """Every check that fills a parameter from its schema gets the values the
+    first one generated, with the run's seed: one generation per service."""
+    from conformance import strategies
+
+    made: list[int] = []
+    real = strategies.fixed_examples
+
+    def counting(strategy, count, seed):
+        made.append(seed)
+        return real(strategy, count, seed)
+
+    monkeypatch.setattr(strategies, "fixed_examples", counting)
+    standard = registry.resolve("person@1.2.0")
+    interface = interface_for(registry, standard)
+    url = "http://127.0.0.1:9"  # nothing is sent
+
+    def service() -> ServiceContext:
+        return ServiceContext(
+            target=ServiceTarget(
+                id="test:fill",
+                standard=standard.ref,
+                base_url=url,
+                agency=Agency("test", "Test agency"),
+            ),
+            registry=registry,
+            standard=standard,
+            interface=interface,
+            client=ServiceClient(url),
+            conventions=conventions_of(standard),
+        )
+
+    limit = next(
+        p
+        for operation in interface.operations
+        for p in operation.parameters
+        if p.name == "limit"
+    )
+    one = service()
+    values = [
+        CheckContext(one, None, requirement="R", rule=rule, standard="x@1")._generated(
+            limit
+        )
+        for rule in ("first", "second", "third")
+    ]
+    assert values[0] is not None and values.count(values[0]) == 3
+    assert len(made) == 1
+    # Another service (another run) generates its own.
+    other = CheckContext(service(), None, requirement="R", rule="r", standard="x@1")
+    assert other._generated(limit) == values[0]
+    assert len(made) == 2

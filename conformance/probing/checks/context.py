@@ -75,6 +75,9 @@ class ServiceContext:
     # What the service said once that several checks read (its /conformance
     # reply, its API definition), kept for the run by the checks that ask.
     cache: dict[str, object] = field(default_factory=dict)
+    # The values generated for a parameter's schema (by its JSON Pointer in
+    # the interface) with the run's seed: the same list each time it is asked.
+    generated: dict[str, list[JsonValue]] = field(default_factory=dict)
 
     def class_not_checked(self, conformance_class: str) -> str | None:
         """Why checks of a class do not run on this service, or ``None``."""
@@ -401,9 +404,16 @@ class CheckContext:
         """A value generated from the parameter's schema with the run's seed."""
         if parameter.pointer is None:
             return None
+        known = self.service.generated
+        values = known.get(parameter.pointer)
+        if values is None:
+            values = known[parameter.pointer] = self._generate(parameter.pointer)
+        return next(self._acceptable(parameter, values), None)
+
+    def _generate(self, pointer: str) -> list[JsonValue]:
         interface = self.service.interface
         schema: dict[str, JsonValue] = {
-            "$ref": f"{interface.uri}#{quote(parameter.pointer, safe='/~-._')}"
+            "$ref": f"{interface.uri}#{quote(pointer, safe='/~-._')}"
         }
         try:
             with GENERATION:  # services are checked in threads (see GENERATION)
@@ -413,10 +423,9 @@ class CheckContext:
 
                 registry = self.service.registry
                 strategy = compiler(registry).strategy(schema, interface.uri)
-                values = fixed_examples(strategy, 10, self.service.fuzz.seed)
+                return list(fixed_examples(strategy, 10, self.service.fuzz.seed))
         except Exception:  # a schema the generator cannot handle: no value
-            return None
-        return next(self._acceptable(parameter, values), None)
+            return []
 
     def operation_with_role(self, role: str) -> Operation:
         """The first operation with this role, or :class:`NotApplicable`."""
