@@ -15,6 +15,7 @@ wherever the plugin is installed.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import warnings
@@ -520,7 +521,9 @@ class _ResultItem(pytest.Item):
             and crash is not None
             and isinstance(crash.message, str)
         ):
-            crash.message = crash.message.split("\n", 1)[0]
+            # A pytest whose crash message cannot be set keeps it whole.
+            with contextlib.suppress(AttributeError):
+                crash.message = crash.message.split("\n", 1)[0]
         return shown
 
     def judge(self, result: Result, registry: Registry) -> None:
