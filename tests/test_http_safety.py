@@ -482,18 +482,24 @@ def test_a_broken_reply_is_said_in_plain_words(raw_server, handle, said):
     assert _no_python_repr(exchange.error), exchange.error
 
 
-def test_the_client_keeps_only_excerpts_of_the_replies_it_has_seen(serve):
-    size = 1_000_000
-    body = b"[" + b"0," * (size // 2 - 1) + b"0]"
+def _json_reply(body: bytes) -> Callable[[BaseHTTPRequestHandler], None]:
+    """A handler replying 200 with ``body`` as JSON."""
 
-    def large(request):
+    def reply(request: BaseHTTPRequestHandler) -> None:
         request.send_response(200)
         request.send_header("Content-Type", "application/json")
         request.send_header("Content-Length", str(len(body)))
         request.end_headers()
         request.wfile.write(body)
 
-    client = ServiceClient(serve(large), token="s3cr3t-token")
+    return reply
+
+
+def test_the_client_keeps_only_excerpts_of_the_replies_it_has_seen(serve):
+    size = 1_000_000
+    body = b"[" + b"0," * (size // 2 - 1) + b"0]"
+
+    client = ServiceClient(serve(_json_reply(body)), token="s3cr3t-token")
     for _ in range(20):
         exchange = client.request("GET", "/x")
         assert exchange.body == body  # the check judging it gets all of it
@@ -504,23 +510,12 @@ def test_the_client_keeps_only_excerpts_of_the_replies_it_has_seen(serve):
     assert evidence["response"]["body"].endswith(f"({len(body):,} bytes in all)")
 
 
-def test_a_check_keeps_excerpts_as_evidence_and_judges_whole_replies(serve, registry):
-    # The latency check sends up to 1000 requests: their evidence must not
-    # hold every reply whole while it runs.
-    body = b'"' + b"x" * 1_000_000 + b'"'
-
-    def large(request):
-        request.send_response(200)
-        request.send_header("Content-Type", "application/json")
-        request.send_header("Content-Length", str(len(body)))
-        request.end_headers()
-        request.wfile.write(body)
-
-    url = serve(large)
+def _person_service(registry, url: str, name: str) -> ServiceContext:
+    """A person@1.2.0 service at ``url``, as a run's checks share it."""
     standard = registry.resolve("person@1.2.0")
-    service = ServiceContext(
+    return ServiceContext(
         target=ServiceTarget(
-            id="test:large",
+            id=name,
             standard=standard.ref,
             base_url=url,
             agency=Agency("test", "Test agency"),
@@ -531,6 +526,14 @@ def test_a_check_keeps_excerpts_as_evidence_and_judges_whole_replies(serve, regi
         client=ServiceClient(url),
         conventions=conventions_of(standard),
     )
+
+
+def test_a_check_keeps_excerpts_as_evidence_and_judges_whole_replies(serve, registry):
+    # The latency check sends up to 1000 requests: their evidence must not
+    # hold every reply whole while it runs.
+    body = b'"' + b"x" * 1_000_000 + b'"'
+
+    service = _person_service(registry, serve(_json_reply(body)), "test:large")
     ctx = CheckContext(
         service, None, requirement="ER-HTTP-13", rule="latency", standard="x@1"
     )
@@ -589,32 +592,14 @@ def test_a_parameter_s_values_are_generated_once_per_service(registry, monkeypat
         return real(strategy, count, seed)
 
     monkeypatch.setattr(strategies, "fixed_examples", counting)
-    standard = registry.resolve("person@1.2.0")
-    interface = interface_for(registry, standard)
     url = "http://127.0.0.1:9"  # nothing is sent
-
-    def service() -> ServiceContext:
-        return ServiceContext(
-            target=ServiceTarget(
-                id="test:fill",
-                standard=standard.ref,
-                base_url=url,
-                agency=Agency("test", "Test agency"),
-            ),
-            registry=registry,
-            standard=standard,
-            interface=interface,
-            client=ServiceClient(url),
-            conventions=conventions_of(standard),
-        )
-
+    one = _person_service(registry, url, "test:fill")
     limit = next(
         p
-        for operation in interface.operations
+        for operation in one.interface.operations
         for p in operation.parameters
         if p.name == "limit"
     )
-    one = service()
     values = [
         CheckContext(one, None, requirement="R", rule=rule, standard="x@1")._generated(
             limit
@@ -624,6 +609,7 @@ def test_a_parameter_s_values_are_generated_once_per_service(registry, monkeypat
     assert values[0] is not None and values.count(values[0]) == 3
     assert len(made) == 1
     # Another service (another run) generates its own.
-    other = CheckContext(service(), None, requirement="R", rule="r", standard="x@1")
+    two = _person_service(registry, url, "test:fill")
+    other = CheckContext(two, None, requirement="R", rule="r", standard="x@1")
     assert other._generated(limit) == values[0]
     assert len(made) == 2
