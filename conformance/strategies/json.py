@@ -27,7 +27,7 @@ from hypothesis.errors import InvalidArgument
 from conformance.inputs.json_locate import escape_pointer_token
 from conformance.strategies import regex_runs
 from conformance.strategies.common import UnsupportedSchema
-from conformance.strategies.primitives import members, numbers, rows
+from conformance.strategies.primitives import floats, members, numbers, rows
 from conformance.validation.formats import FORMATS
 from conformance.validation.patterns import search, to_python
 from conformance.validation.schema_walk import iter_subschemas
@@ -406,14 +406,7 @@ class Compiler:
 
     def _floats(self, view: View) -> st.SearchStrategy[float]:
         low, high, exclude_min, exclude_max = self._float_range(view)
-        return st.floats(
-            low,
-            high,
-            allow_nan=False,
-            allow_infinity=False,
-            exclude_min=exclude_min,
-            exclude_max=exclude_max,
-        )
+        return floats(low, high, exclude_min=exclude_min, exclude_max=exclude_max)
 
     def _float_range(self, view: View) -> tuple[float, float, bool, bool]:
         """The bounds of a view's floats, and which of them are excluded."""

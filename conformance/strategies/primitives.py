@@ -98,6 +98,20 @@ _STEPS = 1 << 53
 precision: every step is a distinct float in a range of one order)."""
 
 
+def floats(
+    low: float, high: float, *, exclude_min: bool = False, exclude_max: bool = False
+) -> st.SearchStrategy[float]:
+    """JSON's floats between ``low`` and ``high``: finite, never NaN."""
+    return st.floats(
+        low,
+        high,
+        allow_nan=False,
+        allow_infinity=False,
+        exclude_min=exclude_min,
+        exclude_max=exclude_max,
+    )
+
+
 def numbers(
     integers: tuple[int, int] | None,
     low: float,
@@ -114,16 +128,9 @@ def numbers(
     floats())`` tracks three draws for each number, and a GeoJSON boundary
     holds hundreds of numbers.
     """
-    floats = st.floats(
-        low,
-        high,
-        allow_nan=False,
-        allow_infinity=False,
-        exclude_min=exclude_min,
-        exclude_max=exclude_max,
-    )
     if not AVAILABLE:
-        return st.one_of(st.integers(*integers), floats) if integers else floats
+        reals = floats(low, high, exclude_min=exclude_min, exclude_max=exclude_max)
+        return st.one_of(st.integers(*integers), reals) if integers else reals
     return _Numbers(integers, low, high, exclude_min, exclude_max)
 
 
