@@ -28,13 +28,13 @@ from conformance.cache import user_cache
 from conformance.engine.flags import FUZZING, GATE, RECORDING, SELECTION, add_options
 
 if TYPE_CHECKING:
-    from collections.abc import Generator, Iterator
+    from collections.abc import Generator, Iterable, Iterator
 
     from _pytest._code.code import TerminalRepr, TracebackStyle
 
     from conformance.api import Validator
     from conformance.engine import Engine, HistoryListener, RunOptions, RunSession
-    from conformance.engine.units import Unit
+    from conformance.engine.units import PayloadUnit, Unit
     from conformance.model import Result
     from conformance.registry.manifest import StandardVersion
     from conformance.registry.standards import Registry
@@ -761,40 +761,44 @@ class PayloadFile(pytest.File):
         yield PayloadItem.from_parent(self, name=self.ref, ref=self.ref)
 
 
-class PayloadItem(_ResultItem):
-    """Validate one payload file collected by pytest, as the engine does."""
+class _PayloadCheck(_ResultItem):
+    """An item checking payload files against ``ref`` (``auto``: XML by namespace)."""
 
     def __init__(self, *, ref: str, **kwargs: object) -> None:
         super().__init__(**kwargs)  # type: ignore[arg-type]
         self.ref = ref
         self.add_marker("conformance")
 
+    def units(self, paths: Iterable[Path]) -> list[PayloadUnit]:
+        """The engine's unit for each payload file, as the engine plans it."""
+        engine = self.config.stash[_STATE].engine
+        ref = None if self.ref == "auto" else self.ref
+        return [engine.payload_unit(path, ref, "pytest") for path in paths]
+
+
+class PayloadItem(_PayloadCheck):
+    """Validate one payload file collected by pytest, as the engine does."""
+
     def runtest(self) -> None:
         state = self.config.stash[_STATE]
-        ref = None if self.ref == "auto" else self.ref
-        engine = state.engine
-        result = engine.execute(engine.payload_unit(self.path, ref, "pytest"))
-        self.judge(result, state.registry)
+        (unit,) = self.units([self.path])
+        self.judge(state.engine.execute(unit), state.registry)
 
     def reportinfo(self) -> tuple[Path, int | None, str]:
         return self.path, None, f"{self.path.name} against {self.ref}"
 
 
-class PayloadBatch(_ResultItem):
+class PayloadBatch(_PayloadCheck):
     """Validate many payload files of one folder, as the engine does each."""
 
-    def __init__(self, *, paths: tuple[Path, ...], ref: str, **kwargs: object) -> None:
+    def __init__(self, *, paths: tuple[Path, ...], **kwargs: object) -> None:
         super().__init__(**kwargs)  # type: ignore[arg-type]
         self.paths = paths
-        self.ref = ref
-        self.add_marker("conformance")
 
     def runtest(self) -> None:
         state = self.config.stash[_STATE]
-        ref = None if self.ref == "auto" else self.ref
-        engine = state.engine
-        units = [engine.payload_unit(path, ref, "pytest") for path in self.paths]
-        results = [engine.execute(unit) for unit in units]
+        units = self.units(self.paths)
+        results = [state.engine.execute(unit) for unit in units]
         self.judge_all(results, [unit.shown for unit in units], state.registry)
 
     def judge_all(
