@@ -13,8 +13,17 @@ from pathlib import Path
 import pytest
 from hypothesis import settings
 
+import conformance.probing.checks  # noqa: F401  (see below)
 from conformance.registry.locations import bundled
 from conformance.registry.standards import Registry
+
+# pytester's in-process runs (runpytest) drop from sys.modules every module
+# first imported inside them. A run that probes a service imports requests
+# and the checks; had the outer process not imported them first, the next
+# such run would import a second copy while objects kept by modules that
+# stay (the registry's caches) still hold the first one's classes (seen:
+# "You can only merge into CookieJar"), depending on which tests ran before.
+# Imported here, they are one copy for every in-process run.
 
 # The project's own hypothesis tests draw the same examples on every run, so
 # a CI gate that passed once passes again; HYPOTHESIS_PROFILE=explore draws
