@@ -238,3 +238,29 @@ def test_ctrl_c_or_sigterm_stops_every_worker(tmp_path, how):
         assert not Path(f"/proc/{pid}").exists() or (
             Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z"
         ), f"worker {pid} outlived the command"
+
+
+def test_forking_workers_leaves_what_the_command_froze_frozen(tmp_path):
+    """The command freezes what lives to its run's end before the run; the
+    pool, which freezes around each fork, does not thaw it afterwards."""
+    folder = tmp_path / "payloads"
+    folder.mkdir()
+    for source in sorted((EXAMPLES / "valid").glob("*.json"))[:4]:
+        (folder / source.name).write_bytes(source.read_bytes())
+    probe = (
+        "import gc, sys\n"
+        "from conformance.cli.main import main\n"
+        f"code = main(['validate', {str(folder)!r}, '--standard', 'person@1.1.0',"
+        " '--jobs', '2', '--format', 'json'])\n"
+        "print(code, gc.get_freeze_count() > 0)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe],
+        cwd=tmp_path,
+        env=_env(),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    assert done.stdout.strip().splitlines()[-1] == "0 True", done.stderr

@@ -328,6 +328,9 @@ class WorkerPool:
             daemon=True,
             name=f"conformance-worker-{self.started}",
         )
+        # Frozen already (a command freezes what lives to its run's end):
+        # left frozen, not thawed here.
+        thaw = fork and gc.get_freeze_count() == 0
         if fork:
             # The collector of a forked child would touch every object it
             # inherited, copying the pages it shares with this process.
@@ -335,7 +338,7 @@ class WorkerPool:
         try:
             process.start()
         finally:
-            if fork:
+            if thaw:
                 gc.unfreeze()
         theirs.close()
         self.started += 1
