@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 
 from conformance.validation.xml_validation import validate_xml, xml_validator_for_file
+from conftest import ROOT
 
 LIST_XSD = """<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema"
   targetNamespace="urn:t" xmlns:t="urn:t" elementFormDefault="qualified">
@@ -91,28 +96,28 @@ def test_a_folder_gives_its_payload_files_by_suffix_as_pathlib_reads_it(tmp_path
     assert found == ["..xml", "a.json", "b.XML", "c.jsonl", "d.ndjson"]
 
 
+def _fresh_python(code: str, cwd: Path) -> str:
+    """What ``code`` prints in a new interpreter: its imports are its own."""
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return done.stdout
+
+
 def test_validating_payloads_loads_no_rule_engine_until_a_standard_has_rules():
     # The business rules' XPath and XSD 1.1 engines are half a second of a
     # command's start: `conformance validate` of a standard without rules
     # never loads them.
-    import subprocess
-    import sys
-
-    from conftest import ROOT
-
     probe = (
         "import sys, conformance.cli.run, conformance.engine.runner;"
         "print(sorted(m for m in ('elementpath', 'xmlschema',"
         " 'conformance.validation.rules') if m in sys.modules))"
     )
-    done = subprocess.run(
-        [sys.executable, "-c", probe],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    assert done.stdout.strip() == "[]"
+    assert _fresh_python(probe, ROOT).strip() == "[]"
 
 
 def test_validating_payloads_loads_nothing_of_the_probing_side(tmp_path):
@@ -120,11 +125,6 @@ def test_validating_payloads_loads_nothing_of_the_probing_side(tmp_path):
     # with these imports; the probing side (requests, the checks, hypothesis)
     # and the dashboard's Jinja2 cost about 0.5 s and are used only when a
     # run has services or draws the dashboard.
-    import subprocess
-    import sys
-
-    from conftest import ROOT
-
     payload = tmp_path / "person.json"
     payload.write_bytes(
         (
@@ -145,11 +145,4 @@ def test_validating_payloads_loads_nothing_of_the_probing_side(tmp_path):
         " 'conformance.reporting.dashboard')\n"
         "print(code, sorted(m for m in heavy if m in sys.modules))\n"
     )
-    done = subprocess.run(
-        [sys.executable, "-c", probe],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    assert done.stdout.strip().splitlines()[-1] == "0 []"
+    assert _fresh_python(probe, tmp_path).strip().splitlines()[-1] == "0 []"

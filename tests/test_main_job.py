@@ -145,16 +145,21 @@ def test_ctrl_c_ends_the_run_and_the_reference_service_process(tmp_path: Path):
     assert _marked(mark) == []
 
 
-def test_services_are_checked_side_by_side_with_results_in_the_plan_s_order(
-    tmp_path: Path,
-):
-    options = RunOptions(
+def _bundled_run(tmp_path: Path) -> RunOptions:
+    """The main job's options, with one fuzz example per operation."""
+    return RunOptions(
         command="conformance run",
         registry=bundled("standards"),
         agencies=(bundled_profiles(),),
         reports_dir=tmp_path / "reports",
         fuzz=FuzzOptions(seed=1, examples=1),
     )
+
+
+def test_services_are_checked_side_by_side_with_results_in_the_plan_s_order(
+    tmp_path: Path,
+):
+    options = _bundled_run(tmp_path)
     with Engine(options) as engine:
         planned = [u.id for u in engine.plan().units]
         session = engine.start()
@@ -202,13 +207,7 @@ def test_the_reference_services_process_starts_where_units_are_executed(
 ):
     # A pytest -n controller starts the session and records what its workers
     # send back: it never sends a request, so it starts no service process.
-    options = RunOptions(
-        command="conformance run",
-        registry=bundled("standards"),
-        agencies=(bundled_profiles(),),
-        reports_dir=tmp_path / "reports",
-        fuzz=FuzzOptions(seed=1, examples=1),
-    )
+    options = _bundled_run(tmp_path)
     with Engine(options) as engine:
         session = engine.start()
         assert _reference_children() == []
