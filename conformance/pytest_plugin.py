@@ -466,7 +466,7 @@ def _lifecycle_items(
     session: pytest.Session, state: _State, items: list[pytest.Item]
 ) -> list[pytest.Item]:
     """One item per deprecated or retired standard the payload files use."""
-    refs = sorted({i.ref for i in items if isinstance(i, (PayloadItem, PayloadBatch))})
+    refs = sorted({i.ref for i in items if isinstance(i, _PayloadCheck)})
     if not refs:
         # No payload files: the engine's modules stay unimported (seconds
         # for every pytest run of a project that installs the suite).
