@@ -13,12 +13,12 @@ import json
 import os
 import signal
 import subprocess
-import sys
 import time
 import uuid
 from pathlib import Path
 
 import pytest
+from run_helpers import marked, run_command, run_environ
 
 from conformance.engine.options import FuzzOptions, RunOptions
 from conformance.engine.runner import Engine
@@ -26,50 +26,7 @@ from conformance.engine.units import ServiceUnit
 from conformance.probing.profiles import bundled_profiles
 from conformance.registry.locations import bundled
 
-ROOT = Path(__file__).resolve().parent.parent
 CHILD = "conformance.probing.reference_process"
-
-
-def _environ(tmp_path: Path, mark: str) -> dict[str, str]:
-    environ = dict(os.environ)
-    environ.pop("HYPOTHESIS_STORAGE_DIRECTORY", None)
-    environ.pop("CI", None)
-    environ["XDG_CACHE_HOME"] = str(tmp_path / "cache")  # a first run
-    environ["PYTHONPATH"] = str(ROOT)  # this checkout's package
-    environ["MAIN_JOB_TEST"] = mark  # finds this run's processes
-    return environ
-
-
-def _marked(mark: str) -> list[int]:
-    """The processes (other than this one) whose environment has the mark."""
-    found = []
-    needle = f"MAIN_JOB_TEST={mark}".encode()
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit() or int(entry.name) == os.getpid():
-            continue
-        try:
-            if needle in (entry / "environ").read_bytes().split(b"\0"):
-                status = (entry / "stat").read_text().split()[2]
-                if status != "Z":  # a zombie has ended
-                    found.append(int(entry.name))
-        except OSError:
-            continue
-    return found
-
-
-def _command(reports: Path, *more: str) -> list[str]:
-    return [
-        sys.executable,
-        "-m",
-        "conformance",
-        "run",
-        "--reports-dir",
-        str(reports),
-        "--fuzz-seed",
-        "1",
-        "--no-history",
-        *more,
-    ]
 
 
 @pytest.mark.skipif(not Path("/proc/self/environ").exists(), reason="needs /proc")
@@ -79,9 +36,9 @@ def test_a_first_run_in_an_empty_folder_writes_only_the_reports(tmp_path: Path):
     reports = tmp_path / "reports"
     mark = uuid.uuid4().hex
     done = subprocess.run(
-        _command(reports, "--fuzz-examples", "2"),
+        run_command(reports, "--fuzz-examples", "2"),
         cwd=work,
-        env=_environ(tmp_path, mark),
+        env=run_environ(tmp_path, mark),
         capture_output=True,
         text=True,
         timeout=600,
@@ -99,7 +56,7 @@ def test_a_first_run_in_an_empty_folder_writes_only_the_reports(tmp_path: Path):
     # The reference service ran in its own process, and ended with the run.
     audit = (reports / "audit.log").read_text("utf-8").splitlines()
     assert audit
-    assert _marked(mark) == []
+    assert list(marked(mark)) == []
 
 
 @pytest.mark.skipif(not Path("/proc/self/environ").exists(), reason="needs /proc")
@@ -109,9 +66,9 @@ def test_ctrl_c_ends_the_run_and_the_reference_service_process(tmp_path: Path):
     reports = tmp_path / "reports"
     mark = uuid.uuid4().hex
     run = subprocess.Popen(
-        _command(reports),
+        run_command(reports),
         cwd=work,
-        env=_environ(tmp_path, mark),
+        env=run_environ(tmp_path, mark),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         # Started from a background job, this process ignores SIGINT, and so
@@ -124,7 +81,7 @@ def test_ctrl_c_ends_the_run_and_the_reference_service_process(tmp_path: Path):
         children: list[int] = []
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline and run.poll() is None:
-            children = [p for p in _marked(mark) if p != run.pid]
+            children = [p for p in list(marked(mark)) if p != run.pid]
             if children and (reports / "audit.log").exists():
                 break
             time.sleep(0.05)
@@ -140,9 +97,9 @@ def test_ctrl_c_ends_the_run_and_the_reference_service_process(tmp_path: Path):
     report = json.loads((reports / "conformance-report.json").read_text("utf-8"))
     assert report["run"]["complete"] is False
     deadline = time.monotonic() + 10
-    while _marked(mark) and time.monotonic() < deadline:
+    while list(marked(mark)) and time.monotonic() < deadline:
         time.sleep(0.05)
-    assert _marked(mark) == []
+    assert list(marked(mark)) == []
 
 
 def _bundled_run(tmp_path: Path) -> RunOptions:
@@ -220,3 +177,33 @@ def test_the_reference_services_process_starts_where_units_are_executed(
     import threading
 
     assert [t.name for t in threading.enumerate() if t.name == "http-deadlines"] == []
+
+
+def test_ctrl_c_while_a_module_is_first_imported_still_ends_the_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    """Python 3.11 wraps a KeyboardInterrupt raised while a class is made
+    (``__set_name__``, as elementpath's classes have) in a RuntimeError: the
+    run is still concluded as interrupted, with what it had recorded."""
+
+    class _Interrupting:
+        def __set_name__(self, owner: type, name: str) -> None:
+            raise KeyboardInterrupt
+
+    executed = Engine.execute
+
+    def execute(engine: Engine, unit: object) -> object:
+        if isinstance(unit, ServiceUnit):
+            # A module imported on first need, its class made as Ctrl-C comes.
+            type("Language", (), {"pattern": _Interrupting()})
+        return executed(engine, unit)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(Engine, "execute", execute)
+    options = _bundled_run(tmp_path)
+    with Engine(options) as engine:
+        units = engine.plan().units
+        first = next(i for i, u in enumerate(units) if isinstance(u, ServiceUnit))
+        session = engine.start()
+        session.execute([*units[:first], units[first]])
+    assert session.run.complete is False
+    assert [r.id for r in session.run.results] == [u.id for u in units[:first]]

@@ -395,6 +395,7 @@ def build_parser() -> argparse.ArgumentParser:
     cli_report.add_run_options(run)
     _fuzzing(run)
     _limits(run)
+    add_options(run.add_argument, JOBS)
 
     cli_report.add_parser(commands)
     server_commands.add_serve_parser(commands)

@@ -362,6 +362,7 @@ def run(
         source=args.source,
         lang=lang,
         limits=_limits(args, settings),
+        jobs=args.jobs,
     )
     style = style_of(args)
     with Engine(options) as engine:

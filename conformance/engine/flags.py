@@ -125,13 +125,14 @@ JOBS: tuple[Option, ...] = (
             "type": jobs_value,
             "metavar": "N|auto",
             "default": None,
-            "help": "worker processes for payload files (default auto: one per"
-            " processor when there are many files or a large JSON Lines file);"
-            " results come in the same order either way",
+            "help": "worker processes (default auto: one per processor), for"
+            " payload files when there are many or a large JSON Lines file, and"
+            " for services when two or more are probed; 1 checks everything in"
+            " this process; results come in the same order either way",
         },
     ),
 )
-"""How many processes check payload files."""
+"""How many processes check payload files and services."""
 
 
 def add_options(add: Callable[..., object], options: tuple[Option, ...]) -> None:

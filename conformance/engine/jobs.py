@@ -161,7 +161,8 @@ def _context() -> BaseContext:
     )
 
 
-def _die_with_parent() -> None:
+def die_with_parent() -> None:
+    """Ask Linux to kill this process when its parent dies."""
     # Linux: the kernel sends SIGKILL to this worker if the main process dies
     # (killed with SIGKILL, which it cannot handle), so no worker is orphaned.
     with contextlib.suppress(OSError, AttributeError):
@@ -186,7 +187,7 @@ def _serve(
     # decides, and terminates the workers (SIGTERM, its default action).
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
-    _die_with_parent()
+    die_with_parent()
     if engine is None:
         from conformance.engine.runner import Engine
 
@@ -262,11 +263,18 @@ class WorkerPool:
     """Checks a run's payload units in worker processes, in the run's order."""
 
     def __init__(
-        self, engine: Engine, jobs: int, record: Callable[[Result], None]
+        self,
+        engine: Engine,
+        jobs: int,
+        record: Callable[[Result], None],
+        other: Callable[[Unit], Result] | None = None,
     ) -> None:
         self.engine = engine
         self.jobs = jobs
         self.record = record
+        # The results of the units that are not payload files (a lifecycle,
+        # a service check), asked for in their turn.
+        self.other = other or engine.execute
         self.context = _context()
         self.forks = self.context.get_start_method() == "fork"
         self.units: Sequence[Unit] = ()
@@ -418,7 +426,7 @@ class WorkerPool:
         self.workers.remove(worker)
         worker.conn.close()
         worker.process.join(STOP_SECONDS)
-        how = _how_it_ended(worker.process.exitcode)
+        how = how_it_ended(worker.process.exitcode)
         leftovers = list(worker.batches)
         position = worker.current.value
         if leftovers and 0 <= position < len(leftovers[0]):
@@ -456,7 +464,11 @@ class WorkerPool:
                     return
                 result = self._finish(slot, slot.unit)
             else:
-                result = self.engine.execute(slot.unit)
+                if not self.pending and not any(w.batches for w in self.workers):
+                    # Every payload file is checked: no worker idles through
+                    # the service checks that may follow.
+                    self.stop()
+                result = self.other(slot.unit)
             self.record(result)
             slot.done.clear()
             self.recorded += 1
@@ -504,20 +516,28 @@ class WorkerPool:
         for worker in self.workers:
             with contextlib.suppress(OSError):
                 worker.conn.send(None)
-        deadline = time.monotonic() + STOP_SECONDS
+        end_processes([(w.process, bool(w.batches)) for w in self.workers])
         for worker in self.workers:
-            if worker.process.is_alive() and worker.batches:
-                worker.process.terminate()
-        for worker in self.workers:
-            worker.process.join(max(deadline - time.monotonic(), 0.05))
-            if worker.process.is_alive():
-                worker.process.kill()
-                worker.process.join(STOP_SECONDS)
             worker.conn.close()
         self.workers.clear()
 
 
-def _how_it_ended(code: int | None) -> str:
+def end_processes(processes: Sequence[tuple[BaseProcess, bool]]) -> None:
+    """Wait for worker processes to exit; each busy one is terminated first,
+    and any still there after :data:`STOP_SECONDS` is killed."""
+    deadline = time.monotonic() + STOP_SECONDS
+    for process, busy in processes:
+        if busy and process.is_alive():
+            process.terminate()
+    for process, _ in processes:
+        process.join(max(deadline - time.monotonic(), 0.05))
+        if process.is_alive():
+            process.kill()
+            process.join(STOP_SECONDS)
+
+
+def how_it_ended(code: int | None) -> str:
+    """How a worker process ended, from its exit code, in words."""
     if code is None:
         return "it did not exit"
     if code < 0:

@@ -16,9 +16,7 @@ process runs the item, and records it in the controller's session.
 from __future__ import annotations
 
 import datetime as dt
-import threading
 from collections.abc import Iterable, Sequence
-from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -27,6 +25,7 @@ from typing import TYPE_CHECKING
 from conformance.engine.jobs import WorkerPool, resolve_jobs, worth_workers
 from conformance.engine.listeners import Listener, writable_folder
 from conformance.engine.options import RunOptions
+from conformance.engine.services import service_checks
 from conformance.engine.units import (
     LifecycleUnit,
     PayloadUnit,
@@ -327,8 +326,10 @@ class RunSession:
         """Execute and record every unit (by default the plan's), then conclude.
 
         Payload files are checked in worker processes when ``jobs`` (in the
-        options) allows and there is enough to check (:mod:`.jobs`); results
-        are recorded in the units' order either way. Ctrl-C or SIGTERM stops
+        options) allows and there is enough to check (:mod:`.jobs`), and
+        services in worker processes when it allows and there are two or
+        more (:mod:`.services`); results are recorded in the units' order
+        either way. Ctrl-C or SIGTERM stops
         at the unit under way (and every worker); the run is concluded as
         incomplete, with every result so far recorded and reported.
         """
@@ -341,16 +342,24 @@ class RunSession:
             self.engine.services().prepare(targets)
         try:
             jobs = resolve_jobs(self.engine.options.jobs)
-            if worth_workers(self.engine, todo, jobs):
-                WorkerPool(self.engine, jobs, self.record).run(todo)
-            else:
-                with ServiceThreads(self.engine, todo) as services:
+            pool = worth_workers(self.engine, todo, jobs)
+            with service_checks(self.engine, todo, jobs, lazy=pool) as services:
+
+                def check(unit: Unit) -> Result:
+                    if isinstance(unit, ServiceUnit):
+                        return services.result(unit)
+                    return self.engine.execute(unit)
+
+                if pool:
+                    WorkerPool(self.engine, jobs, self.record, check).run(todo)
+                else:
                     for unit in todo:
-                        if isinstance(unit, ServiceUnit):
-                            self.record(services.result(unit))
-                        else:
-                            self.record(self.engine.execute(unit))
+                        self.record(check(unit))
         except KeyboardInterrupt:
+            return self.conclude(complete=False, interruption=INTERRUPTED)
+        except Exception as exc:
+            if not _interrupted(exc):
+                raise
             return self.conclude(complete=False, interruption=INTERRUPTED)
         return self.conclude()
 
@@ -380,58 +389,18 @@ class RunSession:
         return [path for listener in self.listeners for path in listener.outputs()]
 
 
-class ServiceThreads:
-    """Checks services side by side: one thread per service, each running
-    that service's units in the plan's order (a check may rely on what an
-    earlier one of its service did), while :meth:`result` hands the results
-    out in the plan's order. A service's client keeps its rate limit across
-    threads; the services' requests overlap, so the run's work and the
-    services' (the bundled service runs in a process of its own) use both
-    cores. Leaving the ``with`` block (Ctrl-C, say) stops every thread
-    before its next unit.
-    """
-
-    def __init__(self, engine: Engine, units: Sequence[Unit]) -> None:
-        self.engine = engine
-        self.futures: dict[int, Future[Result]] = {}
-        self.stopping = threading.Event()
-        groups: dict[str, list[ServiceUnit]] = {}
-        for unit in units:
-            if isinstance(unit, ServiceUnit):
-                groups.setdefault(unit.planned.target.id, []).append(unit)
-                self.futures[id(unit)] = Future()
-        self.threads = [
-            threading.Thread(
-                target=self._work,
-                args=(group,),
-                name=f"service-{name}",
-                daemon=True,
-            )
-            for name, group in groups.items()
-        ]
-
-    def _work(self, units: list[ServiceUnit]) -> None:
-        for unit in units:
-            future = self.futures[id(unit)]
-            if self.stopping.is_set():
-                future.cancel()
-                continue
-            try:
-                future.set_result(self.engine.execute(unit))
-            except BaseException as exc:  # the main thread raises it
-                future.set_exception(exc)
-
-    def result(self, unit: ServiceUnit) -> Result:
-        """The result of one service unit, once its thread has it."""
-        return self.futures[id(unit)].result()
-
-    def __enter__(self) -> ServiceThreads:
-        for thread in self.threads:
-            thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.stopping.set()
+def _interrupted(exc: BaseException) -> bool:
+    """Whether Ctrl-C caused ``exc``: Python wraps a KeyboardInterrupt that
+    comes while a class is being made (a module imported on first need, say)
+    in a RuntimeError."""
+    seen: set[int] = set()
+    cause: BaseException | None = exc
+    while cause is not None and id(cause) not in seen:
+        if isinstance(cause, KeyboardInterrupt):
+            return True
+        seen.add(id(cause))
+        cause = cause.__cause__ or cause.__context__
+    return False
 
 
 def _validators(registry: Registry, schema: Path | None) -> Validators:

@@ -198,12 +198,44 @@ class Services:
             ReferenceHost(registry) if reference_process and not dry_run else None
         )
         self._lock = threading.Lock()
+        # Reference services asked for before the run's checks went to worker
+        # processes: each target's URL and token, or why it could not start.
+        self._opened: dict[str, tuple[str, str] | ConformanceError] = {}
+        self._detached = False
 
     def prepare(self, targets: Iterable[ServiceTarget]) -> None:
         """Start what the targets will need, without waiting for it: the
         reference service's process starts while the run does other work."""
         if self._host is not None and any(t.is_reference for t in targets):
             self._host.launch()
+
+    def open_references(self, targets: Iterable[ServiceTarget]) -> None:
+        """Ask the reference process for every reference target now.
+
+        Worker processes then find each URL ready: only this process talks
+        to the reference process (two asking at once would mix up answers).
+        A service that cannot start is remembered, and each check of it
+        gets the error, as when it is asked for later.
+        """
+        if self._host is None:
+            return
+        for target in targets:
+            if not target.is_reference or target.id in self._opened:
+                continue
+            token = new_token()
+            try:
+                self._opened[target.id] = (self._host.open(target.faults, token), token)
+            except ConformanceError as exc:
+                self._opened[target.id] = exc
+
+    def detach(self) -> None:
+        """In a forked worker: leave the reference process to the main one.
+
+        Only the targets opened before the fork are served; the worker never
+        writes to the reference process's pipe nor stops it.
+        """
+        self._host = None
+        self._detached = True
 
     def context(self, target: ServiceTarget) -> ServiceContext:
         """The shared context of one service: client, interface, standard."""
@@ -247,6 +279,16 @@ class Services:
 
     def _connection(self, target: ServiceTarget) -> tuple[str, str | None, bool | str]:
         verify: bool | str = str(target.ca_bundle) if target.ca_bundle else True
+        if target.is_reference and target.id in self._opened:
+            opened = self._opened[target.id]
+            if isinstance(opened, ConformanceError):
+                raise opened
+            return opened[0], opened[1], verify
+        if target.is_reference and self._detached:
+            raise ConformanceError(
+                f"service {target.id}: its reference service was not started"
+                " before the checks went to worker processes; run with --jobs 1"
+            )
         if target.is_reference and self._host is not None:
             fresh = new_token()
             return self._host.open(target.faults, fresh), fresh, verify
@@ -355,28 +397,18 @@ def run_planned(services: Services, item: Planned) -> Result:
         and all(e.dry_run for e in context.exchanges)
     ):
         outcome, reason, findings = Outcome.SKIPPED, "dry run: nothing was sent", []
-    evidence = Evidence(
-        agency=item.target.agency.id,
-        service=item.target.id,
-        check=spec.id,
-        conformance_class=spec.conformance_class,
-    )
-    if item.operation is not None:
-        evidence["operation"] = f"{item.operation.method} {item.operation.path}"
+    evidence = _evidence(item)
     if context is not None:
         evidence["exchanges"] = [e.to_evidence() for e in context.exchanges]
         if context.notes:
             evidence.update(context.notes)
-    where = (
-        f" ({item.operation.method} {item.operation.path})" if item.operation else ""
-    )
     # The checks judged the replies as they came; the result is what is shown
     # and stored, so every string of it is redacted (a finding's message may
     # quote a value that a reply echoed, in any encoding, decoded).
     redact = services.redactor(item.target)
     return Result(
         id=item.id,
-        title=f"{item.target.id}: {spec.title}{where}",
+        title=_title(item),
         outcome=outcome,
         target=item.target.id,
         standard=spec.standard,
@@ -387,6 +419,44 @@ def run_planned(services: Services, item: Planned) -> Result:
         duration=time.perf_counter() - started,
         kind="service",
     )
+
+
+def lost_result(
+    registry: Registry, item: Planned, reason: str, duration: float = 0.0
+) -> Result:
+    """The error result of a check whose process stopped before it ended."""
+    spec = item.spec
+    return Result(
+        id=item.id,
+        title=_title(item),
+        outcome=Outcome.ERROR,
+        target=item.target.id,
+        standard=spec.standard,
+        requirement=registry.requirement(spec.standard, spec.requirement),
+        reason=reason,
+        evidence=_evidence(item),
+        duration=duration,
+        kind="service",
+    )
+
+
+def _evidence(item: Planned) -> Evidence:
+    spec = item.spec
+    evidence = Evidence(
+        agency=item.target.agency.id,
+        service=item.target.id,
+        check=spec.id,
+        conformance_class=spec.conformance_class,
+    )
+    if item.operation is not None:
+        evidence["operation"] = f"{item.operation.method} {item.operation.path}"
+    return evidence
+
+
+def _title(item: Planned) -> str:
+    operation = item.operation
+    where = f" ({operation.method} {operation.path})" if operation else ""
+    return f"{item.target.id}: {item.spec.title}{where}"
 
 
 def _redacted(finding: Finding, redact: Redactor) -> Finding:

@@ -1,0 +1,61 @@
+"""The main job run as a user runs it: its environment, and its processes.
+
+A run started with :func:`run_environ` carries a mark in its environment,
+which every process it starts inherits (the reference service's, forked
+workers): :func:`marked` finds them through ``/proc``.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+MARK = "CONFORMANCE_RUN_TEST"
+
+
+def run_environ(tmp_path: Path, mark: str) -> dict[str, str]:
+    """This environment, for a first run: an empty user cache, this
+    checkout's package, no CI, and the mark."""
+    environ = dict(os.environ)
+    environ.pop("HYPOTHESIS_STORAGE_DIRECTORY", None)
+    environ.pop("CI", None)
+    environ["XDG_CACHE_HOME"] = str(tmp_path / "cache")  # a first run
+    environ["PYTHONPATH"] = str(ROOT)  # this checkout's package
+    environ[MARK] = mark  # finds this run's processes
+    return environ
+
+
+def marked(mark: str) -> dict[int, bytes]:
+    """The live processes (other than this one) whose environment has the
+    mark, each with its command line."""
+    found = {}
+    needle = f"{MARK}={mark}".encode()
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit() or int(entry.name) == os.getpid():
+            continue
+        try:
+            if needle in (entry / "environ").read_bytes().split(b"\0"):
+                status = (entry / "stat").read_text().rsplit(")", 1)[1].split()[0]
+                if status != "Z":  # a zombie has ended
+                    found[int(entry.name)] = (entry / "cmdline").read_bytes()
+        except OSError:
+            continue
+    return found
+
+
+def run_command(reports: Path, *more: str) -> list[str]:
+    """``conformance run`` on the bundled agencies, seeded, with no history."""
+    return [
+        sys.executable,
+        "-m",
+        "conformance",
+        "run",
+        "--reports-dir",
+        str(reports),
+        "--fuzz-seed",
+        "1",
+        "--no-history",
+        *more,
+    ]

@@ -1,0 +1,198 @@
+"""``conformance run --jobs``: services checked in worker processes.
+
+Each test runs the real command on the bundled agencies in a subprocess:
+the workers are real forked processes, a crash is a real SIGKILL, Ctrl-C a
+real SIGINT. Nothing here is timed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import signal
+import subprocess
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from run_helpers import marked, run_command, run_environ
+
+from conformance.engine.options import FuzzOptions, RunOptions
+from conformance.engine.runner import Engine
+from conformance.engine.units import ServiceUnit
+from conformance.probing.profiles import bundled_profiles
+from conformance.registry.locations import bundled
+
+REFERENCE = b"conformance.probing.reference_process"
+
+pytestmark = pytest.mark.skipif(
+    not Path("/proc/self/environ").exists(), reason="finds workers through /proc"
+)
+
+
+def _command(reports: Path, jobs: str) -> list[str]:
+    return run_command(reports, "--fuzz-examples", "5", "--jobs", jobs)
+
+
+def _service_workers(run: subprocess.Popen[str], mark: str) -> list[int]:
+    """The run's service workers: forked (the reference service's process
+    runs a command of its own), and checking services in threads (a payload
+    worker has one thread)."""
+    found = []
+    for pid, command in marked(mark).items():
+        if pid == run.pid or REFERENCE in command:
+            continue
+        try:
+            status = Path(f"/proc/{pid}/status").read_text()
+        except OSError:
+            continue
+        threads = next(
+            int(line.split()[1])
+            for line in status.splitlines()
+            if line.startswith("Threads:")
+        )
+        if threads > 1:
+            found.append(pid)
+    return found
+
+
+@contextlib.contextmanager
+def _running(tmp_path: Path, mark: str) -> Iterator[tuple[subprocess.Popen[str], Path]]:
+    """The run with --jobs 2, started; killed on leaving if still running."""
+    reports = tmp_path / "reports"
+    run = subprocess.Popen(
+        _command(reports, "2"),
+        cwd=tmp_path,
+        env=run_environ(tmp_path, mark),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        # Started from a background job, this process ignores SIGINT, and so
+        # would the run (Python then never turns it into KeyboardInterrupt).
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),  # noqa: PLW1509
+    )
+    try:
+        yield run, reports
+    finally:
+        if run.poll() is None:
+            run.kill()
+            run.wait()
+
+
+def _requests(audit: Path) -> int:
+    try:
+        return len(audit.read_bytes().splitlines())
+    except FileNotFoundError:
+        return 0
+
+
+def _busy_workers(run: subprocess.Popen[str], mark: str, audit: Path) -> list[int]:
+    """The workers, once the services have answered many requests."""
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and run.poll() is None:
+        workers = _service_workers(run, mark)
+        if len(workers) == 2 and _requests(audit) >= 100:
+            return workers
+        time.sleep(0.02)
+    raise AssertionError("the run never had two busy service workers")
+
+
+def _planned() -> list[str]:
+    """The service checks of the run, in the plan's order."""
+    options = RunOptions(
+        command="conformance run",
+        registry=bundled("standards"),
+        agencies=(bundled_profiles(),),
+        fuzz=FuzzOptions(seed=1, examples=5),
+    )
+    with Engine(options) as engine:
+        return [u.id for u in engine.plan().units if isinstance(u, ServiceUnit)]
+
+
+def _shown(result: dict[str, object]) -> tuple[object, ...]:
+    findings = result["findings"]
+    assert isinstance(findings, list)
+    return (
+        result["id"],
+        result["outcome"],
+        result.get("reason"),
+        [(f["message"], f.get("pointer")) for f in findings],
+    )
+
+
+def test_two_jobs_and_one_give_the_same_results_in_the_same_order(tmp_path: Path):
+    reports = {}
+    for jobs in ("1", "2"):
+        folder = tmp_path / f"jobs-{jobs}"
+        folder.mkdir()
+        done = subprocess.run(
+            _command(folder / "reports", jobs),
+            cwd=folder,
+            env=run_environ(folder, uuid.uuid4().hex),
+            capture_output=True,
+            text=True,
+            timeout=600,
+            check=False,
+        )
+        assert done.returncode == 0, done.stdout + done.stderr
+        report = (folder / "reports" / "conformance-report.json").read_text("utf-8")
+        reports[jobs] = json.loads(report)["results"]
+    one, two = reports["1"], reports["2"]
+    assert [r["id"] for r in two if r["kind"] == "service"] == _planned()
+    assert [_shown(r) for r in two] == [_shown(r) for r in one]
+    # Every request went to the audit log, from whichever process sent it.
+    for jobs in ("1", "2"):
+        log = tmp_path / f"jobs-{jobs}" / "reports" / "audit.log"
+        lines = log.read_text("utf-8").splitlines()
+        assert lines
+        assert all(json.loads(line)["service"] for line in lines)
+
+
+def test_a_worker_that_dies_costs_the_check_it_was_making(tmp_path: Path):
+    mark = uuid.uuid4().hex
+    with _running(tmp_path, mark) as (run, reports):
+        victim = _busy_workers(run, mark, reports / "audit.log")[0]
+        os.kill(victim, signal.SIGKILL)
+        out, err = run.communicate(timeout=600)
+    assert "Traceback" not in err, err
+    report = json.loads((reports / "conformance-report.json").read_text("utf-8"))
+    assert report["run"]["complete"] is True
+    results = report["results"]
+    # Every check has its result, in the plan's order.
+    assert [r["id"] for r in results if r["kind"] == "service"] == _planned()
+    errors = [r for r in results if r["outcome"] == "error"]
+    assert errors, out
+    for error in errors:
+        assert "stopped unexpectedly (killed by SIGKILL)" in error["reason"]
+        assert "--jobs 1" in error["reason"]
+    # At most one check per thread of the worker was under way; the rest of
+    # its services' checks were made by the main process, and passed.
+    assert len(errors) <= 2
+    others = {r["outcome"] for r in results if r not in errors}
+    assert others <= {"passed", "not_applicable", "warning"}, others
+    assert run.returncode != 0
+    assert not marked(mark)
+
+
+def test_ctrl_c_stops_every_worker_and_keeps_the_results(tmp_path: Path):
+    mark = uuid.uuid4().hex
+    with _running(tmp_path, mark) as (run, reports):
+        workers = _busy_workers(run, mark, reports / "audit.log")
+        # A terminal's Ctrl-C reaches every process of its group.
+        for pid in [run.pid, *marked(mark)]:
+            # A worker may be gone already: the run stops them at once.
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGINT)
+        _, err = run.communicate(timeout=120)
+    assert run.returncode == 3, err
+    assert "interrupted" in err
+    assert "Traceback" not in err
+    report = json.loads((reports / "conformance-report.json").read_text("utf-8"))
+    assert report["run"]["complete"] is False
+    deadline = time.monotonic() + 10
+    while marked(mark) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not marked(mark), f"outlived the run: {workers}"
