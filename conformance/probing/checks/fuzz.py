@@ -509,12 +509,17 @@ def _status(exchange: Exchange) -> int:
     return exchange.status
 
 
-def _behaviour(exchange: Exchange, verdict: _Verdict) -> tuple[object, ...]:
+def _behaviour(
+    exchange: Exchange, verdict: _Verdict, sent: JsonValue = None
+) -> tuple[object, ...]:
     """What a reply showed: its status, media type, findings and shape.
 
-    The shape is the top-level members of a JSON object (or the JSON type):
-    a reply that grows or loses members is new behaviour even when nothing
-    is wrong with it yet.
+    The shape is the top-level members of a JSON object (or the JSON type)
+    that the request's body did not send: a reply that grows or loses
+    members of its own is new behaviour even when nothing is wrong with it
+    yet, while a created record that echoes another choice of optional
+    members is not (else every generated body would be news, and a search
+    would never see the service answer alike).
     """
     shape: object = None
     if exchange.body and (exchange.media_type or "").endswith("json"):
@@ -523,8 +528,9 @@ def _behaviour(exchange: Exchange, verdict: _Verdict) -> tuple[object, ...]:
         except ValueError:
             shape = "not JSON"
         else:
+            echoed = set(sent) if isinstance(sent, dict) else set()
             shape = (
-                tuple(sorted(document))
+                tuple(sorted(set(document) - echoed))
                 if isinstance(document, dict)
                 else type(document).__name__
             )
@@ -580,7 +586,7 @@ def _fuzz(ctx: CheckContext, valid: bool) -> list[Finding]:
             counts["sent"] += 1
             exchange = _send(ctx, request)
             tried[key] = judge(ctx, operation, request, exchange)
-            seen = _behaviour(exchange, tried[key])
+            seen = _behaviour(exchange, tried[key], request.body)
             if seen not in behaviours:
                 behaviours.add(seen)
                 counts["quiet"] = -1  # this example is not a quiet one
