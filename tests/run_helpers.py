@@ -27,9 +27,9 @@ def run_environ(tmp_path: Path, mark: str) -> dict[str, str]:
     return environ
 
 
-def marked(mark: str) -> dict[int, bytes]:
+def marked(mark: str) -> dict[int, str]:
     """The live processes (other than this one) whose environment has the
-    mark, each with its command line."""
+    mark, each with its name (a forked worker names itself)."""
     found = {}
     needle = f"{MARK}={mark}".encode()
     for entry in Path("/proc").iterdir():
@@ -39,7 +39,7 @@ def marked(mark: str) -> dict[int, bytes]:
             if needle in (entry / "environ").read_bytes().split(b"\0"):
                 status = (entry / "stat").read_text().rsplit(")", 1)[1].split()[0]
                 if status != "Z":  # a zombie has ended
-                    found[int(entry.name)] = (entry / "cmdline").read_bytes()
+                    found[int(entry.name)] = process_name(int(entry.name))
         except OSError:
             continue
     return found
@@ -59,3 +59,17 @@ def run_command(reports: Path, *more: str) -> list[str]:
         "--no-history",
         *more,
     ]
+
+
+def process_name(pid: int) -> str:
+    """A process's name: the one it gave itself, or its command's (``python``
+    for the reference services' process when it runs a command of its own:
+    its command line says ``conformance.probing.reference_process``)."""
+    try:
+        name = Path(f"/proc/{pid}/comm").read_text().strip()
+        command = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return ""
+    if b"conformance.probing.reference_process" in command:
+        return "conformance-ref"
+    return name

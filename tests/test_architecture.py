@@ -39,6 +39,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "conformance.model",
             "conformance.atomic",
             "conformance.cache",
+            "conformance.processes",
         ),
     ),
     ("inputs", ("conformance.inputs",)),

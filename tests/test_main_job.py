@@ -18,7 +18,7 @@ import uuid
 from pathlib import Path
 
 import pytest
-from run_helpers import marked, run_command, run_environ
+from run_helpers import marked, process_name, run_command, run_environ
 
 from conformance.engine.options import FuzzOptions, RunOptions
 from conformance.engine.runner import Engine
@@ -26,7 +26,7 @@ from conformance.engine.units import ServiceUnit
 from conformance.probing.profiles import bundled_profiles
 from conformance.registry.locations import bundled
 
-CHILD = "conformance.probing.reference_process"
+REFERENCE = "conformance-ref"
 
 
 @pytest.mark.skipif(not Path("/proc/self/environ").exists(), reason="needs /proc")
@@ -143,17 +143,17 @@ def test_services_are_checked_side_by_side_with_results_in_the_plan_s_order(
 
 
 def _reference_children() -> list[int]:
-    """This process's children serving reference services."""
+    """This process's children serving reference services (forked, or a
+    command of their own)."""
     found = []
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
         try:
             parent = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
-            command = (entry / "cmdline").read_bytes()
         except (OSError, IndexError, ValueError):
             continue
-        if parent == os.getpid() and CHILD.encode() in command:
+        if parent == os.getpid() and process_name(int(entry.name)) == REFERENCE:
             found.append(int(entry.name))
     return found
 
@@ -207,3 +207,45 @@ def test_ctrl_c_while_a_module_is_first_imported_still_ends_the_run(
         session.execute([*units[:first], units[first]])
     assert session.run.complete is False
     assert [r.id for r in session.run.results] == [u.id for u in units[:first]]
+
+
+def _serves(url: str, token: str) -> bool:
+    import requests
+
+    reply = requests.get(
+        f"{url}/person/v1/persons/1DK7N3B",
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=30,
+    )
+    return reply.status_code in (200, 404)
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs /proc")
+@pytest.mark.parametrize("threads", [False, True])
+def test_the_reference_services_process_is_forked_or_a_command(threads: bool):
+    """Forked (named, with the run's registry) when this process may fork;
+    a command of its own while another thread runs (a fork would copy the
+    locks that thread holds). Either serves, and ends when closed."""
+    import threading
+
+    from conformance.probing.reference_process import ReferenceHost, new_token
+    from conformance.registry.standards import Registry
+
+    stop = threading.Event()
+    other = threading.Thread(target=stop.wait, daemon=True)
+    if threads:
+        other.start()
+    host = ReferenceHost(Registry.open(bundled("standards")))
+    try:
+        token = new_token()
+        url = host.open([], token)
+        children = _reference_children()
+        assert len(children) == 1
+        command = Path(f"/proc/{children[0]}/cmdline").read_bytes()
+        forked = b"conformance.probing.reference_process" not in command
+        assert forked is not threads
+        assert _serves(url, token)
+    finally:
+        host.close()
+        stop.set()
+    assert _reference_children() == []

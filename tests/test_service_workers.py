@@ -26,8 +26,6 @@ from conformance.engine.units import ServiceUnit
 from conformance.probing.profiles import bundled_profiles
 from conformance.registry.locations import bundled
 
-REFERENCE = b"conformance.probing.reference_process"
-
 pytestmark = pytest.mark.skipif(
     not Path("/proc/self/environ").exists(), reason="finds workers through /proc"
 )
@@ -38,25 +36,12 @@ def _command(reports: Path, jobs: str) -> list[str]:
 
 
 def _service_workers(run: subprocess.Popen[str], mark: str) -> list[int]:
-    """The run's service workers: forked (the reference service's process
-    runs a command of its own), and checking services in threads (a payload
-    worker has one thread)."""
-    found = []
-    for pid, command in marked(mark).items():
-        if pid == run.pid or REFERENCE in command:
-            continue
-        try:
-            status = Path(f"/proc/{pid}/status").read_text()
-        except OSError:
-            continue
-        threads = next(
-            int(line.split()[1])
-            for line in status.splitlines()
-            if line.startswith("Threads:")
-        )
-        if threads > 1:
-            found.append(pid)
-    return found
+    """The run's service workers, by the names they give themselves."""
+    return [
+        pid
+        for pid, name in marked(mark).items()
+        if pid != run.pid and name.startswith("conformance-s")
+    ]
 
 
 @contextlib.contextmanager

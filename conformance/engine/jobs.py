@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import contextlib
 import copyreg
-import ctypes
 import dataclasses
 import functools
 import gc
@@ -31,7 +30,6 @@ import multiprocessing
 import os
 import signal
 import sys
-import threading
 import time
 from collections import deque
 from collections.abc import Callable, Sequence
@@ -44,6 +42,7 @@ from typing import TYPE_CHECKING
 from conformance.engine.units import PayloadUnit, Unit, payload_result
 from conformance.errors import ConformanceError
 from conformance.model import Finding, Requirement, Result, WaiverNote
+from conformance.processes import can_fork, die_with_parent
 from conformance.registry.manifest import StandardVersion
 from conformance.results.waivers import waive
 from conformance.validation.payloads import (
@@ -153,21 +152,12 @@ class _Worker:
 
 
 def _context() -> BaseContext:
-    if sys.platform == "linux" and threading.active_count() == 1:
+    if can_fork():
         return multiprocessing.get_context("fork")
     methods = multiprocessing.get_all_start_methods()
     return multiprocessing.get_context(
         "forkserver" if "forkserver" in methods else "spawn"
     )
-
-
-def die_with_parent() -> None:
-    """Ask Linux to kill this process when its parent dies."""
-    # Linux: the kernel sends SIGKILL to this worker if the main process dies
-    # (killed with SIGKILL, which it cannot handle), so no worker is orphaned.
-    with contextlib.suppress(OSError, AttributeError):
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
 
 
 def _serve(

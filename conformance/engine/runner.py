@@ -334,12 +334,6 @@ class RunSession:
         incomplete, with every result so far recorded and reported.
         """
         todo = list(self.engine.plan().units if units is None else units)
-        targets = [u.planned.target for u in todo if isinstance(u, ServiceUnit)]
-        if targets and not self.engine.options.dry_run:
-            # The reference services' process starts now, while payloads are
-            # checked; here, not in start(): a pytest -n controller starts a
-            # session but its workers execute the units.
-            self.engine.services().prepare(targets)
         try:
             jobs = resolve_jobs(self.engine.options.jobs)
             pool = worth_workers(self.engine, todo, jobs)

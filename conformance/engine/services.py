@@ -36,15 +36,11 @@ from multiprocessing.context import BaseContext
 from multiprocessing.process import BaseProcess
 from typing import TYPE_CHECKING
 
-from conformance.engine.jobs import (
-    STOP_SECONDS,
-    die_with_parent,
-    end_processes,
-    how_it_ended,
-)
+from conformance.engine.jobs import STOP_SECONDS, end_processes, how_it_ended
 from conformance.engine.units import ServiceUnit, Unit
 from conformance.errors import ConformanceError
 from conformance.model import Result
+from conformance.processes import can_fork, die_with_parent, name_this_process
 
 if TYPE_CHECKING:
     from conformance.engine.runner import Engine
@@ -130,14 +126,21 @@ def service_checks(
     for when ``lazy``: payload workers forked meanwhile copy no thread's locks.
     """
     groups = _groups(units)
-    if jobs < 2 or len(groups) < 2 or engine.options.dry_run:
-        return ServiceThreads(engine, units, lazy=lazy)
-    if sys.platform != "linux":
+    targets = [group[0].planned.target for group in groups]
+    if engine.options.dry_run or not targets:
         return ServiceThreads(engine, units, lazy=lazy)
     services = engine.services()
-    services.open_references(group[0].planned.target for group in groups)
-    # Forking a process with threads running copies locks some thread holds.
-    if threading.active_count() != 1:
+    if jobs < 2 or len(groups) < 2 or not can_fork():
+        # The reference services' process starts now, while payloads are
+        # checked; here, not in Engine.start(): a pytest -n controller starts
+        # a session but its workers execute the units.
+        services.prepare(targets)
+        return ServiceThreads(engine, units, lazy=lazy)
+    # Built once here, what the workers (and the reference services' process,
+    # forked next) would otherwise each build for themselves.
+    services.warm(targets)
+    services.open_references(targets)
+    if not can_fork():  # opening them left a thread behind
         return ServiceThreads(engine, units, lazy=lazy)
     return ServiceProcesses(engine, groups, jobs)
 
@@ -366,6 +369,7 @@ def _serve(
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     die_with_parent()
+    name_this_process(f"conformance-s{number}")
     engine.services().detach()
     # The main process reads when it wants a result (after its payload
     # files, say): what it has not read waits here, not in a full pipe.

@@ -58,6 +58,8 @@ from conformance.registry.standards import Registry
 if TYPE_CHECKING:
     from conformance.probing.reference import ReferenceService
 
+XML_MEDIA = "application/xml"
+
 
 @dataclass(frozen=True)
 class Planned:
@@ -227,6 +229,27 @@ class Services:
                 self._opened[target.id] = (self._host.open(target.faults, token), token)
             except ConformanceError as exc:
                 self._opened[target.id] = exc
+
+    def warm(self, targets: Iterable[ServiceTarget]) -> None:
+        """Build, here and once, the XML models the checks of these services
+        read (of each standard whose interface offers XML): worker processes
+        forked afterwards inherit them, with xmlschema imported and its
+        patterns compiled, instead of each building its own."""
+        from conformance.validation.bindings import xsd_model
+
+        for target in targets:
+            try:
+                standard = self.registry.resolve(target.standard)
+                if standard.xml is None:
+                    continue
+                interface = interface_for(self.registry, standard)
+                if any(
+                    XML_MEDIA in (operation.documented(200) or {})
+                    for operation in interface.operations
+                ):
+                    xsd_model(self.registry, standard)
+            except ConformanceError:
+                continue  # the checks that need it say what is wrong
 
     def detach(self) -> None:
         """In a forked worker: leave the reference process to the main one.

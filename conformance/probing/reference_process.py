@@ -3,26 +3,33 @@
 In one process, the service's work (routing, validating bodies, writing
 replies) and the run's (generating requests, judging replies) share one
 interpreter lock, so a run on the bundled service uses one core. A run
-therefore starts one child process (``python -m
-conformance.probing.reference_process``) that serves every reference
-service the run needs, each with its own faults, token, data and port, as
-the in-process :class:`~conformance.probing.reference.ReferenceService`
-does (it is the same class, run there).
+therefore starts one child process that serves every reference service the
+run needs, each with its own faults, token, data and port, as the
+in-process :class:`~conformance.probing.reference.ReferenceService` does (it
+is the same class, run there).
 
-The parent asks for a service by a JSON line on the child's standard input
-(the token travels there, never on a command line) and reads the base URL
-from its standard output. The child stops when its standard input ends:
-when the run closes it, and also when the run dies in any way (Ctrl-C, a
-crash, SIGKILL), since the system closes the pipe then. Ctrl-C reaches the
-whole process group; the child ignores it and leaves the stopping to the
-run, so that an interrupted run still finishes its reports and leaves no
-process behind.
+On Linux, a run with no other thread forks that child: it starts at once,
+with the run's registry and what the run has built from it (the XML models
+a run builds before it forks its workers), instead of importing the suite
+and building them again. The parent asks for a service over a pipe and
+reads the base URL back; the child stops when the pipe closes, and the
+kernel kills it if the run dies without closing it (SIGKILL). Elsewhere the
+child is a command of its own (``python -m
+conformance.probing.reference_process``): the parent asks by a JSON line on
+its standard input (the token travels there, never on a command line) and
+reads the base URL from its standard output; the child stops when its
+standard input ends, which the system also does when the run dies in any
+way. Ctrl-C reaches the whole process group; the child ignores it and
+leaves the stopping to the run, so that an interrupted run still finishes
+its reports and leaves no process behind.
 """
 
 from __future__ import annotations
 
 import contextlib
+import gc
 import json
+import multiprocessing
 import os
 import secrets
 import signal
@@ -30,15 +37,20 @@ import subprocess
 import sys
 import tempfile
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
 import conformance
 from conformance.errors import ConformanceError
+from conformance.processes import can_fork, die_with_parent, name_this_process
 from conformance.registry.locations import bundled
 
 if TYPE_CHECKING:
+    from multiprocessing.connection import Connection
+    from multiprocessing.process import BaseProcess
+
+    from conformance.probing.reference import ReferenceService
     from conformance.registry.standards import Registry
 
 _STOP_SECONDS = 5.0  # how long a closed child may take before it is killed
@@ -60,13 +72,17 @@ class ReferenceHost:
     def __init__(self, registry: Registry) -> None:
         self.registry = registry
         self._process: subprocess.Popen[bytes] | None = None
+        self._forked: tuple[BaseProcess, Connection] | None = None
         self._errors: IO[bytes] | None = None
         self._lock = threading.Lock()
 
     def launch(self) -> None:
         """Start the child, if not yet started; returns at once."""
         with self._lock:
-            if self._process is not None:
+            if self._process is not None or self._forked is not None:
+                return
+            if can_fork():
+                self._fork()
                 return
             roots = self.registry.roots
             ours = bundled("standards").resolve()
@@ -99,15 +115,44 @@ class ReferenceHost:
                     f"could not start the reference service ({sys.executable}): {exc}"
                 ) from None
 
+    def _fork(self) -> None:
+        context = multiprocessing.get_context("fork")
+        ours, theirs = context.Pipe()
+        # A forked child flushes its copy of what is buffered on exit.
+        sys.stdout.flush()
+        sys.stderr.flush()
+        # What the child writes on its standard error (a reply that broke
+        # off, say) is kept for the message when it fails, off the run's own.
+        self._errors = tempfile.TemporaryFile()  # noqa: SIM115
+        thaw = gc.get_freeze_count() == 0
+        # The child's collector would otherwise walk, and so copy, every
+        # page it shares with the run.
+        gc.freeze()
+        try:
+            process = context.Process(
+                target=_serve_forked,
+                args=(theirs, self.registry, self._errors.fileno()),
+                daemon=True,
+                name="conformance-reference",
+            )
+            process.start()
+        finally:
+            if thaw:
+                gc.unfreeze()
+        theirs.close()
+        self._forked = (process, ours)
+
     def open(self, faults: Iterable[str], token: str) -> str:
         """Start one reference service with these faults; its base URL."""
         self.launch()
+        ask = {"faults": sorted(faults), "token": token}
         with self._lock:
+            if self._forked is not None:
+                return self._ask_forked(self._forked[1], ask)
             process = self._process
             assert process is not None
             assert process.stdin is not None
             assert process.stdout is not None
-            ask = {"faults": sorted(faults), "token": token}
             try:
                 process.stdin.write(json.dumps(ask).encode() + b"\n")
                 process.stdin.flush()
@@ -118,10 +163,23 @@ class ReferenceHost:
                 answer = json.loads(line)
             except ValueError:
                 raise ReferenceProcessError(self._why("no answer")) from None
-            if not isinstance(answer, dict) or not isinstance(answer.get("url"), str):
-                raise ReferenceProcessError(self._why(str(answer)))
-            url: str = answer["url"]
-            return url
+            return self._url(answer)
+
+    def _ask_forked(self, conn: Connection, ask: Mapping[str, object]) -> str:
+        try:
+            conn.send(ask)
+            if not conn.poll(_START_SECONDS):
+                raise ReferenceProcessError(self._why("no answer"))
+            answer = conn.recv()
+        except (OSError, EOFError) as exc:
+            raise ReferenceProcessError(self._why(str(exc) or "it ended")) from None
+        return self._url(answer)
+
+    def _url(self, answer: object) -> str:
+        if not isinstance(answer, dict) or not isinstance(answer.get("url"), str):
+            raise ReferenceProcessError(self._why(str(answer)))
+        url: str = answer["url"]
+        return url
 
     def _why(self, what: str) -> str:
         detail = ""
@@ -138,6 +196,16 @@ class ReferenceHost:
     def close(self) -> None:
         """Stop every service of the child and wait for it to end."""
         with self._lock:
+            forked, self._forked = self._forked, None
+            if forked is not None:
+                child, conn = forked
+                conn.close()
+                # Nothing of it needs keeping: it ends now.
+                child.terminate()
+                child.join(_STOP_SECONDS)
+                if child.is_alive():
+                    child.kill()
+                    child.join()
             process, self._process = self._process, None
             if process is not None:
                 if process.stdin is not None:
@@ -189,7 +257,6 @@ def main(argv: list[str] | None = None) -> int:
     # one ends (by closing standard input), after its reports are written.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
-    from conformance.probing.reference import ReferenceService
     from conformance.registry.standards import Registry
 
     registry = Registry.open(args.registry, alone=args.alone)
@@ -198,19 +265,56 @@ def main(argv: list[str] | None = None) -> int:
         for line in sys.stdin.buffer:
             try:
                 ask = json.loads(line)
-                service = ReferenceService(
-                    registry, faults=ask["faults"], token=ask["token"]
-                )
-                services.append(service)
-                answer = {"url": service.start()}
-            except (ValueError, KeyError, TypeError, OSError) as exc:
+            except ValueError as exc:
                 answer = {"error": f"{type(exc).__name__}: {exc}"}
+            else:
+                answer = _start(ask, registry, services)
             sys.stdout.write(json.dumps(answer) + "\n")
             sys.stdout.flush()
     finally:
         for service in services:
             service.stop()
     return 0
+
+
+def _start(
+    ask: object, registry: Registry, services: list[ReferenceService]
+) -> dict[str, str]:
+    """Start the service asked for; its URL, or why it could not start."""
+    from conformance.probing.reference import ReferenceService
+
+    try:
+        if not isinstance(ask, dict):
+            raise TypeError(f"an ask is a JSON object, not {type(ask).__name__}")
+        service = ReferenceService(registry, faults=ask["faults"], token=ask["token"])
+        services.append(service)
+        return {"url": service.start()}
+    except (ValueError, KeyError, TypeError, OSError) as exc:
+        return {"error": f"{type(exc).__name__}: {exc}"}
+
+
+def _serve_forked(conn: Connection, registry: Registry, errors: int) -> None:
+    """The forked child: a service started for each ask on ``conn``, until
+    the run closes it; its standard error goes to the file ``errors``."""
+    sys.stderr.flush()
+    os.dup2(errors, 2)
+    # Ctrl-C reaches every process of the group: the run decides when this
+    # one ends, after its reports are written.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    die_with_parent()
+    name_this_process("conformance-ref")
+    services: list[ReferenceService] = []
+    try:
+        while True:
+            try:
+                ask = conn.recv()
+            except (EOFError, OSError):
+                break
+            conn.send(_start(ask, registry, services))
+    finally:
+        for service in services:
+            service.stop()
 
 
 if __name__ == "__main__":
