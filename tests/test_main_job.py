@@ -13,6 +13,7 @@ import json
 import os
 import signal
 import subprocess
+import sys
 import time
 import uuid
 from pathlib import Path
@@ -209,43 +210,61 @@ def test_ctrl_c_while_a_module_is_first_imported_still_ends_the_run(
     assert [r.id for r in session.run.results] == [u.id for u in units[:first]]
 
 
-def _serves(url: str, token: str) -> bool:
-    import requests
+_HOST_PROBE = """
+import os, sys, threading
+from pathlib import Path
+import requests
+from conformance.probing.reference_process import ReferenceHost, new_token
+from conformance.registry.locations import bundled
+from conformance.registry.standards import Registry
 
-    reply = requests.get(
-        f"{url}/person/v1/persons/1DK7N3B",
-        headers={"Authorization": f"Bearer {token}"},
-        timeout=30,
-    )
-    return reply.status_code in (200, 404)
+stop = threading.Event()
+if sys.argv[1] == "thread":
+    threading.Thread(target=stop.wait, daemon=True).start()
+host = ReferenceHost(Registry.open(bundled("standards")))
+token = new_token()
+url = host.open([], token)
+children = [
+    int(entry.name)
+    for entry in Path("/proc").iterdir()
+    if entry.name.isdigit()
+    and int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1]) == os.getpid()
+]
+command = Path(f"/proc/{children[0]}/cmdline").read_bytes()
+name = Path(f"/proc/{children[0]}/comm").read_text().strip()
+reply = requests.get(
+    f"{url}/person/v1/persons/1DK7N3B",
+    headers={"Authorization": f"Bearer {token}"},
+    timeout=30,
+)
+host.close()
+left = Path(f"/proc/{children[0]}").exists() and (
+    Path(f"/proc/{children[0]}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+)
+own = Path("/proc/self/cmdline").read_bytes()
+print(len(children), command == own, name, reply.status_code, left)
+"""
 
 
 @pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs /proc")
-@pytest.mark.parametrize("threads", [False, True])
-def test_the_reference_services_process_is_forked_or_a_command(threads: bool):
-    """Forked (named, with the run's registry) when this process may fork;
-    a command of its own while another thread runs (a fork would copy the
-    locks that thread holds). Either serves, and ends when closed."""
-    import threading
-
-    from conformance.probing.reference_process import ReferenceHost, new_token
-    from conformance.registry.standards import Registry
-
-    stop = threading.Event()
-    other = threading.Thread(target=stop.wait, daemon=True)
-    if threads:
-        other.start()
-    host = ReferenceHost(Registry.open(bundled("standards")))
-    try:
-        token = new_token()
-        url = host.open([], token)
-        children = _reference_children()
-        assert len(children) == 1
-        command = Path(f"/proc/{children[0]}/cmdline").read_bytes()
-        forked = b"conformance.probing.reference_process" not in command
-        assert forked is not threads
-        assert _serves(url, token)
-    finally:
-        host.close()
-        stop.set()
-    assert _reference_children() == []
+@pytest.mark.parametrize("other", ["none", "thread"])
+def test_the_reference_services_process_is_forked_or_a_command(other: str):
+    """Forked (and named) from a process with no other thread; a command of
+    its own while another thread runs (a fork would copy the locks that
+    thread holds). Either serves, and is gone once closed. In a new
+    interpreter: this one may have threads other tests left."""
+    done = subprocess.run(
+        [sys.executable, "-c", _HOST_PROBE, other],
+        env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    children, forked, name, status, left = done.stdout.split()
+    assert children == "1"
+    assert forked == ("False" if other == "thread" else "True")
+    assert (name == REFERENCE) == (forked == "True")  # a forked child names itself
+    assert status in ("200", "404")
+    assert left == "False"
