@@ -181,3 +181,29 @@ def test_ctrl_c_stops_every_worker_and_keeps_the_results(tmp_path: Path):
     while marked(mark) and time.monotonic() < deadline:
         time.sleep(0.05)
     assert not marked(mark), f"outlived the run: {workers}"
+
+
+def _die_claiming(board: object) -> None:
+    board.next.get_lock().acquire()  # type: ignore[attr-defined]
+    os.kill(os.getpid(), signal.SIGKILL)
+
+
+def test_services_nobody_can_claim_go_to_the_main_process():
+    """A worker killed while claiming leaves the claim's lock held: the
+    others stop claiming rather than wait forever, and once every worker has
+    ended the main process takes what nobody claimed."""
+    import multiprocessing
+
+    from conformance.engine.services import MAIN, _Board
+
+    context = multiprocessing.get_context("fork")
+    board = _Board(context, 4)
+    assert board.claim(0) == 0
+    assert board.claim(1) == 1
+    dying = context.Process(target=_die_claiming, args=(board,))
+    dying.start()
+    dying.join(30)
+    assert dying.exitcode == -signal.SIGKILL
+    assert board.claim(0) is None
+    assert board.unclaimed() == [2, 3]
+    assert list(board.owner) == [0, 1, MAIN, MAIN]

@@ -69,19 +69,18 @@ class ServiceThreads:
         self.started = False
         self.futures: dict[int, Future[Result]] = {} if futures is None else futures
         self.stopping = threading.Event()
-        groups: dict[str, list[ServiceUnit]] = {}
-        for unit in units:
-            if isinstance(unit, ServiceUnit):
-                groups.setdefault(unit.planned.target.id, []).append(unit)
+        groups = _groups(units)
+        for group in groups:
+            for unit in group:
                 self.futures.setdefault(id(unit), Future())
         self.threads = [
             threading.Thread(
                 target=self._work,
                 args=(group,),
-                name=f"service-{name}",
+                name=f"service-{group[0].planned.target.id}",
                 daemon=True,
             )
-            for name, group in groups.items()
+            for group in groups
         ]
 
     def _work(self, units: list[ServiceUnit]) -> None:
@@ -146,6 +145,7 @@ def service_checks(
 
 
 def _groups(units: Sequence[Unit]) -> list[list[ServiceUnit]]:
+    """The service units by service, each in the plan's order."""
     groups: dict[str, list[ServiceUnit]] = {}
     for unit in units:
         if isinstance(unit, ServiceUnit):
@@ -157,6 +157,10 @@ THREADS = 2
 """Services a worker checks at once, in threads: one's requests overlap the
 other's work. More would claim every service at the start, and a worker
 with slow services would be left with them while the other one idles."""
+
+
+MAIN = -2
+"""Who claimed a service that the main process checks (its workers ended)."""
 
 
 @dataclass(slots=True)
@@ -181,7 +185,8 @@ class _Board:
         """The next service for ``worker``, or ``None`` when none is left.
 
         A worker killed while holding the lock would keep it held: the
-        others then stop claiming, and the main process checks what is left.
+        others then stop claiming, and the main process checks what is left
+        once they have ended (:meth:`unclaimed`).
         """
         lock = self.next.get_lock()
         if not lock.acquire(timeout=STOP_SECONDS):
@@ -195,6 +200,19 @@ class _Board:
             return group
         finally:
             lock.release()
+
+    def unclaimed(self) -> list[int]:
+        """Every service nobody claimed, now the main process's.
+
+        Only once every worker has ended: the lock is not taken (a worker
+        killed holding it left it held), and no worker can claim meanwhile.
+        """
+        left = [g for g, owner in enumerate(self.owner) if owner == -1]
+        for group in left:
+            self.owner[group] = MAIN
+        # Written past the lock: its value's own setter would take it.
+        self.next.get_obj().value = len(self.owner)
+        return left
 
 
 class ServiceProcesses:
@@ -210,11 +228,6 @@ class ServiceProcesses:
     ) -> None:
         self.engine = engine
         self.groups = groups
-        self.places = {
-            id(unit): (group, position)
-            for group, units in enumerate(groups)
-            for position, unit in enumerate(units)
-        }
         self.futures: dict[int, Future[Result]] = {
             id(unit): Future() for group in groups for unit in group
         }
@@ -309,11 +322,8 @@ class ServiceProcesses:
         worker.conn.close()
         mine = [g for g, owner in enumerate(self.board.owner) if owner == worker.number]
         if not self.live:
-            # Nobody left to claim the rest: this process claims it.
-            unclaimed = self.board.claim(-2)
-            while unclaimed is not None:
-                mine.append(unclaimed)
-                unclaimed = self.board.claim(-2)
+            # Nobody left to claim the rest: this process takes it.
+            mine += self.board.unclaimed()
         rest: list[ServiceUnit] = []
         how = how_it_ended(worker.process.exitcode)
         for group in mine:
@@ -324,7 +334,7 @@ class ServiceProcesses:
                     continue
                 if self.stopping:
                     future.cancel()
-                elif position == under_way and self.board.owner[group] >= 0:
+                elif position == under_way and self.board.owner[group] != MAIN:
                     future.set_result(self._lost(unit, how))
                 else:
                     rest.append(unit)
