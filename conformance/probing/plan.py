@@ -305,7 +305,8 @@ class Services:
         if target.is_reference and target.id in self._opened:
             opened = self._opened[target.id]
             if isinstance(opened, ConformanceError):
-                raise opened
+                # Raised for each check of the service: a trace of its own.
+                raise opened.with_traceback(None)
             return opened[0], opened[1], verify
         if target.is_reference and self._detached:
             raise ConformanceError(

@@ -12,8 +12,8 @@ On Linux, a run with no other thread forks that child: it starts at once,
 with the run's registry and what the run has built from it (the XML models
 a run builds before it forks its workers), instead of importing the suite
 and building them again. The parent asks for a service over a pipe and
-reads the base URL back; the child stops when the pipe closes, and the
-kernel kills it if the run dies without closing it (SIGKILL). Elsewhere the
+reads the base URL back; the run stops the child when it closes, and the
+kernel kills it if the run dies without doing so (SIGKILL). Elsewhere the
 child is a command of its own (``python -m
 conformance.probing.reference_process``): the parent asks by a JSON line on
 its standard input (the token travels there, never on a command line) and
