@@ -33,6 +33,7 @@ from conformance.probing.checks import (
     Unavailable,
     all_checks,
 )
+from conformance.probing.checks.catalogue import XML
 from conformance.probing.checks.context import OGC_CLASSES, ServiceContext
 from conformance.probing.conventions import (
     SERVICE_CLASSES,
@@ -57,8 +58,6 @@ from conformance.registry.standards import Registry
 
 if TYPE_CHECKING:
     from conformance.probing.reference import ReferenceService
-
-XML_MEDIA = "application/xml"
 
 
 @dataclass(frozen=True)
@@ -244,7 +243,7 @@ class Services:
                     continue
                 interface = interface_for(self.registry, standard)
                 if any(
-                    XML_MEDIA in (operation.documented(200) or {})
+                    XML in (operation.documented(200) or {})
                     for operation in interface.operations
                 ):
                     xsd_model(self.registry, standard)
