@@ -10,9 +10,14 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import gc
 import signal
 import sys
 import threading
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from multiprocessing.process import BaseProcess
 
 _PR_SET_PDEATHSIG = 1
 _PR_SET_NAME = 15
@@ -21,6 +26,39 @@ _PR_SET_NAME = 15
 def can_fork() -> bool:
     """Whether this process may fork a worker: Linux, and no other thread."""
     return sys.platform == "linux" and threading.active_count() == 1
+
+
+def start_forked(process: BaseProcess) -> None:
+    """Start ``process``, of the fork context.
+
+    What this process has buffered is written first (the child would write
+    its copy again when it exits), and what exists is frozen for the fork
+    (the child's collector would otherwise touch, and so copy, every page
+    it shares with this one). What was frozen before stays frozen.
+    """
+    sys.stdout.flush()
+    sys.stderr.flush()
+    thaw = gc.get_freeze_count() == 0
+    gc.freeze()
+    try:
+        process.start()
+    finally:
+        if thaw:
+            gc.unfreeze()
+
+
+def serve_the_run(name: str | None = None) -> None:
+    """Set up a process the run forked, first thing in it.
+
+    Ctrl-C reaches every process of the terminal's group: this one ignores
+    it and leaves the deciding to the run, which ends it with SIGTERM (its
+    default action). It dies with the run, and takes ``name`` if given.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    die_with_parent()
+    if name is not None:
+        name_this_process(name)
 
 
 def die_with_parent() -> None:

@@ -25,11 +25,9 @@ import contextlib
 import copyreg
 import dataclasses
 import functools
-import gc
 import multiprocessing
 import os
 import signal
-import sys
 import time
 from collections import deque
 from collections.abc import Callable, Sequence
@@ -42,7 +40,7 @@ from typing import TYPE_CHECKING
 from conformance.engine.units import PayloadUnit, Unit, payload_result
 from conformance.errors import ConformanceError
 from conformance.model import Finding, Requirement, Result, WaiverNote
-from conformance.processes import can_fork, die_with_parent
+from conformance.processes import can_fork, serve_the_run, start_forked
 from conformance.registry.manifest import StandardVersion
 from conformance.results.waivers import waive
 from conformance.validation.payloads import (
@@ -173,11 +171,7 @@ def _serve(
     memory the main process shares: if this process dies, that task is the
     one it died on.
     """
-    # Ctrl-C reaches every process of the terminal's group: the main process
-    # decides, and terminates the workers (SIGTERM, its default action).
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)
-    die_with_parent()
+    serve_the_run()
     if engine is None:
         from conformance.engine.runner import Engine
 
@@ -308,10 +302,6 @@ class WorkerPool:
 
     def _start_worker(self) -> None:
         fork = self.context.get_start_method() == "fork"
-        if fork:
-            # A forked child flushes its copy of what is buffered on exit.
-            sys.stdout.flush()
-            sys.stderr.flush()
         ours, theirs = self.context.Pipe()
         current = self.context.Value("i", -1, lock=False)
         process = self.context.Process(  # type: ignore[attr-defined]
@@ -326,18 +316,10 @@ class WorkerPool:
             daemon=True,
             name=f"conformance-worker-{self.started}",
         )
-        # Frozen already (a command freezes what lives to its run's end):
-        # left frozen, not thawed here.
-        thaw = fork and gc.get_freeze_count() == 0
         if fork:
-            # The collector of a forked child would touch every object it
-            # inherited, copying the pages it shares with this process.
-            gc.freeze()
-        try:
+            start_forked(process)
+        else:
             process.start()
-        finally:
-            if thaw:
-                gc.unfreeze()
         theirs.close()
         self.started += 1
         self.workers.append(_Worker(process, ours, current))

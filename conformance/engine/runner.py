@@ -349,9 +349,7 @@ class RunSession:
                 else:
                     for unit in todo:
                         self.record(check(unit))
-        except KeyboardInterrupt:
-            return self.conclude(complete=False, interruption=INTERRUPTED)
-        except Exception as exc:
+        except (KeyboardInterrupt, Exception) as exc:
             if not _interrupted(exc):
                 raise
             return self.conclude(complete=False, interruption=INTERRUPTED)

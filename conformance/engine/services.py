@@ -22,11 +22,8 @@ Ctrl-C or SIGTERM in the main process terminates every worker.
 from __future__ import annotations
 
 import contextlib
-import gc
 import multiprocessing
 import queue
-import signal
-import sys
 import threading
 from collections.abc import Sequence
 from concurrent.futures import Future
@@ -40,7 +37,7 @@ from conformance.engine.jobs import STOP_SECONDS, end_processes, how_it_ended
 from conformance.engine.units import ServiceUnit, Unit
 from conformance.errors import ConformanceError
 from conformance.model import Result
-from conformance.processes import can_fork, die_with_parent, name_this_process
+from conformance.processes import can_fork, serve_the_run, start_forked
 
 if TYPE_CHECKING:
     from conformance.engine.runner import Engine
@@ -240,13 +237,6 @@ class ServiceProcesses:
         self.leftovers: list[ServiceThreads] = []
 
     def __enter__(self) -> ServiceProcesses:
-        # A forked child flushes its copy of what is buffered on exit.
-        sys.stdout.flush()
-        sys.stderr.flush()
-        thaw = gc.get_freeze_count() == 0
-        # The collector of a forked child would touch every object it
-        # inherited, copying the pages it shares with this process.
-        gc.freeze()
         try:
             self._start()
         except BaseException:
@@ -254,9 +244,6 @@ class ServiceProcesses:
             self.stopping = True
             end_processes([(w.process, True) for w in self.workers])
             raise
-        finally:
-            if thaw:
-                gc.unfreeze()
         self.live = list(self.workers)
         return self
 
@@ -269,7 +256,7 @@ class ServiceProcesses:
                 daemon=True,
                 name=f"conformance-services-{number}",
             )
-            process.start()
+            start_forked(process)
             theirs.close()
             self.workers.append(_Worker(number, process, ours))
 
@@ -374,12 +361,7 @@ def _serve(
     """A worker: :data:`THREADS` threads, each claiming a service and making
     its checks in order; every result is sent as it comes, under its
     service's place and its own."""
-    # Ctrl-C reaches every process of the terminal's group: the main process
-    # decides, and terminates the workers (SIGTERM, its default action).
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)
-    die_with_parent()
-    name_this_process(f"conformance-s{number}")
+    serve_the_run(f"conformance-s{number}")
     engine.services().detach()
     # The main process reads when it wants a result (after its payload
     # files, say): what it has not read waits here, not in a full pipe.

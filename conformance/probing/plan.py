@@ -223,11 +223,13 @@ class Services:
         for target in targets:
             if not target.is_reference or target.id in self._opened:
                 continue
-            token = new_token()
             try:
-                self._opened[target.id] = (self._host.open(target.faults, token), token)
+                url, token, _ = self._connection(target)
             except ConformanceError as exc:
                 self._opened[target.id] = exc
+            else:
+                assert token is not None  # a reference service always has one
+                self._opened[target.id] = (url, token)
 
     def warm(self, targets: Iterable[ServiceTarget]) -> None:
         """Build, here and once, the XML models the checks of these services

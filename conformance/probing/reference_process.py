@@ -27,7 +27,6 @@ its reports and leaves no process behind.
 from __future__ import annotations
 
 import contextlib
-import gc
 import json
 import multiprocessing
 import os
@@ -43,7 +42,7 @@ from typing import IO, TYPE_CHECKING
 
 import conformance
 from conformance.errors import ConformanceError
-from conformance.processes import can_fork, die_with_parent, name_this_process
+from conformance.processes import can_fork, serve_the_run, start_forked
 from conformance.registry.locations import bundled
 
 if TYPE_CHECKING:
@@ -118,27 +117,16 @@ class ReferenceHost:
     def _fork(self) -> None:
         context = multiprocessing.get_context("fork")
         ours, theirs = context.Pipe()
-        # A forked child flushes its copy of what is buffered on exit.
-        sys.stdout.flush()
-        sys.stderr.flush()
         # What the child writes on its standard error (a reply that broke
         # off, say) is kept for the message when it fails, off the run's own.
         self._errors = tempfile.TemporaryFile()  # noqa: SIM115
-        thaw = gc.get_freeze_count() == 0
-        # The child's collector would otherwise walk, and so copy, every
-        # page it shares with the run.
-        gc.freeze()
-        try:
-            process = context.Process(
-                target=_serve_forked,
-                args=(theirs, self.registry, self._errors.fileno()),
-                daemon=True,
-                name="conformance-reference",
-            )
-            process.start()
-        finally:
-            if thaw:
-                gc.unfreeze()
+        process = context.Process(
+            target=_serve_forked,
+            args=(theirs, self.registry, self._errors.fileno()),
+            daemon=True,
+            name="conformance-reference",
+        )
+        start_forked(process)
         theirs.close()
         self._forked = (process, ours)
 
@@ -298,12 +286,7 @@ def _serve_forked(conn: Connection, registry: Registry, errors: int) -> None:
     the run closes it; its standard error goes to the file ``errors``."""
     sys.stderr.flush()
     os.dup2(errors, 2)
-    # Ctrl-C reaches every process of the group: the run decides when this
-    # one ends, after its reports are written.
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)
-    die_with_parent()
-    name_this_process("conformance-ref")
+    serve_the_run("conformance-ref")
     services: list[ReferenceService] = []
     try:
         while True:
