@@ -7,8 +7,12 @@ workers): :func:`marked` finds them through ``/proc``.
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
+import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -73,3 +77,28 @@ def process_name(pid: int) -> str:
     if b"conformance.probing.reference_process" in command:
         return "conformance-ref"
     return name
+
+
+@contextlib.contextmanager
+def running(
+    command: list[str], cwd: Path, environ: dict[str, str]
+) -> Iterator[subprocess.Popen[str]]:
+    """The command started as a terminal would (Ctrl-C reaches it); killed
+    on leaving if it still runs."""
+    run = subprocess.Popen(
+        command,
+        cwd=cwd,
+        env=environ,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        # Started from a background job, this process ignores SIGINT, and so
+        # would the run (Python then never turns it into KeyboardInterrupt).
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),  # noqa: PLW1509
+    )
+    try:
+        yield run
+    finally:
+        if run.poll() is None:
+            run.kill()
+            run.wait()

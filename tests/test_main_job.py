@@ -19,7 +19,7 @@ import uuid
 from pathlib import Path
 
 import pytest
-from run_helpers import marked, process_name, run_command, run_environ
+from run_helpers import marked, process_name, run_command, run_environ, running
 
 from conformance.engine.options import FuzzOptions, RunOptions
 from conformance.engine.runner import Engine
@@ -66,17 +66,7 @@ def test_ctrl_c_ends_the_run_and_the_reference_service_process(tmp_path: Path):
     work.mkdir()
     reports = tmp_path / "reports"
     mark = uuid.uuid4().hex
-    run = subprocess.Popen(
-        run_command(reports),
-        cwd=work,
-        env=run_environ(tmp_path, mark),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        # Started from a background job, this process ignores SIGINT, and so
-        # would the run (Python then never turns it into KeyboardInterrupt).
-        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),  # noqa: PLW1509
-    )
-    try:
+    with running(run_command(reports), work, run_environ(tmp_path, mark)) as run:
         # Wait until the reference service's process is up, then Ctrl-C the
         # run (as a terminal sends it to the whole group, the child ignores it).
         children: list[int] = []
@@ -90,11 +80,7 @@ def test_ctrl_c_ends_the_run_and_the_reference_service_process(tmp_path: Path):
         for pid in [run.pid, *children]:
             os.kill(pid, signal.SIGINT)
         _, err = run.communicate(timeout=120)
-    finally:
-        if run.poll() is None:
-            run.kill()
-            run.wait()
-    assert "interrupted" in err.decode()
+    assert "interrupted" in err
     report = json.loads((reports / "conformance-report.json").read_text("utf-8"))
     assert report["run"]["complete"] is False
     deadline = time.monotonic() + 10

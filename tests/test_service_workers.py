@@ -18,7 +18,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from run_helpers import marked, run_command, run_environ
+from run_helpers import marked, run_command, run_environ, running
 
 from conformance.engine.options import FuzzOptions, RunOptions
 from conformance.engine.runner import Engine
@@ -46,25 +46,11 @@ def _service_workers(run: subprocess.Popen[str], mark: str) -> list[int]:
 
 @contextlib.contextmanager
 def _running(tmp_path: Path, mark: str) -> Iterator[tuple[subprocess.Popen[str], Path]]:
-    """The run with --jobs 2, started; killed on leaving if still running."""
+    """The run with --jobs 2, started as from a terminal."""
     reports = tmp_path / "reports"
-    run = subprocess.Popen(
-        _command(reports, "2"),
-        cwd=tmp_path,
-        env=run_environ(tmp_path, mark),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        # Started from a background job, this process ignores SIGINT, and so
-        # would the run (Python then never turns it into KeyboardInterrupt).
-        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),  # noqa: PLW1509
-    )
-    try:
+    command = _command(reports, "2")
+    with running(command, tmp_path, run_environ(tmp_path, mark)) as run:
         yield run, reports
-    finally:
-        if run.poll() is None:
-            run.kill()
-            run.wait()
 
 
 def _requests(audit: Path) -> int:
