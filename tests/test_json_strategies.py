@@ -280,3 +280,61 @@ def test_numbers_keep_to_their_bounds(schema, low, high):
 
     check()
     assert any(isinstance(v, float) and v != int(v) for v in made), made
+
+
+def test_an_objects_enum_date_and_pattern_members_are_drawn_inside_its_draw():
+    """Leaves: hypothesis tracks a draw of each member otherwise, which
+    costs more than the member's one or two choices."""
+    from conformance.strategies.primitives import AVAILABLE, Leaf
+
+    if not AVAILABLE:
+        pytest.skip("this hypothesis has no internal API to draw leaves with")
+    compiler = json_strategies.Compiler(registry_loader(_REGISTRY))
+    person = compiler.strategy(
+        {
+            "type": "object",
+            "required": ["sex", "born", "fin", "height"],
+            "properties": {
+                "sex": {"enum": ["male", "female"]},
+                "born": {"type": "string", "format": "date"},
+                "fin": {"type": "string", "pattern": "^[0-9A-Z]{7}$"},
+                "height": {"type": "number", "minimum": 0.5, "maximum": 2.5},
+            },
+        },
+        "",
+    )
+    required = dict(person.required)
+    assert all(isinstance(s, Leaf) for s in required.values()), required
+
+
+def test_an_enum_shrinks_to_its_first_value_and_draws_every_value():
+    from hypothesis import find
+
+    values = ["single", "married", "divorced", "widowed"]
+    strategy = json_strategies.Compiler(registry_loader(_REGISTRY)).strategy(
+        {"enum": values}, ""
+    )
+    assert find(strategy, lambda _: True) == "single"
+    seen = set()
+
+    @settings(_QUICK, max_examples=100)
+    @given(strategy)
+    def check(value):
+        seen.add(value)
+
+    check()
+    assert seen == set(values)
+
+
+def test_a_date_shrinks_to_the_first_day_and_keeps_to_its_form():
+    from hypothesis import find
+
+    strategy = json_strategies.Compiler(registry_loader(_REGISTRY)).strategy(
+        {"type": "string", "format": "date"}, ""
+    )
+    import datetime as dt
+
+    earliest = dt.date.fromordinal(json_strategies._FIRST_DAY).isoformat()
+    assert find(strategy, lambda _: True) == earliest
+    later = find(strategy, lambda day: day.startswith("2000-"))
+    assert later == "2000-01-01", later

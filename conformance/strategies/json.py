@@ -27,7 +27,14 @@ from hypothesis.errors import InvalidArgument
 from conformance.inputs.json_locate import escape_pointer_token
 from conformance.strategies import regex_runs
 from conformance.strategies.common import UnsupportedSchema
-from conformance.strategies.primitives import floats, members, numbers, rows
+from conformance.strategies.primitives import (
+    floats,
+    integers_as,
+    members,
+    numbers,
+    picks,
+    rows,
+)
 from conformance.validation.formats import FORMATS
 from conformance.validation.patterns import search, to_python
 from conformance.validation.schema_walk import iter_subschemas
@@ -343,7 +350,7 @@ class Compiler:
                 )
             return st.one_of(options)
         if view.values is not None:
-            return st.sampled_from(view.values) if view.values else st.nothing()
+            return picks(view.values)
         kinds = set(view.types if view.types is not None else _inferred(view))
         if "number" in kinds:
             # A number's strategy draws integers too: one choice fewer per value.
@@ -728,8 +735,11 @@ def _format_strategy(name: str) -> st.SearchStrategy[str]:
     # Dates and times are drawn as one integer each (a day, a second), not
     # field by field: one choice for hypothesis instead of three or six.
     if name == "date":
-        return st.integers(_FIRST_DAY, _LAST_DAY).map(
-            lambda day: dt.date.fromordinal(day).isoformat()
+        return integers_as(
+            _FIRST_DAY,
+            _LAST_DAY,
+            lambda day: dt.date.fromordinal(day).isoformat(),
+            "days",
         )
     if name == "date-time":
         return st.builds(

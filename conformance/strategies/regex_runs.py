@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, TypeAlias, cast
 from hypothesis import strategies as st
 
 from conformance.strategies.primitives import AVAILABLE as _PRIMITIVES
-from conformance.strategies.primitives import IntervalSet, SearchStrategy
+from conformance.strategies.primitives import IntervalSet, Leaf
 
 if TYPE_CHECKING:
     # typeshed describes re._parser and re._constants under their old names.
@@ -214,7 +214,7 @@ def _run(chars: str | Wide, low: int, high: int) -> _Node:
 
 if _PRIMITIVES:
 
-    class _Draw(SearchStrategy[str]):
+    class _Draw(Leaf[str]):
         """One draw for a whole regex: runs, counts and alternatives as choices."""
 
         def __init__(self, node: _Node, source: str) -> None:
