@@ -40,6 +40,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "conformance.atomic",
             "conformance.cache",
             "conformance.processes",
+            "conformance.json_text",
         ),
     ),
     ("inputs", ("conformance.inputs",)),

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 import time
 from collections.abc import Mapping
 from typing import TextIO
 
-import orjson
-
+from conformance.json_text import indented_json
 from conformance.reporting.escaping import json_for_a_terminal
 
 EXIT_OK, EXIT_FAIL, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
@@ -158,12 +156,5 @@ class Progress:
 def print_json(data: object) -> None:
     """Machine output on stdout (C1 controls, bidirectional controls and lone
     surrogates as ``\\u`` escapes: the same JSON, safe on a terminal)."""
-    try:
-        # json's own encoder runs in pure Python once asked to indent: for
-        # 100,000 records' results that was most of a --jobs run's serial part.
-        text = orjson.dumps(data, option=orjson.OPT_INDENT_2).decode("utf-8")
-    except (TypeError, orjson.JSONEncodeError):
-        # What orjson refuses (a lone surrogate in a name, an integer past
-        # 64 bits) json writes; the terminal escaping below handles it.
-        text = json.dumps(data, indent=2, ensure_ascii=False)
-    sys.stdout.write(json_for_a_terminal(text) + "\n")
+    # A lone surrogate in a name is escaped below.
+    sys.stdout.write(json_for_a_terminal(indented_json(data)) + "\n")

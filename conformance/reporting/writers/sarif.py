@@ -15,13 +15,13 @@ that a code-scanning upload finds them in the repository.
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 from urllib.parse import quote
 
 from conformance import __version__
 from conformance.atomic import write_text_atomic
+from conformance.json_text import indented_json
 from conformance.model import JsonValue, Level, Outcome
 from conformance.reporting.ci import Annotation, placed_findings
 from conformance.reporting.escaping import one_line
@@ -164,5 +164,5 @@ def _artifact(file: str) -> dict[str, JsonValue]:
 
 def write_sarif(run: Run, path: Path) -> None:
     """Write the SARIF log atomically."""
-    text = json.dumps(render_sarif(run), indent=2, ensure_ascii=False)
+    text = indented_json(render_sarif(run))
     write_text_atomic(path, text + "\n")
