@@ -92,8 +92,93 @@ def test_a_folder_gives_its_payload_files_by_suffix_as_pathlib_reads_it(tmp_path
     names = ["a.json", "b.XML", "c.jsonl", "d.ndjson", "..xml", ".json", "e.", "f.txt"]
     for name in names:
         (tmp_path / name).write_text("{}", encoding="utf-8")
-    found = [path.name for path, named in iter_payload_files([tmp_path])]
+    found = [listed.path.name for listed in iter_payload_files([tmp_path])]
     assert found == ["..xml", "a.json", "b.XML", "c.jsonl", "d.ndjson"]
+
+
+def test_a_folder_is_walked_in_os_walks_order_with_each_files_kind(tmp_path):
+    """A folder's files by name, then each subfolder's; hidden folders and
+    links to folders left out; only a plain file is listed as regular."""
+    import os
+
+    from conformance.validation.payloads import PAYLOAD_SUFFIXES, iter_payload_files
+
+    for name in ("b/z.json", "b/c/y.json", "a.json", ".hidden/x.json", "B/w.xml"):
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text("{}", encoding="utf-8")
+    (tmp_path / "link-to-b").symlink_to(tmp_path / "b")
+    (tmp_path / "link.json").symlink_to(tmp_path / "a.json")
+    os.mkfifo(tmp_path / "pipe.json")
+
+    listed = list(iter_payload_files([tmp_path]))
+    walked = []
+    for folder, dirs, files in os.walk(tmp_path):
+        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        walked += [
+            os.path.join(folder, name)
+            for name in sorted(files)
+            if os.path.splitext(name)[1].lower() in PAYLOAD_SUFFIXES
+        ]
+    assert [str(found.path) for found in listed] == walked
+    regular = {found.path.name for found in listed if found.regular}
+    assert regular == {"a.json", "z.json", "y.json", "w.xml"}
+    assert not any(found.named for found in listed)
+
+
+def test_a_file_listed_as_regular_that_became_a_pipe_is_refused_not_read(tmp_path):
+    """Between the listing and the reading, a file can be replaced: a pipe
+    with no writer is then reported, not waited on."""
+    import os
+    import threading
+
+    from conformance.registry.standards import Registry
+    from conformance.validation.payloads import Validators, validate_file
+
+    pipe = tmp_path / "was-a-file.json"
+    os.mkfifo(pipe)
+    done = []
+    validators = Validators(Registry.open())
+    reader = threading.Thread(
+        target=lambda: done.append(
+            validate_file(pipe, validators, named=False, regular=True)
+        ),
+        daemon=True,
+    )
+    reader.start()
+    reader.join(30)
+    if reader.is_alive():
+        with open(pipe, "wb"):  # let the blocked reader go
+            pass
+        pytest.fail("the check waited for a writer to the pipe")
+    assert done[0].error is not None
+    assert "is a named pipe, not a regular file" in done[0].error
+
+
+@pytest.mark.parametrize(
+    "given",
+    [
+        "a/b.xml",
+        "./a/b.xml",
+        "../here/q.json",
+        "ABS/c.xml",
+        "ABS/work/here/d.json",
+        "a/b\udcff.json",
+        "a/ş.json",
+        "z.json",
+    ],
+)
+def test_a_folders_files_are_shown_as_each_alone_would_be(given, tmp_path, monkeypatch):
+    from pathlib import Path
+
+    from conformance.engine.units import FolderPaths, display_path
+
+    work = tmp_path / "work" / "here"
+    work.mkdir(parents=True)
+    monkeypatch.chdir(work)
+    path = Path(given.replace("ABS", str(tmp_path)))
+    shown = FolderPaths()
+    assert shown(path) == display_path(path)
+    assert shown(path) == display_path(path)  # the folder's, remembered
 
 
 def _fresh_python(code: str, cwd: Path) -> str:

@@ -254,13 +254,7 @@ def _mapped_targets(paths: list[Path]) -> tuple[PayloadTarget, ...]:
     groups: dict[tuple[Path, str], list[Path]] = {}
     # A folder given (`.` in a CI job) stands for the payload files in it,
     # each then mapped on its own: folders may be mapped inside others.
-    files = [
-        found
-        for path in paths
-        for found in (
-            [p for p, _ in iter_payload_files([path])] if path.is_dir() else [path]
-        )
-    ]
+    files = [listed.path for listed in iter_payload_files(paths)]
     for path in files:
         where = path.resolve()
         for folder, ref in mapping:

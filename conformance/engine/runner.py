@@ -27,6 +27,7 @@ from conformance.engine.listeners import Listener, writable_folder
 from conformance.engine.options import RunOptions
 from conformance.engine.services import service_checks
 from conformance.engine.units import (
+    FolderPaths,
     LifecycleUnit,
     PayloadUnit,
     ServiceUnit,
@@ -196,15 +197,17 @@ class Engine:
         self, target: PayloadTarget, standard: StandardVersion | None
     ) -> list[PayloadUnit]:
         """One unit per payload file under the target's paths."""
+        shown = FolderPaths()
         return [
             PayloadUnit(
                 target=target,
-                path=path,
-                shown=display_path(path),
+                path=found.path,
+                shown=shown(found.path),
                 standard=standard,
-                named=named,
+                named=found.named,
+                regular=found.regular,
             )
-            for path, named in iter_payload_files(target.paths)
+            for found in iter_payload_files(target.paths)
         ]
 
     def payload_unit(self, path: Path, ref: str | None, target: str) -> PayloadUnit:

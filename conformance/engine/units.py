@@ -67,6 +67,29 @@ def display_path(path: Path) -> str:
 _UP = os.pardir + os.sep
 
 
+class FolderPaths:
+    """:func:`display_path` of many files in few folders: each folder's is
+    worked out once (a relative path costs a look at the working folder),
+    each file's is its folder's and its name."""
+
+    def __init__(self) -> None:
+        self._folders: dict[str, str] = {}
+
+    def __call__(self, path: Path) -> str:
+        """The same as ``display_path(path)``."""
+        folder, name = os.path.split(os.fspath(path))
+        if not folder or name in ("", os.curdir, os.pardir):
+            return display_path(path)
+        shown = self._folders.get(folder)
+        if shown is None:
+            shown = self._folders[folder] = display_path(Path(folder))
+        if not name.isascii():
+            name = name.encode("utf-8", "surrogateescape").decode(
+                "utf-8", "backslashreplace"
+            )
+        return name if shown == os.curdir else os.path.join(shown, name)
+
+
 @dataclass(frozen=True, slots=True)
 class PayloadUnit:
     """One payload file of a payload target."""
@@ -76,6 +99,9 @@ class PayloadUnit:
     shown: str
     standard: StandardVersion | None
     named: bool = True
+    regular: bool = False
+    """A folder's listing found a regular file here: it is opened without a
+    look first (``Listed.regular``)."""
 
     @property
     def id(self) -> str:
@@ -219,6 +245,7 @@ def check_payload(
         limits=limits,
         max_findings=max_findings,
         named=unit.named,
+        regular=unit.regular,
     )
     return payload_result(
         registry, payload, unit, duration=time.perf_counter() - started

@@ -17,7 +17,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from itertools import compress
 from pathlib import Path
-from typing import cast
+from typing import NamedTuple, cast
 
 from conformance.errors import ConformanceError
 from conformance.inputs import caps
@@ -86,27 +86,61 @@ class PayloadResult:
         return outcome_for(self.findings)
 
 
-def iter_payload_files(paths: Iterable[Path]) -> Iterator[tuple[Path, bool]]:
-    """Files named directly, and payload files (by suffix) inside named folders.
+class Listed(NamedTuple):
+    """A payload file to check, and how it was found."""
 
-    Each comes with whether it was named directly: a named pipe, socket or
-    device is read only then (``<(command)`` on a command line), never when
-    a folder merely holds one, where reading it could wait forever.
-    """
+    path: Path
+    named: bool
+    """Named directly: a named pipe, socket or device is read only then
+    (``<(command)`` on a command line), never when a folder merely holds
+    one, where reading it could wait forever."""
+    regular: bool = False
+    """The folder's listing says it is a regular file (not a link): it is
+    opened without asking the file system what it is first."""
+
+
+def iter_payload_files(paths: Iterable[Path]) -> Iterator[Listed]:
+    """Files named directly, and payload files (by suffix) inside named folders,
+    in order of name, folder by folder."""
     for path in paths:
         if path.is_dir():
-            for folder, dirs, files in os.walk(path):
-                dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-                for name in sorted(files):
-                    # Path.suffix of the name, without making a Path of
-                    # every file in the folder.
-                    dot = name.rfind(".")
-                    if 0 < dot < len(name) - 1 and (
-                        name[dot:].lower() in PAYLOAD_SUFFIXES
-                    ):
-                        yield Path(folder, name), False
+            yield from _walk(path)
         else:
-            yield path, True
+            yield Listed(path, True)
+
+
+def _walk(top: Path) -> Iterator[Listed]:
+    """The payload files under a folder, as ``os.walk`` orders them (a
+    folder's files, then each subfolder's, by name; hidden folders left
+    out), with what the listing says of each file's kind."""
+    try:
+        with os.scandir(top) as listing:
+            entries = sorted(listing, key=lambda entry: entry.name)
+    except OSError:
+        return  # os.walk's default: a folder that cannot be listed is skipped
+    folders = []
+    for entry in entries:
+        try:
+            is_folder = entry.is_dir()
+        except OSError:
+            is_folder = False
+        name = entry.name
+        if is_folder:
+            if not name.startswith("."):
+                folders.append(entry)
+            continue
+        # Path.suffix of the name, without making a Path of every file.
+        dot = name.rfind(".")
+        if 0 < dot < len(name) - 1 and name[dot:].lower() in PAYLOAD_SUFFIXES:
+            try:
+                regular = entry.is_file(follow_symlinks=False)
+            except OSError:
+                regular = False
+            yield Listed(Path(entry.path), False, regular)
+    for entry in folders:
+        # As os.walk: a link to a folder is listed, not followed.
+        if not entry.is_symlink():
+            yield from _walk(Path(entry.path))
 
 
 _SPECIAL = (
@@ -213,27 +247,26 @@ def validate_file(
     limits: JsonLimits = DEFAULT_LIMITS,
     max_findings: int = DEFAULT_MAX_FINDINGS,
     named: bool = True,
+    regular: bool = False,
 ) -> PayloadResult:
     """Validate one payload file against ``standard`` (or what its content names).
 
     ``named`` says the user named this path; a named pipe, socket or device
     that was only found in a folder is refused without being opened.
+    ``regular`` says a folder's listing found a regular file there: it is
+    opened without a look first (and refused if it has since become
+    anything else).
     """
-    status = None if named else _status(path)
+    status = None if named or regular else _status(path)
     special = _special_kind(status)
     if special is not None:
-        return PayloadResult(
-            path,
-            "unknown",
-            _ref(standard),
-            (),
-            error=f"{path} is {special}, not a regular file: a payload folder is"
-            " read for regular files only, since reading this could wait"
-            " forever; copy its content into a file, or name it on the"
-            " command line to read it",
-        )
+        return _not_regular(path, special, standard)
     try:
-        data, head = _read_start(path, xml_validation.STREAM_THRESHOLD, status)
+        data, head = _read_start(
+            path, xml_validation.STREAM_THRESHOLD, status, listed=regular
+        )
+    except _Special as exc:
+        return _not_regular(path, exc.kind, standard)
     except OSError as exc:
         return PayloadResult(
             path,
@@ -282,6 +315,29 @@ def validate_file(
     return PayloadResult(path, "unknown", _ref(standard), (finding,))
 
 
+def _not_regular(
+    path: Path, special: str, standard: StandardVersion | None
+) -> PayloadResult:
+    return PayloadResult(
+        path,
+        "unknown",
+        _ref(standard),
+        (),
+        error=f"{path} is {special}, not a regular file: a payload folder is"
+        " read for regular files only, since reading this could wait"
+        " forever; copy its content into a file, or name it on the"
+        " command line to read it",
+    )
+
+
+class _Special(Exception):
+    """A file listed as regular was something else once opened."""
+
+    def __init__(self, kind: str) -> None:
+        super().__init__(kind)
+        self.kind = kind
+
+
 def _with_rules(
     result: PayloadResult,
     registry: Registry,
@@ -307,10 +363,15 @@ def _with_rules(
 
 
 _READ_FLAGS = os.O_RDONLY | getattr(os, "O_BINARY", 0)
+_LISTED_FLAGS = _READ_FLAGS | getattr(os, "O_NONBLOCK", 0)
 
 
 def _read_start(
-    path: Path, whole: int, status: os.stat_result | None = None
+    path: Path,
+    whole: int,
+    status: os.stat_result | None = None,
+    *,
+    listed: bool = False,
 ) -> tuple[bytes | None, bytes]:
     """The whole content of a regular file of at most ``whole`` bytes (else
     ``None``), and its head.
@@ -318,15 +379,22 @@ def _read_start(
     A file is opened once: most payload files are small, and their reading
     costs as much as their parsing. Of any other file (a large one, a pipe
     named on the command line), only the head is read here. ``status`` is
-    the file's, when the caller has just asked for it.
+    the file's, when the caller has just asked for it. ``listed``: a folder
+    listed a regular file here; if it has become a pipe, a socket or a
+    device since, :class:`_Special` is raised (it is opened without
+    waiting for a writer, so a pipe cannot hold the run).
     """
-    fd = os.open(path, _READ_FLAGS)
+    fd = os.open(path, _LISTED_FLAGS if listed else _READ_FLAGS)
     if status is None or not stat.S_ISREG(status.st_mode):
         try:
             status = os.fstat(fd)
         except OSError:
             os.close(fd)
             raise
+    special = _special_kind(status) if listed else None
+    if special is not None:
+        os.close(fd)
+        raise _Special(special)
     if stat.S_ISREG(status.st_mode) and status.st_size <= whole:
         try:
             data = os.read(fd, status.st_size + 1)
