@@ -15,13 +15,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-
-import yaml
+from typing import TYPE_CHECKING
 
 from conformance.model import Finding, Level, Outcome, Result, Severity
 from conformance.reporting.escaping import one_line
 from conformance.reporting.text import cited_requirements
 from conformance.results.run import Run, level_of
+
+if TYPE_CHECKING:
+    import yaml
 
 _METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 
@@ -186,6 +188,8 @@ def operation_line(interface: Path, operation: str) -> int | None:
 @cache
 def _operation_lines(interface: Path) -> dict[tuple[str, str], int]:
     """Each operation's line, read once per document (YAML or JSON)."""
+    import yaml  # only a run with service findings reads interfaces
+
     try:
         root = yaml.compose(
             interface.read_text(encoding="utf-8"), Loader=yaml.SafeLoader
@@ -206,6 +210,8 @@ def _operation_lines(interface: Path) -> dict[tuple[str, str], int]:
 
 
 def _child(node: yaml.Node | None, name: str) -> yaml.Node | None:
+    import yaml
+
     if not isinstance(node, yaml.MappingNode):
         return None
     for key, value in node.value:

@@ -13,7 +13,6 @@ version, for the JSON/XML conversion in :mod:`conformance.validation.bindings`.
 from __future__ import annotations
 
 import re
-import urllib.request
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -21,7 +20,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.error import URLError
 from urllib.parse import unquote, urlparse
-from urllib.request import url2pathname
 
 from lxml import etree
 
@@ -30,6 +28,7 @@ from conformance.inputs.rules import XML_DTD
 from conformance.inputs.xml_input import prolog_finding, safe_parser
 
 if TYPE_CHECKING:
+    import urllib.request
     from urllib.response import addinfourl
 
     from lxml.etree._docloader import _InputDocument
@@ -258,23 +257,28 @@ def _refuse_doctype(path: Path) -> None:
     raise SchemaError(f"{path}: {problem.message}")
 
 
-class _SandboxFiles(urllib.request.FileHandler):
-    """Opens ``file:`` URLs of files inside the allowed folders, records the rest."""
+def _sandbox_files(
+    roots: Sequence[Path], blocked: list[str]
+) -> urllib.request.BaseHandler:
+    """A handler opening ``file:`` URLs of files inside ``roots``, recording
+    the rest in ``blocked``. Made on first need, as xmlschema is: urllib's
+    opener brings http.client and ssl, which a run that never compiles an
+    XSD with xmlschema has no use for."""
+    import urllib.request
 
-    def __init__(self, roots: Sequence[Path], blocked: list[str]) -> None:
-        super().__init__()
-        self.roots = roots
-        self.blocked = blocked
+    class SandboxFiles(urllib.request.FileHandler):
+        def file_open(self, req: urllib.request.Request) -> addinfourl:
+            path = Path(urllib.request.url2pathname(urlparse(req.full_url).path))
+            path = path.resolve()
+            if not any(path.is_relative_to(root) for root in roots):
+                blocked.append(req.full_url)
+                raise URLError("outside the registry")
+            if not path.is_file():
+                # Never open a FIFO or device, even inside the registry.
+                raise URLError("not a regular file")
+            return super().file_open(req)
 
-    def file_open(self, req: urllib.request.Request) -> addinfourl:
-        path = Path(url2pathname(urlparse(req.full_url).path)).resolve()
-        if not any(path.is_relative_to(root) for root in self.roots):
-            self.blocked.append(req.full_url)
-            raise URLError("outside the registry")
-        if not path.is_file():
-            # Never open a FIFO or device, even inside the registry.
-            raise URLError("not a regular file")
-        return super().file_open(req)
+    return SandboxFiles()
 
 
 def load_xmlschema(
@@ -309,9 +313,11 @@ def load_xmlschema(
             blocked.append(url)
         return url
 
+    import urllib.request
+
     opener = urllib.request.OpenerDirector()
     # No handler for any other scheme: nothing can reach the network.
-    opener.add_handler(_SandboxFiles(allowed, blocked))
+    opener.add_handler(_sandbox_files(allowed, blocked))
     opener.add_handler(urllib.request.UnknownHandler())
     schema_class = xmlschema.XMLSchema11 if version == "1.1" else xmlschema.XMLSchema10
     try:
@@ -337,6 +343,8 @@ def load_xmlschema(
 
 
 def _compile_xmlschema(paths: Sequence[Path], roots: Sequence[Path]) -> XsdSchema:
+    import urllib.request
+
     compiled = load_xmlschema(paths[0], "1.1", roots, also=paths[1:])
     allowed = [r.resolve() for r in roots]
     declared: dict[str, Path] = {}
@@ -346,7 +354,7 @@ def _compile_xmlschema(paths: Sequence[Path], roots: Sequence[Path]) -> XsdSchem
         url = getattr(getattr(component, "schema", None), "url", None)
         if not url or not name:
             continue
-        where = Path(url2pathname(urlparse(url).path)).resolve()
+        where = Path(urllib.request.url2pathname(urlparse(url).path)).resolve()
         if any(where.is_relative_to(a) for a in allowed):
             declared.setdefault(name, where)
     return XsdSchema(
