@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+import yaml  # noqa: F401  (see below)
 from hypothesis import settings
 
 import conformance.probing.checks  # noqa: F401  (see below)
@@ -23,7 +24,10 @@ from conformance.registry.standards import Registry
 # such run would import a second copy while objects kept by modules that
 # stay (the registry's caches) still hold the first one's classes (seen:
 # "You can only merge into CookieJar"), depending on which tests ran before.
-# Imported here, they are one copy for every in-process run.
+# Imported here, they are one copy for every in-process run. PyYAML too: its
+# C parser stays loaded when its Python modules are dropped, and keeps the
+# first copy's node classes ("could not determine a constructor for the tag
+# None"); the suite imports it only on first need.
 
 # The project's own hypothesis tests draw the same examples on every run, so
 # a CI gate that passed once passes again; HYPOTHESIS_PROFILE=explore draws

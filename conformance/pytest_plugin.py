@@ -773,7 +773,7 @@ class _PayloadCheck(_ResultItem):
         """The engine's unit for each payload file, as the engine plans it."""
         engine = self.config.stash[_STATE].engine
         ref = None if self.ref == "auto" else self.ref
-        return [engine.payload_unit(path, ref, "pytest") for path in paths]
+        return engine.found_units(paths, ref, "pytest")
 
 
 class PayloadItem(_PayloadCheck):

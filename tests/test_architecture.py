@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import ast
 import itertools
+import subprocess
+import sys
 import textwrap
 from collections import deque
 from collections.abc import Iterable, Mapping, Sequence
@@ -610,3 +612,25 @@ def test_any_in_a_public_signature_is_named(tmp_path):
         "Thing.data",
         "Thing.method",
     ]
+
+
+def test_only_all_checks_imports_the_modules_that_register_checks():
+    """Importing a check module registers its checks: one imported again
+    (pytester's in-process runs drop what they imported) raises "already
+    registered". Only all_checks() imports them, once per process."""
+    code = (
+        "import sys, conformance.probing.plan, conformance.engine.services;"
+        "import conformance.pytest_plugin, conformance.cli.run;"
+        "print(sorted(m for m in sys.modules if m in ("
+        "'conformance.probing.checks.catalogue',"
+        "'conformance.probing.checks.fuzz',"
+        "'conformance.probing.checks.ogc')))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=ROOT,
+    )
+    assert done.stdout.strip() == "[]", done.stdout

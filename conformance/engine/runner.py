@@ -35,7 +35,6 @@ from conformance.engine.units import (
     check_lifecycle,
     check_payload,
     check_service,
-    display_path,
     payload_target,
 )
 from conformance.errors import UsageError
@@ -213,13 +212,26 @@ class Engine:
     def payload_unit(self, path: Path, ref: str | None, target: str) -> PayloadUnit:
         """The unit of one file a front end found itself (``ref`` ``None``: XML
         finds its standard by namespace)."""
+        (unit,) = self.found_units([path], ref, target)
+        return unit
+
+    def found_units(
+        self, paths: Iterable[Path], ref: str | None, target: str
+    ) -> list[PayloadUnit]:
+        """:meth:`payload_unit` of each file, its standard resolved once and
+        each folder's shown path worked out once (a pytest item of a batch
+        of files)."""
         standard = self.registry.resolve(ref) if ref else None
-        return PayloadUnit(
-            target=PayloadTarget(id=target, paths=(path,), standard=ref),
-            path=path,
-            shown=display_path(path),
-            standard=standard,
-        )
+        shown = FolderPaths()
+        return [
+            PayloadUnit(
+                target=PayloadTarget(id=target, paths=(path,), standard=ref),
+                path=path,
+                shown=shown(path),
+                standard=standard,
+            )
+            for path in paths
+        ]
 
     @property
     def fuzz(self) -> FuzzSettings:

@@ -33,7 +33,6 @@ from conformance.probing.checks import (
     Unavailable,
     all_checks,
 )
-from conformance.probing.checks.catalogue import XML
 from conformance.probing.checks.context import OGC_CLASSES, ServiceContext
 from conformance.probing.conventions import (
     SERVICE_CLASSES,
@@ -52,6 +51,7 @@ from conformance.probing.http import (
     token_problem,
 )
 from conformance.probing.interfaces import Operation, interface_for
+from conformance.probing.media import XML
 from conformance.probing.profiles import Profile, ServiceTarget
 from conformance.probing.reference_process import ReferenceHost, new_token
 from conformance.registry.standards import Registry

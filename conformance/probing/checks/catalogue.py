@@ -31,6 +31,7 @@ from conformance.probing.checks.context import (
 from conformance.probing.conventions import Pagination
 from conformance.probing.http import Exchange, WriteRefused, is_loopback
 from conformance.probing.interfaces import Media, Operation, clark, member_at
+from conformance.probing.media import JSON, PROBLEM, XML
 from conformance.probing.parameters import header_readings
 from conformance.registry.manifest import Status
 from conformance.validation.json_validation import (
@@ -39,10 +40,6 @@ from conformance.validation.json_validation import (
     validate_json,
 )
 from conformance.validation.xml_validation import validate_xml, xml_validator
-
-JSON = "application/json"
-XML = "application/xml"
-PROBLEM = "application/problem+json"
 
 # What server internals look like when they leak into a reply.
 _LEAKS = [

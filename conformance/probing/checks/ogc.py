@@ -33,6 +33,7 @@ from conformance.probing.checks.context import (
 )
 from conformance.probing.fuzzing import GENERATION
 from conformance.probing.http import Exchange
+from conformance.probing.media import JSON
 from conformance.validation.json_schemas import native_validator
 from conformance.validation.json_validation import JsonValidator, validate_json
 
@@ -40,7 +41,6 @@ STANDARD = f"{OGC_FEATURES}@1.0.0"
 CORE = "ogcapi-features-core"
 GEOJSON_CLASS = "ogcapi-features-geojson"
 OAS30 = "ogcapi-features-oas30"
-JSON = "application/json"
 GEOJSON = "application/geo+json"
 # A page of at most this many requests is followed when a check counts all
 # the features a query selects.
