@@ -102,3 +102,15 @@ def running(
         if run.poll() is None:
             run.kill()
             run.wait()
+
+
+def fresh_python(code: str, cwd: Path) -> str:
+    """What ``code`` prints in a new interpreter: its imports are its own."""
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return done.stdout

@@ -18,8 +18,6 @@ from __future__ import annotations
 
 import ast
 import itertools
-import subprocess
-import sys
 import textwrap
 from collections import deque
 from collections.abc import Iterable, Mapping, Sequence
@@ -27,6 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from run_helpers import fresh_python
 
 # The layers of ``conformance/``, from the bottom up; described in
 # docs/architecture.md (keep the two in step). A module may import only from
@@ -626,11 +625,4 @@ def test_only_all_checks_imports_the_modules_that_register_checks():
         "'conformance.probing.checks.fuzz',"
         "'conformance.probing.checks.ogc')))"
     )
-    done = subprocess.run(
-        [sys.executable, "-c", code],
-        capture_output=True,
-        text=True,
-        check=True,
-        cwd=ROOT,
-    )
-    assert done.stdout.strip() == "[]", done.stdout
+    assert fresh_python(code, ROOT).strip() == "[]"

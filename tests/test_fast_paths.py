@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from run_helpers import fresh_python
 
 from conformance.validation.xml_validation import validate_xml, xml_validator_for_file
 from conftest import ROOT
@@ -75,7 +74,6 @@ def test_a_shown_path_is_the_path_relative_to_the_working_folder(
     given, tmp_path, monkeypatch
 ):
     import os
-    from pathlib import Path
 
     from conformance.engine.units import display_path
 
@@ -168,7 +166,6 @@ def test_a_file_listed_as_regular_that_became_a_pipe_is_refused_not_read(tmp_pat
     ],
 )
 def test_a_folders_files_are_shown_as_each_alone_would_be(given, tmp_path, monkeypatch):
-    from pathlib import Path
 
     from conformance.engine.units import FolderPaths, display_path
 
@@ -181,18 +178,6 @@ def test_a_folders_files_are_shown_as_each_alone_would_be(given, tmp_path, monke
     assert shown(path) == display_path(path)  # the folder's, remembered
 
 
-def _fresh_python(code: str, cwd: Path) -> str:
-    """What ``code`` prints in a new interpreter: its imports are its own."""
-    done = subprocess.run(
-        [sys.executable, "-c", code],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    return done.stdout
-
-
 def test_validating_payloads_loads_no_rule_engine_until_a_standard_has_rules():
     # The business rules' XPath and XSD 1.1 engines are half a second of a
     # command's start: `conformance validate` of a standard without rules
@@ -202,7 +187,7 @@ def test_validating_payloads_loads_no_rule_engine_until_a_standard_has_rules():
         "print(sorted(m for m in ('elementpath', 'xmlschema',"
         " 'conformance.validation.rules') if m in sys.modules))"
     )
-    assert _fresh_python(probe, ROOT).strip() == "[]"
+    assert fresh_python(probe, ROOT).strip() == "[]"
 
 
 def test_validating_payloads_loads_nothing_of_the_probing_side(tmp_path):
@@ -227,7 +212,7 @@ def test_validating_payloads_loads_nothing_of_the_probing_side(tmp_path):
         f"code = main(['validate', {str(payload)!r}, '--standard', 'person@1.1.0'])\n"
         "heavy = ('hypothesis', 'requests', 'jinja2', 'conformance.probing.plan',"
         " 'conformance.probing.checks', 'conformance.probing.http',"
-        " 'conformance.reporting.dashboard')\n"
+        " 'conformance.reporting.dashboard', 'yaml', 'urllib.request')\n"
         "print(code, sorted(m for m in heavy if m in sys.modules))\n"
     )
-    assert _fresh_python(probe, tmp_path).strip().splitlines()[-1] == "0 []"
+    assert fresh_python(probe, tmp_path).strip().splitlines()[-1] == "0 []"
