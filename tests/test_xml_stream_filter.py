@@ -172,3 +172,36 @@ def test_a_document_with_schema_errors_that_is_not_well_formed_says_where(
     assert syntax[0][2] == line
     # The records located before the break (none from the chunk it is in).
     assert all(f[1] == "/Log/Item[101]/code" for f in findings[:-1]), findings
+
+
+@pytest.mark.parametrize("filtered", [True, False])
+def test_only_the_records_that_failed_are_validated_again(
+    streamed, monkeypatch, filtered
+):
+    """A record is validated on its own (to locate its errors) only when
+    the stream logged errors that no record before it accounts for: not
+    for the errors its neighbour's own validation logged, nor for those of
+    records already located."""
+    validated: list[bool] = []
+    real = xml_validation._validate_record
+
+    def spy(*args, **kwargs):
+        found = real(*args, **kwargs)
+        validated.append(found != ([], []))
+        return found
+
+    monkeypatch.setattr(xml_validation, "_validate_record", spy)
+    # Records longer than a chunk, their error at their end: no record ends
+    # in a chunk where the next one's error is logged.
+    padding = " " * (2 * xml_validation._STREAM_CHUNK)
+
+    def item(code: str) -> str:
+        return f"<l:Item>{padding}<code>{code}</code></l:Item>\n"
+
+    bad = {3, 4, 9, 20, 21, 22}
+    parts = [item("bad" if i in bad else "ABC") for i in range(30)]
+    findings, _ = streamed(_document(parts), filtered=filtered)
+    assert [xpath for _, xpath, _, _ in findings] == [
+        f"/Log/Item[{i + 1}]/code" for i in sorted(bad)
+    ]
+    assert validated == [True] * len(bad)

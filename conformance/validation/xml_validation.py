@@ -571,8 +571,8 @@ class _ChunkReader:
     as each chunk is asked for.
 
     lxml's ``iterparse`` parses a whole chunk before it gives the chunk's
-    events: the errors logged while a record's chunks were parsed are those
-    counted from the start of the chunk the previous record ended in.
+    events: when a record's end comes, every error of that record has been
+    logged, and so may those of what follows it in the same chunk.
     """
 
     def __init__(
@@ -580,10 +580,9 @@ class _ChunkReader:
     ) -> None:
         self.handle = handle
         self.counter = counter
-        self.chunks = 0
-        # The error count as each of the last chunks was asked for, the last
-        # one (chunk number self.chunks) at the right.
-        self.starts: deque[int] = deque(maxlen=64)
+        self.before = 0
+        """The errors logged before the last chunk was asked for: none of
+        them can be of a record that ends after it began."""
         self.filtered = filtered
         self.read_bytes = 0
         self.last_record = 0
@@ -596,25 +595,16 @@ class _ChunkReader:
         only cost time."""
 
     def read(self, size: int = -1, /) -> bytes:
-        self.chunks += 1
         if self.filtered and self.read_bytes - self.last_record > _UNSEEN_BYTES:
             # Children the tag filter hides pile up under the root until a
             # record it shows ends: past this, stream without the filter.
             raise _Unfiltered
-        self.starts.append(self.counter.count)
+        self.before = self.counter.count
         data = self.handle.read(max(size, self.size))
         self.read_bytes += len(data)
         if not data:
             self.eof = True
         return data
-
-    def errors_since(self, chunk: int) -> int:
-        """Errors logged since chunk ``chunk`` was asked for (all, if that
-        is too long ago to say)."""
-        back = self.chunks - chunk
-        if 0 <= back < len(self.starts):
-            return self.counter.count - self.starts[-1 - back]
-        return self.counter.count + 1
 
 
 _STREAM_CHUNK = 512
@@ -796,17 +786,27 @@ class _Records:
     stream: _Stream
     index: Counter[object] = field(default_factory=Counter)
     """Records so far, by tag."""
-    previous: int = 1
-    """The chunk the previous record seen ended in."""
+    accounted: int = 0
+    """The stream's errors known not to be of a record still to come: those
+    of the records validated on their own, and every error logged before the
+    chunk the last record seen ended in (a later record began after it)."""
     last: etree._Element | None = None
     """The previous record seen (checked, emptied, still the root's first)."""
 
     def check(self, element: etree._Element, root: etree._Element) -> None:
-        """Validate a record on its own if the stream logged an error since
-        the previous record seen ended (and the cap has room)."""
+        """Validate a record on its own if the stream logged an error that
+        no record validated before it accounts for (and the cap has room)."""
         self.index[element.tag] += 1
-        if self.stream.cap.room and self.reader.errors_since(self.previous):
-            _record_findings(element, root, self.index[element.tag], self.stream)
+        counter = self.reader.counter
+        logged = counter.count
+        unaccounted = logged - self.accounted
+        if unaccounted > 0 and self.stream.cap.room:
+            own = _record_findings(element, root, self.index[element.tag], self.stream)
+            # Validating the record logged its errors to the same log (the
+            # thread's): they are not the stream's.
+            counter.count = logged
+            # Never more than are left: a record's errors are in the stream.
+            self.accounted += min(own, unaccounted)
 
     def ended(self, element: etree._Element, root: etree._Element) -> None:
         """A record's end: the records the tag filter hid before it (checked
@@ -821,7 +821,10 @@ class _Records:
                     self.check(first, root)
                 del root[0]
             self.check(element, root)
-            self.previous = reader.chunks
+            # Errors logged before this chunk and not accounted for are not
+            # a record's (the root's own content, say): no later record is
+            # validated again for them.
+            self.accounted = max(self.accounted, reader.before)
         else:
             # No record is validated again: only the stream's errors count.
             reader.size = _FULL_CHUNK
@@ -896,8 +899,9 @@ def _stream_records(
 
 def _record_findings(
     element: etree._Element, root: etree._Element, position: int, stream: _Stream
-) -> None:
-    """Validate one record on its own: its findings, located, to the cap."""
+) -> int:
+    """Validate one record on its own: its findings, located, to the cap;
+    how many errors it has."""
     cap = stream.cap
     record = _validate_record(
         element, root, position, stream.schema, stream.compiled, room=cap.room
@@ -905,11 +909,12 @@ def _record_findings(
     if record is None:
         name = etree.QName(element).localname
         stream.lines_by_tag.setdefault(name, deque()).append(element.sourceline)
-        return
+        return 0
     messages, found = record
     cap.extend(found)
     cap.omit(Severity.ERROR, max(len(messages) - len(found), 0))
     stream.located.update(messages)
+    return len(messages)
 
 
 def _validate_record(
