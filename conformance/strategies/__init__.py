@@ -22,6 +22,7 @@ from conformance.registry.schema_resources import ResourceLoader
 from conformance.strategies import mutations
 from conformance.strategies.common import Invalid, UnsupportedSchema, Violation
 from conformance.strategies.json import Compiler
+from conformance.strategies.seeded import repeatable
 from conformance.validation.json_schemas import native_validator
 from conformance.validation.json_validation import json_validator, registry_loader
 
@@ -182,22 +183,24 @@ def fixed_examples(strategy: st.SearchStrategy[_T], count: int, seed: int) -> li
     def collect(value: _T) -> None:
         found.append(value)
 
-    collect()
+    with repeatable():
+        collect()
     return found
 
 
 def _simplest(strategy: st.SearchStrategy[_T]) -> _T | None:
     """The simplest value of a strategy: the same on every run."""
     try:
-        return find(
-            strategy,
-            lambda _: True,
-            settings=settings(
-                database=None,
-                derandomize=True,
-                suppress_health_check=list(HealthCheck),
-            ),
-        )
+        with repeatable():
+            return find(
+                strategy,
+                lambda _: True,
+                settings=settings(
+                    database=None,
+                    derandomize=True,
+                    suppress_health_check=list(HealthCheck),
+                ),
+            )
     except (NoSuchExample, Unsatisfiable):
         return None
 

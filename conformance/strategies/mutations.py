@@ -24,6 +24,7 @@ from conformance.inputs.json_locate import pointer as json_pointer
 from conformance.strategies import regex_runs
 from conformance.strategies.common import Invalid, UnsupportedSchema, Violation
 from conformance.strategies.json import Compiler, SchemaNode, View, _group_key
+from conformance.strategies.seeded import repeatable
 from conformance.validation.patterns import to_python
 
 if TYPE_CHECKING:
@@ -502,17 +503,18 @@ def branch_cases(
                 frozenset({_group_key((kind, branches))}),
             )
             try:
-                document = find(
-                    strategy,
-                    validator.native.is_valid,
-                    settings=settings(
-                        database=None,
-                        max_examples=300,
-                        derandomize=True,
-                        phases=[Phase.generate],  # the first found; no shrinking
-                        suppress_health_check=list(HealthCheck),
-                    ),
-                )
+                with repeatable():
+                    document = find(
+                        strategy,
+                        validator.native.is_valid,
+                        settings=settings(
+                            database=None,
+                            max_examples=300,
+                            derandomize=True,
+                            phases=[Phase.generate],  # the first found; no shrinking
+                            suppress_health_check=list(HealthCheck),
+                        ),
+                    )
             except (NoSuchExample, Unsatisfiable):
                 continue
             cases.append(Case(document, True, f"/: {kind} branch {index}"))

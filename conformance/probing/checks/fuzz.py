@@ -693,9 +693,11 @@ def _search(
             search.exhausted = True
             raise _Enough
 
+    from conformance.strategies.seeded import repeatable  # loaded with the strategy
+
     # A service whose answers change when asked again makes hypothesis
     # report flakiness; the failure seen stands, and is confirmed after.
-    with contextlib.suppress(_Misbehaved, _Enough, Flaky, FlakyFailure):
+    with repeatable(), contextlib.suppress(_Misbehaved, _Enough, Flaky, FlakyFailure):
         prop()
     return search
 
