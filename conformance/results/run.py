@@ -14,6 +14,7 @@ import re
 import uuid
 from collections import Counter
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Required, TypedDict
 
@@ -31,6 +32,7 @@ from conformance.model import (
     WaiverNote,
 )
 from conformance.registry.integrity import file_digest
+from conformance.registry.manifest import StandardVersion
 from conformance.registry.standards import Registry
 
 REPORT_STANDARD = "conformance-report@1.1.0"
@@ -266,18 +268,29 @@ def _provenance(registry: Registry, refs: list[str]) -> list[StandardProvenance]
         except RegistryError:
             items.append({"ref": ref, "status": "unknown", "files": {}})
             continue
-        files = {
-            registry.relative(p): file_digest(p)
-            for p in sorted(standard.folder.rglob("*"))
-            if p.is_file() and "__pycache__" not in p.parts
-        }
-        entry = StandardProvenance(ref=ref, status=standard.status.value, files=files)
+        # Hashed once per registry, as its validators are compiled once: the
+        # report and the history of a run (and every run of a long-lived
+        # process) name the files its validators were built from.
+        files = registry.cached(
+            ("provenance", standard.ref), partial(_file_digests, registry, standard)
+        )
+        entry = StandardProvenance(
+            ref=ref, status=standard.status.value, files=dict(files)
+        )
         if standard.owner is not None:
             entry["owner"] = standard.owner.id
         if standard.sunset:
             entry["sunset"] = standard.sunset.isoformat()
         items.append(entry)
     return items
+
+
+def _file_digests(registry: Registry, standard: StandardVersion) -> dict[str, str]:
+    return {
+        registry.relative(p): file_digest(p)
+        for p in sorted(standard.folder.rglob("*"))
+        if p.is_file() and "__pycache__" not in p.parts
+    }
 
 
 def _requirements(run: Run) -> list[RequirementRecord]:
