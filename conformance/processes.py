@@ -11,9 +11,12 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import gc
+import os
 import signal
 import sys
 import threading
+import time
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -78,3 +81,47 @@ def name_this_process(name: str) -> None:
     with contextlib.suppress(OSError, AttributeError):
         libc = ctypes.CDLL(None, use_errno=True)
         libc.prctl(_PR_SET_NAME, name.encode()[:15])
+
+
+def start_helper(work: Callable[[], None], name: str) -> int | None:
+    """Start ``work`` in a forked process of the run's, named ``name``; its
+    process id, or ``None`` when this process may not fork now.
+
+    For work the run need not wait for until it ends (writing a cache):
+    another processor does it meanwhile. The helper ignores Ctrl-C (the run
+    decides), dies with the run, writes nothing to the run's output, and
+    ends with ``os._exit``, running no handler of the run's. Whoever starts
+    it waits for it (:func:`wait_for_helpers`).
+    """
+    if not can_fork():
+        return None
+    sys.stdout.flush()
+    sys.stderr.flush()
+    pid = os.fork()
+    if pid:
+        return pid
+    try:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        die_with_parent()
+        name_this_process(name)
+        with contextlib.suppress(BaseException):
+            nowhere = os.open(os.devnull, os.O_RDWR)
+            for standard in (0, 1, 2):
+                os.dup2(nowhere, standard)
+            work()
+    finally:
+        os._exit(0)
+
+
+def wait_for_helpers(pids: list[int], seconds: float) -> None:
+    """Wait for helpers to end, at most ``seconds`` in all; kill the rest."""
+    deadline = time.monotonic() + seconds
+    for pid in pids:
+        with contextlib.suppress(ChildProcessError):
+            while os.waitpid(pid, os.WNOHANG) == (0, 0):
+                if time.monotonic() > deadline:
+                    os.kill(pid, signal.SIGKILL)
+                    os.waitpid(pid, 0)
+                    break
+                time.sleep(0.01)
+    pids.clear()

@@ -18,7 +18,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
-from urllib.error import URLError
 from urllib.parse import unquote, urlparse
 
 from lxml import etree
@@ -28,9 +27,6 @@ from conformance.inputs.rules import XML_DTD
 from conformance.inputs.xml_input import prolog_finding, safe_parser
 
 if TYPE_CHECKING:
-    import urllib.request
-    from urllib.response import addinfourl
-
     from lxml.etree._docloader import _InputDocument
     from xmlschema import XMLSchemaBase, XMLSchemaValidationError
 
@@ -257,30 +253,6 @@ def _refuse_doctype(path: Path) -> None:
     raise SchemaError(f"{path}: {problem.message}")
 
 
-def _sandbox_files(
-    roots: Sequence[Path], blocked: list[str]
-) -> urllib.request.BaseHandler:
-    """A handler opening ``file:`` URLs of files inside ``roots``, recording
-    the rest in ``blocked``. Made on first need, as xmlschema is: urllib's
-    opener brings http.client and ssl, which a run that never compiles an
-    XSD with xmlschema has no use for."""
-    import urllib.request
-
-    class SandboxFiles(urllib.request.FileHandler):
-        def file_open(self, req: urllib.request.Request) -> addinfourl:
-            path = Path(urllib.request.url2pathname(urlparse(req.full_url).path))
-            path = path.resolve()
-            if not any(path.is_relative_to(root) for root in roots):
-                blocked.append(req.full_url)
-                raise URLError("outside the registry")
-            if not path.is_file():
-                # Never open a FIFO or device, even inside the registry.
-                raise URLError("not a regular file")
-            return super().file_open(req)
-
-    return SandboxFiles()
-
-
 def load_xmlschema(
     path: Path,
     version: str,
@@ -298,27 +270,17 @@ def load_xmlschema(
     # JSON/XML bindings need it, not every run that validates XML.
     import xmlschema
 
+    from conformance.validation import xsd_cache
+    from conformance.validation.xsd_sandbox import RecordOtherSchemes, sandbox_opener
+
+    allowed = [r.resolve() for r in roots]
+    kept = xsd_cache.load(path, version, allowed, also)
+    if kept is not None:
+        return kept
     for document in (path, *also):
         _refuse_doctype(document)
-    allowed = [r.resolve() for r in roots]
     blocked: list[str] = []
-
-    def sandbox(url: str) -> str:
-        # xmlschema's own "sandbox" mode only admits the main schema's folder,
-        # which would forbid importing another standard. Here the opener below
-        # judges every local file, once xmlschema has resolved a relative
-        # location (xs:include hands it over unresolved) against its document;
-        # anything else is only recorded: allow="local" refuses to fetch it.
-        if urlparse(url).scheme not in ("", "file"):
-            blocked.append(url)
-        return url
-
-    import urllib.request
-
-    opener = urllib.request.OpenerDirector()
-    # No handler for any other scheme: nothing can reach the network.
-    opener.add_handler(_sandbox_files(allowed, blocked))
-    opener.add_handler(urllib.request.UnknownHandler())
+    opener = sandbox_opener(allowed, blocked)
     schema_class = xmlschema.XMLSchema11 if version == "1.1" else xmlschema.XMLSchema10
     try:
         with warnings.catch_warnings():
@@ -327,7 +289,7 @@ def load_xmlschema(
                 [str(p) for p in (path, *also)] if also else str(path),
                 allow="local",
                 defuse="always",
-                uri_mapper=sandbox,
+                uri_mapper=RecordOtherSchemes(blocked),
                 opener=opener,
             )
     except (xmlschema.XMLSchemaException, OSError, etree.XMLSyntaxError) as exc:
@@ -339,6 +301,7 @@ def load_xmlschema(
         ) from None
     if blocked:
         raise SchemaError(_blocked_message(path, blocked))
+    xsd_cache.store(path, version, allowed, also, compiled)
     return compiled
 
 
