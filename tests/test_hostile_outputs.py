@@ -462,3 +462,21 @@ def test_report_compare_and_gate_show_a_file_name_s_control_characters(
         assert not [line for line in out.splitlines() if line.startswith("verdict:")], (
             args
         )
+
+
+@pytest.mark.parametrize(
+    ("value", "shown"),
+    [
+        ("plain ascii", "plain ascii"),
+        ("del\x7fhere", "del\\u007fhere"),
+        ("csi\x9b[2J", "csi\\u009b[2J"),
+        ("bidi\u202eevil", "bidi\\u202eevil"),
+        ("Ləman", "Ləman"),
+    ],
+)
+def test_json_for_a_terminal_escapes_what_a_terminal_acts_on(value, shown):
+    from conformance.reporting.escaping import json_for_a_terminal
+
+    text = json.dumps({"v": value}, ensure_ascii=False)
+    assert json_for_a_terminal(text) == f'{{"v": "{shown}"}}'
+    assert json.loads(json_for_a_terminal(text)) == {"v": value}

@@ -72,4 +72,6 @@ def one_line(text: str) -> str:
 def json_for_a_terminal(text: str) -> str:
     """JSON text (from ``json.dumps``) with each character a terminal may act
     on written as its ``\\uXXXX`` escape: the same JSON value, printable."""
+    if text.isascii() and "\x7f" not in text:
+        return text  # nothing to escape: asked of the string, not searched
     return _JSON_KEEPS.sub(lambda match: f"\\u{ord(match.group()):04x}", text)
