@@ -4,6 +4,7 @@ damaged, and still confined to the registry."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import textwrap
@@ -111,10 +112,19 @@ def test_a_model_read_back_opens_no_file_outside_the_registry(
 
 def test_no_more_models_are_kept_than_the_most(tmp_registry, cache, monkeypatch):
     monkeypatch.setattr(xsd_cache, "MOST", 2)
+    cache.mkdir(parents=True)
+    # What writers killed with their run left: one long ago, one just now.
+    abandoned = cache / ".0123.pickle.aaaaaaaaaaaa"
+    abandoned.write_bytes(b"half")
+    os.utime(abandoned, (0, 0))
+    recent = cache / ".4567.pickle.bbbbbbbbbbbb"
+    recent.write_bytes(b"half")
     for version in ("1.0.0", "1.1.0", "1.2.0"):
         _compiled_and_kept(tmp_registry, "person", version, "1.0")
     kept = sorted(cache.glob("*.pickle"), key=lambda p: p.stat().st_mtime)
     assert len(kept) == 2
+    assert not abandoned.exists()
+    assert recent.exists()  # perhaps another run's, writing now
     newest = tmp_registry / "person" / "1.2.0" / "person.xsd"
     assert xsd_cache.load(newest, "1.0", [tmp_registry.resolve()]) is not None
 

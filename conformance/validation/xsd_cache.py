@@ -28,6 +28,7 @@ import io
 import json
 import pickle
 import sys
+import time
 from collections.abc import Sequence
 from functools import partial
 from pathlib import Path
@@ -47,6 +48,8 @@ FORMAT = 1
 """Bumped when what is kept changes shape."""
 MOST = 64
 """Models kept; the ones used least recently go first."""
+ABANDONED_SECONDS = 3600.0
+"""A temporary file older than this is a writer's that was killed."""
 
 
 def _folder() -> Path:
@@ -199,6 +202,10 @@ def _documents(model: XMLSchemaBase) -> set[Path]:
 
 def _prune(folder: Path) -> None:
     kept = sorted(folder.glob("*.pickle"), key=lambda p: p.stat().st_mtime)
-    for stale in kept[: max(len(kept) - MOST, 0)]:
+    stale = kept[: max(len(kept) - MOST, 0)]
+    # A writer killed mid-way (its run was) leaves its temporary file.
+    long_ago = time.time() - ABANDONED_SECONDS
+    stale += [p for p in folder.glob(".*.pickle.*") if p.stat().st_mtime < long_ago]
+    for path in stale:
         with contextlib.suppress(OSError):
-            stale.unlink()
+            path.unlink()
