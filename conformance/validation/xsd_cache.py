@@ -146,7 +146,7 @@ def _write(file: Path, model: XMLSchemaBase) -> None:
     try:
         digests = {str(read): _digest(read) for read in _documents(model)}
         kept = io.BytesIO()
-        _Pickler(kept, protocol=pickle.HIGHEST_PROTOCOL).dump(model)
+        _Pickler(kept).dump(model)
         data = pickle.dumps(
             (digests, kept.getvalue()), protocol=pickle.HIGHEST_PROTOCOL
         )
@@ -162,10 +162,14 @@ class _Pickler(pickle.Pickler):
     only, and a parser without the state its own ``__init__`` sets (the
     next match, the start token) fails on the first token it makes."""
 
-    def reducer_override(self, obj: object) -> Any:
+    def __init__(self, file: io.BytesIO) -> None:
         from elementpath.tdop import Parser
 
-        if not isinstance(obj, Parser):
+        super().__init__(file, protocol=pickle.HIGHEST_PROTOCOL)
+        self.parser_class = Parser  # looked up once: asked of every object
+
+    def reducer_override(self, obj: object) -> Any:
+        if not isinstance(obj, self.parser_class):
             return NotImplemented
         state = obj.__getstate__()
         if isinstance(state, tuple):  # object's own: (__dict__, slots)
