@@ -16,6 +16,7 @@ wherever the plugin is installed.
 from __future__ import annotations
 
 import contextlib
+import gc
 import json
 import os
 import warnings
@@ -260,14 +261,26 @@ class _State:
     @property
     def engine(self) -> Engine:
         """The engine of this process, opened once; its mistakes are usage errors."""
+        if self._engine is not None:
+            # Asked for per payload file: no imports on this path.
+            return self._engine
         from conformance.engine import Engine
         from conformance.errors import UsageError
 
-        if self._engine is None:
-            try:
-                self._engine = Engine(self.options())
-            except UsageError as exc:
-                raise pytest.UsageError(str(exc)) from None
+        try:
+            self._engine = Engine(self.options())
+        except UsageError as exc:
+            raise pytest.UsageError(str(exc)) from None
+        if gc.get_freeze_count() == 0:
+            # What exists once the engine is open (modules, the registry,
+            # compiled schemas, pytest's nodes) lives to the session's end:
+            # frozen, the collector stops walking it in every full collection
+            # while the items run and in pytest's own at the end. Thawed at
+            # the end, so that an in-process pytest (pytester) leaks nothing;
+            # a process that froze first keeps its freeze, and nothing of
+            # this session is frozen under it.
+            gc.freeze()
+            self.config.add_cleanup(gc.unfreeze)
         return self._engine
 
     @property
@@ -283,10 +296,12 @@ class _State:
         engine: the workers start sooner than they would after the engine's
         imports (the controller's own run begins once they are started).
         """
+        if self._engine is not None:
+            return self._engine.registry
         from conformance.errors import UsageError
         from conformance.registry.standards import Registry
 
-        if self._engine is None and self.is_controller:
+        if self.is_controller:
             if self._registry is None:
                 try:
                     self._registry = Registry.open(self.registry_path)
@@ -674,18 +689,21 @@ class PayloadDir(pytest.Directory):
     its failure, named by file; every file's result goes into the run as
     its own), so that pytest's cost per item, paid in every xdist worker
     and the controller, is paid per batch. Collecting is then a listing of
-    the folder: no node per file. Otherwise, one item per file, as pytest's
-    own folder collector gives.
+    the folder: no node per file, and no question per file; whether pytest
+    ignores a file (``--ignore``, ``collect_ignore``...) is asked when its
+    batch runs, so that under xdist each file is asked about once, not once
+    per worker. Otherwise, one item per file, as pytest's own folder
+    collector gives.
     """
 
     def collect(self) -> Iterator[pytest.Item | pytest.Collector]:
         state = self.config.stash[_STATE]
         entries = sorted(os.scandir(self.path), key=lambda entry: entry.name)
         ref = self._standard(state)
-        batched: list[Path] = []
+        batched: list[str] = []
         if ref is not None:
             batched = [
-                Path(entry.path)
+                entry.name
                 for entry in entries
                 if entry.name.lower().endswith(_PAYLOAD_SUFFIXES) and entry.is_file()
             ]
@@ -693,24 +711,22 @@ class PayloadDir(pytest.Directory):
             batched = []
         chosen = set(batched)
         for entry in entries:
+            if entry.name in chosen:
+                continue
             path = Path(entry.path)
             if entry.is_dir():
-                if self._ignored(path, with_parents=True):
+                if _ignored(self, path, with_parents=True):
                     continue
                 sub = self.ihook.pytest_collect_directory(path=path, parent=self)
                 if sub is not None:
                     yield sub
-            elif entry.is_file() and path not in chosen and not self._ignored(path):
+            elif entry.is_file() and not _ignored(self, path):
                 yield from self.ihook.pytest_collect_file(file_path=path, parent=self)
-        batched = [path for path in batched if not self._ignored(path)]
         assert ref is not None or not batched
         for start in range(0, len(batched), state.batch):
-            paths = tuple(batched[start : start + state.batch])
+            names = tuple(batched[start : start + state.batch])
             yield PayloadBatch.from_parent(
-                self,
-                name=f"{ref}[{paths[0].name}..{paths[-1].name}]",
-                paths=paths,
-                ref=ref,
+                self, name=f"{ref}[{names[0]}..{names[-1]}]", names=names, ref=ref
             )
 
     def _standard(self, state: _State) -> str | None:
@@ -723,12 +739,16 @@ class PayloadDir(pytest.Directory):
             return state.standard_ref
         return state.mapped(self.path.resolve())
 
-    def _ignored(self, path: Path, *, with_parents: bool = False) -> bool:
-        if self.session.isinitpath(path, with_parents=with_parents):
-            return False
-        return bool(
-            self.ihook.pytest_ignore_collect(collection_path=path, config=self.config)
-        )
+
+def _ignored(
+    node: pytest.Collector | pytest.Item, path: Path, *, with_parents: bool = False
+) -> bool:
+    """Whether pytest leaves ``path`` alone (a path given as an argument never)."""
+    if node.session.isinitpath(path, with_parents=with_parents):
+        return False
+    return bool(
+        node.ihook.pytest_ignore_collect(collection_path=path, config=node.config)
+    )
 
 
 def pytest_collect_file(
@@ -789,20 +809,31 @@ class PayloadItem(_PayloadCheck):
 
 
 class PayloadBatch(_PayloadCheck):
-    """Validate many payload files of one folder, as the engine does each."""
+    """Validate payload files of one folder (``names``), as the engine does each."""
 
-    def __init__(self, *, paths: tuple[Path, ...], **kwargs: object) -> None:
+    def __init__(self, *, names: tuple[str, ...], **kwargs: object) -> None:
         super().__init__(**kwargs)  # type: ignore[arg-type]
-        self.paths = paths
+        self.names = names
 
     def runtest(self) -> None:
         state = self.config.stash[_STATE]
-        units = self.units(self.paths)
-        results = [state.engine.execute(unit) for unit in units]
-        self.judge_all(results, [unit.shown for unit in units], state.registry)
+        paths = [
+            path
+            for path in (self.path / name for name in self.names)
+            if not _ignored(self, path)
+        ]
+        if not paths:
+            pytest.skip(
+                f"all {len(self.names)} files are ignored by pytest's settings"
+                " (--ignore, --ignore-glob, collect_ignore)"
+            )
+        units = self.units(paths)
+        engine = state.engine
+        results = [engine.execute(unit) for unit in units]
+        self.judge_all(results, units, state.registry)
 
     def judge_all(
-        self, results: list[Result], names: list[str], registry: Registry
+        self, results: list[Result], units: list[PayloadUnit], registry: Registry
     ) -> None:
         """pytest's outcome for the files' results, each weighed as :meth:`judge`.
 
@@ -814,11 +845,11 @@ class PayloadBatch(_PayloadCheck):
         from conformance.reporting.text import render_result
         from conformance.results.run import level_of
 
-        _remember_all(self, results, names)
+        _remember_all(self, results, [unit.shown for unit in units])
         failing: list[Result] = []
         waived: list[Result] = []
         skipped = 0
-        for path, result in zip(self.paths, results, strict=True):
+        for unit, result in zip(units, results, strict=True):
             if result.outcome in (Outcome.SKIPPED, Outcome.NOT_APPLICABLE):
                 skipped += 1
             elif result.waived:
@@ -829,9 +860,11 @@ class PayloadBatch(_PayloadCheck):
             ):
                 failing.append(result)
             elif result.outcome is Outcome.FAILED:
-                _warn(self, result, f"{level_of(result)} requirement not met: ", path)
+                _warn(
+                    self, result, f"{level_of(result)} requirement not met: ", unit.path
+                )
             elif result.outcome is Outcome.WARNING:
-                _warn(self, result, path=path)
+                _warn(self, result, path=unit.path)
         if failing:
             lines = [f"{len(failing)} of {len(results)} files do not conform"]
             for result in failing:
@@ -850,11 +883,11 @@ class PayloadBatch(_PayloadCheck):
             pytest.skip(f"all {skipped} files skipped or not applicable")
 
     def reportinfo(self) -> tuple[Path, int | None, str]:
-        first, last = self.paths[0].name, self.paths[-1].name
+        first, last = self.names[0], self.names[-1]
         return (
             self.path,
             None,
-            f"{len(self.paths)} files of {self.path.name} ({first} to {last})"
+            f"{len(self.names)} files of {self.path.name} ({first} to {last})"
             f" against {self.ref}",
         )
 

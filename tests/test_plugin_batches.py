@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import shutil
 from pathlib import Path
@@ -143,6 +144,44 @@ def test_batches_give_the_same_report_as_one_item_per_file(many, workers):
     ]
     assert len(named) == invalid
     assert "payloads/a-invalid-fin-letter-i.json: PER-1 (MUST)" in named, named
+
+
+@pytest.mark.parametrize("workers", ["0", "2"])
+def test_files_pytest_ignores_are_left_out_of_batches(many, workers):
+    """``--ignore`` and a conftest's ``collect_ignore_glob`` leave files out
+    of a batched folder as of one item per file; a batch of ignored files
+    alone is skipped, saying why."""
+    many.makeconftest('collect_ignore_glob = ["payloads/b-*"]\n')
+    base = [
+        "--standard", "person@1.1.0", "payloads", "-p", "no:cacheprovider",
+        "--ignore=payloads/a-invalid-fin-letter-i.json", "-n", workers, "-rs",
+    ]  # fmt: skip
+    one = many.runpytest_subprocess(
+        *base, "--conformance-batch", "0", "--conformance-report=one.json"
+    )
+    one.assert_outcomes(failed=8, passed=6)  # the a- files, but one
+    expected = _files((many.path / "one.json").read_text("utf-8"))
+    names = sorted(p.name for p in (many.path / "payloads").glob("a-*"))
+    assert sorted(Path(id.rpartition(":")[2]).name for id in expected) == [
+        name for name in names if name != "a-invalid-fin-letter-i.json"
+    ]
+    batched = many.runpytest_subprocess(
+        *base, "--conformance-batch", "4", "--conformance-report=batched.json"
+    )
+    # 30 files by name in 8 batches of 4: the a- files fill the first four
+    # (invalid ones the first three), the b- files the rest.
+    batched.assert_outcomes(failed=3, passed=1, skipped=4)
+    batched.stdout.fnmatch_lines(["*all 4 files are ignored by pytest's settings*"])
+    assert _files((many.path / "batched.json").read_text("utf-8")) == expected
+
+
+def test_a_pytest_run_in_process_leaves_nothing_frozen(many):
+    """The plugin freezes what exists once the engine is open, and thaws it
+    at the session's end: pytest run in process (pytester) leaks nothing."""
+    gc.unfreeze()  # a command run in this process before (cli.run) froze it
+    result = many.runpytest("--standard", "person@1.1.0", "payloads")
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+    assert gc.get_freeze_count() == 0
 
 
 def test_a_bad_batch_size_is_a_usage_error(many):
