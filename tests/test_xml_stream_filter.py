@@ -85,6 +85,7 @@ def streamed(tmp_path, monkeypatch, registry):
             Validators(registry, xml_override=schema),
             max_findings=max_findings,
         )
+        validate.last = result  # type: ignore[attr-defined]
         return (
             [(f.message, f.xpath, f.line, f.rule) for f in result.findings],
             list(passes),
@@ -205,3 +206,22 @@ def test_only_the_records_that_failed_are_validated_again(
         f"/Log/Item[{i + 1}]/code" for i in sorted(bad)
     ]
     assert validated == [True] * len(bad)
+
+
+@pytest.mark.parametrize("filtered", [True, False])
+def test_errors_past_the_cap_are_counted(streamed, filtered):
+    """Past ``max_findings``, the stream's errors are counted, not reported:
+    the records' and one no record accounts for (an element the schema does
+    not declare, reported at the root)."""
+    bad = [4, 9, 10, 30, 31, 50, 70]
+    parts = [_item("bad" if i in bad else "ABC") for i in range(100)]
+    # After the records: libxml2 validates no sibling after it.
+    parts.insert(95, "<l:Other/>\n")
+    findings, _ = streamed(_document(parts), filtered=filtered, max_findings=3)
+    assert [xpath for _, xpath, _, _ in findings] == [
+        *(f"/Log/Item[{i + 1}]/code" for i in bad[:3]),
+        None,  # the note of what was left out
+    ]
+    omitted = len(bad) + 1 - 3
+    assert streamed.last.omitted == omitted
+    assert streamed.last.findings[-1].message.startswith(f"… and {omitted} more")

@@ -815,9 +815,11 @@ class _Records:
         failed), then the record; every record before it is dropped, so
         memory stays bounded by one record."""
         reader = self.reader
-        if self.stream.cap.room:
+        cap = self.stream.cap
+        if len(cap.kept) < cap.limit:  # cap.room, without a call per record
+            last = self.last
             while (first := root[0]) is not element:
-                if first is not self.last and isinstance(first.tag, str):
+                if first is not last and isinstance(first.tag, str):
                     self.check(first, root)
                 del root[0]
             self.check(element, root)
@@ -892,8 +894,13 @@ def _stream_records(
         for record in hidden:
             assert root is not None
             records.check(record, root)
-        cap.extend(
-            _unlocated(entries, stream.located, stream.lines_by_tag, root, schema)
+        _add_unlocated(
+            cap,
+            entries,
+            located=stream.located,
+            lines_by_tag=stream.lines_by_tag,
+            root=root,
+            schema=schema,
         )
 
 
@@ -982,26 +989,35 @@ def _same_place(
     return target
 
 
-def _unlocated(
+def _add_unlocated(
+    cap: FindingCap,
     entries: list[etree._LogEntry],
+    *,
     located: Counter[str],
     lines_by_tag: dict[str, deque[int | None]],
     root: etree._Element | None,
     schema: XsdSchema,
-) -> Iterator[Finding]:
-    """Stream errors the per-record pass did not already report (or count)."""
+) -> None:
+    """The stream errors the per-record pass did not already report (or
+    count), to the cap: once it is full and every located error is matched,
+    the rest are counted without being read."""
     remaining = Counter(located)
+    unmatched = remaining.total()
     root_name = etree.QName(root).localname if root is not None else ""
-    for entry in entries:
+    for seen, entry in enumerate(entries):
+        if not unmatched and not cap.room:
+            cap.omit(Severity.ERROR, len(entries) - seen)
+            return
         message = _tidy(entry.message)
         if remaining[message] > 0:
             remaining[message] -= 1
+            unmatched -= 1
             continue
         line = None
         match = re.match(r"Element '([^']+)'", message)
         if match and lines_by_tag.get(match.group(1)):
             line = lines_by_tag[match.group(1)].popleft()
-        yield (
+        cap.add(
             Finding(
                 message=message,
                 rule=libxml_rule(entry.type_name),
