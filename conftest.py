@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 import socket
+import tempfile
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -37,6 +38,18 @@ settings.register_profile("explore", derandomize=False)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "project"))
 
 ROOT = Path(__file__).resolve().parent
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """The tests keep their caches in a folder of their own (each xdist
+    worker too), removed at the end: what they compile and draw for their
+    temporary registries would otherwise fill, and evict from, the user's
+    cache (``$XDG_CACHE_HOME``), which the commands and the benchmarks read;
+    and no test's result depends on what an earlier run left there."""
+    cache = tempfile.mkdtemp(prefix="conformance-tests-cache-")
+    os.environ["XDG_CACHE_HOME"] = cache
+    config.add_cleanup(lambda: shutil.rmtree(cache, ignore_errors=True))
+
 HOSTILE = ROOT / "fixtures" / "hostile"
 PLACEHOLDER_PORT = "48999"
 PLACEHOLDER_SECRET = "/tmp/conformance-secret"
