@@ -75,8 +75,18 @@ def bench_plugin(folder: Path, standard: str, measured: Measured, turns: int) ->
     same = True
     for _ in range(turns):
         reports = [data / f"plugin-n{n}.json" for n in (0, 2)]
-        single = measured([*base, "-n", "0", f"--conformance-report={reports[0]}"])
-        double = measured([*base, "-n", "2", f"--conformance-report={reports[1]}"])
+        # A folder of pytest's temporary files each, beside the data: with
+        # its default one, a run under xdist (which makes it for its workers)
+        # also deletes the oldest of the user's earlier pytest runs' folders
+        # on the way out, as many megabytes as those runs left.
+        single = measured(
+            [*base, "-n", "0", f"--conformance-report={reports[0]}",
+             f"--basetemp={data / 'pytest-tmp-n0'}"]
+        )  # fmt: skip
+        double = measured(
+            [*base, "-n", "2", f"--conformance-report={reports[1]}",
+             f"--basetemp={data / 'pytest-tmp-n2'}"]
+        )  # fmt: skip
         for done in (single, double):
             if done["exit"] not in (0, 1):  # 1: some files do not conform
                 raise RuntimeError(
