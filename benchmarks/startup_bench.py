@@ -63,7 +63,11 @@ def bench_main_job(measured: Callable[[list[str]], dict]) -> dict:
                 result = measured(["env", "-C", str(work), *command])
                 times.append(result["s"])
                 if result["exit"] != 0:
-                    raise RuntimeError(f"conformance run failed: {result['err']}")
+                    # The verdict and what failed are on stdout, the seed on stderr.
+                    raise RuntimeError(
+                        f"conformance run exited {result['exit']}:"
+                        f"\n{result['err']}\n{result['out'][-3000:]}"
+                    )
                 peaks.append(result["peak MiB"])
                 report = reports / "conformance-report.json"
                 checks.add(_checked(report.read_text(encoding="utf-8")))
