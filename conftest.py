@@ -38,6 +38,9 @@ settings.register_profile("explore", derandomize=False)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "project"))
 
 ROOT = Path(__file__).resolve().parent
+HOSTILE = ROOT / "fixtures" / "hostile"
+PLACEHOLDER_PORT = "48999"
+PLACEHOLDER_SECRET = "/tmp/conformance-secret"
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -49,10 +52,6 @@ def pytest_configure(config: pytest.Config) -> None:
     cache = tempfile.mkdtemp(prefix="conformance-tests-cache-")
     os.environ["XDG_CACHE_HOME"] = cache
     config.add_cleanup(lambda: shutil.rmtree(cache, ignore_errors=True))
-
-HOSTILE = ROOT / "fixtures" / "hostile"
-PLACEHOLDER_PORT = "48999"
-PLACEHOLDER_SECRET = "/tmp/conformance-secret"
 
 
 @pytest.fixture(scope="session")

@@ -149,8 +149,8 @@ def test_batches_give_the_same_report_as_one_item_per_file(many, workers):
 @pytest.mark.parametrize("workers", ["0", "2"])
 def test_files_pytest_ignores_are_left_out_of_batches(many, workers):
     """``--ignore`` and a conftest's ``collect_ignore_glob`` leave files out
-    of a batched folder as of one item per file; a batch of ignored files
-    alone is skipped, saying why."""
+    of a batched folder as they do with one item per file; a batch of
+    ignored files alone is skipped, saying why."""
     many.makeconftest('collect_ignore_glob = ["payloads/b-*"]\n')
     base = [
         "--standard", "person@1.1.0", "payloads", "-p", "no:cacheprovider",
