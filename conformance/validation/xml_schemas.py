@@ -31,6 +31,26 @@ if TYPE_CHECKING:
     from xmlschema import XMLSchemaBase, XMLSchemaValidationError
 
 
+def _set_up_libxml2_schema_types() -> None:
+    """Have libxml2 set up its built-in schema types now, in one thread.
+
+    libxml2 2.12 and later do it on the first schema they parse, without a
+    lock (libxml2 issue 930): threads parsing their first schemas at once
+    (a worker's service threads, each compiling its service's XSD) failed
+    with "Internal error: xmlSchemaPValAttrNodeValue, the given type is not
+    a built-in type" or "Document is not valid XML Schema", or crashed the
+    process. Every XSD of the suite is compiled through this module, so
+    done at its import, it is done before any thread can compile one (a
+    forked process inherits it).
+    """
+    etree.XMLSchema(
+        etree.XML(b'<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema"/>')
+    )
+
+
+_set_up_libxml2_schema_types()
+
+
 class _SandboxResolver(etree.Resolver):
     """Resolves schema documents only inside the allowed folders."""
 
