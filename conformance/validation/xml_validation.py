@@ -815,8 +815,7 @@ class _Records:
         failed), then the record; every record before it is dropped, so
         memory stays bounded by one record."""
         reader = self.reader
-        cap = self.stream.cap
-        if len(cap.kept) < cap.limit:  # cap.room, without a call per record
+        if self.stream.cap.room:
             last = self.last
             while (first := root[0]) is not element:
                 if first is not last and isinstance(first.tag, str):
