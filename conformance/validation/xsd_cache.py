@@ -39,6 +39,7 @@ from conformance import __version__
 from conformance.atomic import write_bytes_atomic
 from conformance.cache import user_cache
 from conformance.processes import can_fork, start_helper, wait_for_helpers
+from conformance.registry.integrity import file_digest
 
 if TYPE_CHECKING:
     from elementpath.tdop import Parser
@@ -74,10 +75,6 @@ def _key(path: Path, version: str, roots: Sequence[Path], also: Sequence[Path]) 
     return hashlib.sha256(json.dumps(asked).encode()).hexdigest()
 
 
-def _digest(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
 def load(
     path: Path, version: str, roots: Sequence[Path], also: Sequence[Path] = ()
 ) -> XMLSchemaBase | None:
@@ -85,7 +82,7 @@ def load(
     try:
         file = _folder() / f"{_key(path, version, roots, also)}.pickle"
         digests, model = pickle.loads(file.read_bytes())
-        if any(_digest(Path(name)) != digest for name, digest in digests.items()):
+        if any(file_digest(Path(name)) != digest for name, digest in digests.items()):
             return None
         kept: XMLSchemaBase = pickle.loads(model)
         file.touch()  # used: the last to be pruned
@@ -144,7 +141,7 @@ def write_pending() -> None:
 
 def _write(file: Path, model: XMLSchemaBase) -> None:
     try:
-        digests = {str(read): _digest(read) for read in _documents(model)}
+        digests = {str(read): file_digest(read) for read in _documents(model)}
         kept = io.BytesIO()
         _Pickler(kept).dump(model)
         data = pickle.dumps(
