@@ -32,6 +32,8 @@ def _serve(handler: Callable[[BaseHTTPRequestHandler], None], context=None):
         def do_GET(self) -> None:
             handler(self)
 
+        do_POST = do_GET
+
         def log_message(self, *args) -> None:
             pass
 
@@ -210,6 +212,45 @@ def test_the_rate_limit_spaces_requests(serve):
     assert len(starts) == 6
     # Spacing is asserted on the client's own pacing record, not on wall time.
     assert client._last > 0
+
+
+def test_what_goes_on_the_wire(serve):
+    """The headers, body and cookies each request carries, as requests'
+    session sends them: our own headers over the session's defaults, and a
+    cookie the service set sent back on the next request."""
+    seen: list[tuple[str, list[tuple[str, str]], bytes]] = []
+
+    def record(request):
+        length = int(request.headers.get("Content-Length") or 0)
+        body = request.rfile.read(length) if length else b""
+        seen.append((request.command, list(request.headers.items()), body))
+        request.send_response(200)
+        request.send_header("Set-Cookie", "visit=7; Path=/")
+        request.send_header("Content-Length", "0")
+        request.end_headers()
+
+    url = serve(record)
+    client = ServiceClient(url, token="tok-123", allow_writes=True)
+    client.request("GET", "/a", params={"q": "x y"}, correlation_id="c-1")
+    client.request("POST", "/b", json_body={"ä": 1}, correlation_id="c-2")
+    client.request("GET", "/c", auth=False, correlation_id="c-3")
+    (get, first, none), (post, second, body), (_, third, _) = seen
+    assert (get, post, none) == ("GET", "POST", b"")
+    assert first == [
+        ("Host", url.removeprefix("http://")),
+        ("User-Agent", "egov-conformance"),
+        ("Accept-Encoding", "gzip, deflate"),
+        ("Accept", "application/json"),
+        ("Connection", "keep-alive"),
+        ("X-Correlation-ID", "c-1"),
+        ("Authorization", "Bearer tok-123"),
+    ]
+    assert body == '{"ä": 1}'.encode()
+    assert ("Content-Type", "application/json") in second
+    assert ("Content-Length", str(len(body))) in second
+    assert ("Cookie", "visit=7") in second
+    assert [k for k, _ in third if k == "Authorization"] == []
+    assert ("Cookie", "visit=7") in third
 
 
 def test_a_dry_run_sends_nothing(serve):
