@@ -219,11 +219,13 @@ def test_what_goes_on_the_wire(serve):
     session sends them: our own headers over the session's defaults, and a
     cookie the service set sent back on the next request."""
     seen: list[tuple[str, list[tuple[str, str]], bytes]] = []
+    paths: list[str] = []
 
     def record(request):
         length = int(request.headers.get("Content-Length") or 0)
         body = request.rfile.read(length) if length else b""
         seen.append((request.command, list(request.headers.items()), body))
+        paths.append(request.path)
         request.send_response(200)
         request.send_header("Set-Cookie", "visit=7; Path=/")
         request.send_header("Content-Length", "0")
@@ -236,6 +238,7 @@ def test_what_goes_on_the_wire(serve):
     client.request("GET", "/c", auth=False, correlation_id="c-3")
     (get, first, none), (post, second, body), (_, third, _) = seen
     assert (get, post, none) == ("GET", "POST", b"")
+    assert paths == ["/a?q=x+y", "/b", "/c"]
     assert first == [
         ("Host", url.removeprefix("http://")),
         ("User-Agent", "egov-conformance"),
