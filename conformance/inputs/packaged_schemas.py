@@ -14,9 +14,8 @@ from functools import cache
 from importlib import resources
 from typing import TYPE_CHECKING
 
-import jsonschema
-
 if TYPE_CHECKING:
+    import jsonschema
     from jsonschema.exceptions import ValidationError
 
     from conformance.model import JsonValue
@@ -38,6 +37,10 @@ TomlValue = (
 @cache
 def packaged_validator(name: str) -> jsonschema.Draft202012Validator:
     """The validator of ``conformance/schemas/<name>``, built once."""
+    # Imported here: a command that reads none of these files (validating
+    # payloads, say) never pays python-jsonschema's import.
+    import jsonschema
+
     text = resources.files("conformance.inputs.schemas").joinpath(name)
     schema = json.loads(text.read_text(encoding="utf-8"))
     return jsonschema.Draft202012Validator(

@@ -26,8 +26,10 @@ from __future__ import annotations
 import ipaddress
 import re
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
-import jsonschema
+if TYPE_CHECKING:
+    import jsonschema
 
 _DATE = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})", re.ASCII)
 _TIME = re.compile(
@@ -236,6 +238,8 @@ FORMATS: dict[str, Callable[[str], bool]] = {
 
 def format_checker() -> jsonschema.FormatChecker:
     """A python-jsonschema ``FormatChecker`` with exactly these meanings."""
+    import jsonschema  # only the reference validator needs it
+
     checker = jsonschema.FormatChecker(formats=())
     for name, check in FORMATS.items():
         checker.checks(name)(_strings_only(check))

@@ -17,11 +17,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING
 from urllib.parse import urljoin
 
-import jsonschema
 import jsonschema_rs
-import referencing
-import referencing.jsonschema
-from jsonschema.exceptions import ValidationError
 
 from conformance.errors import PatternError, SchemaError
 from conformance.inputs.json_locate import pointer
@@ -36,8 +32,14 @@ from conformance.validation.ref_cycles import ref_cycles
 from conformance.validation.schema_walk import iter_subschemas
 
 if TYPE_CHECKING:
+    import referencing
+    from jsonschema.exceptions import ValidationError
     from jsonschema.protocols import Validator
     from jsonschema.validators import _Validator
+
+# python-jsonschema and referencing (a tenth of a second to import) serve the
+# reference validator only: they are imported when it is first built, never
+# by a command that only validates payloads.
 
 DRAFT_2020_12 = "https://json-schema.org/draft/2020-12/schema"
 INSTANCE_MASK = "\x00instance\x00"
@@ -184,6 +186,8 @@ def _pattern(
         and isinstance(instance, str)
         and not search(pattern, instance)
     ):
+        from jsonschema.exceptions import ValidationError
+
         yield ValidationError(f"{instance!r} does not match {pattern!r}")
 
 
@@ -223,6 +227,8 @@ def _additional_properties(
         for name in unexpected:
             yield from validator.descend(instance[name], extra, path=name)
     elif not extra and unexpected:
+        from jsonschema.exceptions import ValidationError
+
         listed = ", ".join(repr(name) for name in sorted(unexpected))
         yield ValidationError(f"Additional properties are not allowed ({listed})")
 
@@ -234,6 +240,9 @@ def _members(schema: dict[str, JsonValue], keyword: str) -> dict[str, JsonValue]
 
 def reference_validator(schema: JsonValue, loader: ResourceLoader) -> Validator:
     """Compile with python-jsonschema over a ``referencing`` registry of our files."""
+    import jsonschema
+    import referencing
+    import referencing.jsonschema
 
     def retrieve(uri: str) -> referencing.Resource:
         contents = loader.retrieve(uri)
@@ -270,6 +279,8 @@ def reference_validator(schema: JsonValue, loader: ResourceLoader) -> Validator:
 
 def meta_schema_problems(schema: JsonValue) -> list[str]:
     """Where ``schema`` breaks the 2020-12 meta-schema, as ``pointer: message``."""
+    import jsonschema
+
     checker = jsonschema.Draft202012Validator(
         jsonschema.Draft202012Validator.META_SCHEMA
     )

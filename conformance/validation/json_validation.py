@@ -14,7 +14,6 @@ from typing import TYPE_CHECKING, cast
 from urllib.parse import urljoin
 
 import jsonschema_rs
-from jsonschema.exceptions import ValidationError, best_match
 
 from conformance.errors import SchemaError
 from conformance.inputs.caps import DEFAULT_MAX_FINDINGS, FindingCap
@@ -43,6 +42,7 @@ from conformance.validation.json_schemas import (
 )
 
 if TYPE_CHECKING:
+    from jsonschema.exceptions import ValidationError
     from jsonschema.protocols import Validator
 
 # A schema node holding a keyword, the nearest x-requirement above it and
@@ -460,6 +460,8 @@ def _more_nodes_than(value: JsonValue, limit: int) -> bool:
 def _best_python(error: ValidationError) -> ValidationError:
     """A branching error's most relevant sub-error (jsonschema's own ranking)."""
     if error.validator in _BRANCHING and error.context:
+        from jsonschema.exceptions import best_match
+
         return best_match([error]) or error
     return error
 
