@@ -124,6 +124,39 @@ def test_a_folder_is_walked_in_os_walks_order_with_each_files_kind(tmp_path):
     assert not any(found.named for found in listed)
 
 
+@pytest.mark.parametrize("maker", ["pathlib's helper", "the public way"])
+@pytest.mark.parametrize("given", [".", "./data", "data", "data/../data", "ABS"])
+def test_a_listed_files_path_is_the_path_its_listing_names(
+    given, maker, tmp_path, monkeypatch
+):
+    """Each file's path, made from its folder's and its name, is the Path
+    of the text the listing gives (as ``Path(text)`` parses it), however
+    the folder was named; with pathlib's helper or without it."""
+    import os
+
+    from conformance.validation import payloads
+    from conformance.validation.payloads import iter_payload_files
+
+    if maker == "the public way":
+        monkeypatch.setattr(payloads, "_child", payloads._join)
+    names = ["a.json", "b c.xml", "ş.json", "sub/d.json", "sub/deeper/e.jsonl"]
+    names.append(os.fsdecode(b"\xff.json"))  # not UTF-8: a lone surrogate
+    for name in names:
+        (tmp_path / "data" / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / "data" / name).write_text("{}", encoding="utf-8")
+    monkeypatch.chdir(tmp_path if given != "." else tmp_path / "data")
+    folder = Path(given.replace("ABS", str(tmp_path / "data")))
+
+    listed = list(iter_payload_files([folder]))
+    assert len(listed) == len(names)
+    for found in listed:
+        assert found.text is not None
+        assert found.path == Path(found.text)
+        assert str(found.path) == str(Path(found.text))
+        assert found.path.parts == Path(found.text).parts
+        assert found.path.read_text(encoding="utf-8") == "{}"
+
+
 def test_a_file_listed_as_regular_that_became_a_pipe_is_refused_not_read(tmp_path):
     """Between the listing and the reading, a file can be replaced: a pipe
     with no writer is then reported, not waited on."""

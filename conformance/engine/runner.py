@@ -201,7 +201,7 @@ class Engine:
             PayloadUnit(
                 target=target,
                 path=found.path,
-                shown=shown(found.path),
+                shown=shown(found.text or found.path),
                 standard=standard,
                 named=found.named,
                 regular=found.regular,

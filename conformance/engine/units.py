@@ -38,7 +38,7 @@ if TYPE_CHECKING:
     from conformance.probing.plan import Planned, Services
 
 
-def display_path(path: Path) -> str:
+def display_path(path: Path | str) -> str:
     """A path relative to the working folder when it is inside it.
 
     A byte of the name that is not UTF-8 is shown as ``\\xff``: a result and
@@ -75,7 +75,7 @@ class FolderPaths:
     def __init__(self) -> None:
         self._folders: dict[str, str] = {}
 
-    def __call__(self, path: Path) -> str:
+    def __call__(self, path: Path | str) -> str:
         """The same as ``display_path(path)``."""
         folder, name = os.path.split(os.fspath(path))
         if not folder or name in ("", os.curdir, os.pardir):
