@@ -184,8 +184,10 @@ def _serve(
         if batch is None:
             break
         outcomes = []
-        for position, task in enumerate(batch):
+        for position, sent in enumerate(batch):
             current.value = position
+            # A forked worker's whole file comes as its slot (_on_the_wire).
+            task = Task(sent, None) if isinstance(sent, int) else sent
             unit = task.unit or units[task.slot]
             assert isinstance(unit, PayloadUnit)
             outcomes.append((task.slot, task.index, _run(engine, task, unit)))
@@ -195,6 +197,15 @@ def _serve(
         except (BrokenPipeError, OSError):
             return
     conn.close()
+
+
+def _on_the_wire(batch: list[Task]) -> list[Task | int]:
+    """A batch as a worker is sent it: a whole file a forked worker has the
+    unit of goes as its slot (a list of numbers pickles in C; a task, as
+    its fields, at some microseconds each in the main process)."""
+    return [
+        task.slot if task.unit is None and task.part is None else task for task in batch
+    ]
 
 
 def _run(engine: Engine, task: Task, unit: PayloadUnit) -> _Outcome:
@@ -377,7 +388,7 @@ class WorkerPool:
             while self.pending and len(worker.batches) < IN_FLIGHT:
                 batch = self.pending.popleft()
                 try:
-                    worker.conn.send(batch)
+                    worker.conn.send(_on_the_wire(batch))
                 except (BrokenPipeError, OSError):
                     self.pending.appendleft(batch)
                     break
