@@ -176,6 +176,27 @@ def test_progress_lines_every_interval_in_a_log():
     assert quiet.getvalue() == ""  # a quick look says nothing in a log
 
 
+def test_progress_names_a_file_only_for_a_line_it_draws():
+    # A run of thousands of files told its progress file by file draws ten
+    # lines a second on a terminal: the name is asked for only then.
+    screen = io.StringIO()
+    progress = Progress(screen, total=1000, terminal=True)
+    asked: list[int] = []
+
+    def name_of(done: int) -> str:
+        asked.append(done)
+        return f"p{done}.json"
+
+    for done in range(1, 1001):
+        progress(done, lambda done=done: name_of(done))
+    assert asked[0] == 1 and asked[-1] == 1000  # the first line and the last
+    assert len(asked) <= 100
+    assert screen.getvalue().count("\r") == len(asked)
+    assert "p1000.json" in screen.getvalue()
+    progress(1000, "named.json")  # a plain name is drawn as before
+    assert "named.json" in screen.getvalue()
+
+
 def test_a_failure_shows_its_curl_command_and_the_run_says_what_next(tmp_path):
     profile = write_profile(tmp_path / "agencies", faults=("lose-correlation-id",))
     done = subprocess.run(

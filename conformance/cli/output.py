@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import sys
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import TextIO
 
 from conformance.json_text import indented_json
@@ -103,14 +103,17 @@ class Progress:
         if not self.terminal and self.total and self.announce:
             self._line(f"{self.total} to check")
 
-    def __call__(self, done: int, name: str) -> None:
-        """``done`` items so far; ``name`` the one just finished."""
+    def __call__(self, done: int, name: str | Callable[[], str]) -> None:
+        """``done`` items so far; ``name`` the one just finished (or how to
+        say it, asked only when the line is drawn)."""
         self._done = done
         now = time.monotonic()
         if self.terminal:
             if now - self._last < 0.1 and done != self.total:
                 return
             self._last = now
+            if callable(name):
+                name = name()
             text = f"{self._counts(now)} {name}"
             width = 78
             if len(text) > width:

@@ -91,8 +91,11 @@ class ProgressLine(Listener):
 
     def recorded(self, run: Run, result: Result) -> None:
         self.done += 1
-        name = str(result.evidence.get("file", result.id))
-        self.progress(self.done, one_line(name))
+        # Shown on a terminal ten times a second at most, and never in a log:
+        # the name is made only for a line that is drawn.
+        self.progress(
+            self.done, lambda: one_line(str(result.evidence.get("file", result.id)))
+        )
 
     def finished(self, run: Run, decision: GateDecision) -> None:
         self.progress.clear()
