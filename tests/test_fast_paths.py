@@ -58,6 +58,40 @@ def test_same_named_siblings_written_with_two_prefixes_keep_their_position(
 
 
 @pytest.mark.parametrize(
+    ("document", "one_each"),
+    [
+        (b'<a:L xmlns:a="urn:t" xmlns:b="urn:t"><a:i/><b:i/></a:L>', False),
+        (b'<a:L xmlns:a="urn:t"><a:i/><b:i xmlns:b="urn:t"/></a:L>', False),
+        (b'<L xmlns="urn:t" xmlns:a="urn:t"><a:i/></L>', False),
+        (b'<a:L xmlns:a="urn:t"><i xmlns=""/><a:i/></a:L>', True),
+        (
+            b'<a:L xmlns:a="urn:t"><a:i xmlns:a="urn:t"><b:j xmlns:b="urn:u"/></a:i></a:L>',
+            True,
+        ),
+        (b'<p:L xmlns:p="urn:t"><p:i><p:j xmlns:p="urn:u"/></p:i></p:L>', True),
+        (b"<L><i/><!-- xmlns:b='urn:t' --></L>", True),
+    ],
+)
+def test_one_prefix_per_namespace_is_read_from_the_declarations(document, one_each):
+    """Whether each namespace has one prefix is what every element's
+    namespaces in scope say (the definition), read from the declarations."""
+    from lxml import etree
+
+    from conformance.validation.xml_validation import _Prefixes
+
+    tree = etree.fromstring(document).getroottree()
+    prefixes: dict[str, str | None] = {}
+    in_scope = all(
+        prefixes.setdefault(uri, prefix) == prefix
+        for element in tree.iter()
+        if isinstance(element.tag, str)
+        for prefix, uri in element.nsmap.items()
+    )
+    assert in_scope is one_each
+    assert _Prefixes(tree).one_per_namespace() is one_each
+
+
+@pytest.mark.parametrize(
     "given",
     [
         "a/b.xml",

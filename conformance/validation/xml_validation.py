@@ -404,12 +404,19 @@ class _Prefixes:
         readable path by their namespaces: they agree when this holds.
         """
         if self._one_each is None:
-            prefixes: dict[str, str | None] = {}
+            # The declarations themselves, as libxml2 keeps them on each
+            # element, in C: every element's nsmap (its namespaces in scope,
+            # gathered from its ancestors) was most of a failing file's cost.
+            # Undeclaring the default namespace (xmlns="") binds nothing.
+            declared = cast(
+                "Iterable[tuple[str, tuple[str, str]]]",
+                etree.iterwalk(self.tree, events=("start-ns",)),
+            )
+            prefixes: dict[str, str] = {}
             self._one_each = all(
                 prefixes.setdefault(uri, prefix) == prefix
-                for element in self.tree.iter()
-                if isinstance(element.tag, str)
-                for prefix, uri in element.nsmap.items()
+                for _, (prefix, uri) in declared
+                if uri
             )
         return self._one_each
 
