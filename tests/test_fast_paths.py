@@ -57,6 +57,45 @@ def test_same_named_siblings_written_with_two_prefixes_keep_their_position(
     assert finding.xpath.startswith("/List/item[")
 
 
+USUAL = (
+    b'<?xml version="1.0" encoding="UTF-8"?>',
+    b"<?xml version='1.0' encoding='UTF-8'?>",
+    b'<?xml version="1.0"?>',
+)
+DTD = b'<!DOCTYPE L [<!ENTITY e "e">]>'
+
+
+@pytest.mark.parametrize("declaration", USUAL)
+@pytest.mark.parametrize(
+    ("between", "refused"),
+    [
+        (b"\n", False),
+        (b"\n" + DTD + b"\n", True),
+        (b" \r\n\t" + DTD, True),
+        (b"<!-- a comment -->" + DTD, True),
+        (b"<?pi data?>\n" + DTD, True),
+        (b"<!-- a comment -->\n", False),
+        (b"\n" * 80 + DTD, True),
+    ],
+)
+def test_a_usual_declaration_and_the_root_next_spare_the_search_for_a_dtd(
+    declaration, between, refused
+):
+    """After the usual XML declaration, the root's start tag next means no
+    document type declaration; anything else is searched as before, and a
+    "<!" in the body (a comment, CDATA) changes nothing but the path taken."""
+    from conformance.inputs.xml_input import parse_xml, plain_prolog, prolog_finding
+
+    body = b"<L><!-- in the body --><![CDATA[<!x]]></L>"
+    document = declaration + between + body
+    found = parse_xml(document)
+    assert [f.rule for f in found.findings] == (["xml-dtd"] if refused else [])
+    assert found.ok is not refused
+    if plain_prolog(document):
+        assert prolog_finding(document) is None
+    assert plain_prolog(declaration + b"\n" + body)
+
+
 @pytest.mark.parametrize(
     ("document", "one_each"),
     [

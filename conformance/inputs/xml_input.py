@@ -217,14 +217,33 @@ def encoding_finding(encoding: str | None, reason: str) -> Finding:
 _UTF8_NAMES = frozenset({"utf-8", "utf8"})
 
 
+_USUAL_DECLARATIONS = (
+    b'<?xml version="1.0" encoding="UTF-8"?>',
+    b'<?xml version="1.0" encoding="utf-8"?>',
+    b"<?xml version='1.0' encoding='UTF-8'?>",
+    b'<?xml version="1.0"?>',
+)
+"""XML declarations that declare UTF-8 or no encoding, as most documents
+begin, byte for byte."""
+
+
 def plain_prolog(data: bytes) -> bool:
     """True when ``data`` can hold no document type declaration and is UTF-8.
 
     Then :func:`prolog_finding` has nothing to find, and its expat pass is
-    spared: no ``<!`` anywhere (so no ``<!DOCTYPE``), a first character
-    ``<`` in a one-byte-per-ASCII encoding, and no encoding declared but
-    UTF-8. Anything else takes the expat pass.
+    spared: the usual declaration followed by the root's start tag, or no
+    ``<!`` anywhere (so no ``<!DOCTYPE``), a first character ``<`` in a
+    one-byte-per-ASCII encoding, and no encoding declared but UTF-8.
+    Anything else takes the expat pass.
     """
+    if data.startswith(_USUAL_DECLARATIONS):
+        # A document type declaration comes before the root element: with
+        # an element's start tag next, the rest of the document (where a
+        # comment or CDATA section may write "<!") need not be searched.
+        end = data.index(b"?>") + 2
+        start = data[end : end + 64].lstrip(b" \t\r\n")
+        if start[:1] == b"<" and start[1:2] not in (b"!", b"?", b""):
+            return True
     if b"<!" in data:
         return False
     start = data[3:] if data.startswith(b"\xef\xbb\xbf") else data
