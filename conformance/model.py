@@ -154,11 +154,11 @@ class Finding:
 
 def outcome_for(findings: tuple[Finding, ...] | list[Finding]) -> Outcome:
     """Passed when there is nothing, warning when only warnings, else failed."""
+    if not findings:
+        return Outcome.PASSED
     if any(f.severity is Severity.ERROR for f in findings):
         return Outcome.FAILED
-    if findings:
-        return Outcome.WARNING
-    return Outcome.PASSED
+    return Outcome.WARNING
 
 
 @dataclass(frozen=True, slots=True)

@@ -161,16 +161,20 @@ def _requirement(
     return registry.requirement(standard.ref, binding.requirement)
 
 
-def payload_title(shown: str, against: str, result: PayloadResult) -> str:
+def payload_title(
+    shown: str, against: str, result: PayloadResult, outcome: Outcome | None = None
+) -> str:
     """A payload result's title, which reads as what happened.
 
     "p1.json against person@1.1.0: 3 findings": the file, the standard, and
     the outcome in words, so that a title under a red badge never reads as
     a claim that the file passed.
     """
-    errors = sum(1 for f in result.findings if f.severity is Severity.ERROR)
-    others = len(result.findings) - errors
-    outcome = result.outcome
+    findings = result.findings
+    errors = sum(1 for f in findings if f.severity is Severity.ERROR) if findings else 0
+    others = len(findings) - errors
+    if outcome is None:
+        outcome = result.outcome
     if outcome is Outcome.ERROR:
         said = "could not be checked"
     elif outcome is Outcome.FAILED:
@@ -213,10 +217,11 @@ def payload_result(
                 standard = registry.resolve(result.standard)
             except Exception:  # an unknown standard simply cites nothing
                 standard = None
+    outcome = result.outcome
     return Result(
         id=unit.id,
-        title=payload_title(unit.shown, against, result),
-        outcome=result.outcome,
+        title=payload_title(unit.shown, against, result, outcome),
+        outcome=outcome,
         target=unit.target.id,
         standard=result.standard,
         requirement=_requirement(registry, standard, result),

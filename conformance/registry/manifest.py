@@ -217,6 +217,12 @@ class StandardVersion:
     codelists: tuple[str, ...] = ()
     # Read by conformance.probing.conventions; not part of a version's identity.
     service: ServiceData | None = field(default=None, hash=False, compare=False)
+    ref: str = field(init=False, repr=False, hash=False, compare=False)
+    """The exact reference, e.g. ``person@1.1.0``: made once, since every
+    result of every file names it."""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "ref", f"{self.id}@{self.version}")
 
     @property
     def owner_id(self) -> str | None:
@@ -226,11 +232,6 @@ class StandardVersion:
         none; reports then say "not stated".
         """
         return self.owner.id if self.owner is not None else None
-
-    @property
-    def ref(self) -> str:
-        """The exact reference, e.g. ``person@1.1.0``."""
-        return f"{self.id}@{self.version}"
 
     @property
     def manifest_path(self) -> Path:

@@ -840,6 +840,11 @@ def _validate_xml(
     return _xml_result(path, chosen, cap)
 
 
+_READ_WHOLE = XmlLimits(xml_validation.STREAM_THRESHOLD)
+"""A file read whole is at most this large (else it is streamed): within
+the in-memory limit of a document read from a file."""
+
+
 def _validate_xml_data(
     path: Path,
     data: bytes,
@@ -850,7 +855,7 @@ def _validate_xml_data(
     """:func:`_validate_xml` of a file read whole: parsed once, and its
     standard found from the parsed root. A document that cannot be parsed
     takes :func:`_validate_xml`, which says why in the same words."""
-    parsed = parse_xml(data, limits=XmlLimits(max(len(data), 1)))
+    parsed = parse_xml(data, limits=_READ_WHOLE)
     if not parsed.ok or parsed.tree is None:
         return _validate_xml(path, validators, standard, max_findings)
     chosen = standard
