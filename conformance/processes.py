@@ -16,7 +16,7 @@ import signal
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -44,10 +44,26 @@ def start_forked(process: BaseProcess) -> None:
     thaw = gc.get_freeze_count() == 0
     gc.freeze()
     try:
-        process.start()
+        with _interrupts_held():
+            process.start()
     finally:
         if thaw:
             gc.unfreeze()
+
+
+@contextlib.contextmanager
+def _interrupts_held() -> Iterator[None]:
+    """Hold Ctrl-C (SIGINT) back while forking: a child starts with it
+    blocked, and :func:`serve_the_run` ignores it before letting it in (one
+    that came meanwhile is then dropped). Without this, a Ctrl-C landing
+    between the fork and that call raised KeyboardInterrupt in the child,
+    whose traceback multiprocessing printed. This process gets its own
+    Ctrl-C once the fork is done."""
+    held = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, held)
 
 
 def serve_the_run(name: str | None = None) -> None:
@@ -59,6 +75,7 @@ def serve_the_run(name: str | None = None) -> None:
     """
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
     die_with_parent()
     if name is not None:
         name_this_process(name)
@@ -97,11 +114,15 @@ def start_helper(work: Callable[[], None], name: str) -> int | None:
         return None
     sys.stdout.flush()
     sys.stderr.flush()
+    # As _interrupts_held, by hand: the child must not leave a with block.
+    held = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
     pid = os.fork()
     if pid:
+        signal.pthread_sigmask(signal.SIG_SETMASK, held)
         return pid
     try:
         signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
         die_with_parent()
         name_this_process(name)
         with contextlib.suppress(BaseException):

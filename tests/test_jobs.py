@@ -264,3 +264,37 @@ def test_forking_workers_leaves_what_the_command_froze_frozen(tmp_path):
         check=True,
     )
     assert done.stdout.strip().splitlines()[-1] == "0 True", done.stderr
+
+
+FORK_AND_INTERRUPT = """
+import multiprocessing, os, signal, sys, time
+from conformance.processes import serve_the_run, start_forked
+
+def child():
+    time.sleep(1.0)  # as a busy machine may delay a new worker's first step
+    serve_the_run()
+    print("child served", flush=True)
+
+process = multiprocessing.get_context("fork").Process(target=child)
+start_forked(process)
+time.sleep(0.2)
+os.kill(process.pid, signal.SIGINT)  # Ctrl-C, before the child ignores it
+process.join(30)
+print("exit code", process.exitcode)
+"""
+
+
+def test_a_ctrl_c_before_a_forked_worker_is_set_up_does_not_break_it():
+    # A terminal's Ctrl-C reaches every process of the run, a worker forked
+    # a moment before too: it must not die of KeyboardInterrupt (and have
+    # multiprocessing print its traceback) before it can ignore Ctrl-C.
+    done = subprocess.run(
+        [sys.executable, "-c", FORK_AND_INTERRUPT],
+        env=_env(),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert "Traceback" not in done.stderr, done.stderr
+    assert done.stdout.splitlines() == ["child served", "exit code 0"]
