@@ -122,10 +122,7 @@ def start_helper(work: Callable[[], None], name: str) -> int | None:
         signal.pthread_sigmask(signal.SIG_SETMASK, held)
         return pid
     try:
-        signal.signal(signal.SIGINT, signal.SIG_IGN)
-        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
-        die_with_parent()
-        name_this_process(name)
+        serve_the_run(name)
         with contextlib.suppress(BaseException):
             nowhere = os.open(os.devnull, os.O_RDWR)
             for standard in (0, 1, 2):
