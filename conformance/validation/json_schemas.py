@@ -21,6 +21,7 @@ import jsonschema_rs
 
 from conformance.errors import PatternError, SchemaError
 from conformance.inputs.json_locate import pointer
+from conformance.interrupts import Callbacks
 from conformance.model import JsonValue
 from conformance.registry.schema_resources import (
     RefOutsideRegistryError,
@@ -104,25 +105,34 @@ def native_validator(
     cycles = ref_cycles(schema, loader)
     if cycles:
         raise SchemaError("; ".join(cycles))
+    callbacks = Callbacks()
+
+    def retrieve(uri: str) -> JsonValue:
+        with callbacks.noting():
+            return loader.retrieve(uri)
+
     try:
-        resources = _reachable(schema, loader)
-        registry = (
-            jsonschema_rs.Registry(resources, retriever=loader.retrieve)
-            if resources
-            else None
-        )
-        return jsonschema_rs.validator_for(
-            # The stubs admit objects and booleans only; jsonschema-rs refuses
-            # any other value with a meta-schema error, reported below.
-            schema,  # type: ignore[arg-type]
-            formats={name: FORMATS[name] for name in NATIVE_OVERRIDES},
-            validate_formats=True,
-            ignore_unknown_formats=False,
-            retriever=None if registry else loader.retrieve,
-            registry=registry,
-            pattern_options=jsonschema_rs.RegexOptions(),
-            mask=INSTANCE_MASK,
-        )
+        # jsonschema-rs makes a Ctrl-C inside the retriever an error naming
+        # it: raised as such once jsonschema-rs is done.
+        with callbacks:
+            resources = _reachable(schema, loader)
+            registry = (
+                jsonschema_rs.Registry(resources, retriever=retrieve)
+                if resources
+                else None
+            )
+            return jsonschema_rs.validator_for(
+                # The stubs admit objects and booleans only; jsonschema-rs refuses
+                # any other value with a meta-schema error, reported below.
+                schema,  # type: ignore[arg-type]
+                formats={name: FORMATS[name] for name in NATIVE_OVERRIDES},
+                validate_formats=True,
+                ignore_unknown_formats=False,
+                retriever=None if registry else retrieve,
+                registry=registry,
+                pattern_options=jsonschema_rs.RegexOptions(),
+                mask=INSTANCE_MASK,
+            )
     except jsonschema_rs.ValidationError as exc:
         first = str(exc).split("\n", 1)[0]
         # jsonschema-rs wraps our retriever's refusal; our own words are clearer.

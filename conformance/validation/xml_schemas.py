@@ -25,6 +25,7 @@ from lxml import etree
 from conformance.errors import SchemaError
 from conformance.inputs.rules import XML_DTD
 from conformance.inputs.xml_input import prolog_finding, safe_parser
+from conformance.interrupts import Callbacks
 
 if TYPE_CHECKING:
     from lxml.etree._docloader import _InputDocument
@@ -58,11 +59,15 @@ class _SandboxResolver(etree.Resolver):
         super().__init__()
         self.roots = [r.resolve() for r in roots]
         self.blocked: list[str] = []
+        self.callbacks = Callbacks()
 
     def resolve(
         self, system_url: str | None, public_id: str | None, context: object
     ) -> _InputDocument | None:
-        system_url = system_url or ""
+        with self.callbacks.noting():
+            return self._resolve(system_url or "", context)
+
+    def _resolve(self, system_url: str, context: object) -> _InputDocument | None:
         parsed = urlparse(system_url)
         if parsed.scheme in ("", "file"):
             path = Path(unquote(parsed.path) if parsed.scheme else system_url)
@@ -133,11 +138,14 @@ def compile_xsd_set(
     first = paths[0]
     where = first if len(paths) == 1 else ", ".join(str(p) for p in paths)
     try:
-        if len(paths) == 1:
-            document = etree.parse(str(first), parser)
-        else:
-            document = _wrapper(paths, parser)
-        compiled = etree.XMLSchema(document)
+        # lxml makes a Ctrl-C inside the resolver a schema that fails to
+        # compile: raised as such once lxml is done.
+        with resolver.callbacks:
+            if len(paths) == 1:
+                document = etree.parse(str(first), parser)
+            else:
+                document = _wrapper(paths, parser)
+            compiled = etree.XMLSchema(document)
     except (etree.XMLSchemaParseError, etree.XMLSyntaxError, OSError) as exc:
         if resolver.blocked:
             raise SchemaError(_blocked_message(first, resolver.blocked)) from None
