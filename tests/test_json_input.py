@@ -297,3 +297,66 @@ def test_a_pointer_escapes_its_tokens(parts, expected):
     from conformance.inputs.json_locate import pointer
 
     assert pointer(parts) == expected
+
+
+# -- how deep a text nests, decided without a scan ------------------------------
+
+from conformance.inputs.json_input import _nests_within  # noqa: E402
+from conformance.inputs.json_locate import scan  # noqa: E402
+
+# Strings that hold what could be mistaken for structure (json.dumps escapes
+# the quotes and backslashes).
+_TRICKY = st.sampled_from(['"', "\\", "[", "]", "{", "}", "ə", "\ud800"])
+_DEEP_VALUES = st.recursive(
+    st.one_of(st.integers(), st.text(_TRICKY, max_size=6)),
+    lambda children: st.one_of(
+        st.lists(children, max_size=3),
+        st.dictionaries(st.text(_TRICKY, max_size=3), children, max_size=3),
+    ),
+    max_leaves=40,
+)
+
+
+def _depth(value) -> int:
+    if isinstance(value, list):
+        return 1 + max(map(_depth, value), default=0)
+    if isinstance(value, dict):
+        return 1 + max(map(_depth, value.values()), default=0)
+    return 0
+
+
+@settings(max_examples=600, deadline=None)
+@given(_DEEP_VALUES, st.integers(min_value=0, max_value=8), st.booleans())
+def test_the_depth_of_a_json_text_is_told_exactly(value, limit, ascii_only):
+    text = _json.dumps(value, ensure_ascii=ascii_only)
+    expected = _depth(value) <= limit
+    assert _nests_within(text, limit) is expected
+    if ascii_only:  # bytes hold no lone surrogate
+        assert _nests_within(text.encode(), limit) is expected
+
+
+@settings(max_examples=1500, deadline=None)
+@given(st.text(st.sampled_from('[]{}"\\,:a '), max_size=40), st.integers(0, 6))
+def test_a_text_said_to_nest_within_the_limit_never_scans_deeper(text, limit):
+    # Whatever the text, JSON or not: "within" is a promise the scan keeps.
+    if _nests_within(text, limit):
+        assert scan(text, max_depth=limit).too_deep_at is None
+
+
+def test_a_reply_listing_many_records_is_read_on_the_fast_path():
+    # More openers than the depth limit, two levels deep: a page of records.
+    records = [
+        {"id": n, "names": [{"given": "Ə[li"}], "tags": ["{x}"]} for n in range(40)
+    ]
+    text = _json.dumps(records, ensure_ascii=False)
+    for data in (text.encode(), text):
+        fast = read_fast(data)
+        assert fast is not NEEDS_FINDINGS
+        assert fast[0] == records
+    # With escapes the careful reader reads it, and finds nothing either.
+    assert parse_json(_json.dumps(records).encode()).findings == ()
+    # A text that does nest too deep is still refused, and located.
+    deep = b'{"a": "[[[", "b": ' + b"[" * 65 + b"]" * 65 + b"}"
+    assert read_fast(deep) is NEEDS_FINDINGS
+    # The object is the first level: the 64th bracket is one too many.
+    assert _only(deep)[1] == [("json-depth", None, 1, 82)]
