@@ -41,6 +41,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "conformance.atomic",
             "conformance.cache",
             "conformance.processes",
+            "conformance.interrupts",
             "conformance.json_text",
         ),
     ),
