@@ -799,6 +799,9 @@ class _Records:
     chunk the last record seen ended in (a later record began after it)."""
     last: etree._Element | None = None
     """The previous record seen (checked, emptied, still the root's first)."""
+    counting: bool = False
+    """Whether the cap is full: from then on no record is validated again,
+    and only the stream's errors count (the cap never has room again)."""
 
     def check(self, element: etree._Element, root: etree._Element) -> None:
         """Validate a record on its own if the stream logged an error that
@@ -822,7 +825,10 @@ class _Records:
         failed), then the record; every record before it is dropped, so
         memory stays bounded by one record."""
         reader = self.reader
-        if self.stream.cap.room:
+        if self.counting:
+            while root[0] is not element:
+                del root[0]
+        elif self.stream.cap.room:
             last = self.last
             while (first := root[0]) is not element:
                 if first is not last and isinstance(first.tag, str):
@@ -835,6 +841,7 @@ class _Records:
             self.accounted = max(self.accounted, reader.before)
         else:
             # No record is validated again: only the stream's errors count.
+            self.counting = True
             reader.size = _FULL_CHUNK
             while root[0] is not element:
                 del root[0]
@@ -865,6 +872,9 @@ def _stream_records(
     try:
         for _, element in events:
             parent = element.getparent()
+            if parent is root and root is not None:
+                records.ended(element, root)  # a record: most events
+                continue
             if root is None:
                 root = element
                 while (above := root.getparent()) is not None:
