@@ -11,6 +11,7 @@ show that each check fails when it should.
 from __future__ import annotations
 
 import base64
+import functools
 import json
 import re
 import secrets
@@ -211,7 +212,10 @@ class ReferenceService:
         return None
 
 
+@functools.cache
 def _template(path: str) -> re.Pattern[str]:
+    # A request is matched against the templates of the operations in turn:
+    # each made once per path, not once per request (12 µs each).
     pattern = re.sub(
         r"\\\{([A-Za-z_][A-Za-z0-9_]*)\\\}", r"(?P<\1>[^/]+)", re.escape(path)
     )
