@@ -125,3 +125,40 @@ def test_standards_check_reports_a_cycle_across_registry_files(
         or "#/$defs/fin → person/1.2.0/person.schema.json#/$defs/fin" in r
         for r in reported
     ), reported
+
+
+def test_a_document_indexed_once_serves_every_schema_reaching_it(tmp_path: Path):
+    """What a loader served is walked once per process: the schemas reaching
+    it later see the same anchors, cycles and documents as the first."""
+    from conformance.registry.schema_resources import ResourceLoader
+    from conformance.validation.json_schemas import _reachable
+
+    base = "https://example.test/"
+    _write(
+        tmp_path / "b.json",
+        {
+            "$id": f"{base}b.json",
+            "$defs": {
+                "ok": {"$anchor": "ok", "$ref": "c.json"},
+                "loop": {"$anchor": "loop", "anyOf": [{"$ref": "#loop"}]},
+            },
+        },
+    )
+    _write(tmp_path / "c.json", {"$ref": "d.json"})
+    _write(tmp_path / "d.json", {"type": "string"})
+    wrappers = [{"$schema": DRAFT, "$ref": f"{base}b.json#{a}"} for a in ("ok", "loop")]
+
+    def seen(loader: ResourceLoader) -> list[object]:
+        return [
+            (ref_cycles(w, loader), [uri for uri, _ in _reachable(w, loader)])
+            for w in wrappers
+        ]
+
+    kept = ResourceLoader([(base, tmp_path)])
+    first = seen(kept)
+    # The anchor is found through the index the first schema made.
+    ((cycle,), documents) = first[0]
+    assert "b.json#/$defs/loop → b.json#/$defs/loop/anyOf/0 → " in cycle
+    assert documents == [f"{base}b.json", f"{base}c.json", f"{base}d.json"]
+    assert seen(kept) == first
+    assert seen(ResourceLoader([(base, tmp_path)])) == first

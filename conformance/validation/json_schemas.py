@@ -13,6 +13,7 @@ Two implementations are built from one schema, with the same formats
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 from urllib.parse import urljoin
@@ -158,25 +159,52 @@ def _reachable(
     declared = schema.get("$id", "") if isinstance(schema, dict) else ""
     # A non-string $id fails the meta-schema when jsonschema-rs compiles.
     base = declared if isinstance(declared, str) else ""
-    pending = [(base, schema)]
+    pending = [(base, _ref_targets(base, schema))]
     found: dict[str, JsonValue] = {}
     while pending:
-        document_uri, document = pending.pop()
-        stack = [document]
-        while stack:
-            node = stack.pop()
-            if isinstance(node, dict):
-                ref = node.get("$ref")
-                if isinstance(ref, str):
-                    target = urljoin(document_uri, ref).split("#", 1)[0]
-                    if target and target != document_uri and target not in found:
-                        # Refuses, with its own message, anything outside.
-                        found[target] = loader.retrieve(target)
-                        pending.append((target, found[target]))
-                stack.extend(node.values())
-            elif isinstance(node, list):
-                stack.extend(node)
+        document_uri, targets = pending.pop()
+        for target in targets:
+            if target and target != document_uri and target not in found:
+                # Refuses, with its own message, anything outside.
+                found[target] = document = loader.retrieve(target)
+                pending.append((target, _served_targets(loader, target, document)))
     return list(found.items())
+
+
+# The targets of each document a loader served, found once per process:
+# every interface validator of a service reaches the same OpenAPI document,
+# and walking all of it for each one was most of the time to compile them.
+_TARGETS: weakref.WeakKeyDictionary[
+    ResourceLoader, dict[str, tuple[JsonValue, list[str]]]
+] = weakref.WeakKeyDictionary()
+
+
+def _served_targets(loader: ResourceLoader, uri: str, document: JsonValue) -> list[str]:
+    """:func:`_ref_targets` of a document the loader served, kept with it."""
+    targets = _TARGETS.setdefault(loader, {})
+    kept = targets.get(uri)
+    if kept is not None and kept[0] is document:
+        return kept[1]
+    found = _ref_targets(uri, document)
+    targets[uri] = (document, found)
+    return found
+
+
+def _ref_targets(document_uri: str, document: JsonValue) -> list[str]:
+    """The document each ``$ref`` of a document points into, in the order a
+    depth-first walk meets them (repeats included)."""
+    found: list[str] = []
+    stack = [document]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            ref = node.get("$ref")
+            if isinstance(ref, str):
+                found.append(urljoin(document_uri, ref).split("#", 1)[0])
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+    return found
 
 
 # Keyword functions for python-jsonschema: (validator, the keyword's value,

@@ -13,6 +13,7 @@ on it by file and JSON Pointer.
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Iterator
 from urllib.parse import unquote, urljoin
 
@@ -30,6 +31,52 @@ _SAME_VALUE_MAPS = ("dependentSchemas",)
 _Key = tuple[str, str]
 
 
+# What indexing a document gives: each base URI ($id) with the schema
+# declaring it, and each anchor with its schema, in the walk's order.
+_Index = tuple[list[tuple[str, _Key]], list[tuple[tuple[str, str], _Key]]]
+
+# The index of each document a loader served, made once per process: every
+# interface validator of a service reaches the same OpenAPI document, and
+# walking all of it for each one was most of the time to compile them.
+_INDEXES: weakref.WeakKeyDictionary[
+    ResourceLoader, dict[str, tuple[JsonValue, _Index]]
+] = weakref.WeakKeyDictionary()
+
+
+def _index(uri: str, document: JsonValue) -> _Index:
+    """The base URIs and anchors a document declares (see :data:`_Index`)."""
+    resources: list[tuple[str, _Key]] = []
+    anchors: list[tuple[tuple[str, str], _Key]] = []
+    stack: list[tuple[str, JsonValue, str]] = [("", document, uri)]
+    while stack:
+        where, node, base = stack.pop()
+        if isinstance(node, dict):
+            declared = node.get("$id")
+            if isinstance(declared, str):
+                base = urljoin(base, declared).split("#", 1)[0]
+                resources.append((base, (uri, where)))
+            anchor = node.get("$anchor")
+            if isinstance(anchor, str):
+                anchors.append(((base, anchor), (uri, where)))
+            stack.extend(
+                (f"{where}/{escape_pointer_token(k)}", v, base) for k, v in node.items()
+            )
+        elif isinstance(node, list):
+            stack.extend((f"{where}/{i}", v, base) for i, v in enumerate(node))
+    return resources, anchors
+
+
+def _served_index(loader: ResourceLoader, uri: str, document: JsonValue) -> _Index:
+    """:func:`_index` of a document the loader served, kept with the loader."""
+    indexes = _INDEXES.setdefault(loader, {})
+    kept = indexes.get(uri)
+    if kept is not None and kept[0] is document:
+        return kept[1]
+    index = _index(uri, document)
+    indexes[uri] = (document, index)
+    return index
+
+
 class _Documents:
     """The documents a schema reaches, indexed by base URI and anchor."""
 
@@ -41,27 +88,19 @@ class _Documents:
         self.pending: list[str] = []  # documents whose schemas are not yet walked
         self.add(root_uri, root)
 
-    def add(self, uri: str, document: JsonValue) -> None:
+    def add(self, uri: str, document: JsonValue, *, served: bool = False) -> None:
+        """Index a document: ``served`` when the loader gave it (its index
+        is then kept for the next schema reaching it)."""
         self.documents[uri] = document
         self.resources.setdefault(uri, (uri, ""))
         self.pending.append(uri)
-        stack: list[tuple[str, JsonValue, str]] = [("", document, uri)]
-        while stack:
-            where, node, base = stack.pop()
-            if isinstance(node, dict):
-                declared = node.get("$id")
-                if isinstance(declared, str):
-                    base = urljoin(base, declared).split("#", 1)[0]
-                    self.resources.setdefault(base, (uri, where))
-                anchor = node.get("$anchor")
-                if isinstance(anchor, str):
-                    self.anchors[(base, anchor)] = (uri, where)
-                stack.extend(
-                    (f"{where}/{escape_pointer_token(k)}", v, base)
-                    for k, v in node.items()
-                )
-            elif isinstance(node, list):
-                stack.extend((f"{where}/{i}", v, base) for i, v in enumerate(node))
+        if served and self.loader is not None:
+            resources, anchors = _served_index(self.loader, uri, document)
+        else:
+            resources, anchors = _index(uri, document)
+        for base, key in resources:
+            self.resources.setdefault(base, key)
+        self.anchors.update(anchors)
 
     def _path(self, key: _Key) -> Iterator[JsonValue]:
         """The values from the document's root down to ``key``'s, in order.
@@ -105,7 +144,7 @@ class _Documents:
             if self.loader is None:
                 return None
             try:
-                self.add(uri, self.loader.retrieve(uri))
+                self.add(uri, self.loader.retrieve(uri), served=True)
             except SchemaError:
                 return None
         document, at = self.resources[uri]
