@@ -657,3 +657,21 @@ def test_a_parameter_s_values_are_generated_once_per_service(registry, monkeypat
     other = CheckContext(two, None, requirement="R", rule="r", standard="x@1")
     assert other._generated(limit) == values[0]
     assert len(made) == 2
+
+
+def test_every_ascii_space_or_control_in_a_url_is_named():
+    # The check of plain ASCII runs in C: it must stop where the full check
+    # of each character does, and let every other character through.
+    import unicodedata
+
+    from conformance.probing.http import url_problem
+
+    for code in range(128):
+        char = chr(code)
+        problem = url_problem(f"http://127.0.0.1:8080/a{char}b")
+        if char == "\\":
+            assert problem is not None and "backslash" in problem
+        elif char.isspace() or unicodedata.category(char) in ("Cc", "Cf"):
+            assert problem is not None and f"(U+{code:04X})" in problem, code
+        else:
+            assert problem is None, (code, problem)

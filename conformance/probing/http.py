@@ -414,6 +414,11 @@ def token_problem(token: str) -> str | None:
 _AUTHORITY = re.compile(r"(?:[A-Za-z0-9._-]+|\[[0-9A-Fa-f:.]+\])(?::[0-9]{1,5})?")
 
 
+# The ASCII characters the loop below stops at: every space and control
+# character of ASCII is one of them (and ASCII has no format character).
+_ASCII_SPACE_OR_CONTROL = re.compile(r"[\x00-\x20\x7f]")
+
+
 def _character_problem(text: str) -> str | None:
     if "\\" in text:
         return (
@@ -421,6 +426,10 @@ def _character_problem(text: str) -> str | None:
             " a slash, so the host may be taken from before or after it); write"
             " it with forward slashes only"
         )
+    # Every request's URL is asked about twice: plain ASCII, the common
+    # case, is decided in C.
+    if text.isascii() and _ASCII_SPACE_OR_CONTROL.search(text) is None:
+        return None
     for char in text:
         if char.isspace() or unicodedata.category(char) in ("Cc", "Cf"):
             kind = "a space" if char == " " else "a control character"
