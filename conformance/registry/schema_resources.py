@@ -12,10 +12,13 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
+from typing import TypeVar, cast
 
 from conformance.errors import SchemaError
 from conformance.inputs.json_input import parse_json
 from conformance.model import JsonValue
+
+_Derived = TypeVar("_Derived")
 
 
 class RefOutsideRegistryError(SchemaError):
@@ -33,6 +36,7 @@ class ResourceLoader:
         self.mounts = tuple((prefix, folder.resolve()) for prefix, folder in mounts)
         self._declared = declared
         self._documents: dict[str, JsonValue] = {}
+        self._derived: dict[tuple[str, str], tuple[JsonValue, object]] = {}
 
     def path_for(self, uri: str) -> Path | None:
         """The file a URI stands for, if it is inside a mount and exists.
@@ -77,6 +81,26 @@ class ResourceLoader:
             if isinstance(own, str) and ":" in own:
                 self._documents.setdefault(own.split("#", 1)[0], document)
         return document
+
+    def derived(
+        self,
+        name: str,
+        uri: str,
+        document: JsonValue,
+        make: Callable[[str, JsonValue], _Derived],
+    ) -> _Derived:
+        """``make(uri, document)`` for a document this loader served, made
+        once: what every schema reaching the document needs from it (the
+        documents it references, the ``$id`` and anchors it declares). A
+        service's interface validators all reach its OpenAPI document, and
+        walking all of it for each one was most of their compiling."""
+        key = (name, uri)
+        kept = self._derived.get(key)
+        if kept is not None and kept[0] is document:
+            return cast("_Derived", kept[1])
+        value = make(uri, document)
+        self._derived[key] = (document, value)
+        return value
 
     def short(self, uri: str) -> str:
         """A URI as a reader knows it: its place under the mount it is in."""

@@ -13,7 +13,6 @@ Two implementations are built from one schema, with the same formats
 
 from __future__ import annotations
 
-import weakref
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 from urllib.parse import urljoin
@@ -167,27 +166,10 @@ def _reachable(
             if target and target != document_uri and target not in found:
                 # Refuses, with its own message, anything outside.
                 found[target] = document = loader.retrieve(target)
-                pending.append((target, _served_targets(loader, target, document)))
+                pending.append(
+                    (target, loader.derived("$ref", target, document, _ref_targets))
+                )
     return list(found.items())
-
-
-# The targets of each document a loader served, found once per process:
-# every interface validator of a service reaches the same OpenAPI document,
-# and walking all of it for each one was most of the time to compile them.
-_TARGETS: weakref.WeakKeyDictionary[
-    ResourceLoader, dict[str, tuple[JsonValue, list[str]]]
-] = weakref.WeakKeyDictionary()
-
-
-def _served_targets(loader: ResourceLoader, uri: str, document: JsonValue) -> list[str]:
-    """:func:`_ref_targets` of a document the loader served, kept with it."""
-    targets = _TARGETS.setdefault(loader, {})
-    kept = targets.get(uri)
-    if kept is not None and kept[0] is document:
-        return kept[1]
-    found = _ref_targets(uri, document)
-    targets[uri] = (document, found)
-    return found
 
 
 def _ref_targets(document_uri: str, document: JsonValue) -> list[str]:

@@ -13,7 +13,6 @@ on it by file and JSON Pointer.
 
 from __future__ import annotations
 
-import weakref
 from collections.abc import Iterator
 from urllib.parse import unquote, urljoin
 
@@ -34,13 +33,6 @@ _Key = tuple[str, str]
 # What indexing a document gives: each base URI ($id) with the schema
 # declaring it, and each anchor with its schema, in the walk's order.
 _Index = tuple[list[tuple[str, _Key]], list[tuple[tuple[str, str], _Key]]]
-
-# The index of each document a loader served, made once per process: every
-# interface validator of a service reaches the same OpenAPI document, and
-# walking all of it for each one was most of the time to compile them.
-_INDEXES: weakref.WeakKeyDictionary[
-    ResourceLoader, dict[str, tuple[JsonValue, _Index]]
-] = weakref.WeakKeyDictionary()
 
 
 def _index(uri: str, document: JsonValue) -> _Index:
@@ -66,17 +58,6 @@ def _index(uri: str, document: JsonValue) -> _Index:
     return resources, anchors
 
 
-def _served_index(loader: ResourceLoader, uri: str, document: JsonValue) -> _Index:
-    """:func:`_index` of a document the loader served, kept with the loader."""
-    indexes = _INDEXES.setdefault(loader, {})
-    kept = indexes.get(uri)
-    if kept is not None and kept[0] is document:
-        return kept[1]
-    index = _index(uri, document)
-    indexes[uri] = (document, index)
-    return index
-
-
 class _Documents:
     """The documents a schema reaches, indexed by base URI and anchor."""
 
@@ -95,7 +76,7 @@ class _Documents:
         self.resources.setdefault(uri, (uri, ""))
         self.pending.append(uri)
         if served and self.loader is not None:
-            resources, anchors = _served_index(self.loader, uri, document)
+            resources, anchors = self.loader.derived("$id", uri, document, _index)
         else:
             resources, anchors = _index(uri, document)
         for base, key in resources:
