@@ -169,7 +169,7 @@ def _nests_within(data: bytes | str, limit: int) -> bool:
 
     Counting openers bounds the depth from above, but a reply listing a
     hundred records has more openers than the limit: a full scan of it, in
-    Python, cost fifty times its parse. Here, in C, the text is cut down to
+    Python, cost some forty times its parse. Here, in C, the text is cut down to
     its brackets and quotes, the strings are taken away, and then the
     brackets a level at a time: each round takes every pair with nothing
     left between, so a text nested ``n`` levels deep is gone in ``n``
