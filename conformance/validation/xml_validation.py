@@ -825,10 +825,14 @@ class _Records:
         failed), then the record; every record before it is dropped, so
         memory stays bounded by one record."""
         reader = self.reader
+        if not self.counting and not self.stream.cap.room:
+            # No record is validated again: only the stream's errors count.
+            self.counting = True
+            reader.size = _FULL_CHUNK
         if self.counting:
             while root[0] is not element:
                 del root[0]
-        elif self.stream.cap.room:
+        else:
             last = self.last
             while (first := root[0]) is not element:
                 if first is not last and isinstance(first.tag, str):
@@ -839,12 +843,6 @@ class _Records:
             # a record's (the root's own content, say): no later record is
             # validated again for them.
             self.accounted = max(self.accounted, reader.before)
-        else:
-            # No record is validated again: only the stream's errors count.
-            self.counting = True
-            reader.size = _FULL_CHUNK
-            while root[0] is not element:
-                del root[0]
         reader.last_record = reader.read_bytes
         self.last = element
         element.clear()
