@@ -65,9 +65,9 @@ def streamed(tmp_path, monkeypatch, registry):
     real_pass = xml_validation._stream_pass
     real_tags = xml_validation._record_tags
 
-    def spy_pass(path, schema, compiled, cap, tags):
+    def spy_pass(path, schema, compiled, cap, tags, **kwargs):
         passes.append(tags)
-        return real_pass(path, schema, compiled, cap, tags)
+        return real_pass(path, schema, compiled, cap, tags, **kwargs)
 
     monkeypatch.setattr(xml_validation, "_stream_pass", spy_pass)
 
@@ -225,3 +225,62 @@ def test_errors_past_the_cap_are_counted(streamed, filtered):
     omitted = len(bad) + 1 - 3
     assert streamed.last.omitted == omitted
     assert streamed.last.findings[-1].message.startswith(f"… and {omitted} more")
+
+
+def test_a_sound_record_is_not_validated_again_for_the_next_ones_error(
+    streamed, monkeypatch
+):
+    """Records far shorter than a chunk, each error in a record's first
+    element: a chunk ends at a record's end tag, so when a sound record
+    ends the next one's error is not logged yet, and only the records
+    that failed are validated again."""
+    validated: list[bool] = []
+    real = xml_validation._validate_record
+
+    def spy(*args, **kwargs):
+        found = real(*args, **kwargs)
+        validated.append(found != ([], []))
+        return found
+
+    monkeypatch.setattr(xml_validation, "_validate_record", spy)
+    bad = {3, 4, 9, 20, 21, 22, 60, 61, 99}
+    parts = [_item("bad" if i in bad else "ABC") for i in range(100)]
+    assert len(parts[0]) * 8 < xml_validation._STREAM_CHUNK
+    findings, passes = streamed(_document(parts))
+    assert passes == [SEEN]
+    assert [xpath for _, xpath, _, _ in findings] == [
+        f"/Log/Item[{i + 1}]/code" for i in sorted(bad)
+    ]
+    assert all(line is not None for _, _, line, _ in findings), findings
+    assert validated == [True] * len(bad)
+
+
+def test_a_document_that_breaks_off_past_the_cap_is_streamed_once(streamed):
+    """Once the findings are full no record is validated again: records the
+    filter hid before the break need no second pass, and the counts are
+    those of the stream without the filter."""
+    bad = [2, 5, 7, 40, 41]
+    parts = [_item("bad" if i in bad else "ABC") for i in range(100)]
+    parts += [_note("q"), _note("2"), _item("bad")]
+    document = _document(parts, tail="<l:Note><n>")
+    filtered, passes = streamed(document, max_findings=2)
+    assert passes == [SEEN]
+    counted = streamed.last.omitted
+    unfiltered, _ = streamed(document, filtered=False, max_findings=2)
+    assert filtered == unfiltered
+    assert counted == streamed.last.omitted
+    assert [xpath for _, xpath, _, _ in filtered[:2]] == [
+        "/Log/Item[3]/code",
+        "/Log/Item[6]/code",
+    ]
+
+
+def test_a_chunk_ends_after_a_records_end_tag_as_the_document_writes_it():
+    ends = (b"</l:Item", b"</Other")
+    data = b"<l:Item><l:ItemX/></l:ItemX ></l:Item  \n><Other></Other>"
+    first = data.index(b"\n>") + 2
+    assert xml_validation._end_tag_end(data, ends, 0, len(data)) == first
+    assert xml_validation._end_tag_end(data, ends, first, len(data)) == len(data)
+    # Not within the bound, or cut off by it: none.
+    assert xml_validation._end_tag_end(data, ends, 0, first - 1) == -1
+    assert xml_validation._end_tag_end(data, (b"</l:Note",), 0, len(data)) == -1

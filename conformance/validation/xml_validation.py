@@ -16,7 +16,7 @@ from collections.abc import Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from itertools import islice
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, BinaryIO, Literal, cast
+from typing import TYPE_CHECKING, Any, BinaryIO, Literal, NamedTuple, cast
 from xml.etree import ElementTree
 
 from lxml import etree
@@ -579,11 +579,20 @@ class _ChunkReader:
 
     lxml's ``iterparse`` parses a whole chunk before it gives the chunk's
     events: when a record's end comes, every error of that record has been
-    logged, and so may those of what follows it in the same chunk.
+    logged, and so may those of what follows it in the same chunk. With
+    ``ends`` (the records' end tags as the document writes them), a chunk
+    stops right after the next record's end tag: the errors logged by then
+    are that record's or those of records before it, so a sound record is
+    not validated again for its successor's error.
     """
 
     def __init__(
-        self, handle: BinaryIO, counter: _Counting, *, filtered: bool = False
+        self,
+        handle: BinaryIO,
+        counter: _Counting,
+        *,
+        filtered: bool = False,
+        ends: tuple[bytes, ...] = (),
     ) -> None:
         self.handle = handle
         self.counter = counter
@@ -591,6 +600,11 @@ class _ChunkReader:
         """The errors logged before the last chunk was asked for: none of
         them can be of a record that ends after it began."""
         self.filtered = filtered
+        self.ends = ends
+        self.buffer = b""
+        """Bytes read ahead of the parser, to find the next record's end in."""
+        self.offset = 0
+        """Where in ``buffer`` the parser's next chunk starts."""
         self.read_bytes = 0
         self.last_record = 0
         """How many bytes had been read when the last record seen ended."""
@@ -600,23 +614,70 @@ class _ChunkReader:
         """Bytes read at once if more than the parser asks for: once no
         record is validated again (the findings are full), small chunks
         only cost time."""
+        self.prune: etree._Element | None = None
+        """Once no record is validated again, the root: each of its children
+        but the last (which may be unfinished) is dropped as a chunk is
+        asked for, the stream's events no longer coming to Python."""
 
     def read(self, size: int = -1, /) -> bytes:
-        if self.filtered and self.read_bytes - self.last_record > _UNSEEN_BYTES:
+        root = self.prune
+        if root is not None:
+            if len(root) > 1:
+                del root[:-1]
+        elif self.filtered and self.read_bytes - self.last_record > _UNSEEN_BYTES:
             # Children the tag filter hides pile up under the root until a
             # record it shows ends: past this, stream without the filter.
             raise _Unfiltered
         self.before = self.counter.count
-        data = self.handle.read(max(size, self.size))
+        if self.ends and not self.size:
+            data = self._through_a_record_end(size)
+        elif self.offset < len(self.buffer):
+            data = self.buffer[self.offset :]
+            self.buffer, self.offset = b"", 0
+        else:
+            data = self.handle.read(max(size, self.size))
         self.read_bytes += len(data)
         if not data:
             self.eof = True
         return data
 
+    def _through_a_record_end(self, size: int) -> bytes:
+        """The next chunk: through the next record end tag when one comes
+        within :data:`_ALIGN_BYTES`, else ``size`` bytes."""
+        start = self.offset
+        if len(self.buffer) - start < _ALIGN_BYTES:
+            self.buffer = self.buffer[start:] + self.handle.read(_READ_AHEAD)
+            start = 0
+        stop = _end_tag_end(self.buffer, self.ends, start, start + _ALIGN_BYTES)
+        if stop < 0:
+            stop = start + (size if size > 0 else _STREAM_CHUNK)
+        self.offset = stop
+        return self.buffer[start:stop]
+
+
+def _end_tag_end(data: bytes, ends: tuple[bytes, ...], start: int, stop: int) -> int:
+    """Just past the first end tag in ``data[start:stop]`` that opens with one
+    of ``ends`` (``b"</name"``), or -1. Found with ``bytes.find``: a regular
+    expression cost more than the rest of the reading."""
+    first = -1
+    for opening in ends:
+        at = data.find(opening, start, stop)
+        while at >= 0:
+            close = data.find(b">", at + len(opening), stop)
+            if close < 0:
+                break
+            if not data[at + len(opening) : close].strip():  # "</name >" too
+                if first < 0 or close + 1 < first:
+                    first = close + 1
+                break
+            at = data.find(opening, at + 1, stop)
+    return first
+
 
 _STREAM_CHUNK = 512
-"""Bytes parsed at once when streaming: a record is validated again when an
-error was logged in its chunks, so smaller chunks spare more records."""
+"""Bytes parsed at once when streaming and no record's end tag comes soon
+(a chunk otherwise ends at one): a record is validated again when an error
+was logged in its chunks, so smaller chunks spare more records."""
 _PEEK_BYTES = 256 * 1024
 """How much of a large document is read first to learn its records' tags."""
 _UNSEEN_BYTES = 4 * 1024 * 1024
@@ -624,13 +685,27 @@ _UNSEEN_BYTES = 4 * 1024 * 1024
 starts again without the tag filter (which bounds memory as before)."""
 _FULL_CHUNK = 64 * 1024
 """Bytes parsed at once when no record will be validated again."""
+_ALIGN_BYTES = 16 * 1024
+"""How far ahead a record's end tag is looked for to end a chunk at."""
+_READ_AHEAD = 64 * 1024
+"""Bytes read from the file at once while chunks end at records' ends."""
 
 
 class _Unfiltered(Exception):
     """The tag filter hides too much of this document: stream it without."""
 
 
-def _record_tags(path: Path) -> frozenset[str] | None:
+class _Learnt(NamedTuple):
+    """What the first part of a large document says about its records."""
+
+    tags: frozenset[str]
+    """The tags of the root and of its children there."""
+    ends: tuple[bytes, ...]
+    """How the records' end tags open, as the document writes them (with
+    its prefixes): ``b"</per:Person"``."""
+
+
+def _record_tags(path: Path) -> _Learnt | None:
     """The tags of the root and of its children in the first part of a
     document (the root's end tells the stream the document is whole).
 
@@ -638,6 +713,7 @@ def _record_tags(path: Path) -> frozenset[str] | None:
     document that is not well-formed there): stream with no filter.
     """
     tags: set[str] = set()
+    written: set[str] = set()
     root: str | None = None
     with path.open("rb") as handle:
         head = handle.read(_PEEK_BYTES)
@@ -661,9 +737,19 @@ def _record_tags(path: Path) -> frozenset[str] | None:
             depth -= 1
             if depth == 1 and isinstance(element.tag, str):
                 tags.add(element.tag)
+                written.add(_as_written(element))
     if not tags or root is None:
         return None
-    return frozenset({*tags, root})
+    return _Learnt(
+        frozenset({*tags, root}),
+        tuple(f"</{name}".encode() for name in sorted(written)),
+    )
+
+
+def _as_written(element: etree._Element) -> str:
+    """An element's name as its tags write it: prefix and local name."""
+    local = etree.QName(element).localname
+    return f"{element.prefix}:{local}" if element.prefix else local
 
 
 def _stream_libxml(
@@ -688,7 +774,8 @@ def _stream_libxml(
     log, which is per thread: the stream is read in a thread of its own, so
     that the counting log never replaces the caller's.
     """
-    tags = _record_tags(path)
+    learnt = _record_tags(path)
+    ends = learnt.ends if learnt else ()
     kept, omitted, omitted_errors, errors = (
         len(cap.kept),
         cap.omitted,
@@ -696,11 +783,13 @@ def _stream_libxml(
         cap.errors,
     )
     try:
-        _stream_pass(path, schema, compiled, cap, tags)
+        _stream_pass(
+            path, schema, compiled, cap, learnt.tags if learnt else None, ends=ends
+        )
     except _Unfiltered:
         del cap.kept[kept:]
         cap.omitted, cap.omitted_errors, cap.errors = omitted, omitted_errors, errors
-        _stream_pass(path, schema, compiled, cap, None)
+        _stream_pass(path, schema, compiled, cap, None, ends=ends)
 
 
 def _stream_pass(
@@ -709,9 +798,12 @@ def _stream_pass(
     compiled: etree.XMLSchema,
     cap: FindingCap,
     tags: frozenset[str] | None,
+    *,
+    ends: tuple[bytes, ...] = (),
 ) -> None:
     """One pass of :func:`_stream_libxml`, with end events of ``tags`` only
-    (all elements' when ``None``)."""
+    (all elements' when ``None``), its chunks ending at ``ends`` (records'
+    end tags) where they can."""
     located: Counter[str] = Counter()
     lines_by_tag: dict[str, deque[int | None]] = {}
     failure: list[BaseException] = []
@@ -721,7 +813,9 @@ def _stream_pass(
         etree.use_global_python_log(counter)
         try:
             with path.open("rb") as handle:
-                reader = _ChunkReader(handle, counter, filtered=tags is not None)
+                reader = _ChunkReader(
+                    handle, counter, filtered=tags is not None, ends=ends
+                )
                 # chunk_size is missing from lxml's type stubs.
                 events = etree.iterparse(  # type: ignore[call-overload]
                     reader,
@@ -867,11 +961,14 @@ def _stream_records(
     records = _Records(reader, stream)
     root: etree._Element | None = None
     whole = False  # the root's end was seen
+    last: deque[tuple[str, etree._Element]] = deque(maxlen=1)
     try:
         for _, element in events:
             parent = element.getparent()
             if parent is root and root is not None:
                 records.ended(element, root)  # a record: most events
+                if records.counting:
+                    break
                 continue
             if root is None:
                 root = element
@@ -885,10 +982,24 @@ def _stream_records(
                 whole = True  # the root's end
             elif parent is root:
                 records.ended(element, root)
+        if records.counting and root is not None:
+            # No record is validated again: the rest of the stream's events
+            # are dropped in C, the last one kept (the root's end, when the
+            # document is whole), and the root's finished records are
+            # dropped as each chunk is asked for.
+            reader.prune = root
+            last.extend(events)
     except etree.XMLSyntaxError as exc:
+        whole = whole or bool(last and last[0][1] is root)
         entries = list(events.error_log)
         broken = [e for e in entries if e.domain_name != "SCHEMASV"]
-        hidden = records.hidden_after_last(root) if reader.filtered else []
+        # Once counting, a record the filter hid is validated no more than
+        # one it showed: none needs the stream again without the filter.
+        hidden = (
+            records.hidden_after_last(root)
+            if reader.filtered and not records.counting
+            else []
+        )
         # libxml2 validating as it parses raises its first schema error, not
         # the parser's, when a document with schema errors then breaks off
         # (or has content after its root): such a stream ends before the
