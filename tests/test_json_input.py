@@ -253,6 +253,8 @@ def test_a_block_of_records_reads_as_each_record_alone(texts):
         b'{"x": NaN}',
         b"\xef\xbb\xbf{}",
         b" {}",
+        b"\t{}",
+        b"\r{}",
         b'{"a": "\xff"}',
         b"[" * 70 + b"]" * 70,
         b"",

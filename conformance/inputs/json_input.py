@@ -246,10 +246,12 @@ def read_fast(
     return value, data
 
 
-# For a whole block: digits become "0" and "{" becomes "[", as in _FOLD.
-_BLOCK_FOLD = _FOLD
-# A record that starts with an unusual byte (as read_fast declines it).
-_UNUSUAL_LINE_START = re.compile(b"\n[ \t\r\xef]")
+# For a whole block: digits become "0" and "{" becomes "[", as in _FOLD,
+# and each byte a record may not start with (as read_fast declines it:
+# space, tab, carriage return, a BOM's first) becomes a tab, so that one
+# search for a newline and a tab finds a line that starts with any.
+_BLOCK_FOLD = bytes.maketrans(b"123456789{ \r\xef", b"000000000[\t\t\t")
+_UNUSUAL_LINE_START = b"\n\t"
 _UNUSUAL_FIRST = (b" ", b"\t", b"\r", b"\xef")
 
 
@@ -299,10 +301,10 @@ def read_batches(
     """
     if len(block) > limits.max_bytes or b"\\" in block:
         return None
-    if block[:1] in _UNUSUAL_FIRST or _UNUSUAL_LINE_START.search(block):
+    if block[:1] in _UNUSUAL_FIRST:
         return None
     folded = block.translate(_BLOCK_FOLD)
-    if _SIXTEEN_DIGITS in folded:
+    if _UNUSUAL_LINE_START in folded or _SIXTEEN_DIGITS in folded:
         return None
     # The depth bound counts openers, as read_fast does: here for every
     # record at once, as the lengths of its openers alone.
