@@ -530,7 +530,7 @@ def xmllint_run(path: Path) -> dict | str:
     why it could not be run."""
     xmllint = shutil.which("xmllint")
     if xmllint is None:
-        return "xmllint is not installed (Debian: apt-get install libxml2-utils)"
+        return "xmllint is not installed (make bench installs Debian's libxml2-utils)"
     result = measured(
         [
             xmllint,
