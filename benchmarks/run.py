@@ -552,7 +552,7 @@ def bench_large(megabytes: int) -> dict:
     path = DATA / f"people-{megabytes}mb.xml"
     mine, theirs, ratios, peaks = [], [], [], []
     missing = None
-    for _ in range(2):
+    for _ in range(TURNS):
         ours = in_child("large-xml", str(megabytes))
         mine.append(ours["ours s"])
         peaks.append(ours["peak MiB"])
