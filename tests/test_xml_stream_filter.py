@@ -284,3 +284,20 @@ def test_a_chunk_ends_after_a_records_end_tag_as_the_document_writes_it():
     # Not within the bound, or cut off by it: none.
     assert xml_validation._end_tag_end(data, ends, 0, first - 1) == -1
     assert xml_validation._end_tag_end(data, (b"</l:Note",), 0, len(data)) == -1
+
+
+@pytest.mark.parametrize("align", [8, 40, 16 * 1024])
+def test_the_findings_do_not_depend_on_where_chunks_end(streamed, monkeypatch, align):
+    """A record whose end tag is not within reach of a chunk's start is fed
+    in plain chunks (a chunk may then end inside a tag); the findings are
+    those of the stream without the filter, whose chunks never align."""
+    monkeypatch.setattr(xml_validation, "_ALIGN_BYTES", align)
+    bad = {0, 1, 7, 30, 31, 32, 99}
+    parts = [_item("bad" if i in bad else "ABC") for i in range(100)]
+    parts[50:50] = [_note("x"), _note("5")]
+    document = _document(parts)
+    aligned, passes = streamed(document)
+    assert len(passes) == 1 and passes[0] is not None
+    unaligned, _ = streamed(document, filtered=False)
+    assert aligned == unaligned
+    assert len(aligned) == len(bad) + 1
