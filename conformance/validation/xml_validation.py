@@ -630,7 +630,18 @@ class _ChunkReader:
             raise _Unfiltered
         self.before = self.counter.count
         if self.ends and not self.size:
-            data = self._through_a_record_end(size)
+            # Through the next record's end tag when one comes within
+            # _ALIGN_BYTES, else ``size`` bytes (once per record: inline).
+            start = self.offset
+            buffer = self.buffer
+            if len(buffer) - start < _ALIGN_BYTES:
+                buffer = self.buffer = buffer[start:] + self.handle.read(_READ_AHEAD)
+                start = 0
+            stop = _end_tag_end(buffer, self.ends, start, start + _ALIGN_BYTES)
+            if stop < 0:
+                stop = start + (size if size > 0 else _STREAM_CHUNK)
+            self.offset = stop
+            data = buffer[start:stop]
         elif self.offset < len(self.buffer):
             data = self.buffer[self.offset :]
             self.buffer, self.offset = b"", 0
@@ -641,19 +652,6 @@ class _ChunkReader:
             self.eof = True
         return data
 
-    def _through_a_record_end(self, size: int) -> bytes:
-        """The next chunk: through the next record end tag when one comes
-        within :data:`_ALIGN_BYTES`, else ``size`` bytes."""
-        start = self.offset
-        if len(self.buffer) - start < _ALIGN_BYTES:
-            self.buffer = self.buffer[start:] + self.handle.read(_READ_AHEAD)
-            start = 0
-        stop = _end_tag_end(self.buffer, self.ends, start, start + _ALIGN_BYTES)
-        if stop < 0:
-            stop = start + (size if size > 0 else _STREAM_CHUNK)
-        self.offset = stop
-        return self.buffer[start:stop]
-
 
 def _end_tag_end(data: bytes, ends: tuple[bytes, ...], start: int, stop: int) -> int:
     """Just past the first end tag in ``data[start:stop]`` that opens with one
@@ -663,15 +661,21 @@ def _end_tag_end(data: bytes, ends: tuple[bytes, ...], start: int, stop: int) ->
     for opening in ends:
         at = data.find(opening, start, stop)
         while at >= 0:
-            close = data.find(b">", at + len(opening), stop)
-            if close < 0:
-                break
-            if not data[at + len(opening) : close].strip():  # "</name >" too
-                if first < 0 or close + 1 < first:
-                    first = close + 1
-                break
-            at = data.find(opening, at + 1, stop)
+            close = at + len(opening)
+            if close >= stop or data[close] != _GT:  # not plain "</name>"
+                close = data.find(b">", close, stop)
+                if close < 0:
+                    break
+                if data[at + len(opening) : close].strip():  # "</nameX>"
+                    at = data.find(opening, at + 1, stop)
+                    continue
+            if first < 0 or close < first:
+                first = close + 1
+            break
     return first
+
+
+_GT = ord(">")
 
 
 _STREAM_CHUNK = 512
@@ -904,13 +908,21 @@ class _Records:
         counter = self.reader.counter
         logged = counter.count
         unaccounted = logged - self.accounted
-        if unaccounted > 0 and self.stream.cap.room:
+        if unaccounted > 0 and not self.counting:
             own = _record_findings(element, root, self.index[element.tag], self.stream)
             # Validating the record logged its errors to the same log (the
             # thread's): they are not the stream's.
             counter.count = logged
             # Never more than are left: a record's errors are in the stream.
             self.accounted += min(own, unaccounted)
+            if not self.stream.cap.room:
+                self.full()
+
+    def full(self) -> None:
+        """The cap is full: no record is validated again, and only the
+        stream's errors count, read in larger chunks."""
+        self.counting = True
+        self.reader.size = _FULL_CHUNK
 
     def ended(self, element: etree._Element, root: etree._Element) -> None:
         """A record's end: the records the tag filter hid before it (checked
@@ -919,10 +931,6 @@ class _Records:
         failed), then the record; every record before it is dropped, so
         memory stays bounded by one record."""
         reader = self.reader
-        if not self.counting and not self.stream.cap.room:
-            # No record is validated again: only the stream's errors count.
-            self.counting = True
-            reader.size = _FULL_CHUNK
         if self.counting:
             while root[0] is not element:
                 del root[0]
@@ -978,6 +986,8 @@ def _stream_records(
                 if root.tag not in schema.global_elements:
                     cap.add(_unknown_root(root, schema, schema.global_elements))
                     return
+                if not cap.room:
+                    records.full()
             if parent is None:
                 whole = True  # the root's end
             elif parent is root:
@@ -1058,7 +1068,8 @@ def _validate_record(
     *,
     room: int,
 ) -> tuple[list[str], list[Finding]] | None:
-    """The messages of one record's errors and findings for the first ``room``.
+    """The messages of one record's errors (as libxml2 writes them, to be
+    matched with the stream's) and findings for the first ``room``.
 
     ``None`` when the record has no global declaration.
     """
@@ -1072,7 +1083,7 @@ def _validate_record(
     log = compiled.error_log
     if all(e.type_name == "SCHEMAV_CVC_ELT_1" for e in log):
         return None
-    messages = [_tidy(e.message) for e in log]
+    messages = [e.message for e in log]
     if not room:
         return messages, []
     tree = etree.ElementTree(alone)
@@ -1133,11 +1144,14 @@ def _add_unlocated(
         if not unmatched and not cap.room:
             cap.omit(Severity.ERROR, len(entries) - seen)
             return
-        message = _tidy(entry.message)
-        if remaining[message] > 0:
-            remaining[message] -= 1
+        # The same error, validated in the stream and in its record alone,
+        # has the same message: matched as libxml2 wrote both, and made
+        # readable only when it becomes a finding.
+        if remaining[entry.message] > 0:
+            remaining[entry.message] -= 1
             unmatched -= 1
             continue
+        message = _tidy(entry.message)
         line = None
         match = re.match(r"Element '([^']+)'", message)
         if match and lines_by_tag.get(match.group(1)):
