@@ -94,6 +94,21 @@ def streamed(tmp_path, monkeypatch, registry):
     return validate
 
 
+@pytest.fixture
+def validated(monkeypatch) -> list[bool]:
+    """Each record validated again on its own, in order: whether it failed."""
+    seen: list[bool] = []
+    real = xml_validation._validate_record
+
+    def spy(*args, **kwargs):
+        found = real(*args, **kwargs)
+        seen.append(found != ([], []))
+        return found
+
+    monkeypatch.setattr(xml_validation, "_validate_record", spy)
+    return seen
+
+
 ITEM = "{urn:example:log}Item"
 SEEN = frozenset({ITEM, "{urn:example:log}Log"})
 """The filter learnt: the root's children in the first 2 KB, and the root."""
@@ -177,21 +192,12 @@ def test_a_document_with_schema_errors_that_is_not_well_formed_says_where(
 
 @pytest.mark.parametrize("filtered", [True, False])
 def test_only_the_records_that_failed_are_validated_again(
-    streamed, monkeypatch, filtered
+    streamed, validated, filtered
 ):
     """A record is validated on its own (to locate its errors) only when
     the stream logged errors that no record before it accounts for: not
     for the errors its neighbour's own validation logged, nor for those of
     records already located."""
-    validated: list[bool] = []
-    real = xml_validation._validate_record
-
-    def spy(*args, **kwargs):
-        found = real(*args, **kwargs)
-        validated.append(found != ([], []))
-        return found
-
-    monkeypatch.setattr(xml_validation, "_validate_record", spy)
     # Records longer than a chunk, their error at their end: no record ends
     # in a chunk where the next one's error is logged.
     padding = " " * (2 * xml_validation._STREAM_CHUNK)
@@ -228,21 +234,12 @@ def test_errors_past_the_cap_are_counted(streamed, filtered):
 
 
 def test_a_sound_record_is_not_validated_again_for_the_next_ones_error(
-    streamed, monkeypatch
+    streamed, validated
 ):
     """Records far shorter than a chunk, each error in a record's first
     element: a chunk ends at a record's end tag, so when a sound record
     ends the next one's error is not logged yet, and only the records
     that failed are validated again."""
-    validated: list[bool] = []
-    real = xml_validation._validate_record
-
-    def spy(*args, **kwargs):
-        found = real(*args, **kwargs)
-        validated.append(found != ([], []))
-        return found
-
-    monkeypatch.setattr(xml_validation, "_validate_record", spy)
     bad = {3, 4, 9, 20, 21, 22, 60, 61, 99}
     parts = [_item("bad" if i in bad else "ABC") for i in range(100)]
     assert len(parts[0]) * 8 < xml_validation._STREAM_CHUNK
