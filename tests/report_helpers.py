@@ -22,6 +22,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from profile_helpers import profile_text
+from run_helpers import as_in_a_terminal
 
 from conformance.cli.main import main
 from conformance.engine import Engine, Listener, RunOptions
@@ -223,7 +224,11 @@ def interrupted_at(fifo: Path, args: list[str]) -> tuple[int, str, str]:
     interruption is raised before the run does anything with the byte.
     """
     process = subprocess.Popen(
-        [COMMAND, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        [COMMAND, *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        preexec_fn=as_in_a_terminal,  # noqa: PLW1509
     )
     writer = reader_reached(fifo)
     try:

@@ -79,6 +79,17 @@ def process_name(pid: int) -> str:
     return name
 
 
+def as_in_a_terminal() -> None:
+    """In a child about to run a command: Ctrl-C acts as in a terminal.
+
+    Started from a background job of a shell without job control (a CI
+    step run with ``&``, say), the test process ignores SIGINT, and so would
+    the command it starts: Python then never turns SIGINT into
+    KeyboardInterrupt, and a test pressing Ctrl-C would see it ignored.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 @contextlib.contextmanager
 def running(
     command: list[str], cwd: Path, environ: dict[str, str]
@@ -92,9 +103,7 @@ def running(
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
-        # Started from a background job, this process ignores SIGINT, and so
-        # would the run (Python then never turns it into KeyboardInterrupt).
-        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),  # noqa: PLW1509
+        preexec_fn=as_in_a_terminal,  # noqa: PLW1509
     )
     try:
         yield run

@@ -16,6 +16,7 @@ import time
 from pathlib import Path
 
 import pytest
+from run_helpers import as_in_a_terminal
 
 from conformance.engine.jobs import SPLIT_BYTES
 
@@ -174,6 +175,7 @@ def _start_stuck(tmp_path: Path) -> tuple[subprocess.Popen[str], list[Path]]:
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        preexec_fn=as_in_a_terminal,  # noqa: PLW1509
     )
     return process, files
 
@@ -295,6 +297,7 @@ def test_a_ctrl_c_before_a_forked_worker_is_set_up_does_not_break_it():
         text=True,
         timeout=60,
         check=False,
+        preexec_fn=as_in_a_terminal,
     )
     assert "Traceback" not in done.stderr, done.stderr
     assert done.stdout.splitlines() == ["child served", "exit code 0"]
