@@ -931,20 +931,16 @@ class _Records:
         failed), then the record; every record before it is dropped, so
         memory stays bounded by one record."""
         reader = self.reader
-        if self.counting:
-            while root[0] is not element:
-                del root[0]
-        else:
-            last = self.last
-            while (first := root[0]) is not element:
-                if first is not last and isinstance(first.tag, str):
-                    self.check(first, root)
-                del root[0]
-            self.check(element, root)
-            # Errors logged before this chunk and not accounted for are not
-            # a record's (the root's own content, say): no later record is
-            # validated again for them.
-            self.accounted = max(self.accounted, reader.before)
+        last = self.last
+        while (first := root[0]) is not element:
+            if first is not last and isinstance(first.tag, str):
+                self.check(first, root)
+            del root[0]
+        self.check(element, root)
+        # Errors logged before this chunk and not accounted for are not a
+        # record's (the root's own content, say): no later record is
+        # validated again for them.
+        self.accounted = max(self.accounted, reader.before)
         reader.last_record = reader.read_bytes
         self.last = element
         element.clear()
