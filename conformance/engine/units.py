@@ -202,7 +202,7 @@ def payload_result(
     """A payload file's validation as a report :class:`Result`."""
     standard = unit.standard
     against = result.standard or "its standard"
-    evidence = Evidence(file=unit.shown, format=result.format)
+    evidence: Evidence = {"file": unit.shown, "format": result.format}
     agency = unit.target.agency
     if agency:
         evidence["agency"] = agency.id

@@ -367,9 +367,7 @@ def parse_xml(data: bytes, *, limits: XmlLimits = DEFAULT_LIMITS) -> ParsedXml:
     except etree.XMLSyntaxError as exc:
         line, column = exc.position if exc.position else (None, None)
         return ParsedXml(ok=False, findings=(syntax_finding(exc.msg, line, column),))
-    return ParsedXml(
-        ok=True, tree=root.getroottree(), findings=tuple(schema_location_notes(root))
-    )
+    return ParsedXml(True, root.getroottree(), schema_location_notes(root))
 
 
 _HINTS = tuple(
@@ -378,13 +376,13 @@ _HINTS = tuple(
 )
 
 
-def schema_location_notes(root: etree._Element) -> list[Finding]:
+def schema_location_notes(root: etree._Element) -> tuple[Finding, ...]:
     """A warning for each ``xsi:schemaLocation`` hint on the root: it is ignored."""
-    notes: list[Finding] = []
+    notes: tuple[Finding, ...] = ()
     for attribute, name in _HINTS:
         hint = root.get(name)
         if hint:
-            notes.append(
+            notes += (
                 rule_finding(
                     XML_SCHEMA_LOCATION,
                     f"xsi:{attribute}={quoted(hint)} was ignored: documents are"
@@ -393,7 +391,7 @@ def schema_location_notes(root: etree._Element) -> list[Finding]:
                     xpath=f"/{etree.QName(root).localname}/@xsi:{attribute}",
                     line=root.sourceline,
                     severity=Severity.WARNING,
-                )
+                ),
             )
     return notes
 

@@ -34,6 +34,7 @@ ENV_VAR = "CONFORMANCE_REGISTRY"
 DEFAULT_BASE_URI = "https://standards.e-gov.az/"
 
 _T = TypeVar("_T")
+_MISSING = object()
 
 
 @dataclass(frozen=True, slots=True)
@@ -304,6 +305,9 @@ class Registry:
         bundled folder beside a user's always provides.
         """
         key = ("requirement", standard_ref, requirement_id)
+        found = self._cache.get(key, _MISSING)
+        if found is not _MISSING:  # asked once per payload file
+            return cast("Requirement | None", found)
 
         def find() -> Requirement | None:
             try:

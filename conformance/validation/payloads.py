@@ -272,7 +272,7 @@ def validate_file(
     anything else).
     """
     status = None if named or regular else _status(path)
-    special = _special_kind(status)
+    special = None if status is None else _special_kind(status)
     if special is not None:
         return _not_regular(path, special, standard)
     try:
@@ -869,7 +869,8 @@ def _validate_xml_data(
     if schema is None:
         return _validate_xml(path, validators, standard, max_findings)
     cap = FindingCap(max_findings)
-    cap.extend(parsed.findings)
+    if parsed.findings:
+        cap.extend(parsed.findings)
     check_tree(parsed.tree, schema, cap)
     return _xml_result(path, chosen, cap)
 
@@ -878,11 +879,13 @@ def _xml_result(
     path: Path, chosen: StandardVersion | None, cap: FindingCap
 ) -> PayloadResult:
     """The result of one XML file checked against ``chosen``."""
+    # Most files have no finding: no list to make and copy.
+    findings = tuple(cap.findings()) if cap.kept or cap.omitted else ()
     return PayloadResult(
         path,
         "xml",
         _ref(chosen),
-        tuple(cap.findings()),
+        findings,
         failed_records=int(cap.errors > 0),
         omitted=cap.omitted,
         version=chosen,
