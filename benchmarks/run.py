@@ -16,6 +16,9 @@ them invalid in varied ways:
     jobs       `conformance validate --jobs 2` against `--jobs 1` on the
                JSON Lines and XML files workloads (same results checked)
     growth     the JSON Lines workload at four sizes, the large file at three
+    parts      where the time goes (breakdown.py): the JSON Lines workload's
+               valid records alone, lxml's own iterparse on the large file,
+               the parts of a run no --jobs worker shares, pytest on ten files
 
 `--only generate` measures generation as before (see benchmarks/README.md).
 """
@@ -35,6 +38,7 @@ import sys
 import time
 from pathlib import Path
 
+from breakdown import iterparse_floor, jobs_bound, serial_parts, valid_records
 from generation_bench import NOT_COMPARED, compare, generation_rows
 from plugin_bench import bench_plugin, json_folder, plugin_row
 from startup_bench import bench_main_job, bench_startup
@@ -197,9 +201,10 @@ def paired(ours, peer) -> dict:
     }
 
 
-def bench_json(records: int, pair: bool) -> dict:
+def bench_json(records: int, pair: bool, valid: bool = False) -> dict:
     """JSON Lines with every invalid record located; with ``pair``, beside
-    the native hybrid in turns, else ours once (its time and peak memory)."""
+    the native hybrid in turns, else ours once (its time and peak memory).
+    With ``valid``, on the file's valid records alone."""
     import orjson
 
     from conformance.registry.standards import Registry
@@ -210,6 +215,8 @@ def bench_json(records: int, pair: bool) -> dict:
     standard = registry.resolve("person@1.1.0")
     native = json_validator(registry, standard).native  # compiled outside timing
     path = jsonl_path(records)
+    if valid:
+        path = valid_records(path, native.is_valid)
     found: dict = {}
 
     def ours() -> None:
@@ -234,7 +241,9 @@ def bench_json(records: int, pair: bool) -> dict:
         found["peer errors"] = len(errors)
 
     if pair:
-        return {**paired(ours, peer), **found, "records": records}
+        with path.open("rb") as handle:
+            count = sum(1 for _ in handle)
+        return {**paired(ours, peer), **found, "records": count}
     started = time.perf_counter()
     ours()
     return {"ours s": time.perf_counter() - started, "peak MiB": peak_mb(), **found}
@@ -419,11 +428,17 @@ def bench_hypothesis_jsonschema(python: str) -> dict:
 
 def child(name: str, args: list[str]) -> None:
     if name == "json":
-        result = bench_json(int(args[0]), args[1] == "pair")
+        result = bench_json(int(args[0]), args[1] != "alone", args[1] == "valid")
     elif name == "xml":
         result = bench_xml(int(args[0]), args[1] == "pair")
     elif name == "large-xml":
         result = bench_large_xml(int(args[0]))
+    elif name == "iterparse":
+        result = iterparse_floor(
+            make_large_xml(int(args[0])), DATA / "people.xsd", TURNS
+        )
+    elif name == "serial":
+        result = serial_parts(Path(args[0]), args[1] or None)
     elif name == "exec":
         result = exec_measured(json.loads(args[0]))
     elif name == "generate":
@@ -670,6 +685,14 @@ def main() -> None:
     plugin_json = bench_plugin(json_files, "person@1.1.0", measured, TURNS)
     startup = bench_startup(measured)
     main_job = bench_main_job(measured)
+    # Where the time goes, for the notes on the goals not met.
+    json_valid = in_child("json", str(records), "valid")
+    floor = in_child("iterparse", str(big))
+    serial_json = in_child("serial", str(jsonl_path(records)), "person@1.1.0")
+    serial_xml = in_child("serial", str(xml_folder(files)), "")
+    plugin_ten = bench_plugin(
+        first_files(xml_folder(files), 10), "auto", measured, TURNS
+    )
     biggest = large[big]
     rows = [
         (
@@ -777,7 +800,92 @@ def main() -> None:
     )
     if biggest["missing"]:
         print(f"\nnote: {biggest['missing']}")
+    print("\nwhere the time goes")
+    print(
+        table(
+            [
+                *json_parts(json_pair, json_valid),
+                (
+                    "XML files, one file",
+                    f"{xml_pair['ours s'] / files * 1e6:.0f} µs",
+                    f"lxml: {xml_pair['peer s'] / files * 1e6:.0f} µs",
+                    _times(xml_pair["ratio"]),
+                ),
+                floor_row(big, floor, biggest["xmllint s"]),
+                bound_row("JSON Lines", jobs_json, serial_json),
+                bound_row("XML files", jobs_xml, serial_xml),
+                (
+                    "pytest plugin, ten of the XML files",
+                    f"-n 2: {plugin_ten['n2 s']:.2f} s",
+                    f"-n 0: {plugin_ten['n0 s']:.2f} s",
+                    f"{plugin_ten['speed-up']:.2f}× faster",
+                ),
+            ],
+            ("part", "suite", "beside it", "ratio"),
+        )
+    )
     print(f"\nload average at the end: {os.getloadavg()[0]:.2f}")
+
+
+def json_parts(whole: dict, valid: dict) -> list[tuple[str, ...]]:
+    """The JSON Lines workload in two: its valid records alone (reading and
+    deciding), and the rest (the failing records, explained)."""
+    ours = whole["ours s"] - valid["ours s"]
+    peer = whole["peer s"] - valid["peer s"]
+    return [
+        (
+            f"JSON Lines, its {valid['records']:,} valid records alone",
+            f"{valid['ours s']:.2f} s",
+            f"orjson + is_valid: {valid['peer s']:.2f} s",
+            f"{_times(valid['ratio'])} (turns {valid['ratio min']:.2f}–"
+            f"{valid['ratio max']:.2f})",
+        ),
+        (
+            f"JSON Lines, the rest: {whole['failed']:,} failing records explained",
+            f"{ours:.2f} s",
+            f"iter_errors: {peer:.2f} s",
+            _times(ours / peer if peer > 0 else None),
+        ),
+    ]
+
+
+def floor_row(megabytes: int, floor: dict, xmllint: float | None) -> tuple[str, ...]:
+    """lxml's own iterparse on the largest streamed file, beside xmllint."""
+    return (
+        f"one XML file of {megabytes} MB: lxml iterparse with the schema,"
+        " each record freed, nothing else",
+        f"{floor['s']:.2f} s ({floor['records']:,} records)",
+        "xmllint --stream --schema: "
+        + ("n/a" if xmllint is None else f"{xmllint:.2f} s"),
+        _times(None if xmllint is None else floor["s"] / xmllint),
+    )
+
+
+def bound_row(label: str, jobs: dict, serial: dict) -> tuple[str, ...]:
+    """The best ``--jobs 2`` could do: start-up, planning and the report stay
+    in one process, the rest is halved."""
+    kept = serial["plan s"] + serial["report s"]
+    best = jobs_bound(jobs["jobs 1 s"], jobs["start-up s"], kept)
+    return (
+        f"validate --jobs 2, {label}: the best two workers could do",
+        f"{best['best s']:.2f} s",
+        f"--jobs 1: {jobs['jobs 1 s']:.2f} s, of which start-up"
+        f" {jobs['start-up s']:.2f} s, planning {serial['plan s']:.2f} s,"
+        f" report {serial['report s']:.2f} s stay serial",
+        f"{best['best ratio']:.2f}× faster at best",
+    )
+
+
+def first_files(folder: Path, count: int) -> Path:
+    """The first ``count`` files of a folder, copied into one of their own."""
+    small = folder.with_name(f"{folder.name}-first{count}")
+    if not small.exists():
+        partial = small.with_name(small.name + ".partial")
+        partial.mkdir(parents=True, exist_ok=True)
+        for file in sorted(folder.iterdir())[:count]:
+            shutil.copyfile(file, partial / file.name)
+        partial.rename(small)
+    return small
 
 
 def _print_listing(name: str, result: dict) -> None:
