@@ -269,6 +269,43 @@ def test_a_record_that_needs_explaining_is_declined_inside_a_block(data):
         assert list(values)[1] is NEEDS_FINDINGS
 
 
+@pytest.mark.parametrize("first", [b" ", b"\t", b"\r", b"\xef\xbb\xbf"])
+@pytest.mark.parametrize("position", [0, 1, 2])
+def test_a_block_with_a_record_starting_oddly_anywhere_is_read_record_by_record(
+    first, position
+):
+    sound = b'{"fin": "1ABCDEF", "n": [1, 2]}'
+    lines = [sound, sound, sound]
+    lines[position] = first + sound
+    assert read_block(b"".join(line + b"\n" for line in lines), lines) is None
+
+
+def _deep(openers: int) -> bytes:
+    return b'{"a": ' + b"[" * (openers - 1) + b"1" + b"]" * (openers - 1) + b"}"
+
+
+def test_a_block_reads_records_as_deep_as_the_limit_and_no_deeper():
+    sound = b'{"fin": "1ABCDEF", "n": [1, 2]}'
+    limits = JsonLimits(max_depth=5)
+    at_the_limit = [sound, _deep(5), sound]
+    values = read_block(b"".join(x + b"\n" for x in at_the_limit), at_the_limit, limits)
+    assert values is not None
+    assert list(values)[1] == {"a": [[[[1]]]]}
+    deeper = [sound, _deep(6), sound]
+    assert read_block(b"".join(x + b"\n" for x in deeper), deeper, limits) is None
+    # Openers spread over several records add up to no record's depth.
+    many = [_deep(5)] * 40
+    assert read_block(b"".join(x + b"\n" for x in many), many, limits) is not None
+
+
+def test_a_depth_limit_larger_than_the_block_reads_it():
+    lines = [_deep(70)] * 3
+    limits = JsonLimits(max_depth=10**15)  # no run of openers that long is made
+    values = read_block(b"".join(x + b"\n" for x in lines), lines, limits)
+    assert values is not None
+    assert len(list(values)) == 3
+
+
 def test_a_duplicate_member_deep_in_a_long_block_is_declined_alone():
     # Quotes are counted per batch of records: a duplicate far from the
     # block's start (in a later batch) is still found, and only that record
