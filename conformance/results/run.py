@@ -193,7 +193,7 @@ class Run:
 
     def counts(self) -> Counter[str]:
         """Results per outcome."""
-        return Counter(r.outcome.value for r in self.results)
+        return Counter(_OUTCOME_VALUE[r.outcome] for r in self.results)
 
     @property
     def verdict(self) -> Verdict:
@@ -321,22 +321,28 @@ def _requirements(run: Run) -> list[RequirementRecord]:
     return items
 
 
+# An enum member's value is a property in Python code: read once per
+# report of many results, not once per result.
+_OUTCOME_VALUE = {outcome: outcome.value for outcome in Outcome}
+_LEVEL_VALUE = {level: level.value for level in Level}
+
+
 def result_to_dict(result: Result) -> ResultDocument:
     """A result as the report's JSON shape."""
-    data = ResultDocument(
-        id=result.id,
-        title=result.title,
-        kind=result.kind,
-        outcome=result.outcome.value,
-        target=result.target,
-        duration=round(result.duration, 6),
-        findings=[f.to_dict() for f in result.findings],
-    )
+    data: ResultDocument = {
+        "id": result.id,
+        "title": result.title,
+        "kind": result.kind,
+        "outcome": _OUTCOME_VALUE[result.outcome],
+        "target": result.target,
+        "duration": round(result.duration, 6),
+        "findings": [f.to_dict() for f in result.findings] if result.findings else [],
+    }
     if result.standard:
         data["standard"] = result.standard
     if result.requirement:
         data["requirement"] = result.requirement.id
-        data["level"] = result.requirement.level.value
+        data["level"] = _LEVEL_VALUE[result.requirement.level]
     if result.reason:
         data["reason"] = result.reason
     if result.evidence:
