@@ -21,12 +21,13 @@ import json
 import os
 import warnings
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import pytest
 
 from conformance.cache import user_cache
 from conformance.engine.flags import FUZZING, GATE, RECORDING, SELECTION, add_options
+from conformance.reporting.escaping import file_name_text
 
 if TYPE_CHECKING:
     from collections.abc import Generator, Iterable, Iterator
@@ -45,6 +46,33 @@ _PAYLOAD_SUFFIXES = (".json", ".jsonl", ".ndjson", ".xml")
 _SEED_KEY = "conformance_fuzz_seed"
 _BATCH = 100
 """Payload files per item in a folder that holds more than this many."""
+
+_Node = TypeVar("_Node", bound=pytest.Collector)
+
+
+def _fs_node(
+    cls: type[_Node], parent: pytest.Collector, path: Path, **kw: Any
+) -> _Node:
+    """``cls.from_parent(parent, path=path, ...)``, its node id and name in
+    text UTF-8 can carry.
+
+    xdist sends node ids to its controller as UTF-8: one file name with a
+    byte that did not decode stopped the session there. Such a node's id
+    and name have the byte escaped (``\\xff``), as the run's results have.
+    """
+    node = cls.from_parent(parent, path=path, **kw)
+    nodeid = file_name_text(node.nodeid)
+    if nodeid == node.nodeid:
+        return node
+    name = file_name_text(node.name)
+    return cls.from_parent(parent, path=path, nodeid=nodeid, name=name, **kw)
+
+
+def _shown_path(path: Path) -> Path:
+    """``path`` for a report's location, which xdist also sends as UTF-8."""
+    text = str(path)
+    shown = file_name_text(text)
+    return path if shown == text else Path(shown)
 
 
 class ConformanceWarning(UserWarning):
@@ -592,7 +620,7 @@ def _warn(
             warnings.warn_explicit(
                 ConformanceWarning(message),
                 ConformanceWarning,
-                filename=str(path),
+                filename=file_name_text(str(path)),
                 lineno=finding.line or 0,
             )
         else:
@@ -678,7 +706,7 @@ def pytest_collect_directory(
             for folder, _ in state.mappings
         ):
             return None
-    return PayloadDir.from_parent(parent, path=path)
+    return _fs_node(PayloadDir, parent, path)
 
 
 class PayloadDir(pytest.Directory):
@@ -726,7 +754,10 @@ class PayloadDir(pytest.Directory):
         for start in range(0, len(batched), state.batch):
             names = tuple(batched[start : start + state.batch])
             yield PayloadBatch.from_parent(
-                self, name=f"{ref}[{names[0]}..{names[-1]}]", names=names, ref=ref
+                self,
+                name=f"{ref}[{file_name_text(names[0])}..{file_name_text(names[-1])}]",
+                names=names,
+                ref=ref,
             )
 
     def _standard(self, state: _State) -> str | None:
@@ -758,7 +789,7 @@ def pytest_collect_file(
     collects_registry = state.check_registry or state.selftest
     if collects_registry and file_path.name == "standard.toml":
         if file_path.resolve().is_relative_to(state.registry.root):
-            return StandardFile.from_parent(parent, path=file_path)
+            return _fs_node(StandardFile, parent, file_path)
         return None
     if file_path.suffix.lower() not in _PAYLOAD_SUFFIXES:
         return None
@@ -767,7 +798,7 @@ def pytest_collect_file(
     ref = state.standard_for(file_path)
     if ref is None:
         return None
-    return PayloadFile.from_parent(parent, path=file_path, ref=ref)
+    return _fs_node(PayloadFile, parent, file_path, ref=ref)
 
 
 class PayloadFile(pytest.File):
@@ -805,7 +836,8 @@ class PayloadItem(_PayloadCheck):
         self.judge(state.engine.execute(unit), state.registry)
 
     def reportinfo(self) -> tuple[Path, int | None, str]:
-        return self.path, None, f"{self.path.name} against {self.ref}"
+        shown = _shown_path(self.path)
+        return shown, None, f"{shown.name} against {self.ref}"
 
 
 class PayloadBatch(_PayloadCheck):
@@ -883,11 +915,12 @@ class PayloadBatch(_PayloadCheck):
             pytest.skip(f"all {skipped} files skipped or not applicable")
 
     def reportinfo(self) -> tuple[Path, int | None, str]:
-        first, last = self.names[0], self.names[-1]
+        first, last = file_name_text(self.names[0]), file_name_text(self.names[-1])
+        shown = _shown_path(self.path)
         return (
-            self.path,
+            shown,
             None,
-            f"{len(self.names)} files of {self.path.name} ({first} to {last})"
+            f"{len(self.names)} files of {shown.name} ({first} to {last})"
             f" against {self.ref}",
         )
 

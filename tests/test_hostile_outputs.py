@@ -198,6 +198,26 @@ def test_a_payload_file_name_that_is_not_utf8_reaches_every_report(tmp_path):
     load_report(tmp_path / "reports" / "conformance-report.json", run.registry)
 
 
+@pytest.mark.parametrize(
+    ("name", "shown"),
+    [
+        ("plain.json", "plain.json"),
+        ("şəki/ünvan.xml", "şəki/ünvan.xml"),
+        (
+            b"a/b-\xff\xfe.json".decode("utf-8", "surrogateescape"),
+            "a/b-\\xff\\xfe.json",
+        ),
+        ("x\ud800y", "x\\ud800y"),  # no byte decodes into it
+    ],
+    ids=["ascii", "utf-8", "undecoded bytes", "other lone surrogate"],
+)
+def test_a_file_name_is_written_as_text_utf8_carries(name, shown):
+    from conformance.reporting.escaping import file_name_text
+
+    assert file_name_text(name) == shown
+    file_name_text(name).encode("utf-8")  # carried
+
+
 def test_a_writer_that_fails_does_not_stop_the_others(registry, tmp_path):
     target = PayloadTarget(id="mia:person", paths=(EXAMPLES,), standard="person@1.0.0")
     run = payload_run(target)

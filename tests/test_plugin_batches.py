@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import json
+import os
 import shutil
 from pathlib import Path
 
@@ -173,6 +174,45 @@ def test_files_pytest_ignores_are_left_out_of_batches(many, workers):
     batched.assert_outcomes(failed=3, passed=1, skipped=4)
     batched.stdout.fnmatch_lines(["*all 4 files are ignored by pytest's settings*"])
     assert _files((many.path / "batched.json").read_text("utf-8")) == expected
+
+
+@pytest.mark.parametrize("batch", ["4", "0"])
+def test_a_file_name_that_is_not_utf8_is_checked_under_xdist(many, batch):
+    """xdist sends node ids, report locations and warnings to its controller
+    as UTF-8: a name with a byte that is not UTF-8 is written escaped there,
+    as in the run's results, and every file is checked, as under ``-n 0``."""
+    folder = many.path / "payloads"
+    later = bundled("standards") / "person" / "1.3.0" / "examples" / "invalid"
+    copies = {
+        "must": sorted((EXAMPLES / "invalid").iterdir())[0],
+        "ok": sorted((EXAMPLES / "valid").iterdir())[0],
+        "should": later / "death-before-birth.json",  # a SHOULD: a warning
+    }
+    for kind, source in copies.items():
+        name = f"{kind}-\xff-{source.name}".encode("latin-1")
+        try:
+            shutil.copy(source, folder / os.fsdecode(name))
+        except OSError:
+            pytest.skip("this file system takes only UTF-8 names")
+    base = ["--standard", "person@1.3.0", "payloads", "-p", "no:cacheprovider"]
+    base += ["--conformance-batch", batch]
+    one = many.runpytest_subprocess(*base, "-n", "0", "--conformance-report=one.json")
+    two = many.runpytest_subprocess(*base, "-n", "2", "--conformance-report=two.json")
+    for run in (one, two):
+        assert run.ret == pytest.ExitCode.TESTS_FAILED, run.stdout.str()
+        assert "INTERNALERROR" not in run.stdout.str() + run.stderr.str()
+        run.stdout.fnmatch_lines(
+            ["*payloads/should-\\xff-death-before-birth.json:*[[]SHOULD PER-9]"]
+        )
+    expected = _files((many.path / "one.json").read_text("utf-8"))
+    assert len(expected) == _count(many)[0]
+    assert _files((many.path / "two.json").read_text("utf-8")) == expected
+    escaped = {id.rpartition("/")[2]: outcome for id, (outcome, _) in expected.items()}
+    assert escaped[f"must-\\xff-{copies['must'].name}"] == "failed"
+    assert escaped[f"ok-\\xff-{copies['ok'].name}"] == "passed"
+    assert escaped["should-\\xff-death-before-birth.json"] == "warning"
+    if batch == "0":
+        two.stdout.fnmatch_lines(["*payloads/must-\\xff-*::person@1.3.0*"])
 
 
 def test_a_pytest_run_in_process_leaves_nothing_frozen(many):

@@ -26,6 +26,7 @@ from conformance.model import (
 from conformance.probing.profiles import PayloadTarget
 from conformance.registry.manifest import StandardVersion
 from conformance.registry.standards import Registry
+from conformance.reporting.escaping import file_name_text
 from conformance.results.run import Target
 from conformance.validation.payloads import (
     PayloadResult,
@@ -61,7 +62,7 @@ def display_path(path: Path | str) -> str:
             shown = str(path)
     elif not shown:
         shown = str(path)
-    return shown.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    return file_name_text(shown)
 
 
 _UP = os.pardir + os.sep
@@ -83,10 +84,7 @@ class FolderPaths:
         shown = self._folders.get(folder)
         if shown is None:
             shown = self._folders[folder] = display_path(Path(folder))
-        if not name.isascii():
-            name = name.encode("utf-8", "surrogateescape").decode(
-                "utf-8", "backslashreplace"
-            )
+        name = file_name_text(name)
         return name if shown == os.curdir else os.path.join(shown, name)
 
 

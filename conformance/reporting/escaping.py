@@ -49,6 +49,20 @@ def escape_char(char: str) -> str:
     return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
 
 
+def file_name_text(name: str) -> str:
+    """A file name (or path) as UTF-8 can carry it: each byte the file
+    system's name held that did not decode (read, as Python reads names,
+    into a lone surrogate) written as ``\\xff``; the rest kept. A lone
+    surrogate no byte could have given is written as ``\\ud800``."""
+    if name.isascii():
+        return name
+    try:
+        raw = name.encode("utf-8", "surrogateescape")
+    except UnicodeEncodeError:
+        return name.encode("utf-8", "backslashreplace").decode("utf-8")
+    return raw.decode("utf-8", "backslashreplace")
+
+
 def _escaped(match: re.Match[str]) -> str:
     return escape_char(match.group())
 
