@@ -17,11 +17,10 @@ from __future__ import annotations
 
 import contextlib
 import gc
-import json
 import os
 import warnings
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import pytest
 
@@ -40,6 +39,7 @@ if TYPE_CHECKING:
     from conformance.model import Result
     from conformance.registry.manifest import StandardVersion
     from conformance.registry.standards import Registry
+    from conformance.results.run import ResultDocument
     from conformance.selfcheck.registry_checks import RegistryCheck
 
 _PAYLOAD_SUFFIXES = (".json", ".jsonl", ".ndjson", ".xml")
@@ -927,6 +927,7 @@ class PayloadBatch(_PayloadCheck):
 
 def _remember_all(item: pytest.Item, results: list[Result], names: list[str]) -> None:
     """A batch's results on its report (one string), and JUnit properties."""
+    from conformance.json_text import compact_json
     from conformance.model import Outcome
     from conformance.results.run import level_of, result_to_dict
 
@@ -939,12 +940,11 @@ def _remember_all(item: pytest.Item, results: list[Result], names: list[str]) ->
             what = result.requirement.id if result.requirement else result.outcome.value
             level = f" ({level_of(result)})" if result.requirement else ""
             item.user_properties.append(("not conforming", f"{name}: {what}{level}"))
-    item.stash[_RESULTS] = json.dumps(
-        [result_to_dict(r) for r in results], ensure_ascii=False
-    )
+    item.stash[_RESULTS] = compact_json([result_to_dict(r) for r in results])
 
 
 def _remember(item: pytest.Item, result: Result) -> None:
+    from conformance.json_text import compact_json
     from conformance.results.run import result_to_dict
 
     if result.requirement is not None:
@@ -952,7 +952,7 @@ def _remember(item: pytest.Item, result: Result) -> None:
         item.user_properties.append(("level", result.requirement.level.value))
     if result.standard:
         item.user_properties.append(("standard", result.standard))
-    item.stash[_RESULT] = json.dumps(result_to_dict(result), ensure_ascii=False)
+    item.stash[_RESULT] = compact_json(result_to_dict(result))
 
 
 class StandardFile(pytest.File):
@@ -1059,6 +1059,7 @@ class _RunRecorder:
         self.state.start()
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        from conformance.json_text import read_json_text
         from conformance.results.run import result_from_dict
 
         session = self.state.session
@@ -1066,9 +1067,12 @@ class _RunRecorder:
             return
         data = getattr(report, "conformance_result", None)
         batch = getattr(report, "conformance_results", None)
-        documents = [json.loads(data)] if data is not None else []
+        # Each is what _remember or _remember_all wrote.
+        documents: list[ResultDocument] = []
+        if data is not None:
+            documents.append(cast("ResultDocument", read_json_text(data)))
         if batch is not None:
-            documents.extend(json.loads(batch))
+            documents.extend(cast("list[ResultDocument]", read_json_text(batch)))
         for fields in documents:
             requirement = None
             if fields.get("standard") and fields.get("requirement"):
