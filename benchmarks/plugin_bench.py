@@ -72,6 +72,7 @@ def bench_plugin(folder: Path, standard: str, measured: Measured, turns: int) ->
         str(folder),
     ]
     one, two, speedups, peaks = [], [], [], []
+    cpu: dict[str, list[float]] = {"0": [], "2": []}
     same = True
     for _ in range(turns):
         reports = [data / f"plugin-n{n}.json" for n in (0, 2)]
@@ -94,12 +95,16 @@ def bench_plugin(folder: Path, standard: str, measured: Measured, turns: int) ->
                 )
         one.append(single["s"])
         two.append(double["s"])
+        cpu["0"].append(single["cpu s"])
+        cpu["2"].append(double["cpu s"])
         peaks.append(double["peak MiB"])
         speedups.append(single["s"] / double["s"])
         same = same and _results(reports[0]) == _results(reports[1])
     return {
         "n0 s": statistics.median(one),
         "n2 s": statistics.median(two),
+        "n0 cpu s": statistics.median(cpu["0"]),
+        "n2 cpu s": statistics.median(cpu["2"]),
         "speed-up": statistics.median(speedups),
         "speed-up min": min(speedups),
         "speed-up max": max(speedups),
