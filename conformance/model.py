@@ -268,9 +268,9 @@ class Evidence(TypedDict, total=False):
 
 
 # Not frozen, unlike the other values here. A frozen dataclass sets each of
-# its twelve fields through object.__setattr__, and unpickles through a loop
-# in Python: 1.8 against 0.9 µs to make one, of the 34 µs a conformant XML
-# file cost, and twice the time to read back a --jobs worker's results.
+# its twelve fields through object.__setattr__: 1.8 against 0.9 µs to make
+# one, of the 34 µs a conformant XML file cost, paid again where the main
+# process of --jobs makes each result from its pickled arguments.
 # Nothing assigns to a result once made (dataclasses.replace makes a changed
 # one), and it was never hashable: its evidence is a dict.
 @dataclass(slots=True)
