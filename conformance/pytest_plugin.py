@@ -26,7 +26,7 @@ import pytest
 
 from conformance.cache import user_cache
 from conformance.engine.flags import FUZZING, GATE, RECORDING, SELECTION, add_options
-from conformance.reporting.escaping import file_name_text
+from conformance.reporting.escaping import file_name_text, one_line
 
 if TYPE_CHECKING:
     from collections.abc import Generator, Iterable, Iterator
@@ -50,28 +50,36 @@ _BATCH = 100
 _Node = TypeVar("_Node", bound=pytest.Collector)
 
 
+def _printed(name: str) -> str:
+    """A file name (or a node id holding one) as pytest prints it, as the
+    run's results show it: a byte that is not UTF-8 as ``\\xff``, and any
+    character a terminal would act on (ESC, CR, a bidirectional control)
+    as its visible escape.
+
+    xdist sends node ids, report locations and warnings to its controller
+    as UTF-8: one file name with a byte that did not decode stopped the
+    session there.
+    """
+    return one_line(file_name_text(name))
+
+
 def _fs_node(
     cls: type[_Node], parent: pytest.Collector, path: Path, **kw: Any
 ) -> _Node:
-    """``cls.from_parent(parent, path=path, ...)``, its node id and name in
-    text UTF-8 can carry.
-
-    xdist sends node ids to its controller as UTF-8: one file name with a
-    byte that did not decode stopped the session there. Such a node's id
-    and name have the byte escaped (``\\xff``), as the run's results have.
-    """
+    """``cls.from_parent(parent, path=path, ...)``, its node id and name
+    :func:`_printed`."""
     node = cls.from_parent(parent, path=path, **kw)
-    nodeid = file_name_text(node.nodeid)
+    nodeid = _printed(node.nodeid)
     if nodeid == node.nodeid:
         return node
-    name = file_name_text(node.name)
+    name = _printed(node.name)
     return cls.from_parent(parent, path=path, nodeid=nodeid, name=name, **kw)
 
 
 def _shown_path(path: Path) -> Path:
-    """``path`` for a report's location, which xdist also sends as UTF-8."""
+    """``path`` for a report's location, :func:`_printed`."""
     text = str(path)
-    shown = file_name_text(text)
+    shown = _printed(text)
     return path if shown == text else Path(shown)
 
 
@@ -620,7 +628,7 @@ def _warn(
             warnings.warn_explicit(
                 ConformanceWarning(message),
                 ConformanceWarning,
-                filename=file_name_text(str(path)),
+                filename=_printed(str(path)),
                 lineno=finding.line or 0,
             )
         else:
@@ -755,7 +763,7 @@ class PayloadDir(pytest.Directory):
             names = tuple(batched[start : start + state.batch])
             yield PayloadBatch.from_parent(
                 self,
-                name=f"{ref}[{file_name_text(names[0])}..{file_name_text(names[-1])}]",
+                name=f"{ref}[{_printed(names[0])}..{_printed(names[-1])}]",
                 names=names,
                 ref=ref,
             )
@@ -915,7 +923,7 @@ class PayloadBatch(_PayloadCheck):
             pytest.skip(f"all {skipped} files skipped or not applicable")
 
     def reportinfo(self) -> tuple[Path, int | None, str]:
-        first, last = file_name_text(self.names[0]), file_name_text(self.names[-1])
+        first, last = _printed(self.names[0]), _printed(self.names[-1])
         shown = _shown_path(self.path)
         return (
             shown,

@@ -215,6 +215,29 @@ def test_a_file_name_that_is_not_utf8_is_checked_under_xdist(many, batch):
         two.stdout.fnmatch_lines(["*payloads/must-\\xff-*::person@1.3.0*"])
 
 
+@pytest.mark.parametrize("batch", ["4", "0"])
+def test_a_file_name_a_terminal_would_act_on_is_printed_escaped(many, batch):
+    """pytest prints node ids and each failure's heading as they are: a
+    file name with ESC or a bidirectional control shows them escaped, as
+    the run's own lines do, with -n 0 and -n 2."""
+    folder = many.path / "payloads"
+    source = sorted((EXAMPLES / "invalid").iterdir())[0]
+    shutil.copy(source, folder / f"red-\x1b[31m-\u202e-{source.name}")
+    base = ["--standard", "person@1.3.0", "payloads", "-p", "no:cacheprovider"]
+    base += ["--conformance-batch", batch, "-rfE"]
+    for workers in ("0", "2"):
+        run = many.runpytest_subprocess(*base, "-n", workers)
+        out = run.stdout.str() + run.stderr.str()
+        assert run.ret == pytest.ExitCode.TESTS_FAILED, out
+        assert "\x1b" not in out
+        assert "\u202e" not in out
+        run.stdout.fnmatch_lines(["*red-\\x1b[[]31m-\\u202e-*"])
+        if batch == "0":
+            run.stdout.fnmatch_lines(
+                ["FAILED payloads/red-\\x1b[[]31m-\\u202e-*::person@1.3.0*"]
+            )
+
+
 def test_a_pytest_run_in_process_leaves_nothing_frozen(many):
     """The plugin freezes what exists once the engine is open, and thaws it
     at the session's end: pytest run in process (pytester) leaks nothing."""
