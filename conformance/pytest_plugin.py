@@ -19,6 +19,7 @@ import contextlib
 import gc
 import os
 import warnings
+from operator import itemgetter
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
@@ -29,7 +30,7 @@ from conformance.engine.flags import FUZZING, GATE, RECORDING, SELECTION, add_op
 from conformance.reporting.escaping import file_name_text, one_line
 
 if TYPE_CHECKING:
-    from collections.abc import Generator, Iterable, Iterator
+    from collections.abc import Generator, Iterable, Iterator, Sequence
 
     from _pytest._code.code import TerminalRepr, TracebackStyle
 
@@ -1054,11 +1055,25 @@ class _RunRecorder:
 
     Registered only where a run is recorded (``--agency`` or
     ``--conformance-report``), in the controller: xdist workers send their
-    results with their reports.
+    results with their reports. Under xdist they arrive in whatever order
+    the workers finish; the run keeps them in the order of the items, as
+    without xdist, so that two runs' reports list them alike.
     """
 
     def __init__(self, state: _State) -> None:
         self.state = state
+        self.items: dict[str, int] = {}
+        """Each item's place in the collection, by node id: under xdist, as
+        the workers collected them (the controller collects none)."""
+        self.places: list[int] = []
+        """Under xdist, the place of each recorded result's item."""
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_xdist_node_collection_finished(
+        self, node: object, ids: Sequence[str]
+    ) -> None:
+        if not self.items:  # every worker collects the same items
+            self.items = {nodeid: place for place, nodeid in enumerate(ids)}
 
     @pytest.hookimpl(trylast=True)
     def pytest_sessionstart(self, session: pytest.Session) -> None:
@@ -1088,11 +1103,20 @@ class _RunRecorder:
                     fields["standard"], fields["requirement"]
                 )
             session.record(result_from_dict(fields, requirement))
+        if self.items:
+            item = self.items.get(report.nodeid, len(self.items))
+            self.places.extend([item] * len(documents))
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
         if self.state.session is None:
             return
+        results = self.state.session.run.results
+        if self.places and len(self.places) == len(results):
+            # In the items' order; sorted is stable, so an item's results
+            # keep theirs (and an item xdist did not name comes last).
+            ordered = sorted(zip(self.places, results, strict=True), key=itemgetter(0))
+            results[:] = [result for _, result in ordered]
         interrupted = exitstatus == pytest.ExitCode.INTERRUPTED
         decision = self.state.session.conclude(
             complete=not interrupted,

@@ -133,6 +133,10 @@ def test_batches_give_the_same_report_as_one_item_per_file(many, workers):
     expected = _files((many.path / "one.json").read_text("utf-8"))
     assert len(expected) == _count(many)[0]
     assert _files((many.path / "batched.json").read_text("utf-8")) == expected
+    # In the same order: under xdist too, though the items end in any order.
+    assert list(_files((many.path / "batched.json").read_text("utf-8"))) == list(
+        expected
+    )
     document = json.loads((many.path / "batched.json").read_text("utf-8"))
     assert document["summary"]["failed"] == invalid
     assert document["run"]["complete"] is True
