@@ -1091,8 +1091,8 @@ def _validate_record(
     known = _Prefixes(tree)
     for entry in islice(log, room):
         # Most errors name elements alone, on a line libxml2 keeps: their
-        # path and line are read from the error, as the lookup would find
-        # them, at a third of its cost per failing record.
+        # path and line are read from the error (what the lookup would find),
+        # with no lookup.
         line: int | None = entry.line
         plain = (
             _plain_path(entry.path)
