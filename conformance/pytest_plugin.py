@@ -480,6 +480,51 @@ def pytest_configure_node(node: pytest.Item) -> None:
         node.workerinput[_SEED_KEY] = state.engine.fuzz.seed  # type: ignore[attr-defined]
 
 
+_PER_ITEM = frozenset({"load", "worksteal", "loadgroup"})
+"""xdist's modes that share items out one by one (``load`` is ``-n``'s)."""
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object | None:
+    """xdist: each service's checks go to one worker, in the plan's order.
+
+    A service's checks are made in one process, as ``conformance run`` makes
+    them whatever ``--jobs`` is: its rate limit holds for the run, where two
+    workers each keeping to it sent twice the requests a second. Any other
+    item goes to whichever worker is free, as with ``--dist load``; with
+    ``--dist loadgroup``, ``xdist_group`` marks keep their meaning. With
+    ``loadscope`` and ``loadfile``, xdist keeps each agency's items in one
+    worker already; ``each`` runs every item in every worker, as asked.
+    """
+    state = config.stash.get(_STATE, None)
+    if state is None or not state.agency_paths:
+        return None
+    dist = config.getvalue("dist")
+    if dist not in _PER_ITEM:
+        return None
+    from xdist.scheduler import LoadScopeScheduling  # type: ignore[import-untyped]
+
+    from conformance.engine import ServiceUnit
+
+    services = {
+        unit.id: unit.service for unit in state.plan() if isinstance(unit, ServiceUnit)
+    }
+    if not services:
+        return None
+
+    class ServiceScheduling(LoadScopeScheduling):  # type: ignore[misc]
+        def _split_scope(self, nodeid: str) -> str:
+            # A service check's node id: the agency's collector, then the unit.
+            collector, _, unit = nodeid.lstrip(":").partition("::")
+            if collector.startswith("agency:") and unit in services:
+                return f"service:{services[unit]}"
+            if dist == "loadgroup" and "@" in nodeid:
+                return nodeid.rpartition("@")[2]  # its xdist_group
+            return nodeid
+
+    return ServiceScheduling(config, log)
+
+
 def pytest_unconfigure(config: pytest.Config) -> None:
     if config.stash.get(_SET_HOME, False):
         # Only for this session: a pytest run in the same process (pytester)

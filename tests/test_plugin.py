@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import shutil
 
@@ -290,6 +291,45 @@ def test_service_checks_run_with_xdist(pytester):
     (summary,) = store.runs()
     assert summary.passed == outcomes["passed"]
     store.close()
+
+
+@pytest.mark.parametrize("dist", ["load", "worksteal", "loadgroup"])
+def test_a_services_rate_limit_holds_across_xdist_workers(pytester, monkeypatch, dist):
+    """The rate limit is the agency's, not each worker's: a service's checks
+    are made by one worker, and its requests arrive no closer together than
+    the limit allows (give or take the server's own threads). Two workers
+    each keeping to it sent requests a fraction of a millisecond apart."""
+    import time
+
+    from conformance.probing import reference
+
+    arrived: list[float] = []
+    dispatch = reference._Handler._dispatch
+
+    def timed(self: reference._Handler, method: str) -> None:
+        arrived.append(time.monotonic())
+        dispatch(self, method)
+
+    monkeypatch.setattr(reference._Handler, "_dispatch", timed)
+    # A registry of its own: pytester drops the modules a test imported
+    # (the XML binding's, on the first XML reply) when it ends, and the
+    # session's registry would keep a model made of the dropped classes.
+    service = reference.ReferenceService(token="t0ken")
+    url = service.start()
+    try:
+        monkeypatch.setenv("MIA_TOKEN", "t0ken")
+        lines = ('token_env = "MIA_TOKEN"', "timeout = 5", "rate_limit = 20")
+        pytester.makefile(".toml", mia=profile_text(base_url=url, service_lines=lines))
+        result = pytester.runpytest_subprocess(
+            "--agency", "mia.toml", "-n", "2", "--dist", dist, "-q",
+            "--fuzz-examples", "5", "-p", "no:cacheprovider",
+        )  # fmt: skip
+    finally:
+        service.stop()
+    assert result.parseoutcomes().get("failed", 0) == 0, result.stdout.str()
+    assert len(arrived) > 30
+    gaps = [b - a for a, b in itertools.pairwise(arrived)]
+    assert min(gaps) > 0.5 / 20, sorted(gaps)[:5]
 
 
 def test_project_settings_give_pytest_the_waivers_and_history(pytester, registry):

@@ -146,7 +146,7 @@ def _groups(units: Sequence[Unit]) -> list[list[ServiceUnit]]:
     groups: dict[str, list[ServiceUnit]] = {}
     for unit in units:
         if isinstance(unit, ServiceUnit):
-            groups.setdefault(unit.planned.target.id, []).append(unit)
+            groups.setdefault(unit.service, []).append(unit)
     return list(groups.values())
 
 

@@ -131,6 +131,12 @@ class ServiceUnit:
         """The result id: agency:service:operation:check."""
         return self.planned.id
 
+    @property
+    def service(self) -> str:
+        """The service checked (agency:service). A service's checks are made
+        in one process, in the plan's order: its rate limit holds."""
+        return self.planned.target.id
+
 
 Unit = PayloadUnit | LifecycleUnit | ServiceUnit
 
