@@ -1112,6 +1112,10 @@ class _RunRecorder:
         the workers collected them (the controller collects none)."""
         self.places: list[int] = []
         """Under xdist, the place of each recorded result's item."""
+        self.every_worker = state.config.getoption("dist", "no") == "each"
+        """xdist's ``--dist each``: every worker runs every item."""
+        self.reported: set[str] = set()
+        """With ``--dist each``, the items whose results are recorded."""
 
     @pytest.hookimpl(optionalhook=True)
     def pytest_xdist_node_collection_finished(
@@ -1135,6 +1139,12 @@ class _RunRecorder:
             return
         data = getattr(report, "conformance_result", None)
         batch = getattr(report, "conformance_results", None)
+        if self.every_worker and (data is not None or batch is not None):
+            # Each item's results once, as the first worker reports them:
+            # the run checked each thing once, however many ran it.
+            if report.nodeid in self.reported:
+                return
+            self.reported.add(report.nodeid)
         # Each is what _remember or _remember_all wrote.
         documents: list[ResultDocument] = []
         if data is not None:

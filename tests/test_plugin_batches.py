@@ -151,6 +151,22 @@ def test_batches_give_the_same_report_as_one_item_per_file(many, workers):
     assert "payloads/a-invalid-fin-letter-i.json: PER-1 (MUST)" in named, named
 
 
+def test_dist_each_records_each_file_once(many):
+    """xdist's ``--dist each`` runs every item in every worker: the run still
+    checked each file once, and its report says so, in the items' order."""
+    base = ["--standard", "person@1.1.0", "payloads", "-p", "no:cacheprovider"]
+    base += ["--conformance-batch", "4"]
+    many.runpytest_subprocess(*base, "--conformance-report=one.json")
+    each = many.runpytest_subprocess(
+        *base, "-n", "2", "--dist", "each", "--conformance-report=each.json"
+    )
+    assert each.ret == pytest.ExitCode.TESTS_FAILED, each.stdout.str()
+    one = json.loads((many.path / "one.json").read_text("utf-8"))
+    both = json.loads((many.path / "each.json").read_text("utf-8"))
+    assert [r["id"] for r in both["results"]] == [r["id"] for r in one["results"]]
+    assert both["summary"] == one["summary"]
+
+
 @pytest.mark.parametrize("workers", ["0", "2"])
 def test_files_pytest_ignores_are_left_out_of_batches(many, workers):
     """``--ignore`` and a conftest's ``collect_ignore_glob`` leave files out
