@@ -502,7 +502,10 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object | 
     dist = config.getvalue("dist")
     if dist not in _PER_ITEM:
         return None
-    from xdist.scheduler import LoadScopeScheduling  # type: ignore[import-untyped]
+    from xdist.scheduler import (  # type: ignore[import-untyped]
+        LoadGroupScheduling,
+        LoadScopeScheduling,
+    )
 
     from conformance.engine import ServiceUnit
 
@@ -511,16 +514,17 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object | 
     }
     if not services:
         return None
+    grouped = dist == "loadgroup"
+    base = LoadGroupScheduling if grouped else LoadScopeScheduling
 
-    class ServiceScheduling(LoadScopeScheduling):  # type: ignore[misc]
+    class ServiceScheduling(base):  # type: ignore[misc,valid-type]
         def _split_scope(self, nodeid: str) -> str:
             # A service check's node id: the agency's collector, then the unit.
             collector, _, unit = nodeid.lstrip(":").partition("::")
             if collector.startswith("agency:") and unit in services:
                 return f"service:{services[unit]}"
-            if dist == "loadgroup" and "@" in nodeid:
-                return nodeid.rpartition("@")[2]  # its xdist_group
-            return nodeid
+            # Any other item: its xdist_group, as loadgroup reads it, or itself.
+            return str(super()._split_scope(nodeid)) if grouped else nodeid
 
     return ServiceScheduling(config, log)
 
