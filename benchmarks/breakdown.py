@@ -5,7 +5,9 @@ child processes), so that the README's Speed section can quote them instead
 of figures taken by hand:
 
 - JSON Lines: ours and the peer on the file's valid records alone (reading
-  and deciding, with nothing to explain), beside the whole file;
+  and deciding, with nothing to explain), beside the whole file; and the
+  whole file with the block checks of the JSON safety defaults skipped, an
+  experiment that says what those checks cost;
 - the large XML file: lxml's own ``iterparse`` with the schema, doing
   nothing per record but freeing it, the floor of any lxml-based reader;
 - ``--jobs``: the parts of a run that no worker shares (planning, the
@@ -18,7 +20,7 @@ from __future__ import annotations
 
 import statistics
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 PERSON = "{urn:az:gov:std:person:1}Person"
@@ -38,6 +40,31 @@ def valid_records(path: Path, is_valid: Callable[[object], bool]) -> Path:
                     out.write(line)
         partial.rename(kept)
     return kept
+
+
+def without_block_checks() -> None:
+    """Skip the checks that each block of a JSON Lines file gets before its
+    records are read in bulk (escapes, first bytes, digit runs, depth and
+    the duplicate member names): the experiment behind the row that says
+    what they cost. Only for a measuring process; never the product's
+    behaviour. A batch orjson cannot read goes to the careful reader, as
+    it would with the checks."""
+    import orjson
+
+    from conformance.inputs import json_input
+    from conformance.validation import payloads
+
+    def unchecked(block: bytes, lines: Sequence[bytes], limits: object = None):
+        loads = orjson.loads
+        step = json_input.BATCH_RECORDS
+        for first in range(0, len(lines), step):
+            batch = lines[first : first + step]
+            try:
+                yield True, list(map(loads, batch))
+            except orjson.JSONDecodeError:
+                yield False, [json_input.NEEDS_FINDINGS] * len(batch)
+
+    payloads.read_batches = unchecked
 
 
 def iterparse_floor(path: Path, xsd: Path, turns: int) -> dict:

@@ -17,7 +17,8 @@ them invalid in varied ways:
                JSON Lines and XML files workloads (same results checked)
     growth     the JSON Lines workload at four sizes, the large file at three
     parts      where the time goes (breakdown.py): the JSON Lines workload's
-               valid records alone, lxml's own iterparse on the large file,
+               valid records alone, and whole without its block checks (an
+               experiment), lxml's own iterparse on the large file,
                the parts of a run no --jobs worker shares, pytest on ten files
 
 `--only generate` measures generation as before (see benchmarks/README.md).
@@ -38,7 +39,13 @@ import sys
 import time
 from pathlib import Path
 
-from breakdown import iterparse_floor, jobs_bound, serial_parts, valid_records
+from breakdown import (
+    iterparse_floor,
+    jobs_bound,
+    serial_parts,
+    valid_records,
+    without_block_checks,
+)
 from generation_bench import NOT_COMPARED, compare, generation_rows
 from plugin_bench import bench_plugin, json_folder, plugin_row
 from startup_bench import bench_main_job, bench_startup
@@ -201,10 +208,13 @@ def paired(ours, peer) -> dict:
     }
 
 
-def bench_json(records: int, pair: bool, valid: bool = False) -> dict:
+def bench_json(
+    records: int, pair: bool, valid: bool = False, unchecked: bool = False
+) -> dict:
     """JSON Lines with every invalid record located; with ``pair``, beside
     the native hybrid in turns, else ours once (its time and peak memory).
-    With ``valid``, on the file's valid records alone."""
+    With ``valid``, on the file's valid records alone; with ``unchecked``,
+    the block checks of the safety defaults skipped (an experiment)."""
     import orjson
 
     from conformance.registry.standards import Registry
@@ -217,6 +227,8 @@ def bench_json(records: int, pair: bool, valid: bool = False) -> dict:
     path = jsonl_path(records)
     if valid:
         path = valid_records(path, native.is_valid)
+    if unchecked:
+        without_block_checks()
     found: dict = {}
 
     def ours() -> None:
@@ -428,7 +440,12 @@ def bench_hypothesis_jsonschema(python: str) -> dict:
 
 def child(name: str, args: list[str]) -> None:
     if name == "json":
-        result = bench_json(int(args[0]), args[1] != "alone", args[1] == "valid")
+        result = bench_json(
+            int(args[0]),
+            args[1] != "alone",
+            valid=args[1] == "valid",
+            unchecked=args[1] == "unchecked",
+        )
     elif name == "xml":
         result = bench_xml(int(args[0]), args[1] == "pair")
     elif name == "large-xml":
@@ -694,6 +711,7 @@ def main() -> None:
     main_job = bench_main_job(measured)
     # Where the time goes, for the notes on the goals not met.
     json_valid = in_child("json", str(records), "valid")
+    json_unchecked = in_child("json", str(records), "unchecked")
     floor = in_child("iterparse", str(big))
     serial_json = in_child("serial", str(jsonl_path(records)), "person@1.1.0")
     serial_xml = in_child("serial", str(xml_folder(files)), "")
@@ -811,7 +829,7 @@ def main() -> None:
     print(
         table(
             [
-                *json_parts(json_pair, json_valid),
+                *json_parts(json_pair, json_valid, json_unchecked),
                 (
                     "XML files, one file",
                     f"{xml_pair['ours s'] / files * 1e6:.0f} µs",
@@ -838,9 +856,10 @@ def main() -> None:
     print(f"\nload average at the end: {os.getloadavg()[0]:.2f}")
 
 
-def json_parts(whole: dict, valid: dict) -> list[tuple[str, ...]]:
+def json_parts(whole: dict, valid: dict, unchecked: dict) -> list[tuple[str, ...]]:
     """The JSON Lines workload in two: its valid records alone (reading and
-    deciding), and the rest (the failing records, explained)."""
+    deciding), and the rest (the failing records, explained); then the
+    whole file again with the block checks skipped, what they cost."""
     ours = whole["ours s"] - valid["ours s"]
     peer = whole["peer s"] - valid["peer s"]
     return [
@@ -856,6 +875,16 @@ def json_parts(whole: dict, valid: dict) -> list[tuple[str, ...]]:
             f"{ours:.2f} s",
             f"iter_errors: {peer:.2f} s",
             _times(ours / peer if peer > 0 else None),
+        ),
+        (
+            "JSON Lines, the whole file with the block checks skipped (an"
+            " experiment: escapes, first bytes, digit runs, depth, duplicate"
+            " member names)",
+            f"{unchecked['ours s']:.2f} s",
+            f"the peer: {unchecked['peer s']:.2f} s; the same records failed:"
+            f" {'yes' if unchecked['failed'] == whole['failed'] else 'NO'}",
+            f"{_times(unchecked['ratio'])} (turns {unchecked['ratio min']:.2f}–"
+            f"{unchecked['ratio max']:.2f})",
         ),
     ]
 
