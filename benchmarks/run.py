@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import compileall
+import hashlib
 import json
 import os
 import random
@@ -239,6 +240,9 @@ def bench_json(
         found["located"] = sum(
             f.pointer is not None and f.line is not None for f in result.findings
         )
+        # Which records failed, as one digest: two runs compare by it.
+        lines = sorted({f.line for f in result.findings if f.line is not None})
+        found["failing lines"] = hashlib.sha256(str(lines).encode()).hexdigest()
 
     def peer() -> None:
         errors = []
@@ -882,11 +886,19 @@ def json_parts(whole: dict, valid: dict, unchecked: dict) -> list[tuple[str, ...
             " member names)",
             f"{unchecked['ours s']:.2f} s",
             f"the peer: {unchecked['peer s']:.2f} s; the same records failed:"
-            f" {'yes' if unchecked['failed'] == whole['failed'] else 'NO'}",
+            f" {'yes' if _same_failures(unchecked, whole) else 'NO'}",
             f"{_times(unchecked['ratio'])} (turns {unchecked['ratio min']:.2f}–"
             f"{unchecked['ratio max']:.2f})",
         ),
     ]
+
+
+def _same_failures(one: dict, other: dict) -> bool:
+    """Whether two runs of the JSON Lines workload failed the same records."""
+    return (
+        one["failed"] == other["failed"]
+        and one["failing lines"] == other["failing lines"]
+    )
 
 
 def floor_row(megabytes: int, floor: dict, xmllint: float | None) -> tuple[str, ...]:
